@@ -1,0 +1,8 @@
+"""``python -m codex_router`` runs the same CLI as the ``codex-route`` script."""
+
+from __future__ import annotations
+
+from codex_router.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,69 @@
+"""Where codex-route and Codex keep their files. Pure resolution: nothing here creates a directory.
+
+Order, for codex-route's own directories:
+
+1. ``CODEX_ROUTE_HOME`` set: everything lives below it (``config/``, ``state/``, ``cache/``),
+   which is what tests and portable installs use;
+2. otherwise the platform's user directories from platformdirs
+   (``~/.config/codex-route``, ``~/.local/state/codex-route``, ``~/.cache/codex-route`` on Linux).
+
+Codex's own home is ``CODEX_HOME`` when set, else ``~/.codex`` (as Codex itself does).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+APP_NAME = "codex-route"
+POLICY_FILE_NAME = "policy.yaml"
+
+
+@dataclass(frozen=True)
+class AppPaths:
+    """codex-route's directories and where the user's policy lives."""
+
+    config_dir: Path
+    state_dir: Path
+    cache_dir: Path
+
+    @property
+    def user_policy(self) -> Path:
+        return self.config_dir / POLICY_FILE_NAME
+
+
+def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if env is None else env
+
+
+def app_paths(env: Mapping[str, str] | None = None) -> AppPaths:
+    """Resolve codex-route's directories from ``env`` (default: the process environment)."""
+    env = _env(env)
+    home = env.get("CODEX_ROUTE_HOME", "").strip()
+    if home:
+        root = Path(home).expanduser()
+        return AppPaths(root / "config", root / "state", root / "cache")
+    # platformdirs costs ~20 ms to import: only pay it when no override is set.
+    import platformdirs
+
+    return AppPaths(
+        Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+        Path(platformdirs.user_state_dir(APP_NAME, appauthor=False)),
+        Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
+    )
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    return app_paths(env).cache_dir
+
+
+def codex_home(env: Mapping[str, str] | None = None) -> Path:
+    """Codex's home: ``CODEX_HOME`` or ``~/.codex``."""
+    env = _env(env)
+    value = env.get("CODEX_HOME", "").strip()
+    if value:
+        return Path(value).expanduser()
+    home = env.get("HOME", "").strip()
+    return (Path(home) if home else Path.home()) / ".codex"
