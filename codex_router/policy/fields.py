@@ -1,0 +1,141 @@
+"""Value checkers shared by the policy file, environment variables and CLI flags.
+
+Each checker takes the raw value and returns the clean one or raises ``ValueError`` with a
+message that reads well after ``<where>: <key>:``. Text from an environment variable or a flag
+goes through ``parse_text`` first, so ``"12"`` becomes ``12`` and ``"yes"`` becomes ``True``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+PROVIDERS = ("auto", "openai", "gemini", "no-openai", "huggingface", "qwen")
+CODEX_PATHS = ("standard", "litellm", "huggingface")
+CODEX_PROVIDERS = ("auto", *CODEX_PATHS)
+COMPLEXITIES = ("simple", "medium", "complex")
+TASK_KINDS = (*COMPLEXITIES, "long_context")
+REASONING_EFFORTS = ("minimal", "low", "medium", "high", "xhigh")
+UPSTREAMS = ("openai", "gemini", "huggingface", "qwen", "anthropic", "other")
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+@dataclass(frozen=True)
+class Field:
+    """How to check one setting, and how to read it from text (env var, flag)."""
+
+    check: Callable[[Any], Any]
+    parse_text: Callable[[str], Any]
+    describe: str
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _bool_text(text: str) -> bool:
+    low = text.strip().lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise ValueError(f"expected one of 1/0, true/false, yes/no, on/off, got {text!r}")
+
+
+def choice(options: Sequence[str], *, nullable: bool = False) -> Field:
+    def check(value: Any) -> Any:
+        if value is None and nullable:
+            return None
+        if isinstance(value, str) and value in options:
+            return value
+        raise ValueError(f"{value!r} is not one of: {', '.join(options)}")
+
+    def parse(text: str) -> Any:
+        text = text.strip()
+        return None if (nullable and text == "") else check(text)
+
+    return Field(check, parse, "one of " + ", ".join(options))
+
+
+def integer(*, minimum: int = 0, maximum: int | None = None) -> Field:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected a whole number, got {value!r}")
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"must be at most {maximum}, got {value}")
+        return value
+
+    def parse(text: str) -> int:
+        try:
+            return check(int(text.strip().replace("_", "")))
+        except ValueError as exc:
+            if "expected" in str(exc) or "must be" in str(exc):
+                raise
+            raise ValueError(f"expected a whole number, got {text!r}") from None
+
+    return Field(check, parse, f"a whole number ≥ {minimum}")
+
+
+def number(*, minimum: float = 0.0) -> Field:
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"expected a finite number, got {value!r}")
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum:g}, got {value:g}")
+        return float(value)
+
+    def parse(text: str) -> float:
+        try:
+            parsed = float(text.strip())
+        except ValueError:
+            raise ValueError(f"expected a number, got {text!r}") from None
+        return check(parsed)
+
+    return Field(check, parse, f"a number ≥ {minimum:g}")
+
+
+def text(*, nullable: bool = True, url: bool = False) -> Field:
+    def check(value: Any) -> str | None:
+        if value is None and nullable:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"expected a non-empty string, got {value!r}")
+        if url and not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+        return value
+
+    def parse(raw: str) -> str | None:
+        return None if (nullable and raw.strip() == "") else check(raw.strip())
+
+    return Field(check, parse, "a URL" if url else "a string")
+
+
+def string_list(options: Sequence[str] | None = None, *, unique: bool = True) -> Field:
+    def check(value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"expected a list of strings, got {value!r}")
+        if options is not None:
+            bad = [v for v in value if v not in options]
+            if bad:
+                raise ValueError(f"{bad[0]!r} is not one of: {', '.join(options)}")
+        if unique and len(set(value)) != len(value):
+            raise ValueError("entries must not repeat")
+        return tuple(value)
+
+    def parse(raw: str) -> tuple[str, ...]:
+        return check([part.strip() for part in raw.split(",") if part.strip()])
+
+    return Field(check, parse, "a list" + (f" of {', '.join(options)}" if options else ""))
+
+
+BOOLEAN = Field(_bool, _bool_text, "true or false")

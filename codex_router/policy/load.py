@@ -1,0 +1,118 @@
+"""Read a policy YAML file into a tree whose leaves remember their file and line.
+
+The tree is plain dicts (mappings) whose leaves are :class:`Located` values; YAML lists are
+leaves too, because a list in a policy replaces the default list as a whole. Keeping the line
+of every value lets any later error, and ``policy show``, name ``file:line: key``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codex_router.errors import PolicyError
+
+#: Largest policy file read; a policy is a few KB, anything bigger is a mistake.
+MAX_POLICY_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Located:
+    """A policy value with where it was written (``line`` is 1-based)."""
+
+    value: Any
+    file: str
+    line: int
+
+
+Tree = dict[str, Any]  # str -> Tree | Located
+
+
+def read_policy_file(path: Path) -> Tree:
+    """Read and parse ``path``; every failure is a :class:`PolicyError` naming the file."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise PolicyError("policy file not found", file=str(path)) from None
+    except IsADirectoryError:
+        raise PolicyError("is a directory, not a policy file", file=str(path)) from None
+    except OSError as exc:
+        raise PolicyError(f"cannot read policy file: {exc.strerror}", file=str(path)) from None
+    if len(data) > MAX_POLICY_BYTES:
+        raise PolicyError(f"policy file is larger than {MAX_POLICY_BYTES} bytes", file=str(path))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PolicyError("not valid UTF-8", file=str(path), line=line) from None
+    return parse_policy_text(text, str(path))
+
+
+def parse_policy_text(text: str, file: str) -> Tree:
+    """Parse YAML text into a located tree (an empty document is an empty policy)."""
+    import yaml
+
+    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        root = yaml.compose(text, Loader=loader_cls)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise PolicyError(f"invalid YAML: {problem}", file=file, line=line) from None
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"invalid YAML: {exc}", file=file) from None
+    if root is None:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        raise PolicyError(
+            "the top level of a policy must be a mapping of keys to values",
+            file=file,
+            line=root.start_mark.line + 1,
+        )
+    return _mapping(root, file, prefix="")
+
+
+def _mapping(node: Any, file: str, prefix: str) -> Tree:
+    import yaml
+
+    out: Tree = {}
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise PolicyError("keys must be plain strings", file=file, line=line, key=prefix or None)
+        key = str(key_node.value)
+        dotted = f"{prefix}.{key}" if prefix else key
+        if key == "<<":
+            raise PolicyError("YAML merge keys (<<) are not supported", file=file, line=line)
+        if key in out:
+            raise PolicyError("key appears twice", file=file, line=line, key=dotted)
+        if isinstance(value_node, yaml.MappingNode):
+            out[key] = _mapping(value_node, file, dotted)
+        else:
+            out[key] = Located(_plain(value_node), file, value_node.start_mark.line + 1)
+    return out
+
+
+def _plain(node: Any) -> Any:
+    """Convert a scalar or sequence node to Python values with YAML's safe type rules."""
+    import yaml
+
+    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = loader_cls("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
+
+
+def merge_trees(base: Tree, override: Tree) -> Tree:
+    """Overlay ``override`` on ``base``: mappings merge key by key, anything else replaces."""
+    merged: Tree = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_trees(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

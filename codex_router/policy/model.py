@@ -1,0 +1,276 @@
+"""The policy schema and the typed, validated :class:`Policy` built from a located tree.
+
+Scalar settings are kept flat under their dotted key (``classification.medium_tokens``), each
+with its :class:`Origin`, so precedence and ``policy show`` treat every value the same way.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from codex_router.errors import PolicyError
+from codex_router.policy import fields as f
+from codex_router.policy.load import Located, Tree
+
+#: Scalar settings of a policy, by dotted key. ``task_provider_rules`` and ``aliases`` have
+#: their own shapes below.
+SETTINGS_SCHEMA: dict[str, f.Field] = {
+    "version": f.integer(minimum=1, maximum=1),
+    "default_provider": f.choice(f.PROVIDERS),
+    "default_codex_provider": f.choice(f.CODEX_PROVIDERS),
+    "force_model": f.text(),
+    "open_models_only": f.BOOLEAN,
+    "avoid_openai": f.BOOLEAN,
+    "disable_litellm": f.BOOLEAN,
+    "max_cost_usd": f.number(),
+    "max_input_tokens": f.integer(minimum=1000),
+    "max_output_tokens": f.integer(),
+    "timeout_seconds": f.integer(minimum=1),
+    "fallback_order": f.string_list(f.CODEX_PATHS),
+    "classification.medium_tokens": f.integer(),
+    "classification.complex_tokens": f.integer(),
+    "classification.long_context_tokens": f.integer(),
+    "cost_model.codex_overhead_input_tokens": f.integer(),
+    "cost_model.expected_output_tokens": f.integer(),
+    "endpoints.litellm_base_url": f.text(nullable=False, url=True),
+    "endpoints.huggingface_base_url": f.text(nullable=False, url=True),
+    "endpoints.ollama_base_url": f.text(nullable=False, url=True),
+}
+
+ALIAS_SCHEMA: dict[str, f.Field] = {
+    "description": f.text(),
+    "alias_of": f.text(),
+    "openai_model": f.text(),
+    "reasoning_effort": f.choice(f.REASONING_EFFORTS, nullable=True),
+    "huggingface_model": f.text(),
+    "local_model": f.text(),
+    "input_usd_per_mtok": f.number(),
+    "output_usd_per_mtok": f.number(),
+    "context_window": f.integer(minimum=1),
+    "upstreams": f.string_list(f.UPSTREAMS),
+    "requires_env": f.string_list(),
+}
+
+TASK_RULE_SCHEMA: dict[str, f.Field] = {
+    "alias": f.text(),
+    "provider": f.choice(f.PROVIDERS, nullable=True),
+}
+
+_SECTIONS = ("classification", "cost_model", "endpoints")
+_ALIAS_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a policy value came from: the built-in default policy or a policy file."""
+
+    layer: str  # "default" | "file"
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class AliasSpec:
+    name: str
+    description: str | None = None
+    alias_of: str | None = None
+    openai_model: str | None = None
+    reasoning_effort: str | None = None
+    huggingface_model: str | None = None
+    local_model: str | None = None
+    input_usd_per_mtok: float = 0.0
+    output_usd_per_mtok: float = 0.0
+    context_window: int | None = None
+    upstreams: tuple[str, ...] = ()
+    requires_env: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TaskRule:
+    alias: str | None
+    provider: str | None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A validated policy: every value with its origin."""
+
+    values: dict[str, Any]
+    origins: dict[str, Origin]
+    aliases: dict[str, AliasSpec]
+    task_rules: dict[str, TaskRule]
+    files: tuple[str, ...] = field(default=())
+
+    def get(self, key: str) -> Any:
+        return self.values[key]
+
+    def resolve_alias(self, name: str) -> AliasSpec:
+        """Follow ``alias_of`` (legacy names) to the alias that holds models and prices."""
+        spec = self.aliases[name]
+        return self.aliases[spec.alias_of] if spec.alias_of else spec
+
+
+def _origin(loc: Located, default_file: str) -> Origin:
+    return Origin("default" if loc.file == default_file else "file", loc.file, loc.line)
+
+
+def _unknown(key: str, known: list[str], loc_file: str | None, line: int | None) -> PolicyError:
+    close = difflib.get_close_matches(key.rsplit(".", 1)[-1], known, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else None
+    return PolicyError(
+        f"unknown key (valid keys: {', '.join(sorted(known))})",
+        file=loc_file,
+        line=line,
+        key=key,
+        hint=hint,
+    )
+
+
+def _first_line(tree: Tree) -> tuple[str | None, int | None]:
+    for value in tree.values():
+        if isinstance(value, Located):
+            return value.file, value.line
+        if isinstance(value, dict):
+            found = _first_line(value)
+            if found[0]:
+                return found
+    return None, None
+
+
+def _check(fld: f.Field, loc: Located, key: str) -> Any:
+    try:
+        return fld.check(loc.value)
+    except ValueError as exc:
+        raise PolicyError(str(exc), file=loc.file, line=loc.line, key=key) from None
+
+
+def _expect_mapping(value: Any, key: str) -> Tree:
+    if isinstance(value, dict):
+        return value
+    raise PolicyError("expected a mapping of keys to values", file=value.file, line=value.line, key=key)
+
+
+def _flatten(tree: Tree) -> dict[str, Located]:
+    flat: dict[str, Located] = {}
+    top_known = [k for k in SETTINGS_SCHEMA if "." not in k]
+    for key, value in tree.items():
+        if key in ("task_provider_rules", "aliases"):
+            continue
+        if key in _SECTIONS:
+            for sub, sub_value in _expect_mapping(value, key).items():
+                dotted = f"{key}.{sub}"
+                if dotted not in SETTINGS_SCHEMA:
+                    known = [k.split(".", 1)[1] for k in SETTINGS_SCHEMA if k.startswith(key + ".")]
+                    file, line = _locate(sub_value)
+                    raise _unknown(dotted, known, file, line)
+                if isinstance(sub_value, dict):
+                    raise PolicyError("expected a single value", file=_locate(sub_value)[0],
+                                      line=_locate(sub_value)[1], key=dotted)
+                flat[dotted] = sub_value
+        elif key in SETTINGS_SCHEMA:
+            if isinstance(value, dict):
+                file, line = _locate(value)
+                raise PolicyError("expected a single value, not a mapping", file=file, line=line, key=key)
+            flat[key] = value
+        else:
+            file, line = _locate(value)
+            raise _unknown(key, [*top_known, *_SECTIONS, "task_provider_rules", "aliases"], file, line)
+    return flat
+
+
+def _locate(value: Any) -> tuple[str | None, int | None]:
+    if isinstance(value, Located):
+        return value.file, value.line
+    return _first_line(value)
+
+
+def build_policy(tree: Tree, *, default_file: str) -> Policy:
+    """Validate a merged located tree and build the typed :class:`Policy`."""
+    values: dict[str, Any] = {}
+    origins: dict[str, Origin] = {}
+    for key, loc in _flatten(tree).items():
+        values[key] = _check(SETTINGS_SCHEMA[key], loc, key)
+        origins[key] = _origin(loc, default_file)
+    missing = [k for k in SETTINGS_SCHEMA if k not in values]
+    if missing:
+        raise PolicyError(f"missing keys: {', '.join(missing)}", file=default_file)
+
+    aliases: dict[str, AliasSpec] = {}
+    for name, body in _expect_mapping(tree.get("aliases", {}), "aliases").items():
+        key = f"aliases.{name}"
+        body_tree = _expect_mapping(body, key)
+        if not _ALIAS_NAME.match(name):
+            file, line = _locate(body_tree)
+            raise PolicyError("alias names use a-z, 0-9, '.', '_' and '-'", file=file, line=line, key=key)
+        kwargs: dict[str, Any] = {}
+        for prop, loc in body_tree.items():
+            pkey = f"{key}.{prop}"
+            if prop not in ALIAS_SCHEMA or isinstance(loc, dict):
+                file, line = _locate(loc)
+                raise _unknown(pkey, list(ALIAS_SCHEMA), file, line)
+            kwargs[prop] = _check(ALIAS_SCHEMA[prop], loc, pkey)
+            origins[pkey] = _origin(loc, default_file)
+            if prop == "requires_env":
+                bad = [v for v in kwargs[prop] if not _ENV_NAME.match(v)]
+                if bad:
+                    raise PolicyError(f"{bad[0]!r} is not an environment variable name",
+                                      file=loc.file, line=loc.line, key=pkey)
+        aliases[name] = AliasSpec(name=name, **{k: v for k, v in kwargs.items() if v is not None})
+
+    task_rules: dict[str, TaskRule] = {}
+    rules_tree = _expect_mapping(tree.get("task_provider_rules", {}), "task_provider_rules")
+    for kind, body in rules_tree.items():
+        key = f"task_provider_rules.{kind}"
+        if kind not in f.TASK_KINDS:
+            file, line = _locate(body)
+            raise _unknown(key, list(f.TASK_KINDS), file, line)
+        if isinstance(body, Located) and isinstance(body.value, str):
+            # Shorthand kept from the earlier cost-routing scripts: `simple: qwen` names a provider.
+            body = {"provider": body}
+        rule_tree = _expect_mapping(body, key)
+        props: dict[str, Any] = {"alias": None, "provider": None}
+        for prop, loc in rule_tree.items():
+            pkey = f"{key}.{prop}"
+            if prop not in TASK_RULE_SCHEMA or isinstance(loc, dict):
+                file, line = _locate(loc)
+                raise _unknown(pkey, list(TASK_RULE_SCHEMA), file, line)
+            props[prop] = _check(TASK_RULE_SCHEMA[prop], loc, pkey)
+            origins[pkey] = _origin(loc, default_file)
+        task_rules[kind] = TaskRule(**props)
+
+    policy = Policy(values, origins, aliases, task_rules)
+    _cross_check(policy)
+    return policy
+
+
+def _cross_check(policy: Policy) -> None:
+    """References between sections: every alias named must exist."""
+    names = sorted(policy.aliases)
+
+    def fail(key: str, message: str) -> PolicyError:
+        origin = policy.origins.get(key)
+        return PolicyError(message, file=origin.file if origin else None,
+                           line=origin.line if origin else None, key=key)
+
+    for name, spec in policy.aliases.items():
+        if spec.alias_of is not None:
+            target = policy.aliases.get(spec.alias_of)
+            if target is None:
+                raise fail(f"aliases.{name}.alias_of",
+                           f"unknown alias {spec.alias_of!r} (valid: {', '.join(names)})")
+            if target.alias_of is not None:
+                raise fail(f"aliases.{name}.alias_of", "must name an alias that is not itself an alias_of")
+    for kind, rule in policy.task_rules.items():
+        if rule.alias is not None and rule.alias not in policy.aliases:
+            raise fail(f"task_provider_rules.{kind}.alias",
+                       f"unknown alias {rule.alias!r} (valid: {', '.join(names)})")
+    forced = policy.values.get("force_model")
+    if forced is not None and forced not in policy.aliases:
+        raise fail("force_model", f"unknown alias {forced!r} (valid: {', '.join(names)})")
+    c = policy.values
+    if not (c["classification.medium_tokens"] <= c["classification.complex_tokens"]):
+        raise fail("classification.complex_tokens", "must be at least classification.medium_tokens")
