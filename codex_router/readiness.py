@@ -1,0 +1,46 @@
+"""Facts about the outside world that decide whether a path is ready (side effects live here).
+
+Only the *presence* of key variables is recorded, never their values. The LiteLLM probe is a
+plain TCP connect with a short timeout: a local proxy that is down refuses at once, and importing
+an HTTP client would cost more than the probe itself.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from codex_router.route import ReadinessFacts
+
+#: Variables whose presence (never value) routing looks at.
+KEY_VARIABLES = ("HF_TOKEN", "LITELLM_API_KEY", "GEMINI_API_KEY", "OPENAI_API_KEY", "CODEX_API_KEY")
+
+PROBE_TIMEOUT_SECONDS = 0.3
+
+
+def present_variables(env: Mapping[str, str], names: tuple[str, ...] = KEY_VARIABLES) -> frozenset[str]:
+    """Names of variables that are set to something other than blanks."""
+    return frozenset(n for n in names if env.get(n, "").strip())
+
+
+def probe_tcp(url: str, timeout: float = PROBE_TIMEOUT_SECONDS) -> tuple[bool, str]:
+    """Can a TCP connection be opened to the host and port of ``url``?"""
+    parts = urlsplit(url)
+    host = parts.hostname or "127.0.0.1"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True, f"{host}:{port} accepts connections"
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        return False, f"{host}:{port} {reason.lower()}"
+
+
+def gather_facts(env: Mapping[str, str], *, litellm_url: str | None) -> ReadinessFacts:
+    """Collect readiness facts; ``litellm_url`` None skips the proxy probe."""
+    reachable: bool | None = None
+    detail = ""
+    if litellm_url is not None:
+        reachable, detail = probe_tcp(litellm_url)
+    return ReadinessFacts(present_variables(env), reachable, detail)
