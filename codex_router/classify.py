@@ -1,0 +1,649 @@
+"""Classify a task: complexity, long context and intents, with the reasons (SPEC §3 step 6).
+
+Pure and cheap: only ``re``, ``unicodedata`` and ``dataclasses``; the keyword pattern is compiled
+at first use (a few ms, once).
+
+What is scanned
+    Keywords and intents are searched in the user's *instruction* (``prompt``) only, never in a
+    piped attachment: a log full of "error", "test" or "security" must not turn "fix the typo"
+    into a complex task. Inside the instruction, fenced code blocks (```` ``` ```` / ``~~~``) are
+    skipped for the same reason. Matching is case-insensitive, accent-insensitive (NFKD, combining
+    marks dropped, casefold; typographic apostrophes read as ``'``) and on whole words: a keyword
+    must not touch a letter, digit or ``_`` on either side, so "latest" is not "test" and
+    identifiers such as ``test_utils`` are not keywords. Words that are part of a file path or a
+    dotted name (``docs/api.md``, ``tests/``, ``os.path``) are not keywords either: a prompt
+    *naming* a file says nothing about how hard the task is. Inside a phrase, spaces and hyphens
+    are interchangeable ("open-source model" = "open source model", "hors-ligne" = "hors ligne").
+
+Decision rule
+    1. Keyword level: the highest level among matched keywords (complex > medium > simple).
+    2. No keyword: "medium" when the instruction is longer than ``long_prompt_words`` words
+       (a long request is rarely trivial), else "simple".
+    3. Size floor from ``tokens`` (prompt + attachment, after cleaning):
+       ``tokens > complex_tokens`` → at least complex; ``tokens > medium_tokens`` → at least
+       medium. Exception: when the only keywords are *simple* ones ("fix the typo" with a huge
+       log piped in), the user told us the work is trivial and the size only means there is a
+       lot to read, so the floor is capped at medium.
+    4. complexity = the higher of (1 or 2) and (3).
+    5. long_context = ``tokens > long_context_tokens`` (independent of complexity).
+    6. intents = every intent with a matched phrase; they never change complexity.
+    Every step adds a :class:`Reason`: the matched words as the user wrote them (with an English
+    gloss when written otherwise), or the sizes compared with the thresholds. Boundaries are
+    strict: a size equal to a threshold is *not* above it.
+
+Known limits: no negation handling ("no security impact" still reads as security), and a few
+intent phrases are ambiguous by nature ("offline", "en local" may describe the code, not the
+model); the policy can override any decision.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# --------------------------------------------------------------------------------------------
+# Vocabulary. Each entry is (phrase as a user writes it, English gloss shown in reasons).
+# Phrases are folded (accents, case) when compiled, so write them naturally, accents included.
+# The same folded phrase may appear in two tables of the same kind (EN and FR "architecture")
+# only with the same level; a test checks there is no conflict.
+# --------------------------------------------------------------------------------------------
+
+SIMPLE = "simple"
+MEDIUM = "medium"
+COMPLEX = "complex"
+LEVELS: tuple[str, ...] = (SIMPLE, MEDIUM, COMPLEX)  # ascending
+
+OPEN_MODELS = "open_models"
+LOCAL = "local"
+AVOID_OPENAI = "avoid_openai"
+INTENTS: tuple[str, ...] = (OPEN_MODELS, LOCAL, AVOID_OPENAI)
+
+COMPLEX_KEYWORDS: tuple[tuple[str, str], ...] = (
+    # English
+    ("security", "security"),
+    ("vulnerability", "vulnerability"),
+    ("vulnerabilities", "vulnerability"),
+    ("exploit", "exploit"),
+    ("CVE", "CVE"),
+    ("architecture", "architecture"),
+    ("redesign", "redesign"),
+    ("migration", "migration"),
+    ("migrations", "migration"),
+    ("production incident", "production incident"),
+    ("prod incident", "production incident"),
+    ("outage", "outage"),
+    ("race condition", "race condition"),
+    ("race conditions", "race condition"),
+    ("deadlock", "deadlock"),
+    ("deadlocks", "deadlock"),
+    ("memory leak", "memory leak"),
+    ("memory leaks", "memory leak"),
+    ("concurrency", "concurrency"),
+    ("thread safety", "thread safety"),
+    ("thread-safe", "thread safety"),
+    ("cryptography", "cryptography"),
+    ("encryption", "encryption"),
+    ("performance regression", "performance regression"),
+    ("root cause", "root cause"),
+    ("RLS", "row-level security"),
+    ("row level security", "row-level security"),
+    ("auth bypass", "auth bypass"),
+    ("authentication bypass", "auth bypass"),
+    ("privilege escalation", "privilege escalation"),
+    ("SQL injection", "SQL injection"),
+    ("data loss", "data loss"),
+    ("data corruption", "data corruption"),
+    ("critical bug", "critical bug"),
+    # French
+    ("sécurité", "security"),
+    ("vulnérabilité", "vulnerability"),
+    ("vulnérabilités", "vulnerability"),
+    ("faille", "security hole"),
+    ("failles", "security hole"),
+    ("refonte", "redesign"),
+    ("incident de production", "production incident"),
+    ("incident en production", "production incident"),
+    ("panne en production", "production outage"),
+    ("condition de course", "race condition"),
+    ("conditions de course", "race condition"),
+    ("situation de compétition", "race condition"),
+    ("interblocage", "deadlock"),
+    ("fuite mémoire", "memory leak"),
+    ("fuite de mémoire", "memory leak"),
+    ("fuites mémoire", "memory leak"),
+    ("fuites de mémoire", "memory leak"),
+    ("concurrence", "concurrency"),
+    ("cause racine", "root cause"),
+    ("cause première", "root cause"),
+    ("bug critique", "critical bug"),
+    ("régression de performance", "performance regression"),
+    ("régression de performances", "performance regression"),
+    ("cryptographie", "cryptography"),
+    ("chiffrement", "encryption"),
+    ("injection SQL", "SQL injection"),
+    ("élévation de privilèges", "privilege escalation"),
+    ("perte de données", "data loss"),
+    ("corruption de données", "data corruption"),
+)
+
+MEDIUM_KEYWORDS: tuple[tuple[str, str], ...] = (
+    # English
+    ("refactor", "refactor"),
+    ("refactoring", "refactor"),
+    ("test", "tests"),
+    ("tests", "tests"),
+    ("testing", "tests"),
+    ("unit test", "unit tests"),
+    ("unit tests", "unit tests"),
+    ("integration test", "integration tests"),
+    ("integration tests", "integration tests"),
+    ("debug", "debug"),
+    ("debugging", "debug"),
+    ("bug", "bug"),
+    ("bugs", "bug"),
+    ("fix the bug", "fix the bug"),
+    ("fix this bug", "fix the bug"),
+    ("fix a bug", "fix the bug"),
+    ("bug fix", "fix the bug"),
+    ("bugfix", "fix the bug"),
+    ("docker", "docker"),
+    ("dockerfile", "docker"),
+    ("docker compose", "docker"),
+    ("API", "API"),
+    ("endpoint", "endpoint"),
+    ("endpoints", "endpoint"),
+    ("implement", "implement"),
+    ("implementation", "implement"),
+    ("feature", "feature"),
+    ("features", "feature"),
+    ("integration", "integration"),
+    ("optimize", "optimize"),
+    ("optimise", "optimize"),
+    ("CI pipeline", "CI pipeline"),
+    ("GitHub Actions", "CI pipeline"),
+    # French ("test", "tests", "bug", "API", "docker", "intégration" are shared with English)
+    ("refactoriser", "refactor"),
+    ("refactorisation", "refactor"),
+    ("refactorer", "refactor"),
+    ("test unitaire", "unit tests"),
+    ("tests unitaires", "unit tests"),
+    ("tests d'intégration", "integration tests"),
+    ("déboguer", "debug"),
+    ("débogage", "debug"),
+    ("bogue", "bug"),
+    ("bogues", "bug"),
+    ("corriger le bug", "fix the bug"),
+    ("corriger ce bug", "fix the bug"),
+    ("corriger un bug", "fix the bug"),
+    ("implémenter", "implement"),
+    ("implémentation", "implement"),
+    ("fonctionnalité", "feature"),
+    ("fonctionnalités", "feature"),
+    ("point de terminaison", "endpoint"),
+    ("optimiser", "optimize"),
+)
+
+SIMPLE_KEYWORDS: tuple[tuple[str, str], ...] = (
+    # English. Bare "comment" is left out on purpose: in French it means "how" and starts
+    # half the questions ("Comment implémenter …"); the forms below are English-only.
+    ("typo", "typo"),
+    ("typos", "typo"),
+    ("readme", "readme"),
+    ("documentation", "documentation"),
+    ("docs", "documentation"),
+    ("comments", "comment"),
+    ("a comment", "comment"),
+    ("the comment", "comment"),
+    ("this comment", "comment"),
+    ("code comment", "comment"),
+    ("comment out", "comment"),
+    ("rename", "rename"),
+    ("format", "format"),
+    ("formatting", "format"),
+    ("lint", "lint"),
+    ("linting", "lint"),
+    ("spelling", "spelling"),
+    ("grammar", "spelling"),
+    ("wording", "wording"),
+    ("changelog", "changelog"),
+    ("docstring", "docstring"),
+    ("docstrings", "docstring"),
+    ("whitespace", "whitespace"),
+    ("indentation", "indentation"),
+    # French
+    ("coquille", "typo"),
+    ("coquilles", "typo"),
+    ("faute de frappe", "typo"),
+    ("fautes de frappe", "typo"),
+    ("faute d'orthographe", "spelling"),
+    ("fautes d'orthographe", "spelling"),
+    ("orthographe", "spelling"),
+    ("commentaire", "comment"),
+    ("commentaires", "comment"),
+    ("renommer", "rename"),
+    ("formater", "format"),
+    ("formatage", "format"),
+    ("mise en forme", "format"),
+)
+
+AVOID_OPENAI_PHRASES: tuple[tuple[str, str], ...] = (
+    ("without OpenAI", "avoid OpenAI"),
+    ("no OpenAI", "avoid OpenAI"),
+    ("avoid OpenAI", "avoid OpenAI"),
+    ("not OpenAI", "avoid OpenAI"),
+    ("non-OpenAI", "avoid OpenAI"),
+    ("don't use OpenAI", "avoid OpenAI"),
+    ("do not use OpenAI", "avoid OpenAI"),
+    ("sans OpenAI", "avoid OpenAI"),
+    ("pas d'OpenAI", "avoid OpenAI"),
+    ("pas OpenAI", "avoid OpenAI"),
+    ("éviter OpenAI", "avoid OpenAI"),
+    ("évite OpenAI", "avoid OpenAI"),
+    ("évitez OpenAI", "avoid OpenAI"),
+    ("hors OpenAI", "avoid OpenAI"),
+    ("n'utilise pas OpenAI", "avoid OpenAI"),
+)
+
+LOCAL_PHRASES: tuple[tuple[str, str], ...] = (
+    ("local model", "local model"),
+    ("local models", "local model"),
+    ("local LLM", "local model"),
+    ("offline", "offline"),
+    ("ollama", "Ollama"),
+    ("qwen", "Qwen"),
+    ("on my machine", "on my machine"),
+    ("modèle local", "local model"),
+    ("modèles locaux", "local model"),
+    ("LLM local", "local model"),
+    ("hors ligne", "offline"),
+    ("en local", "locally"),
+    ("sur ma machine", "on my machine"),
+)
+
+OPEN_MODELS_PHRASES: tuple[tuple[str, str], ...] = (
+    ("open model", "open models"),
+    ("open models", "open models"),
+    ("open-source model", "open models"),
+    ("open-source models", "open models"),
+    ("open-weight model", "open models"),
+    ("open-weight models", "open models"),
+    ("open weights", "open weights"),
+    ("Hugging Face", "Hugging Face"),
+    ("HuggingFace", "Hugging Face"),
+    ("modèle open source", "open models"),
+    ("modèles open source", "open models"),
+    ("modèle ouvert", "open models"),
+    ("modèles ouverts", "open models"),
+    ("modèle libre", "open models"),
+    ("modèles libres", "open models"),
+    ("poids ouverts", "open weights"),
+)
+
+# (kind, value, table): kind "level" or "intent"; order only matters for the conflict check.
+VOCABULARY: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
+    ("level", COMPLEX, COMPLEX_KEYWORDS),
+    ("level", MEDIUM, MEDIUM_KEYWORDS),
+    ("level", SIMPLE, SIMPLE_KEYWORDS),
+    ("intent", AVOID_OPENAI, AVOID_OPENAI_PHRASES),
+    ("intent", LOCAL, LOCAL_PHRASES),
+    ("intent", OPEN_MODELS, OPEN_MODELS_PHRASES),
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Public types
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassifyThresholds:
+    """Size thresholds in clean tokens; a size *equal* to a threshold is not above it."""
+
+    medium_tokens: int = 1500  # at least medium above this many (clean) tokens
+    complex_tokens: int = 12000  # at least complex above this
+    long_context_tokens: int = 60000  # long-context above this
+    long_prompt_words: int = 60  # without keywords, an instruction longer than this is medium
+
+    def __post_init__(self) -> None:
+        for name in ("medium_tokens", "complex_tokens", "long_context_tokens", "long_prompt_words"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        if self.medium_tokens > self.complex_tokens:
+            raise ValueError(
+                f"medium_tokens ({self.medium_tokens}) must not exceed "
+                f"complex_tokens ({self.complex_tokens})"
+            )
+
+
+@dataclass(frozen=True)
+class Reason:
+    rule: str  # stable id, e.g. "keyword.complex", "size.long_context", "intent.avoid_openai"
+    detail: str  # human text naming the words or sizes that decided
+
+
+@dataclass(frozen=True)
+class Classification:
+    complexity: str  # "simple" | "medium" | "complex"
+    long_context: bool
+    intents: frozenset[str]  # subset of INTENTS
+    reasons: tuple[Reason, ...]
+
+    def __post_init__(self) -> None:
+        if self.complexity not in LEVELS:
+            raise ValueError(f"complexity must be one of {LEVELS}, got {self.complexity!r}")
+        unknown = set(self.intents) - set(INTENTS)
+        if unknown:
+            raise ValueError(f"unknown intents: {sorted(unknown)}")
+
+    def to_dict(self) -> dict[str, object]:
+        """Stable JSON shape: fixed key order, intents sorted, reasons in decision order."""
+        return {
+            "complexity": self.complexity,
+            "long_context": self.long_context,
+            "intents": sorted(self.intents),
+            "reasons": [{"rule": r.rule, "detail": r.detail} for r in self.reasons],
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Folding and matching
+# --------------------------------------------------------------------------------------------
+
+# Typographic apostrophes are what phones and French keyboards produce in "pas d'OpenAI".
+_APOSTROPHES = {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'"}
+_FOLD_CACHE: dict[str, str] = {}
+
+# Fenced code blocks (CommonMark-ish); an unclosed fence runs to the end, as in Markdown.
+_FENCE = re.compile(
+    r"^[ \t]{0,3}(`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]{0,3}\1[ \t]*$|\Z)", re.MULTILINE | re.DOTALL
+)
+_SEPARATORS = re.compile(r"[\s\-]+")
+# Left: not inside a word, a path ("docs/x", "x\\tests") or a dotted name ("os.path", "a.test").
+_LEFT = r"(?<![\w/\\])(?<!\w\.)"
+# Right: not inside a word, not followed by a path separator or a file extension ("api.md").
+_RIGHT = r"(?![\w/\\])(?!\.\w)"
+
+
+def _fold_char(char: str) -> str:
+    folded = _FOLD_CACHE.get(char)
+    if folded is None:
+        if char in _APOSTROPHES:
+            folded = "'"
+        else:
+            decomposed = unicodedata.normalize("NFKD", char)
+            folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+        _FOLD_CACHE[char] = folded
+    return folded
+
+
+def fold(text: str) -> str:
+    """Accent- and case-insensitive form used for matching: "SÉCURITÉ" → "securite"."""
+    if text.isascii():
+        return text.lower()  # same as casefold for ASCII, and far cheaper
+    return "".join(_fold_char(c) for c in text)
+
+
+def _fold_with_offsets(text: str) -> tuple[str, list[int] | None]:
+    """Fold ``text`` and map each folded index back to its index in ``text``.
+
+    ``None`` means the identity map: folding kept every character one-for-one, which is the
+    case for ASCII and for precomposed accents (é → e), so most prompts pay nothing for it.
+    """
+    if text.isascii():
+        return text.lower(), None
+    pieces = [_fold_char(c) for c in text]
+    folded = "".join(pieces)
+    if len(folded) == len(text) and all(len(p) == 1 for p in pieces):
+        return folded, None
+    offsets: list[int] = []
+    for index, piece in enumerate(pieces):
+        offsets.extend([index] * len(piece))
+    return folded, offsets
+
+
+def _phrase_key(folded_phrase: str) -> str:
+    """Canonical key of a folded phrase: separators (spaces, hyphens) collapsed to one space."""
+    return _SEPARATORS.sub(" ", folded_phrase).strip()
+
+
+class _Entry:
+    # Plain slotted classes for the private records: a dataclass costs ~0.6 ms at import.
+    __slots__ = ("kind", "value", "gloss")
+
+    def __init__(self, kind: str, value: str, gloss: str) -> None:
+        self.kind = kind  # "level" | "intent"
+        self.value = value  # a level or an intent
+        self.gloss = gloss
+
+
+def _build_lexicon() -> dict[str, _Entry]:
+    lexicon: dict[str, _Entry] = {}
+    for kind, value, table in VOCABULARY:
+        for phrase, gloss in table:
+            key = _phrase_key(fold(phrase))
+            known = lexicon.get(key)
+            if known is not None and (known.kind, known.value) != (kind, value):
+                raise ValueError(
+                    f"keyword {phrase!r} is both {known.kind} {known.value!r} and {kind} {value!r}"
+                )
+            lexicon.setdefault(key, _Entry(kind, value, gloss))
+    return lexicon
+
+
+_Trie = dict[str, "_Trie"]  # char → subtree; the "" key marks the end of a phrase
+
+
+def _trie_regex(keys: list[str]) -> str:
+    """One regex for all keys, factored as a trie.
+
+    A flat alternation of ~250 phrases is tried phrase by phrase at every word start; the trie
+    fails after a character or two: a 10 KB prompt classifies in about a millisecond.
+    Inside a phrase a space stands for any run of spaces/hyphens (the key's separator).
+    """
+    trie: _Trie = {}
+    for key in keys:
+        node = trie
+        for char in key:
+            node = node.setdefault(char, {})
+        node[""] = {}  # end of a key
+
+    def emit(node: _Trie) -> str:
+        branches: list[str] = []
+        for char in sorted(c for c in node if c):
+            atom = r"[\s\-]+" if char == " " else re.escape(char)
+            branches.append(atom + emit(node[char]))
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        # Greedy longest match first: "tests" before "test"; the end-of-key case comes last.
+        if "" in node:
+            return "(?:" + body + ")?"
+        return body
+
+    return emit(trie)
+
+
+_compiled: tuple[re.Pattern[str], dict[str, _Entry]] | None = None
+
+
+def _matcher() -> tuple[re.Pattern[str], dict[str, _Entry]]:
+    """Compile the vocabulary once, at first use, so importing this module stays free."""
+    global _compiled
+    if _compiled is None:
+        lexicon = _build_lexicon()
+        pattern = re.compile(_LEFT + "(?:" + _trie_regex(sorted(lexicon)) + ")" + _RIGHT)
+        _compiled = (pattern, lexicon)
+    return _compiled
+
+
+class _Match:
+    __slots__ = ("entry", "written", "key")
+
+    def __init__(self, entry: _Entry, written: str, key: str) -> None:
+        self.entry = entry
+        self.written = written  # as the user wrote it, whitespace collapsed
+        self.key = key  # folded canonical form, for de-duplication
+
+
+def _blank_code_blocks(text: str) -> str:
+    """Replace fenced code blocks by spaces of the same length (offsets stay valid)."""
+    if "```" not in text and "~~~" not in text:
+        return text
+    return _FENCE.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def _find(prompt: str) -> list[_Match]:
+    """Every distinct keyword/intent phrase in the instruction, in order of first appearance."""
+    pattern, lexicon = _matcher()
+    scanned = _blank_code_blocks(prompt)
+    folded, offsets = _fold_with_offsets(scanned)
+    found: dict[str, _Match] = {}
+    for m in pattern.finditer(folded):
+        key = _phrase_key(m.group(0))
+        if key in found:
+            continue
+        start, end = m.span()
+        if offsets is not None:
+            start, end = offsets[start], offsets[end - 1] + 1
+            # A decomposed accent ("e" + U+0301) folds to nothing: keep it with its letter.
+            while end < len(prompt) and unicodedata.combining(prompt[end]):
+                end += 1
+        written = " ".join(prompt[start:end].split())
+        found[key] = _Match(lexicon[key], written, key)
+    return list(found.values())
+
+
+# --------------------------------------------------------------------------------------------
+# Decision
+# --------------------------------------------------------------------------------------------
+
+
+def _quote(match: _Match) -> str:
+    """'"sécurité" (security)'; the gloss is dropped when the user wrote it that way."""
+    text = f'"{match.written}"'
+    if match.key != _phrase_key(fold(match.entry.gloss)):
+        text += f" ({match.entry.gloss})"
+    return text
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def _size_text(tokens: int, attachment_tokens: int) -> str:
+    if attachment_tokens:
+        return (
+            f"{_n(tokens)} tokens (instruction {_n(tokens - attachment_tokens)}"
+            f" + attachment {_n(attachment_tokens)})"
+        )
+    return f"{_n(tokens)} tokens"
+
+
+def _keyword_level(matches: list[_Match]) -> tuple[str | None, list[Reason]]:
+    """Highest matched level, and one reason per matched keyword (deciding level first)."""
+    levels = [m for m in matches if m.entry.kind == "level"]
+    reasons = [
+        Reason(f"keyword.{level}", f"keyword {_quote(m)}")
+        for level in reversed(LEVELS)
+        for m in levels
+        if m.entry.value == level
+    ]
+    if not levels:
+        return None, reasons
+    return max((m.entry.value for m in levels), key=LEVELS.index), reasons
+
+
+def _default_level(prompt: str, limit: int) -> tuple[str, Reason]:
+    words = len(prompt.split())
+    if words > limit:
+        return MEDIUM, Reason(
+            "default.long_prompt",
+            f"no level keyword; instruction of {words} words > {limit} (long_prompt_words)"
+            " → medium",
+        )
+    return SIMPLE, Reason(
+        "default.short_prompt",
+        f"no level keyword; instruction of {words} words ≤ {limit} (long_prompt_words)"
+        " → simple",
+    )
+
+
+def _size_floor(
+    tokens: int, attachment_tokens: int, keyword_level: str | None, th: ClassifyThresholds
+) -> tuple[str, Reason]:
+    size = _size_text(tokens, attachment_tokens)
+    if tokens > th.complex_tokens:
+        if keyword_level == SIMPLE:
+            return MEDIUM, Reason(
+                "size.complex_floor_capped",
+                f"{size} > {_n(th.complex_tokens)} (complex_tokens), but the instruction names"
+                " only simple work → at least medium",
+            )
+        return COMPLEX, Reason(
+            "size.complex_floor",
+            f"{size} > {_n(th.complex_tokens)} (complex_tokens) → at least complex",
+        )
+    if tokens > th.medium_tokens:
+        return MEDIUM, Reason(
+            "size.medium_floor",
+            f"{size} > {_n(th.medium_tokens)} (medium_tokens) → at least medium",
+        )
+    return SIMPLE, Reason(
+        "size.below_floor", f"{size} ≤ {_n(th.medium_tokens)} (medium_tokens): no size floor"
+    )
+
+
+def classify(
+    prompt: str,
+    *,
+    tokens: int,
+    attachment_tokens: int = 0,
+    thresholds: ClassifyThresholds = ClassifyThresholds(),
+) -> Classification:
+    """Classify a task; see the module docstring for the rule.
+
+    ``prompt`` is the instruction (keywords are searched there only); ``tokens`` is the clean
+    token count of instruction + attachment, of which ``attachment_tokens`` came from the
+    attachment (only used to explain sizes).
+    """
+    if tokens < 0 or attachment_tokens < 0:
+        raise ValueError(f"token counts must be non-negative: {tokens=}, {attachment_tokens=}")
+    if attachment_tokens > tokens:
+        raise ValueError(f"attachment_tokens ({attachment_tokens}) exceeds tokens ({tokens})")
+
+    matches = _find(prompt)
+    keyword_level, reasons = _keyword_level(matches)
+    if keyword_level is None:
+        base, default_reason = _default_level(prompt, thresholds.long_prompt_words)
+        reasons.append(default_reason)
+    else:
+        base = keyword_level
+
+    floor, size_reason = _size_floor(tokens, attachment_tokens, keyword_level, thresholds)
+    reasons.append(size_reason)
+    complexity = max(base, floor, key=LEVELS.index)
+
+    long_context = tokens > thresholds.long_context_tokens
+    if long_context:
+        reasons.append(
+            Reason(
+                "size.long_context",
+                f"{_size_text(tokens, attachment_tokens)} > "
+                f"{_n(thresholds.long_context_tokens)} (long_context_tokens)",
+            )
+        )
+
+    intents: set[str] = set()
+    for m in matches:
+        if m.entry.kind == "intent":
+            intents.add(m.entry.value)
+            reasons.append(Reason(f"intent.{m.entry.value}", f"phrase {_quote(m)}"))
+
+    return Classification(
+        complexity=complexity,
+        long_context=long_context,
+        intents=frozenset(intents),
+        reasons=tuple(reasons),
+    )

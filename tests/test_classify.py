@@ -1,0 +1,469 @@
+"""Tests for codex_router.classify: levels, intents, folding, boundaries, sizes, reasons."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from codex_router import classify as cl
+from codex_router.classify import (
+    Classification,
+    ClassifyThresholds,
+    Reason,
+    classify,
+)
+
+SMALL = 50  # a token count below every default threshold
+
+
+def rules(c: Classification) -> list[str]:
+    return [r.rule for r in c.reasons]
+
+
+def details(c: Classification, prefix: str) -> list[str]:
+    return [r.detail for r in c.reasons if r.rule.startswith(prefix)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Complexity from keywords
+# ---------------------------------------------------------------------------------------------
+
+LEVEL_CASES = [
+    # (prompt, expected complexity, word that must be quoted in a keyword reason)
+    ("Fix the security hole in the login form", "complex", "security"),
+    ("Is there a vulnerability in this parser?", "complex", "vulnerability"),
+    ("Check whether CVE-2024-3094 affects us", "complex", "CVE"),
+    ("Propose a new architecture for the scheduler", "complex", "architecture"),
+    ("Find the race condition in the worker pool", "complex", "race condition"),
+    ("There is a memory leak in the cache", "complex", "memory leak"),
+    ("Enable RLS on the accounts table", "complex", "RLS"),
+    ("Find the root cause of the production incident", "complex", "root cause"),
+    ("Write the database migration for v2", "complex", "migration"),
+    ("Corrige la faille dans le module d'authentification", "complex", "faille"),
+    ("Vérifie la sécurité de l'API", "complex", "sécurité"),
+    ("Il y a une fuite mémoire dans le serveur", "complex", "fuite mémoire"),
+    ("Trouve la condition de course", "complex", "condition de course"),
+    ("C'est un bug critique en prod", "complex", "bug critique"),
+    ("Planifie la refonte du module de paiement", "complex", "refonte"),
+    ("Quelle est la cause racine de l'interblocage ?", "complex", "cause racine"),
+    ("Refactor the payment module", "medium", "Refactor"),
+    ("Add unit tests for the parser", "medium", "unit tests"),
+    ("Debug the failing request handler", "medium", "Debug"),
+    ("Implement pagination on the users endpoint", "medium", "Implement"),
+    ("Write a Dockerfile for the service", "medium", "Dockerfile"),
+    ("Add a new API for exports", "medium", "API"),
+    ("Refactoriser le module de paiement", "medium", "Refactoriser"),
+    ("Ajoute des tests unitaires au parseur", "medium", "tests unitaires"),
+    ("Déboguer le gestionnaire de requêtes", "medium", "Déboguer"),
+    ("Implémenter la pagination", "medium", "Implémenter"),
+    ("Ajoute une fonctionnalité d'export", "medium", "fonctionnalité"),
+    ("Corriger le bug du panier", "medium", "Corriger le bug"),
+    ("Fix the typo in the header", "simple", "typo"),
+    ("Update the README install section", "simple", "README"),
+    ("Rename the helper to load_config", "simple", "Rename"),
+    ("Add docstrings to the public functions", "simple", "docstrings"),
+    ("Fix the spelling in the changelog", "simple", "spelling"),
+    ("Corrige la coquille dans le titre", "simple", "coquille"),
+    ("Corrige les fautes de frappe", "simple", "fautes de frappe"),
+    ("Ajoute un commentaire à cette fonction", "simple", "commentaire"),
+    ("Renommer la variable x en total", "simple", "Renommer"),
+    ("Vérifie l'orthographe du message", "simple", "orthographe"),
+]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "level", "word"), LEVEL_CASES, ids=[c[0][:40] for c in LEVEL_CASES]
+)
+def test_keyword_level(prompt: str, level: str, word: str) -> None:
+    c = classify(prompt, tokens=SMALL)
+    assert c.complexity == level
+    assert any(f'"{word}"' in d for d in details(c, f"keyword.{level}")), c.reasons
+
+
+ACCENT_CASES = [
+    ("sécurité", "accents"),
+    ("securite", "no accents"),
+    ("SÉCURITÉ", "uppercase accents"),
+    ("SECURITE", "uppercase no accents"),
+    ("se\u0301curite\u0301", "decomposed accents"),
+    ("Sécurité", "capitalised"),
+]
+
+
+@pytest.mark.parametrize(("word", "label"), ACCENT_CASES, ids=[c[1] for c in ACCENT_CASES])
+def test_accents_and_case_are_folded(word: str, label: str) -> None:
+    c = classify(f"Vérifie la {word} du module", tokens=SMALL)
+    assert c.complexity == "complex"
+    # The reason quotes the word exactly as written, decomposed accents included, plus a gloss.
+    assert details(c, "keyword.complex") == [f'keyword "{word}" (security)']
+
+
+PHRASE_FORM_CASES = [
+    ("Fix the race  condition", "race condition", "extra space"),
+    ("Fix the race\ncondition", "race condition", "newline"),
+    ("Fix the race-condition", "race-condition", "hyphen"),
+    ("Il y a une fuite de mémoire", "fuite de mémoire", "de form"),
+    ("Il y a une FUITE MEMOIRE", "FUITE MEMOIRE", "upper no accent"),
+]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "shown", "label"), PHRASE_FORM_CASES, ids=[c[2] for c in PHRASE_FORM_CASES]
+)
+def test_phrase_separators(prompt: str, shown: str, label: str) -> None:
+    c = classify(prompt, tokens=SMALL)
+    assert c.complexity == "complex"
+    # Whitespace inside the quoted phrase is collapsed for display.
+    assert any(f'"{shown}"' in d for d in details(c, "keyword.complex"))
+
+
+BOUNDARY_CASES = [
+    # (prompt, expected complexity, keyword rules expected) - the prompts are short and have
+    # no other keyword, so a non-match falls to the "simple" default.
+    ("What is the latest release?", "simple", []),  # "latest" is not "test"
+    ("Update the contest page", "simple", []),  # "contest" is not "test"
+    ("Call the rapid helper", "simple", []),  # "rapid" is not "api"
+    ("Run test_utils again", "simple", []),  # identifiers are not keywords
+    ("Open tests/test_x.py and look", "simple", []),  # paths are not keywords
+    ("Read docs/api.md please", "simple", []),  # path and file name
+    ("Call os.path and stop", "simple", []),
+    ("Update the docs", "simple", ["keyword.simple"]),
+    ("Add a docstring", "simple", ["keyword.simple"]),
+    ("Add a test.", "medium", ["keyword.medium"]),  # sentence end is a boundary
+    ("Write tests, then stop", "medium", ["keyword.medium"]),
+    ("(security)", "complex", ["keyword.complex"]),
+    ("Prefer the pre-migration state", "complex", ["keyword.complex"]),  # hyphen is a boundary
+    ("Send the emigration form", "simple", []),  # "emigration" is not "migration"
+    ("Describe the securities market", "simple", []),  # "securities" is not "security"
+]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "level", "keyword_rules"), BOUNDARY_CASES, ids=[c[0] for c in BOUNDARY_CASES]
+)
+def test_word_boundaries(prompt: str, level: str, keyword_rules: list[str]) -> None:
+    c = classify(prompt, tokens=SMALL)
+    assert c.complexity == level
+    assert [r for r in rules(c) if r.startswith("keyword.")] == keyword_rules
+
+
+def test_french_comment_is_not_the_english_keyword() -> None:
+    # "Comment" means "how" in French: it must not make a question simple by keyword.
+    c = classify("Comment faire pour que ça marche ?", tokens=SMALL)
+    assert "keyword.simple" not in rules(c)
+    c = classify("Add comments to the loader", tokens=SMALL)
+    assert details(c, "keyword.simple") == ['keyword "comments" (comment)']
+
+
+def test_highest_level_wins_and_every_match_is_listed() -> None:
+    prompt = "Fix the typo, add tests and check the security of the API"
+    c = classify(prompt, tokens=SMALL)
+    assert c.complexity == "complex"
+    keyword_reasons = [(r.rule, r.detail) for r in c.reasons if r.rule.startswith("keyword.")]
+    # Deciding level first, then lower levels, each in order of appearance.
+    assert keyword_reasons == [
+        ("keyword.complex", 'keyword "security"'),
+        ("keyword.medium", 'keyword "tests"'),
+        ("keyword.medium", 'keyword "API"'),
+        ("keyword.simple", 'keyword "typo"'),
+    ]
+
+
+def test_repeated_keyword_is_listed_once_as_first_written() -> None:
+    c = classify("Sécurité d'abord. securite encore, SECURITE toujours.", tokens=SMALL)
+    assert details(c, "keyword.") == ['keyword "Sécurité" (security)']
+
+
+def test_longest_phrase_wins_over_its_prefix() -> None:
+    c = classify("Write unit tests", tokens=SMALL)
+    assert details(c, "keyword.") == ['keyword "unit tests"']
+
+
+def test_code_blocks_in_the_instruction_are_not_scanned() -> None:
+    prompt = "Fix the typo in this snippet:\n```python\n# security test api\nx = 1\n```\nthanks"
+    c = classify(prompt, tokens=SMALL)
+    assert c.complexity == "simple"
+    assert details(c, "keyword.") == ['keyword "typo"']
+    # An unclosed fence hides the rest, as Markdown renders it.
+    c = classify("Fix the typo\n~~~\nsecurity", tokens=SMALL)
+    assert c.complexity == "simple"
+
+
+# ---------------------------------------------------------------------------------------------
+# Default without keyword
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("words", "level", "rule"),
+    [
+        (1, "simple", "default.short_prompt"),
+        (60, "simple", "default.short_prompt"),
+        (61, "medium", "default.long_prompt"),
+    ],
+    ids=["one word", "60 words (== limit)", "61 words (> limit)"],
+)
+def test_default_level_from_instruction_length(words: int, level: str, rule: str) -> None:
+    c = classify(" ".join(["word"] * words), tokens=SMALL)
+    assert c.complexity == level
+    assert rules(c)[0] == rule
+    assert f"{words} words" in c.reasons[0].detail
+
+
+def test_keyword_beats_length_default() -> None:
+    # A long instruction that names simple work stays simple.
+    prompt = "Fix the typo. " + " ".join(["word"] * 100)
+    assert classify(prompt, tokens=SMALL).complexity == "simple"
+
+
+# ---------------------------------------------------------------------------------------------
+# Sizes
+# ---------------------------------------------------------------------------------------------
+
+SIZE_CASES = [
+    # (prompt, tokens, complexity, long_context, size rule)
+    ("Fix the typo", 1500, "simple", False, "size.below_floor"),
+    ("Fix the typo", 1501, "medium", False, "size.medium_floor"),
+    ("Fix the typo", 12000, "medium", False, "size.medium_floor"),
+    ("Fix the typo", 12001, "medium", False, "size.complex_floor_capped"),
+    ("Why does this fail?", 12000, "medium", False, "size.medium_floor"),
+    ("Why does this fail?", 12001, "complex", False, "size.complex_floor"),
+    ("Add unit tests", 12001, "complex", False, "size.complex_floor"),
+    ("Why does this fail?", 60000, "complex", False, "size.complex_floor"),
+    ("Why does this fail?", 60001, "complex", True, "size.complex_floor"),
+    ("Fix the typo", 60001, "medium", True, "size.complex_floor_capped"),
+    ("Audit the security", 0, "complex", False, "size.below_floor"),
+]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "tokens", "level", "long_context", "size_rule"),
+    SIZE_CASES,
+    ids=[f"{c[0]} @ {c[1]}" for c in SIZE_CASES],
+)
+def test_size_thresholds(
+    prompt: str, tokens: int, level: str, long_context: bool, size_rule: str
+) -> None:
+    c = classify(prompt, tokens=tokens)
+    assert c.complexity == level
+    assert c.long_context is long_context
+    size_rules = [r for r in rules(c) if r.startswith("size.") and r != "size.long_context"]
+    assert size_rules == [size_rule]
+    assert ("size.long_context" in rules(c)) is long_context
+
+
+def test_custom_thresholds() -> None:
+    th = ClassifyThresholds(
+        medium_tokens=10, complex_tokens=20, long_context_tokens=30, long_prompt_words=2
+    )
+    assert classify("one two", tokens=10, thresholds=th).complexity == "simple"
+    assert classify("one two three", tokens=10, thresholds=th).complexity == "medium"
+    assert classify("hi", tokens=21, thresholds=th).complexity == "complex"
+    assert classify("hi", tokens=31, thresholds=th).long_context is True
+
+
+def test_size_reasons_name_sizes_and_thresholds() -> None:
+    c = classify("Why does this fail?", tokens=70000, attachment_tokens=69990)
+    by_rule = {r.rule: r.detail for r in c.reasons}
+    assert by_rule["size.complex_floor"] == (
+        "70,000 tokens (instruction 10 + attachment 69,990) > 12,000 (complex_tokens)"
+        " → at least complex"
+    )
+    assert by_rule["size.long_context"] == (
+        "70,000 tokens (instruction 10 + attachment 69,990) > 60,000 (long_context_tokens)"
+    )
+    c = classify("Fix the typo", tokens=1500)
+    assert c.reasons[-1] == Reason(
+        "size.below_floor", "1,500 tokens ≤ 1,500 (medium_tokens): no size floor"
+    )
+
+
+def test_attachment_words_are_not_keywords() -> None:
+    # The same log text would be complex if it were the instruction; piped as an attachment it
+    # only counts by size, so a typo fix with a big noisy log stays below complex.
+    log = "ERROR security test failed: race condition in api\n" * 3
+    assert classify(log, tokens=SMALL).complexity == "complex"
+    c = classify("fix the typo in the banner", tokens=40000, attachment_tokens=39990)
+    assert c.complexity == "medium"
+    assert details(c, "keyword.") == ['keyword "typo"']
+    assert "security" not in json.dumps(c.to_dict())
+
+
+# ---------------------------------------------------------------------------------------------
+# Intents
+# ---------------------------------------------------------------------------------------------
+
+INTENT_CASES = [
+    ("Fix it without OpenAI", "avoid_openai", "without OpenAI"),
+    ("No OpenAI please", "avoid_openai", "No OpenAI"),
+    ("Avoid openai for this one", "avoid_openai", "Avoid openai"),
+    ("Do not use OpenAI", "avoid_openai", "Do not use OpenAI"),
+    ("Use a non-OpenAI model", "avoid_openai", "non-OpenAI"),
+    ("Corrige ça sans OpenAI", "avoid_openai", "sans OpenAI"),
+    ("Pas d'OpenAI pour ça", "avoid_openai", "Pas d'OpenAI"),
+    ("Pas d\u2019OpenAI pour ça", "avoid_openai", "Pas d\u2019OpenAI"),
+    ("Éviter OpenAI", "avoid_openai", "Éviter OpenAI"),
+    ("EVITER OPENAI", "avoid_openai", "EVITER OPENAI"),
+    ("Use a local model", "local", "local model"),
+    ("I am offline today", "local", "offline"),
+    ("Run it with Ollama", "local", "Ollama"),
+    ("Ask Qwen", "local", "Qwen"),
+    ("Keep it on my machine", "local", "on my machine"),
+    ("Utilise un modèle local", "local", "modèle local"),
+    ("Je suis hors ligne", "local", "hors ligne"),
+    ("Je suis hors-ligne", "local", "hors-ligne"),
+    ("Fais-le en local", "local", "en local"),
+    ("Use an open model", "open_models", "open model"),
+    ("Use open-source models only", "open_models", "open-source models"),
+    ("Use open source models only", "open_models", "open source models"),
+    ("Prefer open weights", "open_models", "open weights"),
+    ("Route it to Hugging Face", "open_models", "Hugging Face"),
+    ("Route it to huggingface", "open_models", "huggingface"),
+    ("Un modèle open source suffit", "open_models", "modèle open source"),
+    ("Des modeles ouverts", "open_models", "modeles ouverts"),
+    ("Poids ouverts seulement", "open_models", "Poids ouverts"),
+]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "intent", "shown"), INTENT_CASES, ids=[c[0] for c in INTENT_CASES]
+)
+def test_intents(prompt: str, intent: str, shown: str) -> None:
+    c = classify(prompt, tokens=SMALL)
+    assert c.intents == frozenset({intent})
+    assert len(details(c, f"intent.{intent}")) == 1
+    assert f'"{shown}"' in details(c, f"intent.{intent}")[0]
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["Call the OpenAI API", "Is this open?", "Move to the local branch", "openai-compatible"],
+    ids=["openai alone", "open alone", "local alone", "openai-compatible"],
+)
+def test_no_intent(prompt: str) -> None:
+    assert classify(prompt, tokens=SMALL).intents == frozenset()
+
+
+def test_several_intents_and_no_effect_on_complexity() -> None:
+    c = classify("Sans OpenAI, avec un modèle local ou un modèle open source", tokens=SMALL)
+    assert c.intents == frozenset({"avoid_openai", "local", "open_models"})
+    assert c.complexity == "simple"
+    assert [r.rule for r in c.reasons if r.rule.startswith("intent.")] == [
+        "intent.avoid_openai",
+        "intent.local",
+        "intent.open_models",
+    ]
+    assert details(c, "intent.avoid_openai") == ['phrase "Sans OpenAI" (avoid OpenAI)']
+
+
+# ---------------------------------------------------------------------------------------------
+# Output shape, validation, vocabulary, performance
+# ---------------------------------------------------------------------------------------------
+
+
+def test_to_dict_is_stable() -> None:
+    c = classify("Trouve la faille de sécurité, sans OpenAI, via Ollama", tokens=2000)
+    d = c.to_dict()
+    assert list(d) == ["complexity", "long_context", "intents", "reasons"]
+    assert d == {
+        "complexity": "complex",
+        "long_context": False,
+        "intents": ["avoid_openai", "local"],
+        "reasons": [
+            {"rule": "keyword.complex", "detail": 'keyword "faille" (security hole)'},
+            {"rule": "keyword.complex", "detail": 'keyword "sécurité" (security)'},
+            {
+                "rule": "size.medium_floor",
+                "detail": "2,000 tokens > 1,500 (medium_tokens) → at least medium",
+            },
+            {"rule": "intent.avoid_openai", "detail": 'phrase "sans OpenAI" (avoid OpenAI)'},
+            {"rule": "intent.local", "detail": 'phrase "Ollama"'},
+        ],
+    }
+    # JSON-serialisable, and the same input gives the same bytes.
+    again = classify("Trouve la faille de sécurité, sans OpenAI, via Ollama", tokens=2000)
+    assert json.dumps(d, ensure_ascii=False) == json.dumps(again.to_dict(), ensure_ascii=False)
+
+
+def test_every_classification_has_reasons() -> None:
+    for prompt in ("", "hello", "Fix the typo", "sans OpenAI"):
+        c = classify(prompt, tokens=SMALL)
+        assert c.reasons, prompt
+        assert all(r.rule and r.detail for r in c.reasons)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"tokens": -1},
+        {"tokens": 10, "attachment_tokens": -1},
+        {"tokens": 10, "attachment_tokens": 11},
+    ],
+    ids=["negative tokens", "negative attachment", "attachment above total"],
+)
+def test_bad_token_counts(kwargs: dict[str, int]) -> None:
+    with pytest.raises(ValueError):
+        classify("x", **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"medium_tokens": -1},
+        {"medium_tokens": 100, "complex_tokens": 50},
+        {"long_prompt_words": True},
+    ],
+    ids=["negative", "medium above complex", "bool"],
+)
+def test_bad_thresholds(kwargs: dict[str, int]) -> None:
+    with pytest.raises(ValueError):
+        ClassifyThresholds(**kwargs)
+
+
+def test_classification_validates_values() -> None:
+    with pytest.raises(ValueError):
+        Classification("hard", False, frozenset(), ())
+    with pytest.raises(ValueError):
+        Classification("simple", False, frozenset({"cheap"}), ())
+
+
+def test_vocabulary_has_no_conflicts_and_every_phrase_matches_itself() -> None:
+    _, lexicon = cl._matcher()
+    for kind, value, table in cl.VOCABULARY:
+        for phrase, _gloss in table:
+            entry = lexicon[cl._phrase_key(cl.fold(phrase))]
+            assert (entry.kind, entry.value) == (kind, value), phrase
+            c = classify(f"please {phrase} now", tokens=SMALL)
+            if kind == "level":
+                assert c.complexity == value, phrase
+            else:
+                assert value in c.intents, phrase
+
+
+def test_fold() -> None:
+    assert cl.fold("SÉCURITÉ") == "securite"
+    assert cl.fold("Éviter d\u2019OpenAI") == "eviter d'openai"
+    assert cl.fold("Straße") == "strasse"
+
+
+def test_import_is_cheap() -> None:
+    code = (
+        "import sys; import codex_router.classify as c; "
+        "heavy = {'tiktoken', 'regex', 'yaml', 'typer', 'rich', 'httpx'} & set(sys.modules); "
+        "assert not heavy, heavy; assert c._compiled is None"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_ten_kilobyte_prompt_is_fast() -> None:
+    # A loose bound so the test is not flaky; the budget is "well under 5 ms".
+    prompt = ("Il faut refactoriser le module de sécurité et écrire des tests. " * 200)[:10240]
+    classify(prompt, tokens=3000)  # compile outside the timing
+    start = time.perf_counter()
+    for _ in range(20):
+        classify(prompt, tokens=3000)
+    assert (time.perf_counter() - start) / 20 < 0.005
