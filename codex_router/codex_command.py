@@ -7,11 +7,12 @@ and can be printed and recorded as it is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from codex_router.route import PathChoice
+from codex_router.settings import Settings
 
 #: Provider ids codex-route owns inside Codex's config (stable, so `codex resume` keeps history).
 MANAGED_PROVIDER_IDS = {"litellm": "cost-routing", "huggingface": "cost-routing-hf"}
@@ -21,7 +22,7 @@ FAIL_FAST = {"request_max_retries": 1, "stream_max_retries": 1, "stream_idle_tim
 PROMPT_PLACEHOLDER = "{prompt}"
 
 
-def managed_provider_table(path: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+def managed_provider_table(path: str, settings: Settings) -> dict[str, Any]:
     """The ``[model_providers.<id>]`` table for a managed path (names of key variables, no values)."""
     if path == "litellm":
         table = {"name": "codex-route LiteLLM proxy", "base_url": settings["litellm_base_url"],
@@ -50,7 +51,7 @@ class ConfigChange:
                         f"model_providers.{self.provider_id}": self.table}}
 
 
-def config_change(path: str, settings: Mapping[str, Any], config_file: str) -> ConfigChange:
+def config_change(path: str, settings: Settings, config_file: str) -> ConfigChange:
     if path == "standard":
         return ConfigChange(config_file, None, None)
     return ConfigChange(config_file, MANAGED_PROVIDER_IDS[path], managed_provider_table(path, settings))

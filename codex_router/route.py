@@ -93,12 +93,12 @@ def choose_provider(settings: Settings, task: Classification, facts: ReadinessFa
     provider = settings["provider"]
     if provider != "auto":
         return provider, f"provider {provider} set by {_describe(settings, 'provider')}"
-    if settings["avoid_openai"]:
-        return "no-openai", f"avoid_openai set by {_describe(settings, 'avoid_openai')}"
     if settings["open_models_only"]:
         pick = "huggingface" if "HF_TOKEN" in facts.env_present else "qwen"
         why = "" if pick == "huggingface" else " (HF_TOKEN not set, so local Qwen)"
         return pick, f"open_models_only set by {_describe(settings, 'open_models_only')}{why}"
+    if settings["avoid_openai"]:
+        return "no-openai", f"avoid_openai set by {_describe(settings, 'avoid_openai')}"
     if "avoid_openai" in task.intents:
         return "no-openai", "the prompt asks to avoid OpenAI"
     if "open_models" in task.intents:

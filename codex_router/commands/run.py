@@ -1,0 +1,94 @@
+"""``codex-route run``: options → :func:`codex_router.plan.build_plan` → a view."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from codex_router.errors import UsageError
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "run",
+        context_settings={"help_option_names": ["-h", "--help"]},
+        no_args_is_help=True,
+    )(run)
+
+
+def run(
+    prompt: str = typer.Argument(..., help="The task for Codex. '-' reads it from stdin; "
+                                 "with a PROMPT, piped stdin is attached (e.g. a log)."),
+    codex_args: Optional[list[str]] = typer.Argument(None, metavar="[-- CODEX_ARGS]...",
+                                                     help="Extra arguments for codex, after --."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; touch nothing."),
+    json_out: bool = typer.Option(False, "--json", help="With --dry-run: one JSON object on stdout."),
+    provider: Optional[str] = typer.Option(None, "--provider", metavar="NAME",
+                                           help="auto|openai|gemini|no-openai|huggingface|qwen"),
+    codex_provider: Optional[str] = typer.Option(None, "--codex-provider", metavar="PATH",
+                                                 help="auto|standard|litellm|huggingface"),
+    force_model: Optional[str] = typer.Option(None, "--force-model", metavar="ALIAS",
+                                              help="Use this alias whatever the task."),
+    policy: Optional[Path] = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file."),
+    max_input_tokens: Optional[int] = typer.Option(None, "--max-input-tokens", metavar="N",
+                                                   help="Token budget of the cleaned prompt."),
+    max_output_tokens: Optional[int] = typer.Option(None, "--max-output-tokens", metavar="N",
+                                                    help="Output tokens assumed by the estimate."),
+    max_cost_usd: Optional[float] = typer.Option(None, "--max-cost-usd", metavar="X",
+                                                 help="Refuse to launch above this estimate (0: no limit)."),
+    avoid_openai: Optional[bool] = typer.Option(None, "--avoid-openai/--allow-openai",
+                                                help="Never reach OpenAI.", show_default=False),
+    open_models_only: Optional[bool] = typer.Option(None, "--open-models-only/--any-models",
+                                                    help="Only open-weight models.", show_default=False),
+    no_litellm: Optional[bool] = typer.Option(None, "--no-litellm/--litellm",
+                                              help="Treat the LiteLLM path as unavailable.",
+                                              show_default=False),
+    timeout: Optional[int] = typer.Option(None, "--timeout", metavar="SECONDS",
+                                          help="Wall-clock limit of one codex attempt."),
+    codex_bin: Optional[str] = typer.Option(None, "--codex-bin", metavar="PATH", help="The codex binary."),
+    interactive: bool = typer.Option(False, "--interactive", help="Open the Codex TUI instead of codex exec."),
+    no_stdin: bool = typer.Option(False, "--no-stdin", help="Do not read piped stdin as an attachment."),
+) -> None:
+    """Clean and compress the prompt, route it, and run codex (SPEC §3)."""
+    from codex_router.paths import app_paths
+    from codex_router.plan import RunRequest, build_plan
+    from codex_router.prompt_input import iter_lines, read_text, require_prompt
+    from codex_router.tokens import count_tokens
+
+    if json_out and not dry_run:
+        raise UsageError("--json goes with --dry-run (a live run streams codex's own output)")
+    if not dry_run:
+        raise UsageError(
+            "only --dry-run is available in this version: launching codex comes with the "
+            "config-rewrite and fallback work (see docs/usage.md)",
+        )
+    attachment = None
+    if prompt == "-":
+        prompt_text = require_prompt(read_text(sys.stdin.buffer), name="the prompt on stdin")
+    else:
+        prompt_text = require_prompt(prompt)
+        if not no_stdin and not sys.stdin.isatty():
+            attachment = iter_lines(sys.stdin.buffer)
+    flags = {
+        "provider": provider, "codex_provider": codex_provider, "force_model": force_model,
+        "max_input_tokens": max_input_tokens, "max_output_tokens": max_output_tokens,
+        "max_cost_usd": max_cost_usd, "avoid_openai": avoid_openai,
+        "open_models_only": open_models_only, "disable_litellm": no_litellm, "timeout_seconds": timeout,
+    }
+    request = RunRequest(prompt_text, attachment, flags, policy, codex_bin, tuple(codex_args or ()),
+                         interactive)
+    plan = build_plan(request, env=os.environ, paths=app_paths(), count=count_tokens)
+    from codex_router.views import plan as plan_view
+
+    if json_out:
+        plan_view.print_plan_json(plan)
+    else:
+        plan_view.print_plan(plan)
+    if plan.blocked:
+        from codex_router.errors import BudgetExceededError
+
+        raise BudgetExceededError(plan.blocked, hint="raise --max-cost-usd or choose a cheaper alias")

@@ -1,0 +1,39 @@
+"""Cost estimates from the policy's price table (USD per million tokens). Pure.
+
+A Codex turn sends more than the user's prompt: its system prompt and tool schemas add
+``cost_model.codex_overhead_input_tokens``. Output length is unknown before the run, so the
+estimate uses ``max_output_tokens`` when set, else ``cost_model.expected_output_tokens``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from codex_router.policy.model import Policy
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    alias: str
+    input_tokens: int
+    output_tokens: int
+    usd: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"alias": self.alias, "input_tokens": self.input_tokens,
+                "output_tokens": self.output_tokens, "usd": round(self.usd, 6)}
+
+
+def estimate_cost(policy: Policy, alias: str, prompt_tokens: int, max_output_tokens: int) -> CostEstimate:
+    spec = policy.resolve_alias(alias)
+    input_tokens = prompt_tokens + policy.get("cost_model.codex_overhead_input_tokens")
+    output_tokens = max_output_tokens or policy.get("cost_model.expected_output_tokens")
+    usd = (input_tokens * spec.input_usd_per_mtok + output_tokens * spec.output_usd_per_mtok) / 1e6
+    return CostEstimate(alias, input_tokens, output_tokens, usd)
+
+
+def estimate_all(policy: Policy, prompt_tokens: int, max_output_tokens: int) -> dict[str, CostEstimate]:
+    """An estimate for every alias that has its own prices (legacy names are skipped)."""
+    return {name: estimate_cost(policy, name, prompt_tokens, max_output_tokens)
+            for name, spec in policy.aliases.items() if spec.alias_of is None}

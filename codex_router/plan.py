@@ -1,0 +1,246 @@
+"""The whole routing decision of ``run`` (SPEC §3 steps 1–9) as one :class:`Plan`.
+
+``build_plan`` reads no file but the policy, writes nothing, and probes only what readiness
+needs (a TCP connect to the local proxy). ``run --dry-run`` prints the plan; ``run`` will
+execute it. The prompt text lives in ``Plan.codex_input`` only: ``to_dict`` never includes it,
+so a plan can be printed as JSON or recorded without leaking the prompt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codex_router import __version__
+from codex_router.classify import Classification, ClassifyThresholds, classify
+from codex_router.codex_bin import CodexBinary, locate_codex
+from codex_router.codex_command import PROMPT_PLACEHOLDER, build_argv, config_change
+from codex_router.cost import CostEstimate, estimate_all
+from codex_router.paths import AppPaths, codex_home
+from codex_router.prompt.budget import BudgetResult, fit_to_budget
+from codex_router.prompt.compress import RuleReport, compress_stream, compress_text
+from codex_router.readiness import gather_facts
+from codex_router.route import RouteDecision, decide_route, needs_litellm_probe
+from codex_router.settings import Settings, resolve_settings
+
+Counter = Callable[[str], int]
+
+#: Plan JSON layout version; fields are only ever added (docs/reference/plan-json.md).
+PLAN_SCHEMA_VERSION = 1
+#: Raw input is counted in pieces of about this size so a huge log is never held twice.
+RAW_COUNT_CHUNK_CHARS = 1 << 20
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What the user asked for; ``attachment`` streams the lines piped on stdin (if any)."""
+
+    prompt: str
+    attachment: Iterable[str] | None = None
+    flags: Mapping[str, Any] = field(default_factory=dict)
+    policy_file: Path | None = None
+    codex_bin: str | None = None
+    codex_args: Sequence[str] = ()
+    interactive: bool = False
+
+
+@dataclass(frozen=True)
+class TokenCounts:
+    raw: int
+    clean: int
+    prompt: int
+    attachment: int
+    budget: int
+    truncated: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"raw": self.raw, "clean": self.clean, "prompt": self.prompt,
+                "attachment": self.attachment, "budget": self.budget, "truncated": self.truncated,
+                "encoding": "o200k_base"}
+
+
+@dataclass(frozen=True)
+class PathPlan:
+    """One Codex-facing path with what would be run and written for it."""
+
+    name: str
+    ready: bool
+    reason: str
+    model: str | None
+    reasoning_effort: str | None
+    argv: list[str] | None
+    config_change: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "ready": self.ready, "reason": self.reason, "model": self.model,
+                "reasoning_effort": self.reasoning_effort, "codex_argv": self.argv,
+                "config_change": self.config_change}
+
+
+@dataclass(frozen=True)
+class Plan:
+    settings: Settings
+    decision: RouteDecision
+    classification: Classification
+    tokens: TokenCounts
+    rules: tuple[RuleReport, ...]
+    costs: dict[str, CostEstimate]
+    paths: tuple[PathPlan, ...]
+    codex: CodexBinary
+    blocked: str | None
+    codex_input: str = field(repr=False)  # the text codex gets on stdin; never serialised
+
+    @property
+    def estimated_cost_usd(self) -> float:
+        # Legacy aliases (codex-cheap, codex-strong) are priced as the alias they stand for.
+        return self.costs[self.settings.policy.resolve_alias(self.decision.alias).name].usd
+
+    @property
+    def first_ready(self) -> PathPlan | None:
+        return next((p for p in self.paths if p.ready), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        first = self.first_ready
+        return {
+            "schema": PLAN_SCHEMA_VERSION,
+            "codex_route_version": __version__,
+            "alias": self.decision.alias,
+            "provider": self.decision.provider,
+            "paths": [p.to_dict() for p in self.paths],
+            "codex_argv": first.argv if first else None,
+            "tokens": self.tokens.to_dict(),
+            "compression": {r.name: r.tokens_removed for r in self.rules},
+            "compression_lines": {r.name: r.lines_removed for r in self.rules},
+            "classification": self.classification.to_dict(),
+            "estimated_cost_usd": round(self.estimated_cost_usd, 6),
+            "cost_by_alias": {name: c.to_dict() for name, c in self.costs.items()},
+            "max_cost_usd": self.settings["max_cost_usd"],
+            "blocked": self.blocked,
+            "decision_reasons": list(self.decision.reasons),
+            "provenance": self.settings.provenance(),
+            "codex": self.codex.to_dict(),
+        }
+
+
+def _merge_rules(*reports: Iterable[RuleReport]) -> tuple[RuleReport, ...]:
+    totals: dict[str, list[int]] = {}
+    for report in reports:
+        for rule in report:
+            acc = totals.setdefault(rule.name, [0, 0])
+            acc[0] += rule.lines_removed
+            acc[1] += rule.tokens_removed
+    return tuple(RuleReport(name, lines, tokens) for name, (lines, tokens) in totals.items())
+
+
+class _RawTally:
+    """Counts the tokens of lines as they stream past, one ~1 MiB piece at a time."""
+
+    def __init__(self, count: Counter) -> None:
+        self._count = count
+        self._buffer: list[str] = []
+        self._size = 0
+        self.tokens = 0
+
+    def watch(self, lines: Iterable[str]) -> Iterable[str]:
+        for line in lines:
+            self._buffer.append(line)
+            self._size += len(line)
+            if self._size >= RAW_COUNT_CHUNK_CHARS:
+                self._flush()
+            yield line
+        self._flush()
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self.tokens += self._count("".join(self._buffer))
+            self._buffer, self._size = [], 0
+
+
+def _prepare_text(request: RunRequest, settings: Settings, count: Counter):
+    """Clean, compress and budget the prompt and attachment; returns text, counts, rules."""
+    prompt_result = compress_text(request.prompt, count=count)
+    prompt_text = prompt_result.text.strip("\n")
+    prompt_tokens = count(prompt_text)
+    raw_tokens = count(request.prompt)
+    rules = [prompt_result.rules]
+    attachment_text = ""
+    attachment_tokens = 0
+    budget = settings["max_input_tokens"]
+    truncated = False
+    if request.attachment is not None:
+        tally = _RawTally(count)
+        parts: list[str] = []
+        report = compress_stream(tally.watch(request.attachment), parts.append, count=count)
+        attachment_text = "".join(parts).strip("\n")
+        raw_tokens += tally.tokens
+        rules.append(report.rules)
+        room = max(budget - prompt_tokens, budget // 10)
+        attachment_tokens = count(attachment_text) if attachment_text else 0
+        if attachment_tokens > room:
+            fitted: BudgetResult = fit_to_budget(attachment_text, room, count)
+            attachment_text, truncated = fitted.text, fitted.truncated
+            attachment_tokens = count(attachment_text)
+    elif prompt_tokens > budget:
+        fitted = fit_to_budget(prompt_text, budget, count)
+        prompt_text, truncated = fitted.text, fitted.truncated
+        prompt_tokens = count(prompt_text)
+    if attachment_text:
+        # The same framing Codex itself uses for piped input (codex exec "p" < file).
+        codex_input = f"{prompt_text}\n\n<stdin>\n{attachment_text}\n</stdin>\n"
+    else:
+        codex_input = prompt_text + "\n"
+    clean_tokens = count(codex_input)
+    counts = TokenCounts(raw_tokens, clean_tokens, prompt_tokens, attachment_tokens, budget, truncated)
+    return prompt_text, codex_input, counts, _merge_rules(*rules)
+
+
+def build_plan(
+    request: RunRequest,
+    *,
+    env: Mapping[str, str],
+    paths: AppPaths,
+    count: Counter,
+    gather: Callable[..., Any] = gather_facts,
+) -> Plan:
+    """Decide everything ``run`` would do, without side effects beyond readiness probes."""
+    settings = resolve_settings(request.flags, env, paths, policy_flag=request.policy_file)
+    prompt_text, codex_input, counts, rules = _prepare_text(request, settings, count)
+    policy = settings.policy
+    thresholds = ClassifyThresholds(
+        medium_tokens=policy.get("classification.medium_tokens"),
+        complex_tokens=policy.get("classification.complex_tokens"),
+        long_context_tokens=policy.get("classification.long_context_tokens"),
+    )
+    task = classify(prompt_text, tokens=counts.clean, attachment_tokens=counts.attachment,
+                    thresholds=thresholds)
+    facts = gather(env, litellm_url=settings["litellm_base_url"] if needs_litellm_probe(settings) else None)
+    decision = decide_route(settings, task, facts)
+    costs = estimate_all(policy, counts.clean, settings["max_output_tokens"])
+    codex = locate_codex(request.codex_bin, env)
+    config_file = str(codex_home(env) / "config.toml")
+    path_plans = []
+    ready_left = len(decision.ready_paths)
+    for choice in decision.paths:
+        argv = None
+        if choice.ready:
+            ready_left -= 1
+            # Fail fast on every managed path, and on the standard path when a fallback follows.
+            fail_fast = choice.name != "standard" or ready_left > 0
+            argv = build_argv(codex.path or "codex", choice, interactive=request.interactive,
+                              fail_fast=fail_fast, extra_args=request.codex_args)
+        path_plans.append(PathPlan(choice.name, choice.ready, choice.reason, choice.model,
+                                   choice.reasoning_effort, argv,
+                                   config_change(choice.name, settings, config_file).to_dict()))
+    plan = Plan(settings, decision, task, counts, rules, costs, tuple(path_plans), codex, None, codex_input)
+    limit = settings["max_cost_usd"]
+    if limit and plan.estimated_cost_usd > limit:
+        blocked = (f"estimated cost ${plan.estimated_cost_usd:.4f} for {decision.alias} is above "
+                   f"max_cost_usd ${limit:.4f}")
+        plan = Plan(settings, decision, task, counts, rules, costs, tuple(path_plans), codex, blocked,
+                    codex_input)
+    return plan
+
+
+__all__ = ["PROMPT_PLACEHOLDER", "Plan", "RunRequest", "build_plan"]

@@ -1,0 +1,70 @@
+"""Reading the prompt and a piped attachment: strict UTF-8, no binary, streamed in chunks.
+
+A piped log can be hundreds of MB, so the attachment is yielded line by line from 1 MiB reads
+and never held whole here. Bad input (NUL bytes, invalid UTF-8, an empty prompt) is an
+:class:`InputError` naming the byte offset; it is raised before anything is launched or written.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from codex_router.errors import InputError
+
+CHUNK_BYTES = 1 << 20
+
+
+def iter_lines(stream: BinaryIO, *, name: str = "stdin") -> Iterator[str]:
+    """Yield the text lines of ``stream`` (line ends kept), checking UTF-8 and NUL bytes."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    offset = 0
+    pending = ""
+    first = True
+    while True:
+        chunk = stream.read(CHUNK_BYTES)
+        final = not chunk
+        if chunk:
+            nul = chunk.find(b"\x00")
+            if nul >= 0:
+                raise InputError(
+                    f"{name} looks binary (NUL byte at offset {offset + nul})",
+                    hint="pipe text: a log, a diff, test output",
+                )
+            if first and chunk.startswith(codecs.BOM_UTF8):
+                chunk = chunk[len(codecs.BOM_UTF8):]
+                offset += len(codecs.BOM_UTF8)
+            first = False
+        try:
+            text = decoder.decode(chunk, final=final)
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{name} is not valid UTF-8 (byte offset {offset + exc.start})",
+                hint="convert it first, e.g. `iconv -f latin1 -t utf-8`",
+            ) from None
+        offset += len(chunk)
+        if text:
+            # Split on "\n" only: a lone "\r" is a progress-bar redraw the cleaner resolves,
+            # and str.splitlines would also split on form feeds and Unicode separators.
+            parts = (pending + text).split("\n")
+            pending = parts.pop()  # an unfinished line waits for the next chunk
+            for part in parts:
+                yield part + "\n"
+        if final:
+            if pending:
+                yield pending
+            return
+
+
+def read_text(stream: BinaryIO, *, name: str = "stdin") -> str:
+    """All of ``stream`` as checked text (for ``PROMPT -`` and small files)."""
+    return "".join(iter_lines(stream, name=name))
+
+
+def require_prompt(text: str, *, name: str = "PROMPT") -> str:
+    if not text.strip():
+        raise InputError(f"{name} is empty", hint='give the task, e.g. codex-route run "fix the failing test"')
+    if "\x00" in text:
+        raise InputError(f"{name} contains a NUL character")
+    return text

@@ -1,0 +1,50 @@
+"""All terminal output: data to stdout, diagnostics to stderr, JSON that is stable.
+
+Rich is imported only when something is rendered, and consoles are created on first use, so
+commands that print JSON or nothing never pay for it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import cache
+from typing import Any
+
+
+@cache
+def out() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+@cache
+def err() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def error(message: str, *, hint: str | None = None) -> None:
+    """One ``error:`` line on stderr (plain text: safe in logs and pipes), plus a hint."""
+    sys.stderr.write(f"error: {message}\n")
+    if hint:
+        sys.stderr.write(f"hint: {hint}\n")
+    sys.stderr.flush()
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(f"warning: {message}\n")
+
+
+def print_json(data: Any) -> None:
+    """Exactly one JSON document on stdout, keys in a stable order, newline-terminated."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
