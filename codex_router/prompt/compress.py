@@ -1,0 +1,393 @@
+"""Orchestration: clean, detect content, reduce, report -- streaming, linear time, bounded memory.
+
+Entry points:
+
+* :func:`compress_stream` -- for a CLI: ``compress_stream(sys.stdin, sys.stdout.write, count)``.
+* :func:`compress_text` -- for a prompt held in memory.
+
+What survives verbatim (the guarantee, enforced here and checked by property tests): every line
+with error vocabulary (:func:`~.sections.is_error_line`, a superset of the scorer's R1), every
+line with a ``file:line`` location except library stack frames folded by
+:func:`~.reducers.fold_frames` / :func:`~.reducers.fold_python_traceback` (which themselves keep
+the first location after an error line, rule R3), the last five non-blank lines of every Python
+traceback block (R2) and the last non-blank line of the input (R4). "Verbatim" means the cleaned
+line is an output line of its own. Exact repeats of a must-keep line inside one window are
+written once, followed by ``[+N identical]``.
+
+Fenced code blocks (```` ``` ```` / ``~~~``) are copied byte for byte (only ``\\r\\n`` becomes
+``\\n``: no escape stripping, no trimming, no folding); unified-diff headers and hunk lines
+(counted from the ``@@ -a,b +c,d @@`` header) likewise, except that colour escapes are removed
+from coloured diffs.
+
+Token accounting (only when ``count`` is given): ``tokens_before``/``tokens_after`` are ``count``
+of the input/output text, counted in chunks of about 64 KiB cut at line ends (for one prompt that
+is a single exact count). A rule's ``tokens_removed`` is ``count`` of the text it removed (whole
+lines with their newline for line rules; the removed characters for cleaning rules) minus
+``count`` of the marker lines it wrote. Tokenisation depends on context, so the per-rule figures
+need not add up exactly to ``tokens_before - tokens_after``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from . import clean as _clean
+from .clean import clean_line
+from .reducers import fold_frames, fold_python_traceback, template_key
+from .sections import (
+    PY_TB_START, fence_closes, fence_open, frame_kind, has_location, hunk_sizes, is_code_like,
+    is_diff_header, is_error_line, is_passing_test, is_progress, is_vcs_meta,
+)
+from .window import RULE_BLANK, RULE_DUPLICATES, RULE_FAMILIES, RULE_PASSING, FamilyWindow
+
+Count = Callable[[str], int]
+
+RULE_PROGRESS = "progress_noise"
+RULE_FRAMES = "library_frames"
+RULE_ORDER = (
+    _clean.RULE_ANSI, _clean.RULE_CONTROL, _clean.RULE_CR, _clean.RULE_TRAILING, RULE_BLANK,
+    RULE_PROGRESS, RULE_PASSING, RULE_FRAMES, RULE_FAMILIES, RULE_DUPLICATES,
+)
+_LINE_RULES = frozenset({RULE_BLANK, RULE_PROGRESS, RULE_PASSING, RULE_FRAMES, RULE_FAMILIES, RULE_DUPLICATES})
+_BATCH = 1 << 16
+_MAX_BLOCK = 4000  # longest traceback / frame run buffered before it is folded in pieces
+
+
+@dataclass(frozen=True)
+class RuleReport:
+    """What one rule did: lines it removed, lines it rewrote in place (cleaning rules) and the
+    net tokens it removed (None when no counter was given)."""
+
+    name: str
+    lines_removed: int
+    tokens_removed: int | None
+    lines_changed: int = 0
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "lines_removed": self.lines_removed,
+                "lines_changed": self.lines_changed, "tokens_removed": self.tokens_removed}
+
+
+@dataclass(frozen=True)
+class CompressionReport:
+    """Totals of one :func:`compress_stream` run; rules in a fixed order, all listed."""
+
+    lines_in: int
+    lines_out: int
+    chars_in: int
+    chars_out: int
+    tokens_before: int | None
+    tokens_after: int | None
+    rules: tuple[RuleReport, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"lines_in": self.lines_in, "lines_out": self.lines_out, "chars_in": self.chars_in,
+                "chars_out": self.chars_out, "tokens_before": self.tokens_before,
+                "tokens_after": self.tokens_after, "rules": [r.to_dict() for r in self.rules]}
+
+
+@dataclass(frozen=True)
+class CompressionResult:
+    """:func:`compress_text` output: the compressed text and its report."""
+
+    text: str
+    tokens_before: int | None
+    tokens_after: int | None
+    rules: tuple[RuleReport, ...]
+    report: CompressionReport = field(repr=False)
+
+    def to_dict(self) -> dict[str, object]:
+        d = self.report.to_dict()
+        return {"text": self.text, **d}
+
+
+class _Counter:
+    """Counts tokens of a text stream in batches cut at line ends."""
+
+    def __init__(self, count: Count | None) -> None:
+        self.count = count
+        self.buf: list[str] = []
+        self.size = 0
+        self.tokens = 0
+
+    def add(self, text: str) -> None:
+        if self.count is None:
+            return
+        self.buf.append(text)
+        self.size += len(text)
+        if self.size >= _BATCH:
+            self.drain()
+
+    def drain(self) -> int:
+        if self.buf and self.count is not None:
+            self.tokens += self.count("".join(self.buf))
+            self.buf.clear()
+            self.size = 0
+        return self.tokens
+
+
+class _Acct:
+    """Per-rule removal bookkeeping (lines, changed lines, removed text counted in batches)."""
+
+    def __init__(self, count: Count | None) -> None:
+        self.count = count
+        self.lines = dict.fromkeys(RULE_ORDER, 0)
+        self.changed = dict.fromkeys(RULE_ORDER, 0)
+        self.removed_text = {r: _Counter(count) for r in RULE_ORDER}
+        self.added_text = {r: _Counter(count) for r in RULE_ORDER}
+
+    def removed(self, rule: str, text: str) -> None:
+        if rule in _LINE_RULES:
+            self.lines[rule] += 1
+            self.removed_text[rule].add(text + "\n")
+        else:
+            self.changed[rule] += 1
+            self.removed_text[rule].add(text)
+
+    def added(self, rule: str, text: str) -> None:
+        self.lines[rule] -= 1  # a marker line replaces one of the removed lines
+        self.added_text[rule].add(text + "\n")
+
+    def reports(self) -> tuple[RuleReport, ...]:
+        out = []
+        for r in RULE_ORDER:
+            tokens = None
+            if self.count is not None:
+                tokens = self.removed_text[r].drain() - self.added_text[r].drain()
+            out.append(RuleReport(r, max(0, self.lines[r]), tokens, self.changed[r]))
+        return tuple(out)
+
+
+class _Stream:
+    """Per-line state machine; see the module docstring for what each state guarantees."""
+
+    def __init__(self, write: Callable[[str], None], count: Count | None, window: dict[str, int] | None) -> None:
+        self.out = _Counter(count)
+        self.lines_out = 0
+        self.chars_out = 0
+
+        def emit(text: str) -> None:
+            self.lines_out += 1
+            self.chars_out += len(text)
+            self.out.add(text)
+            write(text)
+
+        self.acct = _Acct(count)
+        self.win = FamilyWindow(emit, self.acct, **(window or {}))
+        self.sink = self.acct.removed
+        self.fence: str | None = None
+        self.hunk_old = self.hunk_new = 0
+        self.diff_header = False
+        self.tb: list[str] | None = None
+        self.frames: list[str] = []
+        self.go_mode = False
+        self.prev_blank = False
+        self.code_ema = 0.0
+        self.pending: list[str] = []
+
+    # ---------------------------------------------------------------- input side
+    def feed(self, raw: str) -> None:
+        """Take one input line (terminator optional). The last non-blank line and the blank
+        lines after it are held back so the final non-blank line can be forced verbatim."""
+        s = raw.strip()
+        # Only a line starting with ESC/CR/... can be blank once cleaned ("\x1b[0m" alone).
+        blank = not s or (s[0] < " " and not clean_line(raw))
+        if blank:
+            self.pending.append(raw)
+            return
+        for held in self.pending:
+            self.process(held)
+        self.pending = [raw]
+
+    def finish(self) -> None:
+        for k, held in enumerate(self.pending):
+            self.process(held, force_keep=k == 0)
+        self.pending = []
+        self._end_blocks()
+        self.win.flush()
+
+    def _end_blocks(self) -> None:
+        if self.tb is not None:
+            self._flush_tb()
+        if self.frames:
+            self._flush_frames()
+
+    def process(self, raw: str, force_keep: bool = False) -> None:
+        if raw.endswith("\n"):
+            raw = raw[:-1]
+        if raw.endswith("\r"):
+            raw = raw[:-1]
+        if self.fence is not None:
+            self.win.verbatim(raw)
+            if fence_closes(raw, self.fence):
+                self.fence = None
+            return
+        if self.hunk_old > 0 or self.hunk_new > 0:
+            c = raw[:1]
+            if c in (" ", "+", "-", "\\", ""):
+                if c in (" ", ""):
+                    self.hunk_old -= 1
+                    self.hunk_new -= 1
+                elif c == "-":
+                    self.hunk_old -= 1
+                elif c == "+":
+                    self.hunk_new -= 1
+                self.win.verbatim(_clean.strip_ansi(raw))
+                return
+            self.hunk_old = self.hunk_new = 0
+        line = clean_line(raw, self.sink)
+        if not line:
+            self._blank()
+            return
+        self.prev_blank = False
+        c0 = line[0]
+        if self.tb is not None:
+            self.tb.append(line)
+            if c0 not in " \t":  # the exception line closes the block
+                self._flush_tb()
+            elif len(self.tb) >= _MAX_BLOCK:
+                self._flush_tb()
+                self.tb = []
+            return
+        if c0 in " \t" or (self.go_mode and (line.endswith(")") or line.startswith("created by "))):
+            if frame_kind(line) is not None or (c0 not in " \t"):
+                self.frames.append(line)
+                if len(self.frames) >= _MAX_BLOCK:
+                    self._flush_frames()
+                return
+        if self.frames:
+            self._flush_frames()
+        if c0 in "`~ ":
+            marker = fence_open(line)
+            if marker is not None:
+                self.fence = marker
+                self.win.verbatim(raw)
+                return
+        if c0 in "di-+@rncoBs":
+            if self._diff_line(line, raw):
+                return
+        elif self.diff_header:
+            self.diff_header = False
+        if line.startswith(PY_TB_START) or (c0 in " \t" and line.lstrip().startswith(PY_TB_START)):
+            self.tb = [line]
+            return
+        if force_keep or is_error_line(line) or has_location(line):
+            self.win.keep_once(line)
+            return
+        if c0 == "g" and line.startswith("goroutine ") and line.endswith("]:"):
+            self.go_mode = True
+            self.win.verbatim(line)
+            return
+        if (c0 in "cMACDo " or c0 == "C") and is_vcs_meta(line):
+            self.win.verbatim(line)
+            return
+        if is_passing_test(line):
+            self.win.passing(line)
+            return
+        if is_progress(line):
+            self.acct.removed(RULE_PROGRESS, line)
+            return
+        codey = is_code_like(line)
+        self.code_ema = self.code_ema * 0.9 + (1.0 if codey else 0.0)
+        if codey or self.code_ema > 2.5:
+            self.win.verbatim(line)
+            return
+        self.win.foldable(line, template_key(line))
+
+    def _diff_line(self, line: str, raw: str) -> bool:
+        if line.startswith("@@"):
+            sizes = hunk_sizes(line)
+            if sizes is not None:
+                self.hunk_old, self.hunk_new = sizes
+                self.diff_header = False
+                self.win.verbatim(line)
+                return True
+        if line.startswith("diff ") or (self.diff_header and is_diff_header(line)):
+            self.diff_header = True
+            self.win.verbatim(_clean.strip_ansi(raw))
+            return True
+        if line.startswith(("--- ", "+++ ")) and not line.startswith("--- PASS"):
+            self.diff_header = True
+            self.win.verbatim(_clean.strip_ansi(raw))
+            return True
+        self.diff_header = False
+        return False
+
+    def _blank(self) -> None:
+        self.go_mode = False
+        if self.tb is not None:
+            self.tb.append("")
+            return
+        if self.frames:
+            self._flush_frames()
+        if self.prev_blank:
+            self.acct.removed(RULE_BLANK, "")
+            return
+        self.prev_blank = True
+        self.win.verbatim("")
+
+    def _flush_tb(self) -> None:
+        block, self.tb = self.tb or [], None
+        out, folded = fold_python_traceback(block)
+        self._account_fold(block, out, folded)
+
+    def _flush_frames(self) -> None:
+        block, self.frames = self.frames, []
+        out, folded = fold_frames(block)
+        self._account_fold(block, out, folded)
+
+    def _account_fold(self, block: list[str], out: list[str], folded: int) -> None:
+        if folded:
+            kept = set(out)
+            for ln in block:
+                if ln not in kept:
+                    self.acct.removed(RULE_FRAMES, ln)
+            for ln in out:
+                if ln.lstrip().startswith("[… ") and ln.endswith("]") and "library frames folded" in ln:
+                    self.acct.added(RULE_FRAMES, ln)
+        for ln in out:
+            if ln:
+                self.prev_blank = False
+                self.win.verbatim(ln)
+            elif not self.prev_blank:
+                self.prev_blank = True
+                self.win.verbatim("")
+            else:
+                self.acct.removed(RULE_BLANK, "")
+
+
+def compress_stream(lines: Iterable[str], write: Callable[[str], None], count: Count | None = None,
+                    *, window: dict[str, int] | None = None) -> CompressionReport:
+    """Clean and compress ``lines`` (with or without terminators, e.g. ``sys.stdin``), writing
+    output lines (each ending in ``\\n``) through ``write``. Memory is bounded by the window
+    (``window`` may override ``max_entries``, ``max_lines``, ``max_chars`` of
+    :class:`~.window.FamilyWindow`). ``count`` (e.g. an o200k token counter) is optional; without
+    it every token figure is None."""
+    st = _Stream(write, count, window)
+    inp = _Counter(count)
+    n_in = chars_in = 0
+    for raw in lines:
+        n_in += 1
+        chars_in += len(raw)
+        inp.add(raw if raw.endswith("\n") else raw + "\n")
+        st.feed(raw)
+    st.finish()
+    return CompressionReport(
+        lines_in=n_in, lines_out=st.lines_out, chars_in=chars_in, chars_out=st.chars_out,
+        tokens_before=inp.drain() if count is not None else None,
+        tokens_after=st.out.drain() if count is not None else None,
+        rules=st.acct.reports(),
+    )
+
+
+def compress_text(text: str, count: Count | None = None) -> CompressionResult:
+    """Compress a prompt held in memory. Output ends with ``\\n`` when it is not empty."""
+    parts: list[str] = []
+    rep = compress_stream(_clean.split_lines(text), parts.append, count)
+    out = "".join(parts)
+    if count is not None:
+        # One exact count each for a prompt (the stream counts in chunks).
+        rep = CompressionReport(rep.lines_in, rep.lines_out, rep.chars_in, rep.chars_out,
+                                count(text), count(out), rep.rules)
+    return CompressionResult(out, rep.tokens_before, rep.tokens_after, rep.rules, rep)

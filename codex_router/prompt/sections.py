@@ -1,0 +1,231 @@
+"""Content-type detection, line by line, for cleaned lines.
+
+Detection is deliberately local (one line, plus small state kept by the stream layer) so that a
+200 MB log streams through in linear time: fenced code blocks and unified-diff hunks are tracked
+as states, stack-trace frames, test-runner lines, progress bars and git metadata are recognised
+per line, and "log-like" versus "code-like" is judged per window of lines
+(:func:`looks_like_code`).
+
+Must-keep vocabulary (:func:`is_must_keep`) is a superset of the benchmark scorer's R1 and R3
+rules: error words, compiler ``warning:`` diagnostics, failing-test markers of common runners and
+every ``file:line`` location.
+"""
+
+from __future__ import annotations
+
+import re
+
+# ------------------------------------------------------------------ must-keep vocabulary
+# Scorer R1, plus compiler-style "warning:" / "warning[E0599]:" diagnostics, TAP "not ok",
+# jest/mocha failure glyphs. Matched on the lower-cased line (one C-level scan).
+_MUST_WORDS_RE = re.compile(r"error|exception|fail|fatal|panic|traceback|assert|caused by|warning(?:\[[\w-]+\])?:")
+_MUST_START = ("not ok ", "✕ ", "✗ ", "× ", "● ")
+# Scorer R3: "path.ext:NN" or 'File "...", line NN'; also covers rustc "--> src/x.rs:4:5",
+# Go "\t/x/y.go:12 +0x1d", Java "(Foo.java:12)", JS "(app.js:3:7)". The single-character prefix
+# is equivalent to the scorer's "[\w./\\-]+" for deciding whether a line has a location.
+LOCATION_RE = re.compile(r"""[\w./\\-]\.[A-Za-z]\w{0,5}:\d|File "[^"]+", line \d""")
+# Literal-prefix gate (an order of magnitude faster): a location needs ".ext:digit" or 'File "'.
+_LOCATION_GATE_RE = re.compile(r'\.[A-Za-z]\w{0,5}:\d|File "')
+
+
+def is_error_line(line: str) -> bool:
+    """True when the line carries error/failure vocabulary (scorer R1 and friends)."""
+    if _MUST_WORDS_RE.search(line.lower()) is not None:
+        return True
+    return line.lstrip().startswith(_MUST_START)
+
+
+def has_location(line: str) -> bool:
+    """True when the line carries a ``file:line`` location."""
+    return _LOCATION_GATE_RE.search(line) is not None and LOCATION_RE.search(line) is not None
+
+
+def is_must_keep(line: str) -> bool:
+    """Error vocabulary or a location: such a line is always written out verbatim (library
+    stack frames are the one documented exception, see :mod:`reducers`)."""
+    return is_error_line(line) or has_location(line)
+
+
+# ------------------------------------------------------------------ fenced code and diffs
+_FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+
+
+def fence_open(line: str) -> str | None:
+    """Return the fence marker (e.g. ``"```"``) when ``line`` opens a Markdown code fence."""
+    m = _FENCE_RE.match(line)
+    if m is None:
+        return None
+    marker, info = m.group(1), m.group(2)
+    if marker[0] == "`" and "`" in info:
+        return None  # inline code such as ```a``` is not a fence (CommonMark)
+    return marker
+
+
+def fence_closes(line: str, marker: str) -> bool:
+    """True when ``line`` closes a fence opened with ``marker`` (same character, at least as
+    long, nothing but spaces after it)."""
+    s = line.strip(" ")
+    if len(line) - len(line.lstrip(" ")) > 3 or not s.startswith(marker):
+        return False
+    return s == marker[0] * len(s)
+
+
+_HUNK_RE = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+_DIFF_HEADER_PREFIXES = (
+    "diff --git ", "diff --cc ", "diff -", "index ", "--- ", "+++ ", "new file mode",
+    "deleted file mode", "old mode", "new mode", "similarity index", "dissimilarity index",
+    "rename from ", "rename to ", "copy from ", "copy to ", "Binary files ",
+)
+
+
+def hunk_sizes(line: str) -> tuple[int, int] | None:
+    """Old and new line counts of a unified-diff hunk header ``@@ -a,b +c,d @@``."""
+    m = _HUNK_RE.match(line)
+    if m is None:
+        return None
+    old = int(m.group(1)) if m.group(1) is not None else 1
+    new = int(m.group(2)) if m.group(2) is not None else 1
+    return old, new
+
+
+def is_diff_header(line: str) -> bool:
+    """Lines of a diff's file header (``diff --git``, ``index``, ``---``/``+++``, modes...)."""
+    return line.startswith(_DIFF_HEADER_PREFIXES)
+
+
+# git log metadata and --stat rows: identifiers an agent may need; never folded.
+_VCS_RE = re.compile(
+    r"^(?:commit [0-9a-f]{7,64}\b|Merge: [0-9a-f]|(?:Author|AuthorDate|Commit|CommitDate|Date):\s)"
+    r"|^ \S.* \| +(?:\d+ ?[+-]*|Bin )"
+)
+
+
+def is_vcs_meta(line: str) -> bool:
+    """git log headers and ``--stat`` rows."""
+    return _VCS_RE.match(line) is not None
+
+
+# ------------------------------------------------------------------ stack frames
+PY_TB_START = "Traceback (most recent call last):"
+_PY_FRAME_RE = re.compile(r'^\s+File "([^"]*)", line \d+')
+_JAVA_FRAME_RE = re.compile(r"^\s+at ([\w$.<>/]+)\((.*)\)\s*$")
+_JS_FRAME_RE = re.compile(r"^\s+at (?:.+ \()?((?:node:|file://|/|[A-Za-z]:\\|\.{0,2}/|internal/)\S*?:\d+(?::\d+)?)\)?\s*$")
+_RUST_FRAME_RE = re.compile(r"^\s+\d+: (\S+)|^\s+at (\S+:\d+(?::\d+)?)\s*$")
+_GO_PATH_RE = re.compile(r"^\t(\S+\.go):\d+(?: \+0x[0-9a-f]+)?$")
+
+_PY_LIB = ("site-packages", "dist-packages", "/lib/python", "\\lib\\python", "<frozen ", "/lib64/python")
+_JAVA_LIB = (
+    "java.", "javax.", "jdk.", "sun.", "com.sun.", "org.junit.", "junit.", "org.apache.",
+    "org.springframework.", "org.eclipse.", "org.gradle.", "worker.org.gradle.", "org.hibernate.",
+    "kotlin.", "kotlinx.", "scala.", "akka.", "io.netty.", "com.google.", "reactor.", "groovy.",
+    "org.codehaus.", "org.testng.", "net.bytebuddy.", "org.mockito.", "org.jboss.", "io.micronaut.",
+    "org.glassfish.", "com.fasterxml.", "org.slf4j.", "ch.qos.logback.", "android.", "dalvik.",
+    "com.android.", "androidx.",
+)
+_JS_LIB = ("node_modules", "node:", "internal/", "<anonymous>")
+_RUST_LIB = ("std::", "core::", "alloc::", "rust_begin_unwind", "__rust", "/rustc/", ".cargo/registry",
+             "test::", "<unknown>")
+_GO_LIB = ("/go/src/", "/pkg/mod/", "/usr/local/go/", "/usr/lib/go", "GOROOT")
+
+
+def frame_kind(line: str) -> tuple[str, bool] | None:
+    """Classify a stack-frame line: ``(language, is_library)`` or None.
+
+    Library means standard library, vendored or third-party code (site-packages,
+    node_modules, java.*/org.apache.*, std::, GOROOT...); everything else is application code.
+    """
+    c = line[:1]
+    if c not in (" ", "\t"):
+        return None
+    s = line.lstrip()
+    if s.startswith("File "):
+        m = _PY_FRAME_RE.match(line)
+        if m:
+            return "python", any(p in m.group(1) for p in _PY_LIB)
+    elif s.startswith("at "):
+        m = _JAVA_FRAME_RE.match(line)
+        if m and (m.group(2).endswith(")") is False):
+            return "java", m.group(1).startswith(_JAVA_LIB) or "Native Method" in m.group(2)
+        m2 = _JS_FRAME_RE.match(line)
+        if m2:
+            return "js", any(p in line for p in _JS_LIB)
+        if m:
+            return "java", m.group(1).startswith(_JAVA_LIB)
+        m = _RUST_FRAME_RE.match(line)
+        if m and m.group(2):
+            return "rust", any(p in m.group(2) for p in _RUST_LIB)
+    elif c == "\t" and ".go:" in line:
+        m = _GO_PATH_RE.match(line)
+        if m:
+            return "go", any(p in m.group(1) for p in _GO_LIB)
+    elif s[:1].isdigit():
+        m = _RUST_FRAME_RE.match(line)
+        if m and m.group(1):
+            return "rust", m.group(1).startswith(_RUST_LIB)
+    return None
+
+
+# ------------------------------------------------------------------ test runners
+# Lines that only report a passing/skipped test or progress through passing tests.
+_PASS_RE = re.compile(
+    r"^(?:"
+    r"\S+::\S+ (?:PASSED|SKIPPED|XFAIL|XPASS)\b.*"  # pytest -v
+    r"|\S+\.py \.[.sx]*\s*(?:\[\s*\d+%\])?"  # pytest progress dots (no F/E in them)
+    r"|\s*(?:=== (?:RUN|PAUSE|CONT|NAME)\s+\S+|--- (?:PASS|SKIP): \S+ \(\d[\d.]*s\))"  # go test -v
+    r"|test \S+(?: - should panic)? \.\.\. (?:ok|ignored)"  # cargo test
+    r"|\s*[✓✔√] .+"  # jest / mocha / vitest
+    r"|\s*PASS\s+\S+\.(?:js|jsx|ts|tsx|mjs|cjs)(?: \(\d.*\))?"  # jest file summary
+    r"|ok\s+\S+\s+(?:\(cached\)|[\d.]+s)(?:\s+coverage: .*)?"  # go package ok
+    r")\s*$"
+)
+
+
+def is_passing_test(line: str) -> bool:
+    """True for a line that only reports passing (or skipped) tests."""
+    return _PASS_RE.match(line) is not None
+
+
+# ------------------------------------------------------------------ progress noise
+_BAR_CHARS = "█▉▊▋▌▍▎▏━─═■□▓▒░#=>-"
+_PROGRESS_RE = re.compile(
+    r"^\s*(?:"
+    r"[⠁-⣿|/\\-]\s*$"  # lone spinner frame
+    r"|[⠁-⣿]\s.*"  # braille spinner + status (npm, docker buildx)
+    r"|.*\d{1,3}(?:\.\d+)?%\s*\|[█▉▊▋▌▍▎▏ #]*\|.*"  # tqdm
+    r"|.*(?:[━█■▓▒░]{4,}|[=#]{4,}>?[ .-]*\]|\[[=#>.\- ]{8,}\]).*(?:\d%|\d[\d.]*\s*/\s*\d|eta|ETA|\d\s*[kKMG]?i?B/s|it/s).*"
+    r"|\d{1,3}(?:\.\d+)?%(?:\s+\S+){0,3}"  # bare "45%" status
+    r"|Progress \(\d+\): .*"  # maven transfer progress
+    r"|[\d.]+\s*/\s*[\d.]+\s*[kKMG]i?B(?:\s+\S+){0,4}"  # "1.2/3.4 MB 5 MB/s"
+    r")\s*$"
+)
+
+
+# Cheap gate: every progress pattern above contains one of these (or is a tiny spinner line).
+_PROGRESS_GATE_RE = re.compile(r"[%━█■▓▒░⠁-⣿]|[=#]{4}|/s\b|[kKMG]i?B\b|Progress \(")
+
+
+def is_progress(line: str) -> bool:
+    """Download/percent bars, spinners and transfer counters (what a ``\\r`` redraw left)."""
+    if len(line) > 3 and _PROGRESS_GATE_RE.search(line) is None:
+        return False
+    return _PROGRESS_RE.match(line) is not None
+
+
+# ------------------------------------------------------------------ code versus log
+_CODE_START = (
+    "def ", "class ", "import ", "from ", "return", "if ", "elif ", "else", "for ", "while ",
+    "try:", "except", "finally:", "with ", "fn ", "let ", "const ", "var ", "func ", "pub ",
+    "use ", "#include", "#define", "public ", "private ", "protected ", "static ", "package ",
+    "//", "/*", "* ", "*/", "}", "{", "@", "async ", "await ", "yield", "raise ", "switch ",
+    "case ", "struct ", "impl ", "type ", "interface ", "export ", "function ", "namespace ",
+)
+
+
+def is_code_like(line: str) -> bool:
+    """A cheap guess that a line is source code (not a log record)."""
+    s = line.strip()
+    if not s:
+        return False
+    if s[-1] in "{};,([:\\" and not s.endswith("::"):
+        return True
+    return s.startswith(_CODE_START)

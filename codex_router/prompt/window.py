@@ -1,0 +1,179 @@
+"""The bounded output window: families of similar lines fold inside it, everything else keeps
+its order. Memory is bounded by the number of *stored* lines (exemplars, the second member of
+each family, verbatim lines) and the family table, both capped; folded lines are only counted.
+When a cap is reached the window is rendered and starts afresh, so a 200 MB log streams through
+with constant memory (families are then folded per window).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Protocol
+
+from .reducers import family_marker
+
+RULE_FAMILIES = "line_families"
+RULE_DUPLICATES = "duplicate_lines"
+RULE_PASSING = "passing_tests"
+RULE_BLANK = "blank_lines"
+
+MIN_FOLD = 3  # a family folds from its third member on: exemplar + marker replace >= 2 lines
+
+
+class Accounting(Protocol):
+    def removed(self, rule: str, text: str) -> None: ...
+
+    def added(self, rule: str, text: str) -> None: ...
+
+
+class _Family:
+    __slots__ = ("count", "first_idx", "second_idx", "first", "last")
+
+    def __init__(self, idx: int, line: str) -> None:
+        self.count = 1
+        self.first_idx = idx
+        self.second_idx = -1
+        self.first = line
+        self.last = line
+
+
+class FamilyWindow:
+    """Collects output entries in order and renders them through ``write`` on :meth:`flush`."""
+
+    def __init__(self, write: Callable[[str], None], acct: Accounting, *, max_entries: int = 8192,
+                 max_lines: int = 200_000, max_chars: int = 8 << 20) -> None:
+        self._write = write
+        self._acct = acct
+        self.max_entries = max_entries
+        self.max_lines = max_lines
+        self.max_chars = max_chars
+        self._reset()
+        self._prev_blank = False
+
+    def _reset(self) -> None:
+        self.entries: list[str | None] = []
+        self.families: dict[str, _Family] = {}
+        self.seen: dict[str, list[int]] = {}  # must-keep text -> [entry index, extra copies]
+        self.pass_idx = -1
+        self.pass_count = 0
+        self.pass_first = ""
+        self.lines = 0
+        self.chars = 0
+
+    def _store(self, line: str) -> int:
+        self.entries.append(line)
+        self.chars += len(line)
+        return len(self.entries) - 1
+
+    def _tick(self) -> None:
+        self.lines += 1
+        if len(self.entries) >= self.max_entries or self.lines >= self.max_lines or self.chars >= self.max_chars:
+            self.flush()
+
+    def verbatim(self, line: str) -> None:
+        """A line written exactly as given, in place (code, diffs, frames, git metadata)."""
+        self._store(line)
+        self._tick()
+
+    def keep_once(self, line: str) -> None:
+        """A must-keep line: written verbatim; exact repeats in the window become a count."""
+        hit = self.seen.get(line)
+        if hit is not None:
+            hit[1] += 1
+            self._acct.removed(RULE_DUPLICATES, line)
+        else:
+            self.seen[line] = [self._store(line), 0]
+        self._tick()
+
+    def foldable(self, line: str, key: str) -> None:
+        """A log-like line that may fold into the family of lines with the same ``key``."""
+        fam = self.families.get(key)
+        if fam is None:
+            self.families[key] = _Family(self._store(line), line)
+        else:
+            fam.count += 1
+            fam.last = line
+            if fam.count == 2:
+                fam.second_idx = self._store(line)
+            else:
+                self._acct.removed(RULE_FAMILIES, line)
+        self._tick()
+
+    def passing(self, line: str) -> None:
+        """A passing-test line: all of them in the window collapse to one count line."""
+        if self.pass_count == 0:
+            self.pass_idx = self._store(line)
+            self.pass_first = line
+        self._acct.removed(RULE_PASSING, line)
+        self.pass_count += 1
+        self._tick()
+
+    # ------------------------------------------------------------------ rendering
+    def flush(self) -> None:
+        """Render the window: drop folded second members, write exemplars with their markers."""
+        entries = self.entries
+        markers: dict[int, _Family] = {}
+        for fam in self.families.values():
+            if fam.count >= MIN_FOLD:
+                second = entries[fam.second_idx]
+                if second is not None:
+                    self._acct.removed(RULE_FAMILIES, second)
+                entries[fam.second_idx] = None
+                markers[fam.first_idx] = fam
+        dup_after = {idx: extra for idx, extra in self.seen.values() if extra}
+        if self.pass_count:
+            if self.pass_count == 1:  # one line: keep it, a count would not be shorter
+                self._acct.added(RULE_PASSING, self.pass_first)
+            else:
+                text = f"[{self.pass_count} passing-test lines folded]"
+                entries[self.pass_idx] = text
+                self._acct.added(RULE_PASSING, text)
+        write = self._write
+        n = len(entries)
+        i = 0
+        while i < n:
+            e = entries[i]
+            if e is None:
+                i += 1
+                continue
+            if not e:
+                if self._prev_blank:  # folding can bring blank separators together
+                    self._acct.removed(RULE_BLANK, e)
+                    i += 1
+                    continue
+                self._prev_blank = True
+            else:
+                self._prev_blank = False
+            write(e + "\n")
+            fam = markers.get(i)
+            if fam is not None:
+                i = self._write_group(i, fam, markers)
+            extra = dup_after.get(i)
+            if extra:
+                text = f"[+{extra} identical]"
+                write(text + "\n")
+                self._acct.added(RULE_DUPLICATES, text)
+            i += 1
+        self._reset()
+
+    def _write_group(self, i: int, fam: _Family, markers: dict[int, _Family]) -> int:
+        """Write the exemplars that directly follow ``i`` and whose families have the same count
+        (a repeated block of lines), then one marker; return the last index written."""
+        entries, n = self.entries, len(self.entries)
+        block = 1
+        j = i + 1
+        while j < n:
+            if entries[j] is None:
+                j += 1
+                continue
+            nxt = markers.get(j)
+            if nxt is None or nxt.count != fam.count:
+                break
+            self._write(entries[j] + "\n")  # type: ignore[operator]
+            block += 1
+            i = j
+            j += 1
+        text = family_marker(fam.count - 1, fam.first, fam.last, block=block)
+        self._write(text + "\n")
+        self._acct.added(RULE_FAMILIES, text)
+        self._prev_blank = False
+        return i
