@@ -31,9 +31,10 @@ Decision rule
     gloss when written otherwise), or the sizes compared with the thresholds. Boundaries are
     strict: a size equal to a threshold is *not* above it.
 
-Known limits: no negation handling ("no security impact" still reads as security), and a few
-intent phrases are ambiguous by nature ("offline", "en local" may describe the code, not the
-model); the policy can override any decision.
+Known limits: no negation handling ("no security impact" still reads as security). Intent
+phrases stay specific on purpose: bare "offline" or "en local" usually describe the code
+("tester en local" is "test locally"), not the model, so only "offline model" / "modèle hors
+ligne" count. The policy can override any decision.
 """
 
 from __future__ import annotations
@@ -249,15 +250,15 @@ LOCAL_PHRASES: tuple[tuple[str, str], ...] = (
     ("local model", "local model"),
     ("local models", "local model"),
     ("local LLM", "local model"),
-    ("offline", "offline"),
+    ("offline model", "offline model"),
+    ("offline models", "offline model"),
     ("ollama", "Ollama"),
     ("qwen", "Qwen"),
     ("on my machine", "on my machine"),
     ("modèle local", "local model"),
     ("modèles locaux", "local model"),
     ("LLM local", "local model"),
-    ("hors ligne", "offline"),
-    ("en local", "locally"),
+    ("modèle hors ligne", "offline model"),
     ("sur ma machine", "on my machine"),
 )
 
