@@ -21,9 +21,9 @@ def register(app: typer.Typer) -> None:
 
 
 def run(
-    prompt: str = typer.Argument(..., help="The task for Codex. '-' reads it from stdin; "
+    prompt: str = typer.Argument(..., metavar="PROMPT", help="The task for Codex. '-' reads it from stdin; "
                                  "with a PROMPT, piped stdin is attached (e.g. a log)."),
-    codex_args: Optional[list[str]] = typer.Argument(None, metavar="[-- CODEX_ARGS]...",
+    codex_args: Optional[list[str]] = typer.Argument(None, metavar="[-- CODEX_ARGS...]",
                                                      help="Extra arguments for codex, after --."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; touch nothing."),
     json_out: bool = typer.Option(False, "--json", help="With --dry-run: one JSON object on stdout."),
@@ -53,7 +53,7 @@ def run(
     interactive: bool = typer.Option(False, "--interactive", help="Open the Codex TUI instead of codex exec."),
     no_stdin: bool = typer.Option(False, "--no-stdin", help="Do not read piped stdin as an attachment."),
 ) -> None:
-    """Clean and compress the prompt, route it, and run codex (SPEC §3)."""
+    """Clean and compress the prompt, choose model and provider, and run codex."""
     from codex_router.paths import app_paths
     from codex_router.plan import RunRequest, build_plan
     from codex_router.prompt_input import iter_lines, read_text, require_prompt
