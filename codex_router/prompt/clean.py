@@ -12,7 +12,7 @@ knowing how tokens are counted.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 Sink = Callable[[str, str], None]
 

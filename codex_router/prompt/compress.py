@@ -30,16 +30,17 @@ need not add up exactly to ``tokens_before - tokens_after``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from functools import partial
+from collections.abc import Callable, Iterable
 
 from . import clean as _clean
 from .clean import clean_line
-from .reducers import fold_frames, fold_python_traceback, template_key
+from .reducers import VAR_RE, fold_frames, fold_python_traceback
 from .sections import (
     PY_TB_START, fence_closes, fence_open, frame_kind, has_location, hunk_sizes, is_code_like,
     is_diff_header, is_error_line, is_passing_test, is_progress, is_vcs_meta,
 )
-from .window import RULE_BLANK, RULE_DUPLICATES, RULE_FAMILIES, RULE_PASSING, FamilyWindow
+from .window import RULE_BLANK, RULE_DUPLICATES, RULE_FAMILIES, RULE_PASSING, Accounting, FamilyWindow
 
 Count = Callable[[str], int]
 
@@ -51,6 +52,9 @@ RULE_ORDER = (
 )
 _LINE_RULES = frozenset({RULE_BLANK, RULE_PROGRESS, RULE_PASSING, RULE_FRAMES, RULE_FAMILIES, RULE_DUPLICATES})
 _BATCH = 1 << 16
+# First characters of lines that may be structural (fence, diff header, traceback, goroutine).
+_SPECIAL_STARTS = frozenset("`~ \tdi-+@rncoBsTg")
+_VCS_STARTS = frozenset("cMACD ")
 _MAX_BLOCK = 4000  # longest traceback / frame run buffered before it is folded in pieces
 
 
@@ -127,7 +131,7 @@ class _Counter:
         return self.tokens
 
 
-class _Acct:
+class _Acct(Accounting):
     """Per-rule removal bookkeeping (lines, changed lines, removed text counted in batches)."""
 
     def __init__(self, count: Count | None) -> None:
@@ -185,6 +189,7 @@ class _Stream:
         self.prev_blank = False
         self.code_ema = 0.0
         self.pending: list[str] = []
+        self.key = partial(VAR_RE.sub, "\x00")  # == reducers.template_key, minus a call level
 
     # ---------------------------------------------------------------- input side
     def feed(self, raw: str) -> None:
@@ -214,28 +219,21 @@ class _Stream:
             self._flush_frames()
 
     def process(self, raw: str, force_keep: bool = False) -> None:
-        if raw.endswith("\n"):
+        """Route one line: fence > diff hunk > clean > traceback > frames > fence/diff headers >
+        must-keep > git metadata > passing tests > progress > code > line families."""
+        if raw[-1:] == "\n":
             raw = raw[:-1]
-        if raw.endswith("\r"):
+        if raw[-1:] == "\r":
             raw = raw[:-1]
+        win = self.win
         if self.fence is not None:
-            self.win.verbatim(raw)
+            win.verbatim(raw, True)
             if fence_closes(raw, self.fence):
                 self.fence = None
             return
         if self.hunk_old > 0 or self.hunk_new > 0:
-            c = raw[:1]
-            if c in (" ", "+", "-", "\\", ""):
-                if c in (" ", ""):
-                    self.hunk_old -= 1
-                    self.hunk_new -= 1
-                elif c == "-":
-                    self.hunk_old -= 1
-                elif c == "+":
-                    self.hunk_new -= 1
-                self.win.verbatim(_clean.strip_ansi(raw))
+            if self._hunk_line(raw):
                 return
-            self.hunk_old = self.hunk_new = 0
         line = clean_line(raw, self.sink)
         if not line:
             self._blank()
@@ -243,47 +241,25 @@ class _Stream:
         self.prev_blank = False
         c0 = line[0]
         if self.tb is not None:
-            self.tb.append(line)
-            if c0 not in " \t":  # the exception line closes the block
-                self._flush_tb()
-            elif len(self.tb) >= _MAX_BLOCK:
-                self._flush_tb()
-                self.tb = []
+            self._tb_line(line, c0)
             return
-        if c0 in " \t" or (self.go_mode and (line.endswith(")") or line.startswith("created by "))):
-            if frame_kind(line) is not None or (c0 not in " \t"):
-                self.frames.append(line)
-                if len(self.frames) >= _MAX_BLOCK:
-                    self._flush_frames()
+        if c0 == " " or c0 == "\t" or self.go_mode:
+            if self._frame_line(line, c0):
                 return
         if self.frames:
             self._flush_frames()
-        if c0 in "`~ ":
-            marker = fence_open(line)
-            if marker is not None:
-                self.fence = marker
-                self.win.verbatim(raw)
-                return
-        if c0 in "di-+@rncoBs":
-            if self._diff_line(line, raw):
-                return
-        elif self.diff_header:
+        if c0 in _SPECIAL_STARTS and self._structural(line, raw, c0):
+            return
+        if self.diff_header:
             self.diff_header = False
-        if line.startswith(PY_TB_START) or (c0 in " \t" and line.lstrip().startswith(PY_TB_START)):
-            self.tb = [line]
-            return
         if force_keep or is_error_line(line) or has_location(line):
-            self.win.keep_once(line)
+            win.keep_once(line)
             return
-        if c0 == "g" and line.startswith("goroutine ") and line.endswith("]:"):
-            self.go_mode = True
-            self.win.verbatim(line)
-            return
-        if (c0 in "cMACDo " or c0 == "C") and is_vcs_meta(line):
-            self.win.verbatim(line)
+        if c0 in _VCS_STARTS and is_vcs_meta(line):
+            win.verbatim(line)
             return
         if is_passing_test(line):
-            self.win.passing(line)
+            win.passing(line)
             return
         if is_progress(line):
             self.acct.removed(RULE_PROGRESS, line)
@@ -291,9 +267,64 @@ class _Stream:
         codey = is_code_like(line)
         self.code_ema = self.code_ema * 0.9 + (1.0 if codey else 0.0)
         if codey or self.code_ema > 2.5:
-            self.win.verbatim(line)
+            win.verbatim(line)
             return
-        self.win.foldable(line, template_key(line))
+        win.foldable(line, self.key(line))
+
+    def _hunk_line(self, raw: str) -> bool:
+        c = raw[:1]
+        if c == " " or c == "":
+            self.hunk_old -= 1
+            self.hunk_new -= 1
+        elif c == "-":
+            self.hunk_old -= 1
+        elif c == "+":
+            self.hunk_new -= 1
+        elif c != "\\":
+            self.hunk_old = self.hunk_new = 0  # malformed hunk: back to normal processing
+            return False
+        self.win.verbatim(_clean.strip_ansi(raw), True)
+        return True
+
+    def _tb_line(self, line: str, c0: str) -> None:
+        tb = self.tb
+        assert tb is not None
+        tb.append(line)
+        if c0 != " " and c0 != "\t":  # the exception line closes the block
+            self._flush_tb()
+        elif len(tb) >= _MAX_BLOCK:
+            self._flush_tb()
+            self.tb = []
+
+    def _frame_line(self, line: str, c0: str) -> bool:
+        if c0 == " " or c0 == "\t":
+            if frame_kind(line) is None:
+                return False
+        elif not (line.endswith(")") or line.startswith("created by ")):
+            return False  # Go mode: function lines "pkg.fn(...)" head a frame
+        self.frames.append(line)
+        if len(self.frames) >= _MAX_BLOCK:
+            self._flush_frames()
+        return True
+
+    def _structural(self, line: str, raw: str, c0: str) -> bool:
+        """Fence openers, diff headers, traceback starts, goroutine headers."""
+        if c0 in "`~ ":
+            marker = fence_open(line)
+            if marker is not None:
+                self.fence = marker
+                self.win.verbatim(raw)
+                return True
+        if c0 in "di-+@rncoBs" and self._diff_line(line, raw):
+            return True
+        if line.lstrip().startswith(PY_TB_START):
+            self.tb = [line]
+            return True
+        if c0 == "g" and line.startswith("goroutine ") and line.endswith("]:"):
+            self.go_mode = True
+            self.win.verbatim(line)
+            return True
+        return False
 
     def _diff_line(self, line: str, raw: str) -> bool:
         if line.startswith("@@"):

@@ -16,7 +16,7 @@ that may be folded, and the marker says how many were.
 from __future__ import annotations
 
 import re
-from typing import Callable, Sequence
+from collections.abc import Sequence
 
 from .sections import frame_kind, has_location, is_error_line
 
@@ -87,7 +87,7 @@ def _lib_name(line: str) -> str:
         m = re.search(r'/(?:python[\d.]*|lib)/([\w.-]+?)(?:\.py)?/?"', s) or re.search(r'([\w-]+)(?:\.py)?"', s)
         return m.group(1) if m else "stdlib"
     if s.startswith("at "):
-        name = s[3:].split("(", 1)[0].strip()
+        name = s[3:].split("(", 1)[0].strip().rsplit("/", 1)[-1]  # drop "java.base/" module
         parts = name.split(".")
         return ".".join(parts[:2]) if len(parts) > 2 else name
     if "::" in s:
@@ -190,5 +190,3 @@ def fold_python_traceback(block: Sequence[str]) -> tuple[list[str], int]:
     folded_out, folded = _fold_groups(frame_lines, rel_heads, keep, indent)
     return lines[:first] + folded_out + lines[ends[-1]:], folded
 
-
-FoldSink = Callable[[str, str], None]

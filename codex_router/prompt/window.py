@@ -7,7 +7,7 @@ with constant memory (families are then folded per window).
 
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from collections.abc import Callable
 
 from .reducers import family_marker
 
@@ -17,12 +17,20 @@ RULE_PASSING = "passing_tests"
 RULE_BLANK = "blank_lines"
 
 MIN_FOLD = 3  # a family folds from its third member on: exemplar + marker replace >= 2 lines
+# Stored in place of an empty line that must not be squeezed (inside code fences and diff hunks);
+# compared by identity, so no input line can be mistaken for it.
+_KEPT_BLANK = "\x00kept-blank\x00"
 
 
-class Accounting(Protocol):
-    def removed(self, rule: str, text: str) -> None: ...
+class Accounting:
+    """Where reducers report what they removed (lines) and the marker lines they added.
+    (A plain base class rather than a typing.Protocol: importing typing costs start-up time.)"""
 
-    def added(self, rule: str, text: str) -> None: ...
+    def removed(self, rule: str, text: str) -> None:
+        raise NotImplementedError
+
+    def added(self, rule: str, text: str) -> None:
+        raise NotImplementedError
 
 
 class _Family:
@@ -69,9 +77,10 @@ class FamilyWindow:
         if len(self.entries) >= self.max_entries or self.lines >= self.max_lines or self.chars >= self.max_chars:
             self.flush()
 
-    def verbatim(self, line: str) -> None:
-        """A line written exactly as given, in place (code, diffs, frames, git metadata)."""
-        self._store(line)
+    def verbatim(self, line: str, protected: bool = False) -> None:
+        """A line written exactly as given, in place (code, diffs, frames, git metadata).
+        ``protected`` empty lines (code, diffs) are never squeezed with their neighbours."""
+        self._store(_KEPT_BLANK if protected and not line else line)
         self._tick()
 
     def keep_once(self, line: str) -> None:
@@ -135,7 +144,9 @@ class FamilyWindow:
             if e is None:
                 i += 1
                 continue
-            if not e:
+            if e is _KEPT_BLANK:
+                e = ""
+            elif not e:
                 if self._prev_blank:  # folding can bring blank separators together
                     self._acct.removed(RULE_BLANK, e)
                     i += 1
