@@ -102,6 +102,12 @@ class StateError(CodexRouteError):
     exit_code = ExitCode.CONFIG
 
 
+class TokenizerError(CodexRouteError):
+    """The o200k_base tokenizer data is missing or fails its sha256 check (nothing is downloaded)."""
+
+    exit_code = ExitCode.FAILURE
+
+
 class AllPathsFailedError(CodexRouteError):
     """Every Codex-facing path in the fallback order failed or was not ready."""
 
