@@ -190,7 +190,7 @@ def _prepare_text(request: RunRequest, settings: Settings, count: Counter):
         # The same framing Codex itself uses for piped input (codex exec "p" < file).
         codex_input = f"{prompt_text}\n\n<stdin>\n{attachment_text}\n</stdin>\n"
     else:
-        codex_input = prompt_text + "\n"
+        codex_input = prompt_text
     clean_tokens = count(codex_input)
     counts = TokenCounts(raw_tokens, clean_tokens, prompt_tokens, attachment_tokens, budget, truncated)
     return prompt_text, codex_input, counts, _merge_rules(*rules)

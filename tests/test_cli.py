@@ -104,7 +104,7 @@ def test_cost_limit_blocks_with_exit_7() -> None:
 def test_human_plan_mentions_the_decision() -> None:
     result = invoke(["run", "--dry-run", "fix the typo in README.md"])
     assert result.exit_code == 0, result.stderr
-    for needle in ("codex-light", "standard", "tokens", "provenance" if False else "source"):
+    for needle in ("codex-light", "standard", "tokens", "where they came from"):
         assert needle in result.stdout
 
 

@@ -1,8 +1,16 @@
-"""Rendering a :class:`~codex_router.plan.Plan`: a readable summary, or its stable JSON."""
+"""Rendering a :class:`~codex_router.plan.Plan`: a readable summary, or its stable JSON.
+
+The summary is hand-laid plain text rather than Rich tables: the dry run is on the start-up
+budget (≤ 1.5× ``codex --version``), and importing Rich alone costs ~30 ms. Colour is added
+only on a terminal and never when ``NO_COLOR`` is set.
+"""
 
 from __future__ import annotations
 
+import os
 import shlex
+import sys
+from pathlib import Path
 from typing import Any
 
 from codex_router import ui
@@ -12,77 +20,92 @@ def print_plan_json(plan: Any) -> None:
     ui.print_json(plan.to_dict())
 
 
-def _where(entry: dict[str, Any]) -> str:
+class _Style:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.enabled else text
+
+
+def _source(entry: dict[str, Any]) -> str:
     source = entry["source"]
     if source in ("flag", "env"):
         return f"{source} {entry.get('origin', '')}".strip()
     if entry.get("file"):
-        return f"{source} {entry['file']}:{entry['line']}"
+        name = entry["file"] if source == "file" else Path(entry["file"]).name
+        return f"{source} {name}:{entry['line']}"
     return source
 
 
-def print_plan(plan: Any) -> None:
-    """A human summary on stdout; everything in it is also in ``--json``."""
-    from rich.table import Table
+def _value(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else str(value)
 
-    data = plan.to_dict()
-    console = ui.out()
-    esc = ui.escape
-    tokens = data["tokens"]
-    cls = data["classification"]
-    console.print(f"[bold]codex-route plan[/bold] (dry run: nothing written, nothing launched)")
-    console.print(f"  alias     [bold cyan]{data['alias']}[/]   provider [bold]{data['provider']}[/]")
-    console.print(f"  task      {cls['complexity']}"
-                  + (", long context" if cls["long_context"] else "")
-                  + (f", intents: {', '.join(cls['intents'])}" if cls["intents"] else ""))
+
+def render_plan(data: dict[str, Any], *, color: bool = False) -> str:
+    """The human summary of a plan dict (everything in it is also in ``--json``)."""
+    s = _Style(color)
+    lines: list[str] = []
+    add = lines.append
+    tokens, cls = data["tokens"], data["classification"]
+    add(s("codex-route plan", "1") + "  (dry run: nothing written, nothing launched)")
+    add(f"  alias      {s(data['alias'], '1;36')}   provider {s(data['provider'], '1')}")
+    task = cls["complexity"] + (", long context" if cls["long_context"] else "")
+    if cls["intents"]:
+        task += f", intents: {', '.join(cls['intents'])}"
+    add(f"  task       {task}")
     for reason in cls["reasons"]:
-        console.print(f"            - {esc(reason['detail'])}")
+        add(f"               {reason['detail']}")
     for reason in data["decision_reasons"]:
-        console.print(f"  decided   {esc(reason)}")
+        add(f"  because    {reason}")
     saved = tokens["raw"] - tokens["clean"]
     pct = f" (-{saved / tokens['raw']:.0%})" if tokens["raw"] and saved > 0 else ""
-    console.print(f"  tokens    {tokens['raw']:,} raw → {tokens['clean']:,} clean{pct}, "
-                  f"budget {tokens['budget']:,}" + (" [yellow](truncated)[/]" if tokens["truncated"] else ""))
-    removed = {k: v for k, v in data["compression"].items() if v}
+    add(f"  tokens     {tokens['raw']:,} raw → {tokens['clean']:,} clean{pct}, budget {tokens['budget']:,}"
+        + (s("  truncated", "33") if tokens["truncated"] else ""))
+    removed = sorted(((k, v) for k, v in data["compression"].items() if v), key=lambda kv: -kv[1])
     if removed:
-        rules = ", ".join(f"{name} -{n:,}" for name, n in sorted(removed.items(), key=lambda kv: -kv[1]))
-        console.print(f"  saved by  {esc(rules)}")
-    cost = data["estimated_cost_usd"]
+        add("  saved by   " + ", ".join(f"{name} -{n:,}" for name, n in removed))
     limit = data["max_cost_usd"]
-    console.print(f"  cost      ~${cost:.4f}" + (f" (limit ${limit:.4f})" if limit else " (no limit)"))
-
-    table = Table(title="Codex-facing paths, in fallback order", title_justify="left", expand=False)
-    for col in ("#", "path", "ready", "model", "why"):
-        table.add_column(col, overflow="fold")
+    add(f"  cost       ~${data['estimated_cost_usd']:.4f}" + (f" (limit ${limit:.4f})" if limit else " (no limit)"))
+    add("")
+    add(s("Codex-facing paths, in fallback order", "1"))
+    width = max(len(p["name"]) for p in data["paths"])
     for i, path in enumerate(data["paths"], 1):
-        ready = "[green]yes[/]" if path["ready"] else "[red]no[/]"
-        model = path["model"] or "(Codex default)"
+        mark = s("ready", "32") if path["ready"] else s("skip ", "31")
+        model = path["model"] or "(Codex default model)"
         if path["reasoning_effort"]:
             model += f" · {path['reasoning_effort']}"
-        table.add_row(str(i), path["name"], ready, esc(model), esc(path["reason"]))
-    console.print(table)
+        add(f"  {i}. {path['name']:<{width}}  {mark}  {model}  — {path['reason']}")
     first = next((p for p in data["paths"] if p["ready"]), None)
     if first is None:
-        console.print("[red]no path is ready[/]: a run would fail (exit 6)")
+        add(s("  no path is ready: a run would fail (exit 6)", "31"))
     else:
-        console.print(f"  codex argv  {esc(shlex.join(first['codex_argv']))}   (prompt on stdin)")
+        add(f"  codex argv {shlex.join(first['codex_argv'])}   (prompt on stdin)")
         change = first["config_change"]
         if change["writes"]:
-            keys = ", ".join(change["set"])
-            console.print(f"  config      would set {esc(keys)} in {esc(change['file'])} for the run, then restore it")
+            add(f"  config     would set {', '.join(change['set'])} in {change['file']} for the run, then restore it")
         else:
-            console.print(f"  config      {esc(change['file'])} left as it is")
+            add(f"  config     {change['file']} left as it is")
+    add("")
+    add(s("Settings and where they came from", "1"))
+    width = max(len(name) for name in data["provenance"])
+    for name, entry in data["provenance"].items():
+        shown = "(built-in only)" if name == "policy" and entry["value"] is None else _value(entry["value"])
+        add(f"  {name:<{width}}  {shown}  [{_source(entry)}]")
+    if data["blocked"]:
+        add("")
+        add(s("blocked", "1;31") + f": {data['blocked']}")
+    return "\n".join(lines) + "\n"
+
+
+def print_plan(plan: Any) -> None:
+    data = plan.to_dict()
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    sys.stdout.write(render_plan(data, color=color))
+    sys.stdout.flush()
     if data["codex"]["path"] is None:
         ui.warn("codex not found on PATH: install @openai/codex or pass --codex-bin")
-
-    prov = Table(title="Settings and where they came from", title_justify="left", expand=False)
-    prov.add_column("setting")
-    prov.add_column("value", overflow="fold")
-    prov.add_column("source", overflow="fold")
-    for name, entry in data["provenance"].items():
-        value = entry["value"]
-        shown = ", ".join(value) if isinstance(value, list) else ("(built-in)" if value is None and name == "policy" else str(value))
-        prov.add_row(name, esc(shown), esc(_where(entry)))
-    console.print(prov)
-    if data["blocked"]:
-        console.print(f"[red]blocked[/]: {esc(data['blocked'])}")
