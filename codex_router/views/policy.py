@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +46,9 @@ def print_policy(settings: Any, shown: list[Any]) -> None:
 
 def print_valid(file: Path, policy: Any) -> None:
     own = sum(1 for o in policy.origins.values() if o.layer == "file")
-    ui.out().print(f"ok: {ui.escape(str(file))} is a valid policy ({own} values set, "
-                   f"{len(policy.aliases)} aliases)")
+    sys.stdout.write(f"ok: {file} is a valid policy ({own} values set, {len(policy.aliases)} aliases)\n")
 
 
 def print_written(path: Path, template: str) -> None:
-    ui.out().print(f"wrote the {template} policy to {ui.escape(str(path))}")
-    ui.out().print(f"check it with: codex-route policy validate {ui.escape(str(path))}")
+    sys.stdout.write(f"wrote the {template} policy to {path}\n"
+                     f"check it with: codex-route policy validate {path}\n")
