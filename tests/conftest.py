@@ -18,9 +18,19 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "bench" / "corpus"
 
 
+@pytest.fixture(scope="session")
+def shared_token_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One token index for the session: building it takes ~1 s, and it is a pure cache."""
+    return tmp_path_factory.mktemp("token-index")
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+                 shared_token_index: Path) -> Path:
     root = tmp_path_factory.mktemp("home")
+    cache = root / "codex-route" / "cache"
+    cache.mkdir(parents=True)
+    (cache / "tokens").symlink_to(shared_token_index, target_is_directory=True)
     for name in list(os.environ):
         if name.startswith(ROUTING_VARS_PREFIXES) or name in KEY_VARS:
             monkeypatch.delenv(name, raising=False)
