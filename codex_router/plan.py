@@ -135,7 +135,13 @@ def _merge_rules(*reports: Iterable[RuleReport]) -> tuple[RuleReport, ...]:
 
 
 class _RawTally:
-    """Counts the tokens of lines as they stream past, one ~1 MiB piece at a time."""
+    """Counts the tokens of lines as they stream past, one ~1 MiB piece at a time.
+
+    Pieces are cut only before a line that starts with a character other than whitespace or
+    ``/``: no o200k pre-token can span such a point, so the sum equals the count of the whole
+    text (the same rule as :func:`codex_router.tokens.count_tokens_chunks`). Only a run of
+    4 MiB without such a line is cut anyway, which can cost a token or two.
+    """
 
     def __init__(self, count: Counter) -> None:
         self._count = count
@@ -145,10 +151,12 @@ class _RawTally:
 
     def watch(self, lines: Iterable[str]) -> Iterable[str]:
         for line in lines:
+            if self._size >= RAW_COUNT_CHUNK_CHARS and (
+                    (line[:1] and not line[:1].isspace() and line[:1] != "/")
+                    or self._size >= 4 * RAW_COUNT_CHUNK_CHARS):
+                self._flush()
             self._buffer.append(line)
             self._size += len(line)
-            if self._size >= RAW_COUNT_CHUNK_CHARS:
-                self._flush()
             yield line
         self._flush()
 
