@@ -188,6 +188,20 @@ def _locate(value: Any) -> tuple[str | None, int | None]:
     return _first_line(value)
 
 
+def _check_props(tree: Tree, schema: dict[str, f.Field], key: str, default_file: str,
+                 origins: dict[str, Origin]) -> dict[str, Any]:
+    """Check each property of a mapping against ``schema``, recording where it came from."""
+    props: dict[str, Any] = {}
+    for prop, loc in tree.items():
+        pkey = f"{key}.{prop}"
+        if prop not in schema or isinstance(loc, dict):
+            file, line = _locate(loc)
+            raise _unknown(pkey, list(schema), file, line)
+        props[prop] = _check(schema[prop], loc, pkey)
+        origins[pkey] = _origin(loc, default_file)
+    return props
+
+
 def build_policy(tree: Tree, *, default_file: str) -> Policy:
     """Validate a merged located tree and build the typed :class:`Policy`."""
     values: dict[str, Any] = {}
@@ -206,19 +220,12 @@ def build_policy(tree: Tree, *, default_file: str) -> Policy:
         if not _ALIAS_NAME.match(name):
             file, line = _locate(body_tree)
             raise PolicyError("alias names use a-z, 0-9, '.', '_' and '-'", file=file, line=line, key=key)
-        kwargs: dict[str, Any] = {}
-        for prop, loc in body_tree.items():
-            pkey = f"{key}.{prop}"
-            if prop not in ALIAS_SCHEMA or isinstance(loc, dict):
-                file, line = _locate(loc)
-                raise _unknown(pkey, list(ALIAS_SCHEMA), file, line)
-            kwargs[prop] = _check(ALIAS_SCHEMA[prop], loc, pkey)
-            origins[pkey] = _origin(loc, default_file)
-            if prop == "requires_env":
-                bad = [v for v in kwargs[prop] if not _ENV_NAME.match(v)]
-                if bad:
-                    raise PolicyError(f"{bad[0]!r} is not an environment variable name",
-                                      file=loc.file, line=loc.line, key=pkey)
+        kwargs = _check_props(body_tree, ALIAS_SCHEMA, key, default_file, origins)
+        bad = [v for v in kwargs.get("requires_env", ()) if not _ENV_NAME.match(v)]
+        if bad:
+            loc = body_tree["requires_env"]
+            raise PolicyError(f"{bad[0]!r} is not an environment variable name",
+                              file=loc.file, line=loc.line, key=f"{key}.requires_env")
         aliases[name] = AliasSpec(name=name, **{k: v for k, v in kwargs.items() if v is not None})
 
     task_rules: dict[str, TaskRule] = {}
@@ -232,14 +239,8 @@ def build_policy(tree: Tree, *, default_file: str) -> Policy:
             # Shorthand kept from the earlier cost-routing scripts: `simple: qwen` names a provider.
             body = {"provider": body}
         rule_tree = _expect_mapping(body, key)
-        props: dict[str, Any] = {"alias": None, "provider": None}
-        for prop, loc in rule_tree.items():
-            pkey = f"{key}.{prop}"
-            if prop not in TASK_RULE_SCHEMA or isinstance(loc, dict):
-                file, line = _locate(loc)
-                raise _unknown(pkey, list(TASK_RULE_SCHEMA), file, line)
-            props[prop] = _check(TASK_RULE_SCHEMA[prop], loc, pkey)
-            origins[pkey] = _origin(loc, default_file)
+        props = {"alias": None, "provider": None,
+                 **_check_props(rule_tree, TASK_RULE_SCHEMA, key, default_file, origins)}
         task_rules[kind] = TaskRule(**props)
 
     policy = Policy(values, origins, aliases, task_rules)
