@@ -227,3 +227,16 @@ def test_policy_init_never_overwrites_without_force(isolated_env: Path) -> None:
 def test_version() -> None:
     result = invoke(["--version"])
     assert result.exit_code == 0 and result.stdout.startswith("codex-route ")
+
+
+def test_python_dash_m_runs_the_same_cli() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "codex_router", "--version"], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0 and done.stdout.startswith("codex-route ")
+    done = subprocess.run([sys.executable, "-m", "codex_router", "run", "--dry-run", "--json", "--no-stdin",
+                           "--provider", "nope", "x"], capture_output=True, text=True, check=False)
+    assert done.returncode == ExitCode.USAGE
+    assert done.stderr.startswith("error: --provider: 'nope' is not one of")
