@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -32,14 +31,19 @@ def _write_log(path: Path, size: int) -> None:
 def test_200_mb_log_streams_in_bounded_memory(tmp_path: Path) -> None:
     log = tmp_path / "huge.log"
     _write_log(log, SIZE)
+    # The child reports its own peak RSS: RUSAGE_CHILDREN would mix in earlier tests' children.
+    code = ("import resource, sys\nfrom codex_router.cli import main\n"
+            "rc = main(['run', '--dry-run', '--json', 'fix it'])\n"
+            "sys.stderr.write(f'MAXRSS_KIB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n')\n"
+            "sys.exit(rc)\n")
     with log.open("rb") as stdin:
-        done = subprocess.run([sys.executable, "-m", "codex_router", "run", "--dry-run", "--json", "fix it"],
-                              stdin=stdin, capture_output=True, env=dict(os.environ), check=False)
+        done = subprocess.run([sys.executable, "-c", code], stdin=stdin, capture_output=True,
+                              env=dict(os.environ), check=False)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     plan = json.loads(done.stdout)
     assert plan["tokens"]["raw"] > 50_000_000
     assert plan["tokens"]["clean"] <= plan["tokens"]["budget"]
     assert plan["classification"]["long_context"] is False or plan["tokens"]["clean"] > 60000
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    peak_kib = int(done.stderr.decode().rsplit("MAXRSS_KIB ", 1)[1].split()[0])
     # "not more than a few times its size": the pipeline streams, so far less than one copy.
     assert peak_kib * 1024 < SIZE, f"peak RSS {peak_kib / 1024:.0f} MiB for a {SIZE >> 20} MiB log"
