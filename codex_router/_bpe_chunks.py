@@ -21,6 +21,15 @@ from collections.abc import Iterable, Iterator
 #: text ends, and each side splits on its own exactly as it did inside the whole. (Python's
 #: ``\s`` is a superset of Unicode White_Space, which only makes this test stricter.)
 _LINE_CUT = re.compile(r"\n(?=[^\s/]|[^\S\r\n]+\S)")
+_LINE_START_CUT = re.compile(r"[^\s/]|[^\S\r\n]+\S")
+
+
+def can_cut_before_line(line: str) -> bool:
+    """Whether text ending in ``"\n"`` may be cut right before ``line`` with an exact count
+    (the :data:`_LINE_CUT` rule, for callers that see a stream line by line)."""
+    return _LINE_START_CUT.match(line) is not None
+
+
 #: Second choice inside one very long line: between an ASCII letter and " <ASCII letter>",
 #: where a word piece ends and the next (" word") begins, in the whole text as in the parts.
 _WORD_CUT = re.compile(r"[A-Za-z](?= [A-Za-z])")

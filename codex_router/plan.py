@@ -29,8 +29,6 @@ Counter = Callable[[str], int]
 
 #: Plan JSON layout version; fields are only ever added (docs/reference/plan-json.md).
 PLAN_SCHEMA_VERSION = 1
-#: Raw input is counted in pieces of about this size so a huge log is never held twice.
-RAW_COUNT_CHUNK_CHARS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -134,55 +132,23 @@ def _merge_rules(*reports: Iterable[RuleReport]) -> tuple[RuleReport, ...]:
     return tuple(RuleReport(name, lines, tokens) for name, (lines, tokens) in totals.items())
 
 
-class _RawTally:
-    """Counts the tokens of lines as they stream past, one ~1 MiB piece at a time.
-
-    Pieces are cut only before a line that starts with a character other than whitespace or
-    ``/``: no o200k pre-token can span such a point, so the sum equals the count of the whole
-    text (the same rule as :func:`codex_router.tokens.count_tokens_chunks`). Only a run of
-    4 MiB without such a line is cut anyway, which can cost a token or two.
-    """
-
-    def __init__(self, count: Counter) -> None:
-        self._count = count
-        self._buffer: list[str] = []
-        self._size = 0
-        self.tokens = 0
-
-    def watch(self, lines: Iterable[str]) -> Iterable[str]:
-        for line in lines:
-            if self._size >= RAW_COUNT_CHUNK_CHARS and (
-                    (line[:1] and not line[:1].isspace() and line[:1] != "/")
-                    or self._size >= 4 * RAW_COUNT_CHUNK_CHARS):
-                self._flush()
-            self._buffer.append(line)
-            self._size += len(line)
-            yield line
-        self._flush()
-
-    def _flush(self) -> None:
-        if self._buffer:
-            self.tokens += self._count("".join(self._buffer))
-            self._buffer, self._size = [], 0
-
-
 def _prepare_text(request: RunRequest, settings: Settings, count: Counter):
     """Clean, compress and budget the prompt and attachment; returns text, counts, rules."""
     prompt_result = compress_text(request.prompt, count=count)
     prompt_text = prompt_result.text.strip("\n")
     prompt_tokens = count(prompt_text)
-    raw_tokens = count(request.prompt)
+    raw_tokens = prompt_result.tokens_before or 0
     rules = [prompt_result.rules]
     attachment_text = ""
     attachment_tokens = 0
     budget = settings["max_input_tokens"]
     truncated = False
     if request.attachment is not None:
-        tally = _RawTally(count)
         parts: list[str] = []
-        report = compress_stream(tally.watch(request.attachment), parts.append, count=count)
+        # The stream counts the raw input itself (exactly, in pieces): no second pass over it.
+        report = compress_stream(request.attachment, parts.append, count=count)
         attachment_text = "".join(parts).strip("\n")
-        raw_tokens += tally.tokens
+        raw_tokens += report.tokens_before or 0
         rules.append(report.rules)
         room = max(budget - prompt_tokens, budget // 10)
         attachment_tokens = count(attachment_text) if attachment_text else 0

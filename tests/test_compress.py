@@ -533,3 +533,17 @@ def test_guarantee_diff_hunks_byte_identical(body: list[tuple[str, str]]) -> Non
     new = sum(1 for c, _ in body if c in " +")
     hunk = f"--- a/f\n+++ b/f\n@@ -1,{old} +1,{new} @@\n" + "".join(c + t + "\n" for c, t in body)
     assert hunk in compress_text("log line 1\n" + hunk + "after the diff\n").text
+
+
+def test_stream_token_counts_are_exact_across_batches() -> None:
+    """tokens_before/after are counted in ~64 KiB batches; the cuts must not change the sum."""
+    from codex_router.tokens import count_tokens
+
+    block = "".join(f"2026-01-01 INFO step {i} ok.\n\n    indented detail {i}\n/path/{i}\n" for i in range(8000))
+    text = block + "ERROR: it broke\nlast line without newline"
+    lines = text.splitlines(keepends=True)
+    parts: list[str] = []
+    report = compress_stream(lines, parts.append, count_tokens)
+    assert len(text) > 4 * 65536
+    assert report.tokens_before == count_tokens(text)
+    assert report.tokens_after == count_tokens("".join(parts))

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from collections.abc import Callable, Iterable
 
+from codex_router._bpe_chunks import can_cut_before_line
+
 from . import clean as _clean
 from .clean import clean_line
 from .reducers import VAR_RE, fold_frames, fold_python_traceback
@@ -107,21 +109,29 @@ class CompressionResult:
 
 
 class _Counter:
-    """Counts tokens of a text stream in batches cut at line ends."""
+    """Counts tokens of a text stream in batches of about 64 KiB.
+
+    A batch ends only before a line where no o200k pre-token can span the cut
+    (:func:`~codex_router._bpe_chunks.can_cut_before_line`), so for a contiguous stream the sum
+    is the count of the whole text; only after 4 batches without such a line is it cut anyway.
+    """
 
     def __init__(self, count: Count | None) -> None:
         self.count = count
         self.buf: list[str] = []
         self.size = 0
         self.tokens = 0
+        self.at_line_end = True
 
     def add(self, text: str) -> None:
         if self.count is None:
             return
+        if self.size >= _BATCH and (
+                (self.at_line_end and can_cut_before_line(text)) or self.size >= 4 * _BATCH):
+            self.drain()
         self.buf.append(text)
         self.size += len(text)
-        if self.size >= _BATCH:
-            self.drain()
+        self.at_line_end = text.endswith("\n")
 
     def drain(self) -> int:
         if self.buf and self.count is not None:
@@ -398,11 +408,20 @@ def compress_stream(lines: Iterable[str], write: Callable[[str], None], count: C
     st = _Stream(write, count, window)
     inp = _Counter(count)
     n_in = chars_in = 0
+    unterminated: str | None = None  # a line given without "\n": it had one if another follows
     for raw in lines:
         n_in += 1
         chars_in += len(raw)
-        inp.add(raw if raw.endswith("\n") else raw + "\n")
+        if unterminated is not None:
+            inp.add(unterminated + "\n")
+            unterminated = None
+        if raw.endswith("\n"):
+            inp.add(raw)
+        else:
+            unterminated = raw
         st.feed(raw)
+    if unterminated is not None:
+        inp.add(unterminated)  # the input's own last line, counted as given
     st.finish()
     return CompressionReport(
         lines_in=n_in, lines_out=st.lines_out, chars_in=chars_in, chars_out=st.chars_out,
