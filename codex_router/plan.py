@@ -16,7 +16,7 @@ from typing import Any
 from codex_router import __version__
 from codex_router.classify import Classification, ClassifyThresholds, classify
 from codex_router.codex_bin import CodexBinary, locate_codex
-from codex_router.codex_command import PROMPT_PLACEHOLDER, build_argv, config_change
+from codex_router.codex_command import build_argv, config_change
 from codex_router.cost import CostEstimate, estimate_all
 from codex_router.paths import AppPaths, codex_home
 from codex_router.prompt.budget import BudgetResult, fit_to_budget
@@ -207,14 +207,12 @@ def build_plan(
         path_plans.append(PathPlan(choice.name, choice.ready, choice.reason, choice.model,
                                    choice.reasoning_effort, argv,
                                    config_change(choice.name, settings, config_file).to_dict()))
-    plan = Plan(settings, decision, task, counts, rules, costs, tuple(path_plans), codex, None, codex_input)
+    blocked = None
     limit = settings["max_cost_usd"]
-    if limit and plan.estimated_cost_usd > limit:
-        blocked = (f"estimated cost ${plan.estimated_cost_usd:.4f} for {decision.alias} is above "
+    chosen_cost = costs[policy.resolve_alias(decision.alias).name].usd
+    if limit and chosen_cost > limit:
+        blocked = (f"estimated cost ${chosen_cost:.4f} for {decision.alias} is above "
                    f"max_cost_usd ${limit:.4f}")
-        plan = Plan(settings, decision, task, counts, rules, costs, tuple(path_plans), codex, blocked,
-                    codex_input)
-    return plan
+    return Plan(settings, decision, task, counts, rules, costs, tuple(path_plans), codex, blocked,
+                codex_input)
 
-
-__all__ = ["PROMPT_PLACEHOLDER", "Plan", "RunRequest", "build_plan"]

@@ -21,7 +21,7 @@ from typing import Any
 
 from codex_router.classify import Classification
 from codex_router.errors import UsageError
-from codex_router.policy.model import AliasSpec, Policy
+from codex_router.policy.model import AliasSpec
 from codex_router.settings import Settings
 
 OPEN_UPSTREAMS = frozenset({"huggingface", "qwen"})
@@ -213,16 +213,12 @@ def decide_route(settings: Settings, task: Classification, facts: ReadinessFacts
     """Choose the alias, the provider family and the ordered Codex-facing paths."""
     provider, provider_reason = choose_provider(settings, task, facts)
     alias_name, alias_reason = choose_alias(settings, provider, task)
-    spec = resolve_alias(settings.policy, alias_name)
+    spec = settings.policy.resolve_alias(alias_name)
     if settings["force_model"] is not None:
         _check_constraints(settings, spec, alias_name)
     order, order_reason = _path_order(settings, provider)
     paths = tuple(_path_choice(p, settings, alias_name, spec, facts) for p in order)
     return RouteDecision(alias_name, provider, paths, (provider_reason, alias_reason, order_reason))
-
-
-def resolve_alias(policy: Policy, name: str) -> AliasSpec:
-    return policy.resolve_alias(name)
 
 
 def needs_litellm_probe(settings: Settings) -> bool:

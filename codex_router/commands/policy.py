@@ -12,7 +12,6 @@ app = typer.Typer(help="Show, validate or create a routing policy.", no_args_is_
                   add_completion=False, rich_markup_mode=None)
 
 
-
 @app.command("show")
 def show(
     policy: Optional[Path] = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file."),
