@@ -1,0 +1,96 @@
+"""The shape of one recorded run (SPEC §7), shared by ``run`` (writer) and ``history``/``stats``.
+
+Pure data. Nothing here holds prompt text, environment values or keys: only decisions, counts,
+durations and names. ``to_dict`` is the stable JSON layout of ``history --json`` (fields are only
+ever added; docs/reference/history-json.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: Outcome of a whole run.
+OUTCOMES = (
+    "success",          # an attempt exited 0
+    "failed",           # the last attempt failed and no further path was ready
+    "interrupted",      # Ctrl-C: exit 130, no fallback
+    "stopped_changes",  # an attempt changed the git working tree; fallback refused
+    "blocked",          # max_cost_usd stop before launch
+    "dry_run",          # run --dry-run --record
+    "error",            # codex-route error before or between attempts (config, codex missing…)
+)
+
+#: Outcome of one attempt.
+ATTEMPT_OUTCOMES = ("ok", "failed", "timeout", "interrupted", "launch_error")
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    """Token usage Codex reported for one attempt (its rollout's last ``token_count``)."""
+
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_output_tokens: int = 0
+    total_tokens: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    path: str                      # standard | litellm | huggingface
+    model: str | None              # what Codex was told to use (None: Codex's default)
+    exit_code: int | None          # None when codex could not be started
+    duration_ms: int
+    outcome: str                   # one of ATTEMPT_OUTCOMES
+    error: str | None = None       # short kind, e.g. "http 429", "timeout after 30 s"; never text from the prompt
+    session_id: str | None = None  # Codex thread id, to find its rollout under $CODEX_HOME/sessions
+    usage: TokenUsage | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "model": self.model, "exit_code": self.exit_code,
+                "duration_ms": self.duration_ms, "outcome": self.outcome, "error": self.error,
+                "session_id": self.session_id,
+                "usage": self.usage.to_dict() if self.usage else None}
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str                    # uuid4 hex
+    started_at: float              # unix seconds, UTC
+    duration_ms: int
+    outcome: str                   # one of OUTCOMES
+    exit_code: int
+    alias: str
+    provider: str
+    path_order: tuple[str, ...]    # every path of the plan, in order
+    skipped: dict[str, str]        # path → why it was not ready
+    attempts: tuple[Attempt, ...]
+    complexity: str
+    long_context: bool
+    intents: tuple[str, ...]
+    reasons: tuple[str, ...]       # classification + decision reasons (rule names and sizes only)
+    tokens_raw: int
+    tokens_clean: int
+    rules: dict[str, int]          # compression rule → tokens removed
+    estimated_cost_usd: float
+    deep_cost_usd: float           # what the same tokens would cost on codex-deep
+    provenance: dict[str, str]     # setting → layer that set it (flag/env/policy/default)
+    codex_version: str | None
+    codex_route_version: str
+    interactive: bool = False
+    dry_run: bool = False
+    usage: TokenUsage | None = None  # summed over attempts, when Codex reported any
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["path_order"] = list(self.path_order)
+        data["intents"] = list(self.intents)
+        data["reasons"] = list(self.reasons)
+        data["attempts"] = [a.to_dict() for a in self.attempts]
+        data["usage"] = self.usage.to_dict() if self.usage else None
+        return data
