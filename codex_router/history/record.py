@@ -38,6 +38,10 @@ class TokenUsage:
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TokenUsage:
+        return cls(**{k: int(data.get(k) or 0) for k in cls.__dataclass_fields__})
+
 
 @dataclass(frozen=True)
 class Attempt:
@@ -55,6 +59,12 @@ class Attempt:
                 "duration_ms": self.duration_ms, "outcome": self.outcome, "error": self.error,
                 "session_id": self.session_id,
                 "usage": self.usage.to_dict() if self.usage else None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Attempt:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        usage = known.pop("usage", None)
+        return cls(**known, usage=TokenUsage.from_dict(usage) if usage else None)
 
 
 @dataclass(frozen=True)
@@ -94,3 +104,16 @@ class RunRecord:
         data["attempts"] = [a.to_dict() for a in self.attempts]
         data["usage"] = self.usage.to_dict() if self.usage else None
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
+        """The inverse of :meth:`to_dict`; keys it does not know (a newer layout) are ignored,
+        fields an older layout lacks take their defaults."""
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        for name in ("path_order", "intents", "reasons"):
+            if name in known:
+                known[name] = tuple(known[name])
+        if "attempts" in known:
+            known["attempts"] = tuple(Attempt.from_dict(a) for a in known["attempts"])
+        usage = known.pop("usage", None)
+        return cls(**known, usage=TokenUsage.from_dict(usage) if usage else None)

@@ -1,0 +1,108 @@
+"""The history database's schema, as an ordered list of migrations.
+
+``PRAGMA user_version`` holds how many migrations a database has had; ``MIGRATIONS[i]`` takes a
+database from version ``i`` to ``i + 1``. Append new steps, never edit or reorder old ones: a
+database written by an older codex-route must upgrade in place, keeping every run.
+
+Layout (why it is split in three tables):
+
+- ``runs``: one narrow row per run holding every number and name that ``history`` filters on
+  and ``stats`` aggregates, so a full scan at a million runs touches tens of MB, not the JSON;
+- ``run_details``: the full ``RunRecord.to_dict()`` JSON (attempts, provenance, reasons…),
+  read only for the few rows ``history`` shows;
+- ``run_rules``: tokens removed per compression rule, one row per (run, rule) that removed
+  something, so per-rule savings are a ``GROUP BY`` rather than JSON parsing.
+
+The duration indexes are partial (``attempt_count > 0``: runs that launched codex) and end in
+``started_at``, so a percentile is an index walk even with a ``--since`` filter.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+
+#: ``PRAGMA application_id`` of a codex-route history database ("CRTH"): tells ours from
+#: another program's SQLite file.
+APPLICATION_ID = 0x43525448
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _v1_initial(conn: sqlite3.Connection) -> None:
+    conn.execute("""
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            day TEXT NOT NULL,
+            duration_ms INTEGER NOT NULL,
+            outcome TEXT NOT NULL,
+            exit_code INTEGER NOT NULL,
+            alias TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            final_path TEXT,
+            attempt_count INTEGER NOT NULL,
+            complexity TEXT NOT NULL,
+            long_context INTEGER NOT NULL,
+            interactive INTEGER NOT NULL,
+            dry_run INTEGER NOT NULL,
+            tokens_raw INTEGER NOT NULL,
+            tokens_clean INTEGER NOT NULL,
+            estimated_cost_usd REAL NOT NULL,
+            deep_cost_usd REAL NOT NULL,
+            usage_input_tokens INTEGER,
+            usage_cached_input_tokens INTEGER,
+            usage_output_tokens INTEGER,
+            usage_reasoning_output_tokens INTEGER,
+            usage_total_tokens INTEGER,
+            codex_version TEXT,
+            codex_route_version TEXT NOT NULL
+        )""")
+    conn.execute("""
+        CREATE TABLE run_details (
+            run INTEGER PRIMARY KEY,
+            record TEXT NOT NULL
+        )""")
+    conn.execute("""
+        CREATE TABLE run_rules (
+            run INTEGER NOT NULL,
+            started_at REAL NOT NULL,
+            rule TEXT NOT NULL,
+            tokens INTEGER NOT NULL
+        )""")
+    for statement in (
+        "CREATE INDEX runs_started ON runs (started_at)",
+        "CREATE INDEX runs_alias ON runs (alias, started_at)",
+        "CREATE INDEX runs_provider ON runs (provider, started_at)",
+        "CREATE INDEX runs_outcome ON runs (outcome, started_at)",
+        "CREATE INDEX runs_duration ON runs (duration_ms, started_at) WHERE attempt_count > 0",
+        "CREATE INDEX runs_alias_duration ON runs (alias, duration_ms, started_at)"
+        " WHERE attempt_count > 0",
+        "CREATE INDEX runs_provider_duration ON runs (provider, duration_ms, started_at)"
+        " WHERE attempt_count > 0",
+        "CREATE INDEX runs_day_duration ON runs (day, duration_ms, started_at)"
+        " WHERE attempt_count > 0",
+        "CREATE INDEX run_rules_rule ON run_rules (rule, started_at, tokens)",
+    ):
+        conn.execute(statement)
+
+
+#: Ordered: index ``i`` upgrades schema version ``i`` to ``i + 1``.
+MIGRATIONS: tuple[Migration, ...] = (_v1_initial,)
+
+#: The schema version this codex-route writes.
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def apply_migrations(conn: sqlite3.Connection, current: int, migrations: Sequence[Migration]) -> int:
+    """Run the migrations after ``current`` inside the caller's transaction; return the new version.
+
+    The caller holds a write transaction (``BEGIN IMMEDIATE``) and re-read ``current`` inside
+    it, so two processes opening a new database at once migrate it exactly once.
+    """
+    for version in range(current, len(migrations)):
+        migrations[version](conn)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute(f"PRAGMA user_version = {len(migrations)}")
+    return len(migrations)

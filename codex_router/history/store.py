@@ -1,0 +1,310 @@
+"""The run history on disk: one SQLite file, ``<state_dir>/history.sqlite3``.
+
+Safety rules, and why:
+
+- **Concurrent writers lose nothing.** WAL mode lets readers and one writer work at once; every
+  write is one ``BEGIN IMMEDIATE`` transaction (the write lock is taken up front, so two writers
+  queue on ``busy_timeout`` instead of deadlocking on a lock upgrade).
+- **Never destroy what is not ours.** A file that is not SQLite, another program's database, or a
+  database from a newer codex-route is refused with a :class:`StateError` naming the file; it is
+  never migrated, overwritten, truncated or deleted.
+- **No prompt text, no secrets.** A :class:`RunRecord` has no field for the prompt; before
+  storing, every string is passed through :func:`redact` (URL credentials, secret-looking query
+  parameters) and any value of a key variable that slipped in is blanked.
+- ``synchronous = NORMAL`` in WAL mode: a commit survives a crash of codex-route or codex; only
+  a power loss may drop the last runs, which is the right price for a ≤ 5 ms record.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from codex_router.errors import StateError
+from codex_router.history import migrations as schema
+from codex_router.history.record import RunRecord
+from codex_router.paths import AppPaths
+
+HISTORY_FILE_NAME = "history.sqlite3"
+
+#: How long a writer waits for another process's transaction before giving up.
+BUSY_TIMEOUT_SECONDS = 10.0
+
+#: Variables whose values must never reach the store, even if a caller put one in a record.
+SECRET_VARIABLES = ("HF_TOKEN", "LITELLM_API_KEY", "GEMINI_API_KEY", "OPENAI_API_KEY",
+                    "CODEX_API_KEY", "ANTHROPIC_API_KEY", "LITELLM_MASTER_KEY")
+
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@?#]+@")
+_SECRET_QUERY = re.compile(
+    r"(?i)([?&](?:[a-z0-9_\-]*(?:key|token|secret|password|passwd|sig|signature|auth)[a-z0-9_\-]*)=)"
+    r"[^&#\s]*")
+
+_RUN_COLUMNS = (
+    "run_id", "started_at", "day", "duration_ms", "outcome", "exit_code", "alias", "provider",
+    "final_path", "attempt_count", "complexity", "long_context", "interactive", "dry_run",
+    "tokens_raw", "tokens_clean", "estimated_cost_usd", "deep_cost_usd",
+    "usage_input_tokens", "usage_cached_input_tokens", "usage_output_tokens",
+    "usage_reasoning_output_tokens", "usage_total_tokens", "codex_version", "codex_route_version",
+)
+_INSERT_RUN = (f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) "
+               f"VALUES ({', '.join('?' * len(_RUN_COLUMNS))})")
+
+
+def history_path(paths: AppPaths) -> Path:
+    return paths.state_dir / HISTORY_FILE_NAME
+
+
+# ---------------------------------------------------------------- privacy
+
+
+def redact(text: str) -> str:
+    """``text`` with URL credentials and secret-looking query values replaced by ``***``."""
+    if "://" not in text and "=" not in text:
+        return text
+    text = _URL_USERINFO.sub(r"\1***@", text)
+    return _SECRET_QUERY.sub(r"\1***", text)
+
+
+def _redact_tree(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact(str(k)): _redact_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redact_tree(v) for v in value]
+    return value
+
+
+def _secret_values(env: Mapping[str, str]) -> list[str]:
+    # Short values ("1", "yes") would blank innocent words; real keys are long.
+    return [v for v in (env.get(name, "").strip() for name in SECRET_VARIABLES) if len(v) >= 8]
+
+
+def _scrub(document: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret in document:
+            document = document.replace(secret, "***")
+    return document
+
+
+# ---------------------------------------------------------------- rows
+
+
+def local_day(started_at: float) -> str:
+    """The calendar day (local time) a run started on: what ``stats --by day`` groups by."""
+    return time.strftime("%Y-%m-%d", time.localtime(started_at))
+
+
+def _run_row(record: RunRecord) -> tuple[Any, ...]:
+    usage = record.usage
+    final_path = record.attempts[-1].path if record.attempts else None
+    return (
+        record.run_id, float(record.started_at), local_day(record.started_at),
+        int(record.duration_ms), record.outcome, int(record.exit_code), record.alias,
+        record.provider, final_path, len(record.attempts), record.complexity,
+        int(record.long_context), int(record.interactive), int(record.dry_run),
+        int(record.tokens_raw), int(record.tokens_clean), float(record.estimated_cost_usd),
+        float(record.deep_cost_usd),
+        usage.input_tokens if usage else None,
+        usage.cached_input_tokens if usage else None,
+        usage.output_tokens if usage else None,
+        usage.reasoning_output_tokens if usage else None,
+        usage.total_tokens if usage else None,
+        record.codex_version, record.codex_route_version,
+    )
+
+
+def _sanitised(record: RunRecord, env: Mapping[str, str]) -> tuple[RunRecord, str]:
+    """The record with every string redacted, and its JSON document (scrubbed of key values)."""
+    data = _redact_tree(record.to_dict())
+    clean = RunRecord.from_dict(data)
+    document = json.dumps(clean.to_dict(), ensure_ascii=False, separators=(",", ":"))
+    secrets = _secret_values(env)
+    scrubbed = _scrub(document, secrets)
+    if scrubbed != document:
+        clean = RunRecord.from_dict(json.loads(scrubbed))
+    return clean, scrubbed
+
+
+# ---------------------------------------------------------------- opening
+
+
+def _state_error(path: Path, exc: BaseException) -> StateError:
+    text = str(exc)
+    lowered = text.lower()
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in lowered:
+        return StateError(
+            f"{path}: the history database stayed locked by another process for more than "
+            f"{BUSY_TIMEOUT_SECONDS:g} s",
+            hint="another codex-route may be stuck; retry when it has finished")
+    if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
+        return StateError(
+            f"{path}: cannot write the history database ({text}); "
+            f"is {path.parent} writable?",
+            hint="make the state directory writable, or point CODEX_ROUTE_HOME elsewhere")
+    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+        return StateError(
+            f"{path}: not a usable codex-route history database ({text})",
+            hint="move the file aside (codex-route never deletes it) and a new one is created")
+    return StateError(f"{path}: history database error: {text}")
+
+
+def _check_identity(conn: sqlite3.Connection, path: Path) -> int:
+    """The schema version of an existing database of ours; refuse anything else."""
+    application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if application_id == 0 and version == 0:
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if tables:
+            raise StateError(
+                f"{path}: this SQLite database belongs to another program, not codex-route",
+                hint="move it aside (codex-route never deletes it) and a new history is created")
+        return 0
+    if application_id != schema.APPLICATION_ID:
+        raise StateError(
+            f"{path}: this SQLite database belongs to another program "
+            f"(application_id {application_id:#x}), not codex-route",
+            hint="move it aside (codex-route never deletes it) and a new history is created")
+    if version > schema.SCHEMA_VERSION:
+        raise StateError(
+            f"{path}: the history was written by a newer codex-route (schema {version}; "
+            f"this version knows up to {schema.SCHEMA_VERSION}); nothing was read or written",
+            hint="upgrade codex-route")
+    return version
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE … COMMIT) below.
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+    return conn
+
+
+def _prepare(conn: sqlite3.Connection, path: Path) -> None:
+    """Make an opened database current: WAL, schema migrated. Refuses foreign or newer files."""
+    version = _check_identity(conn, path)
+    if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    if version < schema.SCHEMA_VERSION:
+        with _write_transaction(conn):
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            version = _check_identity(conn, path)
+            if version < schema.SCHEMA_VERSION:
+                schema.apply_migrations(conn, version, schema.MIGRATIONS)
+
+
+@contextmanager
+def _write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _open_for_write(path: Path) -> sqlite3.Connection:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StateError(f"{path.parent}: cannot create the state directory ({exc.strerror})",
+                         hint="make it writable, or point CODEX_ROUTE_HOME elsewhere") from None
+    if not path.exists() and not os.access(path.parent, os.W_OK):
+        raise StateError(f"{path.parent}: the state directory is not writable, so the run "
+                         "cannot be recorded",
+                         hint="make it writable, or point CODEX_ROUTE_HOME elsewhere")
+    try:
+        conn = _connect(path)
+    except sqlite3.Error as exc:
+        raise _state_error(path, exc) from None
+    try:
+        _prepare(conn, path)
+    except StateError:
+        conn.close()
+        raise
+    except sqlite3.Error as exc:
+        conn.close()
+        raise _state_error(path, exc) from None
+    return conn
+
+
+@contextmanager
+def open_history(paths: AppPaths) -> Iterator[sqlite3.Connection | None]:
+    """A connection for reading the history, or None when nothing was ever recorded.
+
+    Reading never creates the state directory or the database. A database from an older
+    codex-route is migrated first (that is a write, done once).
+    """
+    path = history_path(paths)
+    if not path.exists():
+        yield None
+        return
+    try:
+        conn = _connect(path)
+    except sqlite3.Error as exc:
+        raise _state_error(path, exc) from None
+    try:
+        try:
+            _prepare(conn, path)
+        except sqlite3.Error as exc:
+            raise _state_error(path, exc) from None
+        yield conn
+    except sqlite3.Error as exc:
+        raise _state_error(path, exc) from None
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _insert(conn: sqlite3.Connection, record: RunRecord, document: str) -> None:
+    run = conn.execute(_INSERT_RUN, _run_row(record)).lastrowid
+    conn.execute("INSERT INTO run_details (run, record) VALUES (?, ?)", (run, document))
+    rules = [(run, float(record.started_at), name, int(tokens))
+             for name, tokens in record.rules.items() if tokens]
+    if rules:
+        conn.executemany("INSERT INTO run_rules (run, started_at, rule, tokens) VALUES (?, ?, ?, ?)",
+                         rules)
+
+
+def record_run(paths: AppPaths, record: RunRecord) -> None:
+    """Append one run to the history (one transaction: all of it or nothing).
+
+    Raises :class:`StateError` when the state directory or the database cannot be used; the
+    existing file is then left exactly as it was.
+    """
+    clean, document = _sanitised(record, os.environ)
+    path = history_path(paths)
+    conn = _open_for_write(path)
+    try:
+        with _write_transaction(conn):
+            _insert(conn, clean, document)
+    except sqlite3.Error as exc:
+        raise _state_error(path, exc) from None
+    finally:
+        conn.close()
+
+
+def record_runs(paths: AppPaths, records: list[RunRecord]) -> None:
+    """Append many runs in one transaction (imports, tests and benchmarks)."""
+    path = history_path(paths)
+    prepared = [_sanitised(r, os.environ) for r in records]
+    conn = _open_for_write(path)
+    try:
+        with _write_transaction(conn):
+            for clean, document in prepared:
+                _insert(conn, clean, document)
+    except sqlite3.Error as exc:
+        raise _state_error(path, exc) from None
+    finally:
+        conn.close()
