@@ -46,12 +46,14 @@ ALIAS_SCHEMA: dict[str, f.Field] = {
     "openai_model": f.text(),
     "reasoning_effort": f.choice(f.REASONING_EFFORTS, nullable=True),
     "huggingface_model": f.text(),
+    "gemini_model": f.text(),
     "local_model": f.text(),
     "input_usd_per_mtok": f.number(),
     "output_usd_per_mtok": f.number(),
     "context_window": f.integer(minimum=1),
     "upstreams": f.string_list(f.UPSTREAMS),
     "requires_env": f.string_list(),
+    "fallbacks": f.string_list(),
 }
 
 TASK_RULE_SCHEMA: dict[str, f.Field] = {
@@ -81,12 +83,14 @@ class AliasSpec:
     openai_model: str | None = None
     reasoning_effort: str | None = None
     huggingface_model: str | None = None
+    gemini_model: str | None = None  # the LiteLLM proxy's Gemini deployment (AI Studio model id)
     local_model: str | None = None
     input_usd_per_mtok: float = 0.0
     output_usd_per_mtok: float = 0.0
     context_window: int | None = None
     upstreams: tuple[str, ...] = ()
     requires_env: tuple[str, ...] = ()
+    fallbacks: tuple[str, ...] = ()  # LiteLLM fallback groups, tried in order after this one
 
 
 @dataclass(frozen=True)
@@ -265,6 +269,12 @@ def _cross_check(policy: Policy) -> None:
                            f"unknown alias {spec.alias_of!r} (valid: {', '.join(names)})")
             if target.alias_of is not None:
                 raise fail(f"aliases.{name}.alias_of", "must name an alias that is not itself an alias_of")
+        for target_name in spec.fallbacks:
+            if target_name not in policy.aliases:
+                raise fail(f"aliases.{name}.fallbacks",
+                           f"unknown alias {target_name!r} (valid: {', '.join(names)})")
+            if target_name == name:
+                raise fail(f"aliases.{name}.fallbacks", "an alias cannot fall back to itself")
     for kind, rule in policy.task_rules.items():
         if rule.alias is not None and rule.alias not in policy.aliases:
             raise fail(f"task_provider_rules.{kind}.alias",
