@@ -74,6 +74,10 @@ def build_argv(
         argv.append("exec")
     if fail_fast:
         argv += ["--disable", "unbounded_connection_retries"]
+    provider_id = MANAGED_PROVIDER_IDS.get(choice.name)
+    if provider_id:
+        # Selected on the command line too: concurrent runs on other paths share config.toml.
+        argv += ["-c", f'model_provider="{provider_id}"']
     if choice.model:
         argv += ["-m", choice.model]
     if choice.reasoning_effort:

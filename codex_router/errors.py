@@ -26,7 +26,8 @@ class ExitCode(IntEnum):
     ALL_FAILED = 6  # every fallback path was tried and failed
     BUDGET = 7  # the estimated cost is above max_cost_usd: nothing was launched
     UNEXPECTED = 70  # a bug: EX_SOFTWARE
-    INTERRUPTED = 130  # Ctrl-C
+    TIMEOUT = 124  # a codex attempt hit the wall-clock timeout (as GNU timeout reports it)
+    INTERRUPTED = 130  # Ctrl-C (SIGTERM: 143, SIGHUP: 129; never followed by a fallback)
 
 
 class CodexRouteError(Exception):
@@ -125,5 +126,6 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.ALL_FAILED: "every fallback path failed or was not ready",
     ExitCode.BUDGET: "estimated cost above `max_cost_usd`; nothing launched",
     ExitCode.UNEXPECTED: "unexpected internal error (a bug; a crash log is written)",
-    ExitCode.INTERRUPTED: "interrupted with Ctrl-C",
+    ExitCode.TIMEOUT: "the last codex attempt hit the wall-clock timeout (`--timeout`, `timeout_seconds`)",
+    ExitCode.INTERRUPTED: "interrupted with Ctrl-C (SIGTERM gives 143, SIGHUP 129); no fallback follows",
 }

@@ -7,10 +7,12 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> None:
+def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None,
+                       exact_mode: int | None = None) -> None:
     """Replace ``path`` with ``data`` atomically: a temp file in the same directory, fsync, rename.
 
-    The file's current mode is kept (``mode`` sets it for a new file; default 0o644 less umask).
+    The file's current mode is kept (``mode`` sets it for a new file; default 0o644 less umask);
+    ``exact_mode`` sets it whatever it was (a restore puts the user's mode back after Codex's 0600).
     A reader sees the old content or the new, never a mix; a crash leaves at most a stray
     ``.<name>.*.tmp`` beside it, never a truncated target.
     """
@@ -20,6 +22,8 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> N
         keep = path.stat().st_mode & 0o7777
     except FileNotFoundError:
         keep = mode
+    if exact_mode is not None:
+        keep = exact_mode
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

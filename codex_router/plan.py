@@ -89,6 +89,8 @@ class Plan:
     codex: CodexBinary
     blocked: str | None
     codex_input: str = field(repr=False)  # the text codex gets on stdin; never serialised
+    codex_args: tuple[str, ...] = ()  # extra arguments for codex, after --
+    interactive: bool = False
 
     @property
     def estimated_cost_usd(self) -> float:
@@ -214,5 +216,5 @@ def build_plan(
         blocked = (f"estimated cost ${chosen_cost:.4f} for {decision.alias} is above "
                    f"max_cost_usd ${limit:.4f}")
     return Plan(settings, decision, task, counts, rules, costs, tuple(path_plans), codex, blocked,
-                codex_input)
+                codex_input, tuple(request.codex_args), request.interactive)
 

@@ -52,6 +52,10 @@ def run(
     codex_bin: Optional[str] = typer.Option(None, "--codex-bin", metavar="PATH", help="The codex binary."),
     interactive: bool = typer.Option(False, "--interactive", help="Open the Codex TUI instead of codex exec."),
     no_stdin: bool = typer.Option(False, "--no-stdin", help="Do not read piped stdin as an attachment."),
+    retry_after_changes: bool = typer.Option(False, "--retry-after-changes",
+                                             help="Fall back even after an attempt changed the git working tree."),
+    record: bool = typer.Option(False, "--record", help="With --dry-run: record the plan in the history."),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="Only codex's output and errors; no codex-route lines."),
 ) -> None:
     """Clean and compress the prompt, choose model and provider, and run codex."""
     from codex_router.paths import app_paths
@@ -61,11 +65,8 @@ def run(
 
     if json_out and not dry_run:
         raise UsageError("--json goes with --dry-run (a live run streams codex's own output)")
-    if not dry_run:
-        raise UsageError(
-            "only --dry-run is available in this version: launching codex comes with the "
-            "config-rewrite and fallback work (see docs/usage.md)",
-        )
+    if record and not dry_run:
+        raise UsageError("--record goes with --dry-run (a live run is always recorded)")
     attachment = None
     if prompt == "-":
         prompt_text = require_prompt(read_text(sys.stdin.buffer), name="the prompt on stdin")
@@ -81,9 +82,18 @@ def run(
     }
     request = RunRequest(prompt_text, attachment, flags, policy, codex_bin, tuple(codex_args or ()),
                          interactive)
-    plan = build_plan(request, env=os.environ, paths=app_paths(), count=count_tokens)
+    paths = app_paths()
+    plan = build_plan(request, env=os.environ, paths=paths, count=count_tokens)
     from codex_router.views import plan as plan_view
 
+    if not dry_run:
+        _launch(plan, paths, interactive=interactive, retry_after_changes=retry_after_changes, quiet=quiet)
+        return
+    if record:
+        from codex_router.history.store import record_run
+        from codex_router.runner import dry_run_record
+
+        record_run(paths, dry_run_record(plan))
     if json_out:
         plan_view.print_plan_json(plan)
     else:
@@ -92,3 +102,16 @@ def run(
         from codex_router.errors import BudgetExceededError
 
         raise BudgetExceededError(plan.blocked, hint="raise --max-cost-usd or choose a cheaper alias")
+
+
+def _launch(plan, paths, *, interactive: bool, retry_after_changes: bool, quiet: bool) -> None:
+    from codex_router.runner import RunOptions, execute
+    from codex_router.views import run as run_view
+
+    notify = run_view.quiet_notifier if quiet else run_view.notifier
+    if not quiet:
+        run_view.print_intro(plan)
+    result = execute(plan, env=os.environ, paths=paths, notify=notify,
+                     options=RunOptions(interactive=interactive, retry_after_changes=retry_after_changes))
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)

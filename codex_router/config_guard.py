@@ -1,0 +1,352 @@
+"""Guarding ``config.toml`` while codex-route's keys are in it: backup, lock, journal, restore.
+
+One guarded period per config file, shared by every codex-route process that needs the file
+edited at the same time. Files in ``<state_dir>/config-guard/`` (key = hash of the real path):
+
+- ``<key>.lock``: ``flock``-ed only while the journal or the config is being changed, never
+  while codex runs, so concurrent runs do not wait for each other;
+- ``<key>.orig``: the raw bytes of the config before the first edit (CRLF, BOM, comments, no
+  final newline: all kept), written and fsync-ed before the config is touched;
+- ``<key>.json``: the journal: which runs (PID + process start time) use the edit, what the edit
+  added, and the hash of the bytes codex-route last wrote.
+
+The last run to leave puts the original bytes back if the file is as codex-route left it;
+if anyone else wrote it meanwhile (Codex adds ``[projects…]`` trust entries), it removes only
+codex-route's keys. A journal whose runs are all dead (SIGKILL, power loss) is finished by the next
+run or by ``codex-route config restore``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codex_router import config_edit
+from codex_router.errors import CodexConfigError, StateError
+from codex_router.fsutil import atomic_write_bytes
+
+GUARD_DIR_NAME = "config-guard"
+JOURNAL_VERSION = 1
+#: Codex writes its config with this mode; so does codex-route when it creates the file.
+NEW_FILE_MODE = 0o600
+
+
+def _sha(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def process_start_ticks(pid: int) -> int | None:
+    """Start time of a process (Linux: /proc/PID/stat field 22), to tell a PID reused."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: split after the last ')'.
+    fields = raw[raw.rfind(b")") + 2:].split()
+    try:
+        return int(fields[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def process_alive(pid: int, start_ticks: int | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    if start_ticks is None:
+        return True
+    now = process_start_ticks(pid)
+    return now is None or now == start_ticks
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What leaving (or recovering) a guarded period did to the config."""
+
+    action: str  # "original" | "merged" | "in-use" | "deleted-by-user" | "nothing"
+    message: str = ""
+    others: int = 0
+
+
+@dataclass
+class Journal:
+    config: str
+    target: str
+    original_present: bool
+    original_sha256: str | None
+    original_mode: int | None
+    written_sha256: str | None
+    foreign_change: bool = False
+    edit: dict[str, Any] = field(default_factory=dict)
+    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    created_at: float = 0.0
+    version: int = JOURNAL_VERSION
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.__dict__, indent=2, sort_keys=True).encode() + b"\n"
+
+    def live_runs(self) -> dict[str, dict[str, Any]]:
+        return {rid: r for rid, r in self.runs.items()
+                if process_alive(int(r["pid"]), r.get("start_ticks"))}
+
+
+@dataclass(frozen=True)
+class GuardStatus:
+    config: str
+    active: bool
+    live_runs: tuple[dict[str, Any], ...]
+    interrupted: bool  # a journal whose runs are all dead: needs `config restore`
+    backup: str | None
+    created_at: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"config": self.config, "active": self.active, "live_runs": list(self.live_runs),
+                "interrupted": self.interrupted, "backup": self.backup, "created_at": self.created_at}
+
+
+class ConfigGuard:
+    """The guarded period of one ``config.toml`` (see the module docstring)."""
+
+    def __init__(self, config_file: Path, state_dir: Path) -> None:
+        self.config = Path(config_file)
+        self.target = Path(os.path.realpath(self.config))
+        key = hashlib.sha256(str(self.target).encode()).hexdigest()[:16]
+        self.dir = Path(state_dir) / GUARD_DIR_NAME
+        self.lock_path = self.dir / f"{key}.lock"
+        self.journal_path = self.dir / f"{key}.json"
+        self.backup_path = self.dir / f"{key}.orig"
+
+    # -- plumbing -------------------------------------------------------------------------------
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        import fcntl
+
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StateError(f"cannot use codex-route's state dir {self.dir}: {exc.strerror}",
+                             hint="make it writable, or set CODEX_ROUTE_HOME to a writable directory") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def _load(self) -> Journal | None:
+        try:
+            raw = self.journal_path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StateError(f"cannot read {self.journal_path}: {exc.strerror}") from None
+        try:
+            data = json.loads(raw)
+            if data.get("version") != JOURNAL_VERSION:
+                raise ValueError(f"journal version {data.get('version')!r}")
+            return Journal(**data)
+        except (ValueError, TypeError) as exc:
+            raise StateError(f"{self.journal_path} is damaged ({exc}); config.toml was not touched",
+                             hint=f"the original config bytes are in {self.backup_path}; compare, "
+                                  "copy back by hand if needed, then delete both files") from None
+
+    def _save(self, journal: Journal) -> None:
+        try:
+            atomic_write_bytes(self.journal_path, journal.to_json(), mode=0o600)
+        except OSError as exc:
+            raise StateError(f"cannot write {self.journal_path}: {exc.strerror}",
+                             hint="make the state dir writable, or set CODEX_ROUTE_HOME") from None
+
+    def _read_config(self) -> bytes | None:
+        if not self.target.parent.is_dir():
+            raise CodexConfigError(f"CODEX_HOME {self.target.parent} does not exist",
+                                   hint="create it (mkdir -p) or fix CODEX_HOME")
+        try:
+            return self.target.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise CodexConfigError(f"cannot read {self.config}: {exc.strerror}") from None
+
+    def _write_config(self, data: bytes, mode: int) -> None:
+        try:
+            atomic_write_bytes(self.target, data, exact_mode=mode)
+        except OSError as exc:
+            raise CodexConfigError(f"cannot write {self.config}: {exc.strerror}; it was left as it was",
+                                   hint=f"make {self.target.parent} writable, or run with "
+                                        "--codex-provider standard") from None
+
+    # -- the guarded period -----------------------------------------------------------------------
+    def enter(self, run_id: str, provider_id: str, table: dict[str, Any]) -> list[str]:
+        """Put ``provider_id``'s table (and, first in, its selection) into the config.
+
+        Returns notices for the user (e.g. an interrupted run's config was recovered first).
+        """
+        notices: list[str] = []
+        with self._locked():
+            journal = self._load()
+            if journal is not None and not journal.live_runs():
+                notices.append(self._finish(journal).message)
+                journal = None
+            current = self._read_config()
+            me = {"pid": os.getpid(), "start_ticks": process_start_ticks(os.getpid()),
+                  "provider_id": provider_id, "since": time.time()}
+            if journal is None:
+                new, edit = config_edit.apply(current or b"", str(self.config),
+                                              provider_id=provider_id, table=table, select=True)
+                mode = self._mode_of(current)
+                journal = Journal(str(self.config), str(self.target), current is not None, _sha(current),
+                                  mode, _sha(new), False, edit.to_dict(), {run_id: me}, time.time())
+                self._write_backup(current)
+                self._save(journal)  # durable before the config changes: a crash is recoverable
+                self._write_config(new, mode if mode is not None else NEW_FILE_MODE)
+                return notices
+            journal.runs = journal.live_runs()
+            if _sha(current) != journal.written_sha256:
+                journal.foreign_change = True
+            base = current or b""
+            providers = config_edit.parse(config_edit.decode(base, str(self.config))[0],
+                                          str(self.config)).get("model_providers", {})
+            if provider_id in providers:
+                if providers[provider_id] != table:
+                    raise CodexConfigError(
+                        f"another codex-route run uses [{'model_providers.' + provider_id}] in "
+                        f"{self.config} with different settings",
+                        hint="wait for it to finish, or give both runs the same endpoint")
+            else:
+                new, edit = config_edit.apply(base, str(self.config), provider_id=provider_id,
+                                              table=table, select=False)
+                journal.edit = config_edit.Edit.from_dict(journal.edit).merged(edit).to_dict()
+                journal.written_sha256 = _sha(new)
+                self._save(journal)
+                self._write_config(new, self._mode_of(current) or NEW_FILE_MODE)
+            journal.runs[run_id] = me
+            self._save(journal)
+        return notices
+
+    def leave(self, run_id: str) -> Outcome:
+        """This run is done with the config; the last one out restores it."""
+        with self._locked():
+            journal = self._load()
+            if journal is None:
+                return Outcome("nothing", "")
+            journal.runs.pop(run_id, None)
+            live = journal.live_runs()
+            if live:
+                journal.runs = live
+                self._save(journal)
+                return Outcome("in-use", f"config.toml stays edited for {len(live)} other "
+                                         "codex-route run(s); the last one restores it", len(live))
+            return self._finish(journal)
+
+    def recover(self, *, force: bool = False) -> Outcome:
+        """Finish a guarded period whose runs are gone (``config restore``)."""
+        with self._locked():
+            journal = self._load()
+            if journal is None:
+                return Outcome("nothing", f"{self.config} has no codex-route edit to undo")
+            live = journal.live_runs()
+            if live and not force:
+                pids = ", ".join(str(r["pid"]) for r in live.values())
+                raise CodexConfigError(f"codex-route run(s) in progress use {self.config} (pid {pids})",
+                                       hint="wait for them, or pass --force to restore anyway")
+            return self._finish(journal)
+
+    def selection_outside(self) -> str | None:
+        """While a guarded period is active: the user's own ``model_provider`` (else ``None``).
+
+        A run on the standard path passes it to Codex explicitly, so a concurrent managed run's
+        temporary selection in the file cannot redirect it.
+        """
+        with self._locked():
+            journal = self._load()
+            if journal is None or not journal.live_runs():
+                return None
+            original = self._read_backup() if journal.original_present else b""
+            return config_edit.selection_of(original, str(self.config)) or "openai"
+
+    def status(self) -> GuardStatus:
+        journal = self._load()
+        if journal is None:
+            return GuardStatus(str(self.config), False, (), False, None, None)
+        live = journal.live_runs()
+        return GuardStatus(str(self.config), bool(live), tuple(live.values()), not live,
+                           str(self.backup_path) if self.backup_path.exists() else None, journal.created_at)
+
+    # -- internals --------------------------------------------------------------------------------
+    def _mode_of(self, current: bytes | None) -> int | None:
+        if current is None:
+            return None
+        return self.target.stat().st_mode & 0o7777
+
+    def _write_backup(self, current: bytes | None) -> None:
+        try:
+            if current is None:
+                self.backup_path.unlink(missing_ok=True)
+            else:
+                atomic_write_bytes(self.backup_path, current, exact_mode=0o600)
+        except OSError as exc:
+            raise StateError(f"cannot write the backup {self.backup_path}: {exc.strerror}; "
+                             "config.toml was not touched",
+                             hint="make the state dir writable, or set CODEX_ROUTE_HOME") from None
+
+    def _read_backup(self) -> bytes:
+        try:
+            data = self.backup_path.read_bytes()
+        except OSError as exc:
+            raise CodexConfigError(f"the backup {self.backup_path} is missing ({exc.strerror}); "
+                                   f"{self.config} was left as it is") from None
+        return data
+
+    def _finish(self, journal: Journal) -> Outcome:
+        current = self._read_config()
+        edit = config_edit.Edit.from_dict(journal.edit)
+        mode = journal.original_mode if journal.original_mode is not None else NEW_FILE_MODE
+        if current is None:
+            outcome = Outcome("deleted-by-user", f"{self.config} was deleted during the run; "
+                              f"its original bytes are kept in {self.backup_path}")
+            self.journal_path.unlink(missing_ok=True)
+            return outcome
+        if _sha(current) == journal.written_sha256 and not journal.foreign_change:
+            if journal.original_present:
+                original = self._read_backup()
+                if _sha(original) != journal.original_sha256:
+                    raise CodexConfigError(f"the backup {self.backup_path} does not match the hash "
+                                           f"recorded before the run; {self.config} was left as it is")
+                self._write_config(original, mode)
+            else:
+                self.target.unlink()
+            outcome = Outcome("original", f"restored {self.config} byte for byte")
+        else:
+            merged = config_edit.remove(current, str(self.config), edit)
+            self._write_config(merged, mode)
+            outcome = Outcome("merged", f"{self.config} changed during the run (Codex or you edited it); "
+                              "kept those changes and removed only codex-route's keys")
+        self.backup_path.unlink(missing_ok=True)
+        self.journal_path.unlink(missing_ok=True)
+        return outcome
+
+
+def guards_needing_recovery(state_dir: Path) -> list[GuardStatus]:
+    """Interrupted guarded periods (all their runs dead), for ``doctor`` and ``config status``."""
+    directory = Path(state_dir) / GUARD_DIR_NAME
+    found = []
+    for journal_path in sorted(directory.glob("*.json")):
+        try:
+            config = json.loads(journal_path.read_bytes())["config"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        status = ConfigGuard(Path(config), state_dir).status()
+        if status.interrupted:
+            found.append(status)
+    return found

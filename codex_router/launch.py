@@ -1,0 +1,241 @@
+"""One codex attempt as a subprocess: stdin given explicitly, output live, own timeout, signals.
+
+Facts this is built on (research/codex-cli.md): ``codex exec`` reads a non-TTY stdin until EOF, so
+the prompt is written to its stdin and the pipe closed; it can hang forever on a server that never
+answers, so the wall-clock limit is ours; it exits 1 on Ctrl-C, so a SIGINT is noticed here and
+reported as such, never mistaken for a failure to fall back from.
+
+In ``exec`` mode codex runs in its own process group: a terminal Ctrl-C reaches codex-route only,
+which forwards it once (no double delivery). The TUI (``--interactive``) stays in the terminal's
+foreground group, where it must be to read keys. On Linux the child gets SIGTERM if codex-route
+dies (even by SIGKILL), so no codex outlives the run it belongs to.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+#: Signals codex-route stops for; the run ends with 128 + signal number and never falls back.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+#: After a forwarded Ctrl-C, codex gets this long to end its turn before it is killed.
+INTERRUPT_GRACE_SECONDS = 10.0
+#: After the timeout's SIGTERM, this long before SIGKILL.
+TERMINATE_GRACE_SECONDS = 5.0
+
+_SESSION_RE = re.compile(rb"^session id:\s*([0-9a-fA-F-]{16,})\s*$")
+#: Codex's final ERROR lines, mapped to a short kind that holds no request or prompt text.
+_ERROR_KINDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p, re.IGNORECASE), kind) for p, kind in (
+        (r"Missing environment variable: `?([A-Z0-9_]+)`?", r"missing env var \1"),
+        (r"last status: (\d{3})", r"http \1"),
+        (r"unexpected status (\d{3})", r"http \1"),
+        (r"experiencing high demand", "http 5xx"),
+        (r"Quota exceeded|insufficient_quota|usage limit", "quota exceeded"),
+        (r"Connection failed|error sending request|waiting for network", "connection failed"),
+        (r"idle timeout", "stream idle timeout"),
+        (r"stream (?:closed|disconnected) before", "stream closed early"),
+        (r"context.length|context window", "context length exceeded"),
+        (r"Model provider `[^`]*` not found", "provider not found"),
+        (r"Error loading config", "config rejected by codex"),
+        (r"Not inside a trusted directory", "untrusted directory"),
+    ))
+
+
+def error_kind(line: str) -> str | None:
+    for pattern, kind in _ERROR_KINDS:
+        found = pattern.search(line)
+        if found:
+            return found.expand(kind)
+    return None
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    argv: Sequence[str]
+    env: Mapping[str, str]
+    stdin_text: str | None  # exec: the prompt for `codex exec -`; None: inherit (the TUI's terminal)
+    timeout: float | None
+    interactive: bool = False
+    cwd: str | None = None
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    exit_code: int | None        # None: codex could not be started
+    duration_ms: int
+    outcome: str                 # ok | failed | timeout | interrupted | launch_error
+    stop_signal: int | None      # the signal codex-route received, if any
+    session_id: str | None
+    error: str | None            # short failure kind, never codex's raw text
+
+
+class _SignalWatch:
+    """Notes stop signals and forwards them to the running child (its group in exec mode)."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.count = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.own_group = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _SignalWatch:
+        if threading.current_thread() is threading.main_thread():
+            for sig in STOP_SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.received = self.received or signum
+        self.count += 1
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return
+        forward = signal.SIGKILL if self.count > 1 else signum
+        try:
+            if self.own_group:
+                os.killpg(proc.pid, forward)
+            else:
+                proc.send_signal(forward)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _pump_stderr(stream: Any, sink: Any, found: dict[str, str]) -> None:
+    """Copy codex's stderr through as it comes, noting the session id and the last ERROR line."""
+    for line in iter(stream.readline, b""):
+        try:
+            sink.write(line)
+            sink.flush()
+        except (OSError, ValueError):
+            pass
+        if "session" not in found:
+            match = _SESSION_RE.match(line.strip())
+            if match:
+                found["session"] = match.group(1).decode()
+        if line.startswith(b"ERROR:") or b" ERROR " in line[:60]:
+            kind = error_kind(line.decode("utf-8", "replace"))
+            if kind:
+                found["error"] = kind
+    stream.close()
+
+
+def _feed_stdin(stream: Any, data: bytes) -> None:
+    try:
+        stream.write(data)
+    except (BrokenPipeError, OSError, ValueError):
+        pass
+    finally:
+        try:
+            stream.close()
+        except (BrokenPipeError, OSError):
+            pass
+
+
+def _stop(proc: subprocess.Popen[bytes], own_group: bool, sig: int) -> None:
+    try:
+        if own_group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def run_attempt(attempt: LaunchSpec, *, stderr_sink: Any = None,
+                clock: Callable[[], float] = time.monotonic) -> AttemptResult:
+    """Run codex once and wait for it; never raises for codex's own failures."""
+    sink = stderr_sink if stderr_sink is not None else sys.stderr.buffer
+    started = clock()
+    own_group = not attempt.interactive
+    found: dict[str, str] = {}
+    with _SignalWatch() as watch:
+        try:
+            proc = subprocess.Popen(
+                list(attempt.argv), env=dict(attempt.env), cwd=attempt.cwd,
+                stdin=None if attempt.stdin_text is None else subprocess.PIPE,
+                stderr=None if attempt.interactive else subprocess.PIPE,
+                process_group=0 if own_group else None,
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            )
+        except OSError as exc:
+            return AttemptResult(None, int((clock() - started) * 1000), "launch_error", None, None,
+                                 f"cannot start codex: {exc.strerror}")
+        watch.proc, watch.own_group = proc, own_group
+        threads = []
+        if proc.stdin is not None:
+            data = (attempt.stdin_text or "").encode("utf-8")
+            threads.append(threading.Thread(target=_feed_stdin, args=(proc.stdin, data), daemon=True))
+        if proc.stderr is not None:
+            threads.append(threading.Thread(target=_pump_stderr, args=(proc.stderr, sink, found),
+                                            daemon=True))
+        for thread in threads:
+            thread.start()
+        timed_out = _wait(proc, attempt.timeout, watch, own_group, started, clock)
+        for thread in threads:
+            thread.join(timeout=5)
+    duration_ms = int((clock() - started) * 1000)
+    code = proc.returncode
+    if watch.received is not None:
+        return AttemptResult(code, duration_ms, "interrupted", watch.received, found.get("session"),
+                             f"stopped by {signal.Signals(watch.received).name}")
+    if timed_out:
+        return AttemptResult(code, duration_ms, "timeout", None, found.get("session"),
+                             f"timeout after {attempt.timeout:g} s")
+    if code == 0:
+        return AttemptResult(0, duration_ms, "ok", None, found.get("session"), None)
+    error = found.get("error") or (f"killed by signal {-code}" if code < 0 else f"exit {code}")
+    return AttemptResult(code, duration_ms, "failed", None, found.get("session"), error)
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout: float | None, watch: _SignalWatch, own_group: bool,
+          started: float, clock: Callable[[], float]) -> bool:
+    """Wait for codex; on timeout or a stop signal, end it (TERM, then KILL). True if timed out."""
+    deadline = None if not timeout else started + timeout
+    stop_by: float | None = None
+    while True:
+        step = 0.1
+        if watch.received is not None and stop_by is None:
+            stop_by = clock() + INTERRUPT_GRACE_SECONDS
+        try:
+            proc.wait(timeout=step)
+            return False
+        except subprocess.TimeoutExpired:
+            pass
+        now = clock()
+        if stop_by is not None and now >= stop_by:
+            _stop(proc, own_group, signal.SIGKILL)
+            proc.wait()
+            return False
+        if deadline is not None and now >= deadline and watch.received is None:
+            _stop(proc, own_group, signal.SIGTERM)
+            try:
+                proc.wait(timeout=TERMINATE_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                _stop(proc, own_group, signal.SIGKILL)
+                proc.wait()
+            return True

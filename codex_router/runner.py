@@ -1,0 +1,266 @@
+"""``run`` for real (SPEC §3 steps 10–12): walk the plan's ready paths until one succeeds.
+
+For each attempt: edit ``config.toml`` for a managed path under the guard, launch codex, put the
+config back, report one line. Stops at the first success, at a stop signal (exit 128+n, never a
+fallback), or when an attempt changed the git working tree and another would re-run the task on
+top of its edits (unless ``retry_after_changes``). Every run is recorded (SPEC §7): decision,
+attempts, outcome; never the prompt.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codex_router import __version__
+from codex_router.codex_bin import launch_target, probe_version, require_codex
+from codex_router.codex_command import MANAGED_PROVIDER_IDS, managed_provider_table
+from codex_router.config_guard import ConfigGuard
+from codex_router.errors import AllPathsFailedError, BudgetExceededError, CodexRouteError
+from codex_router.history.record import Attempt, RunRecord, TokenUsage
+from codex_router.launch import LaunchSpec, AttemptResult, run_attempt
+from codex_router.paths import AppPaths, codex_home
+from codex_router.plan import PathPlan, Plan
+from codex_router import worktree
+
+Notify = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    interactive: bool = False
+    retry_after_changes: bool = False
+    cwd: str | None = None
+    record: bool = True
+
+
+@dataclass
+class RunResult:
+    exit_code: int
+    outcome: str
+    attempts: list[Attempt] = field(default_factory=list)
+    record: RunRecord | None = None
+    codex_version: str | None = None
+
+
+def _attempt_line(index: int, total: int, path: PathPlan, result: AttemptResult) -> str:
+    model = path.model or "codex default"
+    took = f"{result.duration_ms / 1000:.1f} s"
+    if result.outcome == "ok":
+        return f"attempt {index}/{total} {path.name} ({model}): ok in {took}"
+    code = "no exit code" if result.exit_code is None else f"exit {result.exit_code}"
+    return f"attempt {index}/{total} {path.name} ({model}): {result.outcome}, {code} in {took} — {result.error}"
+
+
+def _standard_argv(argv: list[str], guard: ConfigGuard, codex_args: tuple[str, ...]) -> list[str]:
+    """While another run has its selection in config.toml, pin the user's own provider."""
+    if any(a in ("-p", "--profile") or a.startswith("--profile=") for a in codex_args):
+        return argv  # the user's profile decides; a -c would override it
+    selection = guard.selection_outside()
+    if selection is None:
+        return argv
+    return [*argv[:-1], "-c", f'model_provider="{selection}"', argv[-1]]
+
+
+def check_profiles(codex_args: tuple[str, ...], home: Path) -> None:
+    """Codex silently ignores ``-p NAME`` without ``NAME.config.toml``: refuse it here instead."""
+    from codex_router.errors import UsageError
+
+    names = []
+    for i, arg in enumerate(codex_args):
+        if arg in ("-p", "--profile") and i + 1 < len(codex_args):
+            names.append(codex_args[i + 1])
+        elif arg.startswith("--profile="):
+            names.append(arg.split("=", 1)[1])
+    for name in names:
+        if not (home / f"{name}.config.toml").is_file():
+            raise UsageError(f"codex profile {name!r} has no file {home / (name + '.config.toml')}; "
+                             "codex would silently ignore -p and use the base config",
+                             hint="create it, or `codex-route config enable` for the managed ones")
+
+
+def execute(plan: Plan, *, env: Mapping[str, str], paths: AppPaths, options: RunOptions,
+            notify: Notify, launch: Callable[..., AttemptResult] = run_attempt,
+            record_run: Callable[[AppPaths, RunRecord], None] | None = None) -> RunResult:
+    """Run the plan; return codex's (or codex-route's) exit code and what happened."""
+    started_at = time.time()
+    t0 = time.monotonic()
+    run_id = uuid.uuid4().hex
+    result = RunResult(exit_code=1, outcome="failed")
+    home = codex_home(env)
+    try:
+        _prepare_and_walk(plan, run_id, env, paths, options, notify, launch, result, home)
+    except CodexRouteError as exc:
+        if result.outcome not in ("blocked",):
+            result.exit_code, result.outcome = int(exc.exit_code), "error"
+        raise
+    finally:
+        result.record = _build_record(plan, run_id, started_at, t0, result)
+        if options.record:
+            _record(paths, result.record, notify, record_run)
+    return result
+
+
+def _prepare_and_walk(plan: Plan, run_id: str, env: Mapping[str, str], paths: AppPaths,
+                      options: RunOptions, notify: Notify, launch: Callable[..., AttemptResult],
+                      result: RunResult, home: Path) -> None:
+    if plan.blocked:
+        result.exit_code, result.outcome = int(BudgetExceededError.exit_code), "blocked"
+        raise BudgetExceededError(plan.blocked, hint="raise --max-cost-usd or choose a cheaper alias")
+    codex_path = require_codex(plan.codex)
+    check_profiles(tuple(plan.codex_args), home)
+    target = launch_target(codex_path)
+    result.codex_version = probe_version(target.argv0, env={**env, **target.env})  # raises: missing or broken codex
+    ready = [p for p in plan.paths if p.ready]
+    if not ready:
+        skipped = "; ".join(f"{p.name}: {p.reason}" for p in plan.paths)
+        result.exit_code, result.outcome = int(AllPathsFailedError.exit_code), "error"
+        raise AllPathsFailedError(f"no Codex path is ready for {plan.decision.alias} ({skipped})",
+                                  hint="see `codex-route run --dry-run` and `codex-route doctor`")
+    for p in plan.paths:
+        if not p.ready:
+            notify(f"skipping {p.name}: {p.reason}")
+    _walk(plan, ready, run_id, env, paths, options, notify, launch, target, result, home)
+
+
+def _walk(plan: Plan, ready: list[PathPlan], run_id: str, env: Mapping[str, str], paths: AppPaths,
+          options: RunOptions, notify: Notify, launch: Callable[..., AttemptResult], target,
+          result: RunResult, home: Path) -> None:
+    guard = ConfigGuard(home / "config.toml", paths.state_dir)
+    child_env = {**env, **target.env}
+    for index, path in enumerate(ready, start=1):
+        is_last = index == len(ready)
+        before = worktree.snapshot(options.cwd) if not is_last and not options.retry_after_changes else None
+        argv = [target.argv0, *path.argv[1:]]  # type: ignore[index]
+        provider_id = MANAGED_PROVIDER_IDS.get(path.name)
+        if provider_id:
+            table = managed_provider_table(path.name, plan.settings)
+            for notice in guard.enter(run_id, provider_id, table):
+                notify(notice)
+        elif path.name == "standard":
+            argv = _standard_argv(argv, guard, tuple(plan.codex_args))
+        attempt_started = time.time()
+        try:
+            spec = LaunchSpec(argv, child_env,
+                              None if options.interactive else plan.codex_input,
+                              float(plan.settings["timeout_seconds"]) or None,
+                              interactive=options.interactive, cwd=options.cwd)
+            if options.interactive:
+                spec = LaunchSpec([a if a != "{prompt}" else plan.codex_input for a in argv], child_env,
+                                  None, spec.timeout, interactive=True, cwd=options.cwd)
+            attempt_result = launch(spec)
+        finally:
+            if provider_id:
+                outcome = guard.leave(run_id)
+                if outcome.action == "merged":
+                    notify(outcome.message)
+        usage, error = _session_facts(home, attempt_result, started_at=attempt_started)
+        result.attempts.append(Attempt(path.name, path.model, attempt_result.exit_code,
+                                       attempt_result.duration_ms, attempt_result.outcome,
+                                       attempt_result.error or error, attempt_result.session_id, usage))
+        notify(_attempt_line(index, len(ready), path, attempt_result))
+        if attempt_result.outcome == "ok":
+            result.exit_code, result.outcome = 0, "success"
+            return
+        if attempt_result.outcome == "interrupted":
+            result.exit_code = 128 + int(attempt_result.stop_signal or 2)
+            result.outcome = "interrupted"
+            return
+        code = _failure_code(attempt_result)
+        if is_last:
+            if len(ready) > 1:
+                result.exit_code, result.outcome = int(AllPathsFailedError.exit_code), "failed"
+                notify(f"every path failed ({', '.join(p.name for p in ready)}); exit "
+                       f"{int(AllPathsFailedError.exit_code)}")
+            else:
+                result.exit_code, result.outcome = int(code), "failed"
+            return
+        if before is not None:
+            after = worktree.snapshot(options.cwd)
+            if worktree.changed_between(before, after):
+                result.exit_code, result.outcome = int(code), "stopped_changes"
+                notify(f"attempt on {path.name} changed the working tree; not re-running the task on "
+                       f"{ready[index].name} over its edits (review them, then rerun, or pass "
+                       "--retry-after-changes)")
+                return
+            if before.note and index == 1:
+                notify(before.note)
+        notify(f"falling back to {ready[index].name}")
+
+
+def _failure_code(attempt: AttemptResult) -> int:
+    from codex_router.errors import ExitCode
+
+    if attempt.outcome == "timeout":
+        return int(ExitCode.TIMEOUT)
+    code = attempt.exit_code
+    if code is None or code == 0:
+        return 1
+    return 128 - code if code < 0 else code  # killed by signal N: 128 + N, as a shell reports it
+
+
+def _session_facts(home: Path, attempt: AttemptResult, *, started_at: float) -> tuple[TokenUsage | None, str | None]:
+    if not attempt.session_id:
+        return None, None
+    try:
+        from codex_router.codex_session import session_report
+
+        report = session_report(home, attempt.session_id, started_at=started_at)
+    except (OSError, ValueError):
+        return None, None
+    if report is None:
+        return None, None
+    return report.usage, report.error
+
+
+def _sum_usage(attempts: list[Attempt]) -> TokenUsage | None:
+    usages = [a.usage for a in attempts if a.usage is not None]
+    if not usages:
+        return None
+    return TokenUsage(*(sum(getattr(u, f) for u in usages) for f in TokenUsage.__dataclass_fields__))
+
+
+def _build_record(plan: Plan, run_id: str, started_at: float, t0: float, result: RunResult) -> RunRecord:
+    deep = plan.costs.get("codex-deep")
+    reasons = tuple(f"{r.rule}: {r.detail}" for r in plan.classification.reasons) + tuple(plan.decision.reasons)
+    return RunRecord(
+        run_id=run_id, started_at=started_at, duration_ms=int((time.monotonic() - t0) * 1000),
+        outcome=result.outcome, exit_code=result.exit_code, alias=plan.decision.alias,
+        provider=plan.decision.provider, path_order=tuple(p.name for p in plan.paths),
+        skipped={p.name: p.reason for p in plan.paths if not p.ready},
+        attempts=tuple(result.attempts), complexity=plan.classification.complexity,
+        long_context=plan.classification.long_context,
+        intents=tuple(sorted(plan.classification.intents)), reasons=reasons,
+        tokens_raw=plan.tokens.raw, tokens_clean=plan.tokens.clean,
+        rules={r.name: r.tokens_removed for r in plan.rules},
+        estimated_cost_usd=round(plan.estimated_cost_usd, 6),
+        deep_cost_usd=round(deep.usd if deep else plan.estimated_cost_usd, 6),
+        provenance={name: r.source for name, r in plan.settings.values.items()},
+        codex_version=result.codex_version, codex_route_version=__version__,
+        interactive=plan.interactive, dry_run=False, usage=_sum_usage(result.attempts),
+    )
+
+
+def dry_run_record(plan: Plan) -> RunRecord:
+    """What ``run --dry-run --record`` stores: the decision, no attempts."""
+    now = time.time()
+    result = RunResult(exit_code=0, outcome="dry_run")
+    record = _build_record(plan, uuid.uuid4().hex, now, time.monotonic(), result)
+    from dataclasses import replace
+
+    return replace(record, dry_run=True, duration_ms=0)
+
+
+def _record(paths: AppPaths, record: RunRecord, notify: Notify,
+            record_run: Callable[[AppPaths, RunRecord], None] | None) -> None:
+    if record_run is None:
+        from codex_router.history.store import record_run
+    try:
+        record_run(paths, record)
+    except CodexRouteError as exc:
+        # The run itself is over; losing its record must not change its exit code.
+        notify(f"warning: the run was not recorded: {exc}")

@@ -1,0 +1,75 @@
+"""Did an attempt change the git working tree? (SPEC §3 step 11: no blind re-run after edits.)
+
+A fingerprint is ``git status --porcelain=v2 --branch -z`` (HEAD, index and every changed or
+untracked path) plus the size and mtime of each listed path, so a second edit to an already
+modified file is seen too. Outside a git repository, or without git, there is nothing to compare
+and the check says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from dataclasses import dataclass
+
+GIT_TIMEOUT_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class TreeState:
+    fingerprint: str | None  # None: not a git work tree (or git missing)
+    changed_paths: int
+    note: str = ""
+
+
+def _git(args: list[str], cwd: str | None) -> subprocess.CompletedProcess[bytes]:
+    # GIT_OPTIONAL_LOCKS=0: a status must not take the index lock from a concurrent git command.
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT_SECONDS,
+                          stdin=subprocess.DEVNULL, check=False,
+                          env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"})
+
+
+def snapshot(cwd: str | None = None) -> TreeState:
+    try:
+        top = _git(["rev-parse", "--show-toplevel"], cwd)
+        if top.returncode != 0:
+            return TreeState(None, 0, "not a git work tree: changes to files cannot be detected")
+        root = os.fsdecode(top.stdout.rstrip(b"\n"))
+        done = _git(["status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all"], root)
+    except FileNotFoundError:
+        return TreeState(None, 0, "git is not installed: changes to files cannot be detected")
+    except subprocess.TimeoutExpired:
+        return TreeState(None, 0, "git status timed out: changes to files cannot be detected")
+    if done.returncode != 0:
+        return TreeState(None, 0, "git status failed: changes to files cannot be detected")
+    digest = hashlib.sha256(done.stdout)
+    changed = 0
+    records = done.stdout.split(b"\0")
+    for record in records:
+        if not record or record.startswith(b"# "):
+            continue
+        changed += 1
+        path = _path_of(record)
+        if path is None:
+            continue
+        try:
+            st = os.stat(os.path.join(root, os.fsdecode(path)))
+            digest.update(b"%s\0%d\0%d\0" % (path, st.st_size, st.st_mtime_ns))
+        except OSError:
+            digest.update(path + b"\0gone\0")
+    return TreeState(digest.hexdigest(), changed)
+
+
+def _path_of(record: bytes) -> bytes | None:
+    # v2 entries: "1 XY sub mH mI mW hH hI path", "2 … path" (+ orig path in the next record),
+    # "u … path", "? path", "! path"; porcelain paths are relative to the top level.
+    kind = record[:1]
+    if kind in (b"?", b"!"):
+        return record[2:]
+    parts = record.split(b" ", {b"1": 8, b"2": 9, b"u": 10}.get(kind, 0))
+    return parts[-1] if len(parts) > 1 else None
+
+
+def changed_between(before: TreeState, after: TreeState) -> bool:
+    return before.fingerprint is not None and before.fingerprint != after.fingerprint

@@ -1,0 +1,119 @@
+"""A fake OpenAI Responses API server on 127.0.0.1 for end-to-end tests with the real Codex.
+
+Codex 0.169 accepts ``response.output_item.done`` then ``response.completed`` as a whole turn
+(research/codex-cli.md §3). Modes: ``ok``, ``500``, ``401``, ``429``, ``hang`` (accepts, never
+answers), ``truncated`` (one event, then the connection closes), ``slow`` (ok after a delay).
+A ``refused`` endpoint is a port nothing listens on: :func:`refused_url`.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+REPLY_TEXT = "hello from the fake responses server"
+
+
+def _sse(event: dict) -> bytes:
+    return b"data: " + json.dumps(event).encode() + b"\n\n"
+
+
+def ok_events(text: str = REPLY_TEXT) -> list[bytes]:
+    item = {"type": "message", "role": "assistant", "id": "msg_1", "status": "completed",
+            "content": [{"type": "output_text", "text": text, "annotations": []}]}
+    usage = {"input_tokens": 123, "input_tokens_details": {"cached_tokens": 20}, "output_tokens": 7,
+             "output_tokens_details": {"reasoning_tokens": 2}, "total_tokens": 130}
+    return [_sse({"type": "response.output_item.done", "output_index": 0, "item": item}),
+            _sse({"type": "response.completed", "response": {"id": "resp_1", "usage": usage}})]
+
+
+class FakeResponses:
+    def __init__(self, mode: str = "ok", *, delay: float = 0.0, text: str = REPLY_TEXT) -> None:
+        self.mode = mode
+        self.delay = delay
+        self.text = text
+        self.requests: list[dict] = []
+        self.release = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # websocket probes and /models: not offered
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_HEAD(self) -> None:
+                self.do_GET()
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                try:
+                    payload = json.loads(body or b"{}")
+                except ValueError:
+                    payload = {}
+                server.requests.append({"path": self.path, "model": payload.get("model"),
+                                        "authorization": self.headers.get("authorization"),
+                                        "time": time.time()})
+                server._answer(self)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def _answer(self, h: BaseHTTPRequestHandler) -> None:
+        mode = self.mode
+        if mode == "hang":
+            self.release.wait(600)
+            return
+        if mode in ("500", "401", "429"):
+            status = int(mode)
+            body = json.dumps({"error": {"message": f"fake {status}", "type": "fake"}}).encode()
+            h.send_response(status)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body)
+            return
+        if self.delay:
+            time.sleep(self.delay)
+        events = ok_events(self.text)
+        if mode == "truncated":
+            events = events[:1]
+        h.send_response(200)
+        h.send_header("Content-Type", "text/event-stream")
+        h.send_header("Connection", "close")
+        h.end_headers()
+        for event in events:
+            h.wfile.write(event)
+            h.wfile.flush()
+        h.close_connection = True
+
+    def __enter__(self) -> FakeResponses:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def refused_url() -> str:
+    """A loopback URL where nothing listens (bound, then closed)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
