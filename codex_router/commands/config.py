@@ -1,0 +1,73 @@
+"""``codex-route config enable|disable|status|restore``: the managed profiles and the guard."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(help="Manage codex-route's Codex profiles; restore config.toml after a crash.",
+                  no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+
+
+def _context(policy: Optional[Path]):
+    from codex_router.paths import app_paths, codex_home
+    from codex_router.settings import resolve_settings
+
+    paths = app_paths()
+    settings = resolve_settings({}, os.environ, paths, policy_flag=policy)
+    return paths, settings, codex_home(os.environ)
+
+
+_POLICY = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file (endpoints).")
+
+
+@app.command("enable")
+def enable(policy: Optional[Path] = _POLICY,
+           force: bool = typer.Option(False, "--force", help="Replace profile files codex-route did not write.")) -> None:
+    """Write the cost-routing and cost-routing-hf profiles into $CODEX_HOME (codex -p cost-routing)."""
+    from codex_router import profiles
+    from codex_router.views import config as view
+
+    _, settings, home = _context(policy)
+    view.print_profiles(profiles.enable(home, settings, force=force))
+
+
+@app.command("disable")
+def disable(policy: Optional[Path] = _POLICY) -> None:
+    """Remove the managed profile files (files codex-route did not write are left alone)."""
+    from codex_router import profiles
+    from codex_router.views import config as view
+
+    _, settings, home = _context(policy)
+    view.print_profiles(profiles.disable(home, settings))
+
+
+@app.command("status")
+def status(policy: Optional[Path] = _POLICY,
+           json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout.")) -> None:
+    """Show the managed profiles and whether config.toml is edited by a run or needs a restore."""
+    from codex_router import profiles
+    from codex_router.config_guard import ConfigGuard
+    from codex_router.views import config as view
+
+    paths, settings, home = _context(policy)
+    guard = ConfigGuard(home / "config.toml", paths.state_dir).status()
+    states = profiles.states(home, settings)
+    if json_out:
+        view.print_status_json(home, guard, states)
+    else:
+        view.print_status(home, guard, states)
+
+
+@app.command("restore")
+def restore(force: bool = typer.Option(False, "--force", help="Restore even while a run is in progress.")) -> None:
+    """Give config.toml back after an interrupted run (original bytes, or minus codex-route's keys)."""
+    from codex_router.config_guard import ConfigGuard
+    from codex_router.paths import app_paths, codex_home
+
+    guard = ConfigGuard(codex_home(os.environ) / "config.toml", app_paths().state_dir)
+    outcome = guard.recover(force=force)
+    typer.echo(outcome.message)
