@@ -83,10 +83,12 @@ def _root(
 
 
 def _mount() -> None:
+    from codex_router.commands import bench_local as bench_local_cmd
     from codex_router.commands import compress as compress_cmd
     from codex_router.commands import config as config_cmd
     from codex_router.commands import history as history_cmd
     from codex_router.commands import policy as policy_cmd
+    from codex_router.commands import proxy as proxy_cmd
     from codex_router.commands import run as run_cmd
     from codex_router.commands import stats as stats_cmd
 
@@ -95,6 +97,8 @@ def _mount() -> None:
     history_cmd.register(app)
     stats_cmd.register(app)
     app.add_typer(policy_cmd.app, name="policy")
+    app.add_typer(proxy_cmd.app, name="proxy")
+    bench_local_cmd.register(app)
     app.add_typer(config_cmd.app, name="config")
 
 

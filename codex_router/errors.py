@@ -109,6 +109,18 @@ class TokenizerError(CodexRouteError):
     exit_code = ExitCode.FAILURE
 
 
+class ProxyError(CodexRouteError):
+    """The local LiteLLM proxy cannot be installed, started, stopped or reached as asked."""
+
+    exit_code = ExitCode.FAILURE
+
+
+class LocalModelError(CodexRouteError):
+    """The local model server (Ollama) is down, lacks the model, or answered with an error."""
+
+    exit_code = ExitCode.FAILURE
+
+
 class AllPathsFailedError(CodexRouteError):
     """Every Codex-facing path in the fallback order failed or was not ready."""
 

@@ -38,9 +38,24 @@ def probe_tcp(url: str, timeout: float = PROBE_TIMEOUT_SECONDS) -> tuple[bool, s
 
 
 def gather_facts(env: Mapping[str, str], *, litellm_url: str | None) -> ReadinessFacts:
-    """Collect readiness facts; ``litellm_url`` None skips the proxy probe."""
+    """Collect readiness facts; ``litellm_url`` None skips the proxy probe.
+
+    When codex-route's own proxy runs at ``litellm_url``, ``run`` hands codex its session key
+    (:func:`codex_router.proxy.session.proxy_env_for_codex`), so ``LITELLM_API_KEY`` counts as
+    present, and the aliases that proxy serves are known.
+    """
     reachable: bool | None = None
     detail = ""
+    present = present_variables(env)
+    aliases: frozenset[str] | None = None
     if litellm_url is not None:
         reachable, detail = probe_tcp(litellm_url)
-    return ReadinessFacts(present_variables(env), reachable, detail)
+        if reachable:
+            from codex_router.paths import app_paths
+            from codex_router.proxy.session import proxy_aliases, proxy_env_for_codex
+
+            paths = app_paths(env)
+            if proxy_env_for_codex(paths, litellm_url):
+                present |= {"LITELLM_API_KEY"}
+                aliases = proxy_aliases(paths, litellm_url)
+    return ReadinessFacts(present, reachable, detail, aliases)

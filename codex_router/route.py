@@ -52,6 +52,7 @@ class ReadinessFacts:
     env_present: frozenset[str] = frozenset()
     litellm_reachable: bool | None = None  # None: not probed
     litellm_detail: str = ""
+    litellm_aliases: frozenset[str] | None = None  # what codex-route's running proxy serves; None: unknown
 
 
 @dataclass(frozen=True)
@@ -196,9 +197,15 @@ def _path_choice(path: str, settings: Settings, alias_name: str, alias: AliasSpe
         if missing:
             return PathChoice(path, False, f"{', '.join(missing)} not set (needed by {alias_name})", alias_name)
         if "LITELLM_API_KEY" not in facts.env_present:
-            return PathChoice(path, False, "LITELLM_API_KEY not set", alias_name)
+            return PathChoice(path, False, "LITELLM_API_KEY not set and no codex-route proxy running "
+                              "(codex-route proxy start)", alias_name)
         if facts.litellm_reachable is False:
-            return PathChoice(path, False, f"LiteLLM proxy down: {facts.litellm_detail}", alias_name)
+            return PathChoice(path, False, f"LiteLLM proxy down: {facts.litellm_detail} "
+                              "(codex-route proxy start)", alias_name)
+        if facts.litellm_aliases is not None and alias_name not in facts.litellm_aliases:
+            return PathChoice(path, False, f"the running codex-route proxy has no deployment for {alias_name} "
+                              "(a provider key was missing at proxy start; see codex-route proxy status)",
+                              alias_name)
         return PathChoice(path, True, f"LiteLLM proxy at {settings['litellm_base_url']}", alias_name)
     # huggingface
     model = alias.huggingface_model

@@ -143,14 +143,19 @@ def _walk(plan: Plan, ready: list[PathPlan], run_id: str, env: Mapping[str, str]
                 notify(notice)
         elif path.name == "standard":
             argv = _standard_argv(argv, guard, tuple(plan.codex_args))
+        attempt_env = child_env
+        if path.name == "litellm":  # codex-route's proxy accepts only its session key
+            from codex_router.proxy.session import proxy_env_for_codex
+
+            attempt_env = {**child_env, **proxy_env_for_codex(paths, plan.settings["litellm_base_url"])}
         attempt_started = time.time()
         try:
-            spec = LaunchSpec(argv, child_env,
+            spec = LaunchSpec(argv, attempt_env,
                               None if options.interactive else plan.codex_input,
                               float(plan.settings["timeout_seconds"]) or None,
                               interactive=options.interactive, cwd=options.cwd)
             if options.interactive:
-                spec = LaunchSpec([a if a != "{prompt}" else plan.codex_input for a in argv], child_env,
+                spec = LaunchSpec([a if a != "{prompt}" else plan.codex_input for a in argv], attempt_env,
                                   None, spec.timeout, interactive=True, cwd=options.cwd)
             attempt_result = launch(spec)
         finally:

@@ -1,0 +1,90 @@
+"""``codex-route proxy start|stop|status``: the optional local LiteLLM gateway (SPEC §6)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(help="Start, stop or inspect the local LiteLLM proxy (extra: codex-route[proxy]).",
+                  no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+
+
+def _ask_hidden(var: str, aliases: tuple[str, ...]) -> str | None:
+    """Ask for a key without echo; the value only ever reaches the proxy's environment."""
+    import getpass
+
+    shown = ", ".join(aliases[:4]) + (", …" if len(aliases) > 4 else "")
+    value = getpass.getpass(f"{var} for {shown} (input hidden, Enter to skip): ", stream=sys.stderr)
+    return value or None
+
+
+@app.command("start")
+def start(
+    port: Optional[int] = typer.Option(None, "--port", metavar="N",
+                                       help="Port on 127.0.0.1 (default: the port of litellm_base_url, 4000)."),
+    policy: Optional[Path] = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file."),
+    litellm_bin: Optional[str] = typer.Option(None, "--litellm-bin", metavar="PATH",
+                                              help="The litellm executable (default: CODEX_ROUTE_LITELLM_BIN, "
+                                                   "beside this Python, then PATH)."),
+    avoid_openai: Optional[bool] = typer.Option(None, "--avoid-openai/--allow-openai",
+                                                help="Generate no OpenAI deployment at all.", show_default=False),
+    open_models_only: Optional[bool] = typer.Option(None, "--open-models-only/--any-models",
+                                                    help="Only Hugging Face and local deployments.",
+                                                    show_default=False),
+    timeout: float = typer.Option(90.0, "--timeout", metavar="SECONDS", help="How long to wait for readiness."),
+    no_prompt: bool = typer.Option(False, "--no-prompt",
+                                   help="Never ask for missing provider keys: skip their deployments."),
+) -> None:
+    """Generate the LiteLLM config from the policy and start the proxy on 127.0.0.1.
+
+    Missing provider keys are asked for without echo when stdin is a terminal (Enter skips);
+    otherwise their deployments are left out and named on stderr. Keys only ever reach the
+    proxy's environment. A random master key for this session is kept in a 0600 file that
+    `proxy stop` deletes; `run` hands it to codex as LITELLM_API_KEY.
+    """
+    from codex_router.errors import UsageError
+    from codex_router.paths import app_paths
+    from codex_router.proxy.process import StartRequest, start_proxy
+    from codex_router.views import proxy as view
+
+    if timeout <= 0:
+        raise UsageError("--timeout: must be more than 0 seconds")
+    ask = None if (no_prompt or not sys.stdin.isatty()) else _ask_hidden
+    request = StartRequest(port=port, litellm_bin=litellm_bin, policy_file=policy,
+                           flags={"avoid_openai": avoid_openai, "open_models_only": open_models_only},
+                           timeout=timeout)
+    with view.starting():
+        result = start_proxy(request, env=os.environ, paths=app_paths(), ask=ask)
+    view.print_started(result)
+
+
+@app.command("stop")
+def stop() -> None:
+    """Stop the proxy started by `proxy start` (its recorded PID only) and delete the session key."""
+    from codex_router.paths import app_paths
+    from codex_router.proxy.process import stop_proxy
+    from codex_router.views import proxy as view
+
+    view.print_stopped(stop_proxy(app_paths()))
+
+
+@app.command("status")
+def status(
+    json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
+) -> None:
+    """Version, PID, port, health and aliases of the proxy; exit 1 when it is not running and healthy."""
+    from codex_router.paths import app_paths
+    from codex_router.proxy.process import proxy_status
+    from codex_router.views import proxy as view
+
+    result = proxy_status(app_paths())
+    if json_out:
+        view.print_status_json(result)
+    else:
+        view.print_status(result)
+    if not (result.running and result.healthy):
+        raise typer.Exit(1)

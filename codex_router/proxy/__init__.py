@@ -1,0 +1,7 @@
+"""The optional local LiteLLM gateway (SPEC §6): config generation, install checks, process life.
+
+``config`` is pure (policy → LiteLLM YAML); ``install`` finds the ``litellm`` executable and checks
+its version from files on disk; ``state`` owns the files in ``<state_dir>/proxy``; ``process``
+starts, stops and inspects the proxy; ``session`` is the light part ``run`` needs (the session key
+for Codex's environment, whether our proxy is up).
+"""

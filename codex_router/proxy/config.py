@@ -1,0 +1,283 @@
+"""The LiteLLM proxy config, generated from the policy. Pure: reads no file and no environment.
+
+Every alias becomes a model group (the model name Codex sends). Its deployments follow the
+alias's ``upstreams`` in order, each with ``order: n`` so LiteLLM tries them one after the other
+instead of load-balancing between them:
+
+========== ===================================== ==========================================
+upstream   deployment                            how it is reached
+========== ===================================== ==========================================
+openai     ``openai/<openai_model>``             native Responses API, ``OPENAI_API_KEY``
+gemini     ``gemini/<gemini_model>``             bridged Responses → Gemini, ``GEMINI_API_KEY``
+huggingface ``openai/<huggingface_model>``       HF router's chat completions, ``HF_TOKEN``
+qwen       ``openai/<local_model>``              Ollama's ``/v1/chat/completions``, no key
+========== ===================================== ==========================================
+
+Chat-only upstreams carry ``use_chat_completions_api: true``: without it LiteLLM forwards Codex's
+Responses request to ``{api_base}/responses`` and the upstream answers 404 (litellm.md §4). They
+also drop the parameters only Codex sends (``web_search_options``, ``prompt_cache_key``), which
+strict OpenAI-compatible servers reject.
+
+After its own deployments a group falls back to the groups in the alias's ``fallbacks``, then
+always to ``codex-qwen-local``. Two rules keep the OpenAI quota saver honest: with
+``avoid_openai`` (or ``open_models_only``) no OpenAI deployment is generated at all, and a group
+that reaches no OpenAI model (``codex-no-openai`` above all) never falls back to one that does.
+
+Keys never appear here: deployments name the variable (``os.environ/GEMINI_API_KEY``) and the
+proxy resolves it from its own environment. A deployment whose key is not available is left out
+and reported in :attr:`ProxyConfig.skipped`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from codex_router.policy.model import AliasSpec, Policy
+
+#: The final fallback of every group, and the alias ``--provider qwen`` uses.
+LOCAL_ALIAS = "codex-qwen-local"
+#: The quota saver's alias: its group never reaches OpenAI, whatever the policy says.
+NO_OPENAI_ALIAS = "codex-no-openai"
+#: The variable the proxy reads its master key from (LiteLLM's own name).
+MASTER_KEY_VAR = "LITELLM_MASTER_KEY"
+#: Parameters Codex puts in every Responses request that chat-completions upstreams do not know.
+CODEX_ONLY_PARAMS = ("web_search_options", "prompt_cache_key")
+
+#: The variable holding each upstream's key (None: no key needed).
+UPSTREAM_KEY_VARS: dict[str, str | None] = {
+    "openai": "OPENAI_API_KEY",
+    "gemini": "GEMINI_API_KEY",
+    "huggingface": "HF_TOKEN",
+    "qwen": None,
+}
+#: The alias property naming each upstream's model.
+UPSTREAM_MODEL_FIELDS = {
+    "openai": "openai_model",
+    "gemini": "gemini_model",
+    "huggingface": "huggingface_model",
+    "qwen": "local_model",
+}
+#: Router behaviour: Codex retries failed streams itself, so LiteLLM moves on at once; a
+#: deployment that failed twice in a minute sits out 30 s (litellm.md §2, §6).
+ROUTER_SETTINGS = {"num_retries": 0, "allowed_fails": 1, "cooldown_time": 30}
+
+
+@dataclass(frozen=True)
+class ProxyEndpoints:
+    """Where the chat-completions upstreams live (from the policy's ``endpoints``)."""
+
+    huggingface_base_url: str
+    ollama_base_url: str
+
+
+@dataclass(frozen=True)
+class ProxyOptions:
+    """What the generated config must respect."""
+
+    avoid_openai: bool = False
+    open_models_only: bool = False
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One deployment of a model group."""
+
+    group: str
+    upstream: str
+    model: str  # the upstream's own model id, as the policy names it
+    key_var: str | None
+    order: int
+    params: dict[str, Any] = field(compare=False)
+
+    @property
+    def deployment_id(self) -> str:
+        return f"{self.group}:{self.order}:{self.upstream}"
+
+    def to_entry(self) -> dict[str, Any]:
+        return {"model_name": self.group,
+                "litellm_params": {**self.params, "order": self.order},
+                "model_info": {"id": self.deployment_id}}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A deployment the policy asks for that the config leaves out, and why."""
+
+    group: str
+    upstream: str
+    reason: str
+    key_var: str | None = None  # set when the only reason is a missing key
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"alias": self.group, "upstream": self.upstream, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    """The generated config, and what it had to leave out."""
+
+    groups: dict[str, tuple[Deployment, ...]]
+    fallbacks: dict[str, tuple[str, ...]]
+    skipped: tuple[Skipped, ...]
+    unavailable: dict[str, str]  # alias → why it has no group
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        return tuple(self.groups)
+
+    @property
+    def key_vars(self) -> frozenset[str]:
+        """The key variables the proxy's environment must hold."""
+        return frozenset(d.key_var for ds in self.groups.values() for d in ds if d.key_var)
+
+    def reaches_openai(self, group: str) -> bool:
+        return any(d.upstream == "openai" for d in self.groups.get(group, ()))
+
+    def to_data(self) -> dict[str, Any]:
+        """The YAML tree LiteLLM reads."""
+        model_list = [d.to_entry() for ds in self.groups.values() for d in ds]
+        fallbacks = [{group: list(chain)} for group, chain in self.fallbacks.items() if chain]
+        return {
+            "model_list": model_list,
+            "router_settings": {**ROUTER_SETTINGS, "fallbacks": fallbacks},
+            "litellm_settings": {"drop_params": True},
+            "general_settings": {"master_key": f"os.environ/{MASTER_KEY_VAR}"},
+        }
+
+    def to_yaml(self, *, source: str = "the built-in policy") -> str:
+        import yaml
+
+        header = (
+            f"# LiteLLM proxy config generated by codex-route from {source}.\n"
+            "# It holds no key: deployments name variables (os.environ/NAME) that only the\n"
+            "# proxy's environment carries. Regenerated by every `codex-route proxy start`.\n"
+        )
+        return header + yaml.safe_dump(self.to_data(), sort_keys=False, default_flow_style=False)
+
+
+def _params(upstream: str, model: str, endpoints: ProxyEndpoints) -> dict[str, Any]:
+    if upstream == "openai":
+        # Native Responses passthrough: OpenAI speaks the API Codex speaks.
+        return {"model": f"openai/{model}", "api_key": "os.environ/OPENAI_API_KEY"}
+    if upstream == "gemini":
+        return {"model": f"gemini/{model}", "api_key": "os.environ/GEMINI_API_KEY",
+                "additional_drop_params": list(CODEX_ONLY_PARAMS)}
+    if upstream == "huggingface":
+        return {"model": f"openai/{model}", "api_base": endpoints.huggingface_base_url,
+                "api_key": "os.environ/HF_TOKEN", "use_chat_completions_api": True,
+                "additional_drop_params": list(CODEX_ONLY_PARAMS)}
+    if upstream == "qwen":
+        # Ollama ignores the key but the OpenAI client wants one; a small coder model has no
+        # reasoning effort to set.
+        return {"model": f"openai/{model}", "api_base": endpoints.ollama_base_url,
+                "api_key": "ollama", "use_chat_completions_api": True,
+                "additional_drop_params": [*CODEX_ONLY_PARAMS, "reasoning_effort"]}
+    raise ValueError(f"no deployment recipe for upstream {upstream!r}")
+
+
+def _exclusion(name: str, upstream: str, options: ProxyOptions) -> str | None:
+    """Why a policy rule keeps this upstream out of the group (None: it may stay)."""
+    if upstream not in UPSTREAM_KEY_VARS:
+        return f"codex-route has no LiteLLM deployment recipe for upstream {upstream}"
+    if upstream == "openai":
+        if name == NO_OPENAI_ALIAS:
+            return f"{NO_OPENAI_ALIAS} never reaches OpenAI"
+        if options.avoid_openai:
+            return "avoid_openai: no OpenAI deployment"
+        if options.open_models_only:
+            return "open_models_only: no OpenAI deployment"
+    if upstream == "gemini" and options.open_models_only:
+        return "open_models_only: no Gemini deployment"
+    return None
+
+
+def planned_deployments(policy: Policy, options: ProxyOptions) -> list[tuple[str, str, str, str | None]]:
+    """``(alias, upstream, model, key variable)`` for every deployment the policy asks for."""
+    planned = []
+    for name, spec in policy.aliases.items():
+        if spec.alias_of is not None:
+            continue
+        for upstream in spec.upstreams:
+            if _exclusion(name, upstream, options) is not None:
+                continue
+            model = getattr(spec, UPSTREAM_MODEL_FIELDS[upstream])
+            if model is not None:
+                planned.append((name, upstream, model, UPSTREAM_KEY_VARS[upstream]))
+    return planned
+
+
+def required_keys(policy: Policy, options: ProxyOptions) -> dict[str, tuple[str, ...]]:
+    """Key variable → the aliases that need it, for the deployments the policy asks for."""
+    needed: dict[str, list[str]] = {}
+    for alias, _upstream, _model, key_var in planned_deployments(policy, options):
+        if key_var is not None and alias not in needed.setdefault(key_var, []):
+            needed[key_var].append(alias)
+    return {var: tuple(aliases) for var, aliases in needed.items()}
+
+
+def _group(name: str, spec: AliasSpec, endpoints: ProxyEndpoints, options: ProxyOptions,
+           available: frozenset[str], skipped: list[Skipped]) -> tuple[Deployment, ...]:
+    deployments: list[Deployment] = []
+    for upstream in spec.upstreams:
+        excluded = _exclusion(name, upstream, options)
+        if excluded is not None:
+            skipped.append(Skipped(name, upstream, excluded))
+            continue
+        model = getattr(spec, UPSTREAM_MODEL_FIELDS[upstream])
+        if model is None:
+            continue  # e.g. qwen listed for a main alias: served by the codex-qwen-local fallback
+        key_var = UPSTREAM_KEY_VARS[upstream]
+        if key_var is not None and key_var not in available:
+            skipped.append(Skipped(name, upstream, f"{key_var} not set", key_var))
+            continue
+        deployments.append(Deployment(name, upstream, model, key_var, len(deployments) + 1,
+                                      _params(upstream, model, endpoints)))
+    return tuple(deployments)
+
+
+def _dedupe(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(names))
+
+
+def build_proxy_config(policy: Policy, endpoints: ProxyEndpoints, options: ProxyOptions,
+                       available_keys: frozenset[str]) -> ProxyConfig:
+    """Turn the policy's aliases into LiteLLM model groups with ordered deployments and fallbacks.
+
+    ``available_keys`` names the key variables the proxy's environment will hold (never values).
+    """
+    skipped: list[Skipped] = []
+    groups: dict[str, tuple[Deployment, ...]] = {}
+    unavailable: dict[str, str] = {}
+    for name, spec in policy.aliases.items():
+        if spec.alias_of is not None:
+            continue
+        deployments = _group(name, spec, endpoints, options, available_keys, skipped)
+        if deployments:
+            groups[name] = deployments
+        else:
+            reasons = [s.reason for s in skipped if s.group == name]
+            unavailable[name] = "; ".join(reasons) if reasons else "no upstream model in the policy"
+    # Legacy names (codex-cheap, codex-strong) get their target's deployments under their own name.
+    for name, spec in policy.aliases.items():
+        if spec.alias_of is None:
+            continue
+        target = groups.get(spec.alias_of)
+        if target is None:
+            unavailable[name] = f"legacy name of {spec.alias_of}, which is unavailable"
+            continue
+        groups[name] = tuple(Deployment(name, d.upstream, d.model, d.key_var, d.order, d.params)
+                             for d in target)
+
+    fallbacks: dict[str, tuple[str, ...]] = {}
+    openai_groups = {g for g, ds in groups.items() if any(d.upstream == "openai" for d in ds)}
+    for name in groups:
+        spec = policy.resolve_alias(name)
+        chain = [f for f in spec.fallbacks if f in groups and f != name]
+        if name != LOCAL_ALIAS and spec.name != LOCAL_ALIAS and LOCAL_ALIAS in groups:
+            chain = [f for f in chain if f != LOCAL_ALIAS] + [LOCAL_ALIAS]
+        if name not in openai_groups:
+            chain = [f for f in chain if f not in openai_groups]
+        fallbacks[name] = _dedupe(chain)
+    return ProxyConfig(groups, fallbacks, tuple(skipped), unavailable)

@@ -1,0 +1,126 @@
+"""Finding the ``litellm`` executable and checking its version *before* running anything of it.
+
+Order: ``--litellm-bin`` > ``CODEX_ROUTE_LITELLM_BIN`` > ``litellm`` beside the running Python
+(what ``pip install 'codex-route[proxy]'`` gives) > ``PATH``.
+
+The version is read from the ``litellm-*.dist-info/METADATA`` file of the environment the
+executable belongs to, without starting that environment's Python: the compromised releases
+1.82.7 and 1.82.8 ran their payload from a ``.pth`` file at every interpreter start, so asking
+the interpreter would already be too late. Only the pinned :data:`PINNED_VERSION` is accepted;
+the known-bad releases and their implant files get a louder refusal.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from codex_router.errors import ProxyError
+
+PINNED_VERSION = "1.106.2"
+#: Releases published by attackers (litellm.md §1): never run, whatever else is said.
+COMPROMISED_VERSIONS = frozenset({"1.82.7", "1.82.8", "1.107.0"})
+#: Files the compromised releases dropped into site-packages.
+IMPLANT_FILES = ("litellm_init.pth", "cook.pth", "cook.py", "remote_code_loader.lock")
+INSTALL_HINT = (f"install the pinned proxy: pip install 'codex-route[proxy]' "
+                f"(litellm[proxy]=={PINNED_VERSION}), or point --litellm-bin / "
+                "CODEX_ROUTE_LITELLM_BIN at a litellm of that version")
+
+_VERSION_LINE = re.compile(r"^Version:\s*(\S+)\s*$", re.M)
+
+
+@dataclass(frozen=True)
+class LiteLLMInstall:
+    bin: Path
+    version: str
+    site_packages: Path
+    source: str  # flag | env | python | path
+
+
+def _candidates(flag: str | None, env: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    out = []
+    if flag:
+        out.append((flag, "flag", "--litellm-bin"))
+    from_env = env.get("CODEX_ROUTE_LITELLM_BIN", "").strip()
+    if from_env:
+        out.append((from_env, "env", "CODEX_ROUTE_LITELLM_BIN"))
+    return out
+
+
+def locate_litellm(flag: str | None, env: Mapping[str, str]) -> tuple[Path, str]:
+    """The litellm executable and the layer that named it."""
+    for value, source, origin in _candidates(flag, env):
+        found = shutil.which(value) if os.sep not in value else value
+        if found is None or not Path(found).is_file() or not os.access(found, os.X_OK):
+            raise ProxyError(f"{origin} names {value!r}, which is not an executable file",
+                             hint=INSTALL_HINT)
+        return Path(found).absolute(), source
+    beside = Path(sys.executable).parent / "litellm"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return beside, "python"
+    found = shutil.which("litellm", path=env.get("PATH"))
+    if found:
+        return Path(found).absolute(), "path"
+    raise ProxyError("LiteLLM is not installed (no litellm executable found)", hint=INSTALL_HINT)
+
+
+def _site_packages(bin_path: Path) -> list[Path]:
+    root = bin_path.resolve().parent.parent
+    found: list[Path] = []
+    for pattern in ("lib/python3*/site-packages", "lib/python3*/dist-packages",
+                    "local/lib/python3*/site-packages", "local/lib/python3*/dist-packages",
+                    "lib/site-packages", "Lib/site-packages"):
+        found.extend(p for p in sorted(root.glob(pattern)) if p.is_dir())
+    return found
+
+
+def read_installed_version(bin_path: Path) -> tuple[str, Path]:
+    """The litellm version installed beside ``bin_path`` and its site-packages (files only)."""
+    dists: list[tuple[Path, Path]] = []
+    for site in _site_packages(bin_path):
+        dists.extend((d, site) for d in sorted(site.glob("litellm-*.dist-info")))
+    if not dists:
+        raise ProxyError(f"cannot tell which LiteLLM version {bin_path} runs: no litellm-*.dist-info "
+                         "beside it", hint=INSTALL_HINT)
+    versions = {}
+    for dist, site in dists:
+        try:
+            match = _VERSION_LINE.search((dist / "METADATA").read_text("utf-8", errors="replace"))
+        except OSError:
+            match = None
+        if match is None:
+            raise ProxyError(f"{dist}/METADATA has no Version line", hint=INSTALL_HINT)
+        versions[match.group(1)] = site
+    if len(versions) > 1:
+        raise ProxyError(f"several LiteLLM versions are installed beside {bin_path}: "
+                         f"{', '.join(sorted(versions))}", hint=INSTALL_HINT)
+    version, site = next(iter(versions.items()))
+    return version, site
+
+
+def check_version(version: str, site: Path) -> None:
+    """Refuse compromised releases, implant files, and anything but the pinned version."""
+    implants = [name for name in IMPLANT_FILES if (site / name).exists()]
+    if version in COMPROMISED_VERSIONS or implants:
+        what = f"LiteLLM {version}" + (f" with {', '.join(implants)} in {site}" if implants else "")
+        raise ProxyError(
+            f"{what} is a compromised release (credential stealer); codex-route will not run it",
+            hint="uninstall it now, rotate every key that machine held, and install "
+                 f"litellm[proxy]=={PINNED_VERSION}",
+        )
+    if version != PINNED_VERSION:
+        raise ProxyError(f"LiteLLM {version} is installed; codex-route runs only the pinned "
+                         f"{PINNED_VERSION}", hint=INSTALL_HINT)
+
+
+def find_litellm(flag: str | None, env: Mapping[str, str]) -> LiteLLMInstall:
+    """Locate litellm and check its version; raises :class:`ProxyError` when it cannot be used."""
+    bin_path, source = locate_litellm(flag, env)
+    version, site = read_installed_version(bin_path)
+    check_version(version, site)
+    return LiteLLMInstall(bin_path, version, site, source)

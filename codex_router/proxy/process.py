@@ -1,0 +1,395 @@
+"""Starting, stopping and inspecting codex-route's LiteLLM proxy (the side effects live here).
+
+``start``: policy → config (no key inside) → checks (recorded proxy, litellm version, free port)
+→ a fresh master key in a 0600 file → ``litellm --config … --host 127.0.0.1 --port N`` in its own
+session, with the master key and the provider keys in its environment only → wait for
+``/health/readiness``. Any failure or Ctrl-C on the way ends the process it started and deletes
+the key and the record, so nothing is left running.
+
+``stop``: ends only the recorded PID, after checking it is still our litellm (argv holds our
+config path), and deletes the key and the record; after a crash it just cleans up.
+"""
+
+from __future__ import annotations
+
+import errno
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from codex_router.errors import ProxyError, UsageError
+from codex_router.paths import AppPaths
+from codex_router.proxy import state
+from codex_router.proxy.config import (
+    MASTER_KEY_VAR,
+    ProxyConfig,
+    ProxyEndpoints,
+    ProxyOptions,
+    Skipped,
+    build_proxy_config,
+    required_keys,
+)
+from codex_router.proxy.install import find_litellm
+from codex_router.proxy.session import is_our_process, pid_alive
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 4000
+DEFAULT_START_TIMEOUT = 90.0  # ~7 s on an idle 2-core machine (litellm.md §3); CI is busier
+STOP_GRACE_SECONDS = 10.0
+POLL_SECONDS = 0.1
+#: Never let a proxy start without authentication, whatever the user's environment says.
+_UNSAFE_VARS = ("LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY",)
+
+#: Asks for a missing key variable (name, aliases needing it); returns the value or None to skip.
+KeyAsker = Callable[[str, tuple[str, ...]], "str | None"]
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    port: int | None = None
+    litellm_bin: str | None = None
+    policy_file: Path | None = None
+    flags: Mapping[str, Any] = field(default_factory=dict)  # avoid_openai, open_models_only
+    timeout: float = DEFAULT_START_TIMEOUT
+
+
+@dataclass(frozen=True)
+class StartResult:
+    record: state.ProxyRecord
+    already_running: bool
+    skipped: tuple[Skipped, ...] = ()
+    ready_seconds: float = 0.0
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StopResult:
+    pid: int | None
+    stopped: bool  # a live process of ours was ended
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProxyStatus:
+    running: bool
+    record: state.ProxyRecord | None
+    healthy: bool | None = None
+    health_detail: str = ""
+    models: tuple[str, ...] | None = None  # what /v1/models lists (None: not asked or failed)
+    stale: bool = False  # a record whose process is gone (crash) or is not ours any more
+    files: state.ProxyFiles | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        rec = self.record
+        out: dict[str, Any] = {
+            "running": self.running,
+            "healthy": self.healthy,
+            "health_detail": self.health_detail,
+            "stale_record": self.stale,
+            "pid": rec.pid if rec else None,
+            "host": rec.host if rec else None,
+            "port": rec.port if rec else None,
+            "base_url": rec.base_url if rec else None,
+            "litellm_version": rec.litellm_version if rec else None,
+            "litellm_bin": rec.litellm_bin if rec else None,
+            "started_at": rec.started_at if rec else None,
+            "aliases": list(self.models if self.models is not None else (rec.aliases if rec else ())),
+            "unavailable_aliases": dict(rec.unavailable) if rec else {},
+            "avoid_openai": rec.avoid_openai if rec else None,
+            "config_file": rec.config if rec else None,
+            "log_file": rec.log if rec else (str(self.files.log) if self.files else None),
+            "key_file": str(self.files.key) if self.files else None,
+        }
+        return out
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+def default_port(base_url: str) -> int:
+    """The port of ``litellm_base_url`` when it points at this machine, else 4000."""
+    parts = urlsplit(base_url)
+    if (parts.hostname or "") in ("127.0.0.1", "localhost", "::1") and parts.port:
+        return parts.port
+    return DEFAULT_PORT
+
+
+def check_port_free(port: int, host: str = HOST) -> None:
+    """Refuse a port something already listens on (checked as uvicorn will bind it)."""
+    if not 1 <= port <= 65535:
+        raise UsageError(f"--port: {port} is not a TCP port (1-65535)")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                why = "already in use" if exc.errno == errno.EADDRINUSE else "not allowed for this user"
+                raise ProxyError(
+                    f"port {port} on {host} is {why}",
+                    hint=f"pick a free port: codex-route proxy start --port {port + 100}, and export "
+                         f"CODEX_ROUTE_LITELLM_BASE_URL=http://{host}:{port + 100}/v1 so run finds it",
+                ) from None
+            raise ProxyError(f"cannot bind {host}:{port}: {exc.strerror or exc}") from None
+
+
+def _http_get(host: str, port: int, path: str, *, key: str | None = None,
+              timeout: float = 2.0) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        conn.request("GET", path, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def probe_readiness(host: str, port: int, timeout: float = 2.0) -> tuple[bool, str]:
+    """``GET /health/readiness``: needs no key and calls no upstream (unlike ``/health``)."""
+    try:
+        status, body = _http_get(host, port, "/health/readiness", timeout=timeout)
+    except (OSError, http.client.HTTPException) as exc:
+        return False, f"{host}:{port}: {getattr(exc, 'strerror', None) or type(exc).__name__}"
+    if status != 200:
+        return False, f"/health/readiness answered {status}"
+    try:
+        detail = str(json.loads(body).get("status", "ok"))
+    except (ValueError, AttributeError):
+        detail = "ok"
+    return True, detail
+
+
+def list_models(host: str, port: int, key: str, timeout: float = 5.0) -> tuple[str, ...] | None:
+    try:
+        status, body = _http_get(host, port, "/v1/models", key=key, timeout=timeout)
+        if status != 200:
+            return None
+        return tuple(sorted({str(m["id"]) for m in json.loads(body).get("data", [])}))
+    except (OSError, http.client.HTTPException, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _end_process_group(pid: int, grace: float = STOP_GRACE_SECONDS,
+                       proc: subprocess.Popen[bytes] | None = None) -> None:
+    """SIGTERM the proxy's process group (it leads its own session), SIGKILL after ``grace``."""
+    def send(sig: signal.Signals) -> None:
+        try:
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, sig)
+            else:
+                os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+    send(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if proc is not None:
+            if proc.poll() is not None:
+                return
+        elif not pid_alive(pid):
+            return
+        time.sleep(0.05)
+    send(signal.SIGKILL)
+    if proc is not None:
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _cleanup_stale(files: state.ProxyFiles) -> tuple[str, ...]:
+    """Forget a recorded proxy whose process is gone (or is not ours); remove a stray key."""
+    record = state.read_record(files)
+    notes: list[str] = []
+    if record is not None and not is_our_process(record):
+        if pid_alive(record.pid):
+            notes.append(f"PID {record.pid} of the last recorded proxy now belongs to another "
+                         "program: left alone")
+        else:
+            notes.append(f"the proxy recorded with PID {record.pid} is no longer running "
+                         "(crashed or killed): cleaned up its key and record")
+        state.remove_session(files)
+    elif record is None and files.key.exists():
+        state.remove_session(files)
+        notes.append(f"removed a master key file left without a running proxy ({files.key})")
+    return tuple(notes)
+
+
+# --- start ---------------------------------------------------------------------------------
+
+def _ask_missing_keys(needed: Mapping[str, tuple[str, ...]], env: Mapping[str, str],
+                      ask: KeyAsker | None) -> tuple[dict[str, str], frozenset[str]]:
+    """Values typed by the user (only for the proxy's environment) and the variables available."""
+    provided: dict[str, str] = {}
+    for var, aliases in needed.items():
+        if env.get(var, "").strip() or ask is None:
+            continue
+        value = ask(var, aliases)
+        if value is not None and value.strip():
+            provided[var] = value.strip()
+    available = frozenset(v for v in needed if env.get(v, "").strip()) | frozenset(provided)
+    return provided, available
+
+
+def prepare_config(settings: Any, env: Mapping[str, str], ask: KeyAsker | None
+                   ) -> tuple[ProxyConfig, dict[str, str], ProxyOptions]:
+    """The config for these settings, asking for missing keys first (values stay in memory)."""
+    options = ProxyOptions(avoid_openai=bool(settings["avoid_openai"]),
+                           open_models_only=bool(settings["open_models_only"]))
+    endpoints = ProxyEndpoints(settings["huggingface_base_url"], settings["ollama_base_url"])
+    needed = required_keys(settings.policy, options)
+    provided, available = _ask_missing_keys(needed, env, ask)
+    config = build_proxy_config(settings.policy, endpoints, options, available)
+    if not config.groups:
+        reasons = "; ".join(f"{a}: {r}" for a, r in config.unavailable.items())
+        raise ProxyError(f"the policy leaves the proxy no deployment at all ({reasons})",
+                         hint="set the provider keys it names, or give codex-qwen-local a local_model")
+    return config, provided, options
+
+
+def _child_env(env: Mapping[str, str], provided: Mapping[str, str], master_key: str) -> dict[str, str]:
+    child = {k: v for k, v in env.items() if k not in _UNSAFE_VARS}
+    child.update(provided)
+    child[MASTER_KEY_VAR] = master_key
+    child["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # no fetch of the cost map from GitHub
+    child["DISABLE_ADMIN_UI"] = "True"
+    child.setdefault("PYTHONUNBUFFERED", "1")  # the log shows what happened up to a crash
+    return child
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], port: int, timeout: float,
+                files: state.ProxyFiles) -> float:
+    started = time.monotonic()
+    while True:
+        code = proc.poll()
+        if code is not None:
+            raise ProxyError(
+                f"LiteLLM exited with code {code} while starting; its log: {files.log}",
+                hint="read the end of the log; a port taken meanwhile, a bad policy model id or a "
+                     "broken install are the usual causes",
+            )
+        ready, _detail = probe_readiness(HOST, port, timeout=1.0)
+        if ready:
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise ProxyError(f"LiteLLM was not ready after {timeout:g} s; its log: {files.log}",
+                             hint="a busy machine may need more: codex-route proxy start --timeout 180")
+        time.sleep(POLL_SECONDS)
+
+
+def start_proxy(request: StartRequest, *, env: Mapping[str, str], paths: AppPaths,
+                ask: KeyAsker | None = None) -> StartResult:
+    """Start the proxy (or report the one already running). See the module docstring."""
+    from codex_router.settings import resolve_settings
+
+    settings = resolve_settings(request.flags, env, paths, policy_flag=request.policy_file)
+    files = state.proxy_files(paths)
+    current = state.read_record(files)
+    if current is not None and is_our_process(current):
+        return StartResult(current, True)
+    notes = list(_cleanup_stale(files))
+
+    install = find_litellm(request.litellm_bin, env)
+    base_url = settings["litellm_base_url"]
+    port = request.port if request.port is not None else default_port(base_url)
+    check_port_free(port)
+    if default_port(base_url) != port:
+        notes.append(f"run reaches the proxy through litellm_base_url ({base_url}): export "
+                     f"CODEX_ROUTE_LITELLM_BASE_URL=http://{HOST}:{port}/v1")
+
+    config, provided, options = prepare_config(settings, env, ask)
+    source = settings.policy_file.value or "the built-in policy"
+    state.ensure_dir(files)
+    from codex_router.fsutil import atomic_write_bytes
+
+    atomic_write_bytes(files.config, config.to_yaml(source=source).encode(), mode=0o600)
+    master_key = state.new_master_key()
+    state.write_key(files, master_key)
+    argv = [str(install.bin), "--config", str(files.config), "--host", HOST, "--port", str(port)]
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        log_fd = os.open(files.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log_fd,
+                                    stderr=subprocess.STDOUT, env=_child_env(env, provided, master_key),
+                                    start_new_session=True, close_fds=True)
+        finally:
+            os.close(log_fd)
+        record = state.ProxyRecord(
+            pid=proc.pid, host=HOST, port=port, config=str(files.config), log=str(files.log),
+            litellm_bin=str(install.bin), litellm_version=install.version, started_at=time.time(),
+            aliases=config.aliases, unavailable=dict(config.unavailable),
+            avoid_openai=options.avoid_openai,
+        )
+        state.write_record(files, record)
+        seconds = _wait_ready(proc, port, request.timeout, files)
+    except BaseException:
+        # Failure, timeout or Ctrl-C: nothing of this start may stay behind, and a second
+        # Ctrl-C must not cut the cleanup short.
+        with _sigint_ignored():
+            if proc is not None and proc.poll() is None:
+                _end_process_group(proc.pid, grace=5.0, proc=proc)
+            state.remove_session(files)
+        raise
+    return StartResult(record, False, config.skipped, seconds, tuple(notes))
+
+
+# --- stop and status -----------------------------------------------------------------------
+
+def stop_proxy(paths: AppPaths, *, grace: float = STOP_GRACE_SECONDS) -> StopResult:
+    """End the recorded proxy if it is ours; always remove the key and the record."""
+    files = state.proxy_files(paths)
+    record = state.read_record(files)
+    if record is None:
+        notes: tuple[str, ...] = ()
+        if files.key.exists():
+            state.remove_session(files)
+            notes = (f"removed a leftover master key file ({files.key})",)
+        return StopResult(None, False, notes)
+    if is_our_process(record):
+        _end_process_group(record.pid, grace=grace)
+        if pid_alive(record.pid):
+            raise ProxyError(f"LiteLLM (PID {record.pid}) did not exit after SIGKILL",
+                             hint="check it with ps; the key file was kept so it can be stopped again")
+        state.remove_session(files)
+        return StopResult(record.pid, True)
+    notes = _cleanup_stale(files)
+    return StopResult(record.pid, False, notes)
+
+
+def proxy_status(paths: AppPaths) -> ProxyStatus:
+    files = state.proxy_files(paths)
+    record = state.read_record(files)
+    if record is None:
+        return ProxyStatus(False, None, files=files)
+    if not is_our_process(record):
+        return ProxyStatus(False, record, stale=True, files=files,
+                           health_detail=f"recorded PID {record.pid} is not running litellm any more")
+    healthy, detail = probe_readiness(record.host, record.port)
+    key = state.read_key(files)
+    models = list_models(record.host, record.port, key) if healthy and key else None
+    return ProxyStatus(True, record, healthy, detail, models, files=files)
