@@ -209,7 +209,13 @@ class ConfigGuard:
                                   mode, _sha(new), False, edit.to_dict(), {run_id: me}, time.time())
                 self._write_backup(current)
                 self._save(journal)  # durable before the config changes: a crash is recoverable
-                self._write_config(new, mode if mode is not None else NEW_FILE_MODE)
+                try:
+                    self._write_config(new, mode if mode is not None else NEW_FILE_MODE)
+                except CodexConfigError:
+                    # Nothing was changed: forget the period rather than "recover" it later.
+                    self.journal_path.unlink(missing_ok=True)
+                    self.backup_path.unlink(missing_ok=True)
+                    raise
                 return notices
             journal.runs = journal.live_runs()
             if _sha(current) != journal.written_sha256:
@@ -226,10 +232,16 @@ class ConfigGuard:
             else:
                 new, edit = config_edit.apply(base, str(self.config), provider_id=provider_id,
                                               table=table, select=False)
+                before = (journal.edit, journal.written_sha256)
                 journal.edit = config_edit.Edit.from_dict(journal.edit).merged(edit).to_dict()
                 journal.written_sha256 = _sha(new)
                 self._save(journal)
-                self._write_config(new, self._mode_of(current) or NEW_FILE_MODE)
+                try:
+                    self._write_config(new, self._mode_of(current) or NEW_FILE_MODE)
+                except CodexConfigError:
+                    journal.edit, journal.written_sha256 = before
+                    self._save(journal)
+                    raise
             journal.runs[run_id] = me
             self._save(journal)
         return notices
@@ -317,7 +329,10 @@ class ConfigGuard:
                               f"its original bytes are kept in {self.backup_path}")
             self.journal_path.unlink(missing_ok=True)
             return outcome
-        if _sha(current) == journal.written_sha256 and not journal.foreign_change:
+        if _sha(current) == journal.original_sha256:
+            # Killed before its edit reached the file: nothing to undo.
+            outcome = Outcome("original", f"{self.config} was never changed; nothing to restore")
+        elif _sha(current) == journal.written_sha256 and not journal.foreign_change:
             if journal.original_present:
                 original = self._read_backup()
                 if _sha(original) != journal.original_sha256:

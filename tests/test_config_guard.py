@@ -1,0 +1,213 @@
+"""ConfigGuard: backup, journal, concurrent periods, recovery, and refusing unsafe states."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codex_router import config_guard, fsutil
+from codex_router.config_guard import ConfigGuard
+from codex_router.errors import CodexConfigError, StateError
+
+TABLE = {"name": "codex-route LiteLLM proxy", "base_url": "http://127.0.0.1:4000/v1",
+         "env_key": "LITELLM_API_KEY", "wire_api": "responses"}
+HF = {"name": "codex-route Hugging Face router", "base_url": "https://router.huggingface.co/v1",
+      "env_key": "HF_TOKEN", "wire_api": "responses"}
+ORIGINAL = b'\xef\xbb\xbfmodel = "o3"\r\n# keep me\r\n[tui]\r\nx = 1'
+
+
+@pytest.fixture
+def setup(tmp_path: Path):
+    home = tmp_path / "codex"
+    home.mkdir()
+    config = home / "config.toml"
+    config.write_bytes(ORIGINAL)
+    config.chmod(0o640)
+    return config, ConfigGuard(config, tmp_path / "state")
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_enter_then_leave_gives_the_exact_bytes_and_mode_back(setup):
+    config, guard = setup
+    guard.enter("a", "cost-routing", TABLE)
+    assert b"cost-routing" in config.read_bytes()
+    assert guard.backup_path.read_bytes() == ORIGINAL
+    assert guard.status().active
+    outcome = guard.leave("a")
+    assert outcome.action == "original"
+    assert config.read_bytes() == ORIGINAL
+    assert config.stat().st_mode & 0o777 == 0o640
+    assert not guard.journal_path.exists() and not guard.backup_path.exists()
+
+
+def test_overlapping_runs_share_one_period_and_the_last_restores(setup):
+    config, guard = setup
+    guard.enter("a", "cost-routing", TABLE)
+    guard.enter("b", "cost-routing-hf", HF)
+    guard.enter("c", "cost-routing", TABLE)  # same table: nothing to add
+    text = config.read_bytes()
+    assert b"[model_providers.cost-routing]" in text and b"[model_providers.cost-routing-hf]" in text
+    assert guard.leave("a").action == "in-use"
+    assert guard.leave("c").action == "in-use"
+    assert guard.leave("b").action == "original"
+    assert config.read_bytes() == ORIGINAL
+
+
+def test_a_concurrent_run_with_other_settings_for_the_same_id_is_refused(setup):
+    config, guard = setup
+    guard.enter("a", "cost-routing", TABLE)
+    with pytest.raises(CodexConfigError, match="different settings"):
+        guard.enter("b", "cost-routing", {**TABLE, "base_url": "http://127.0.0.1:4001/v1"})
+    guard.leave("a")
+    assert config.read_bytes() == ORIGINAL
+
+
+def test_changes_made_during_the_period_are_kept(setup):
+    config, guard = setup
+    guard.enter("a", "cost-routing", TABLE)
+    # Codex writes atomically and with 0600, appending its trust entry.
+    fsutil.atomic_write_bytes(config, config.read_bytes() + b'\r\n[projects."/r"]\r\ntrust_level = "trusted"\r\n',
+                              exact_mode=0o600)
+    outcome = guard.leave("a")
+    assert outcome.action == "merged" and "kept those changes" in outcome.message
+    assert config.read_bytes() == ORIGINAL + b'\r\n[projects."/r"]\r\ntrust_level = "trusted"\r\n'
+    assert config.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_change_seen_by_a_later_run_is_not_undone_by_a_byte_restore(setup):
+    config, guard = setup
+    guard.enter("a", "cost-routing", TABLE)
+    config.write_bytes(config.read_bytes() + b'\r\n[projects."/r"]\r\ntrust_level = "trusted"\r\n')
+    guard.enter("b", "cost-routing-hf", HF)  # rewrites the file; the foreign change must be remembered
+    guard.leave("a")
+    assert guard.leave("b").action == "merged"
+    assert config.read_bytes() == ORIGINAL + b'\r\n[projects."/r"]\r\ntrust_level = "trusted"\r\n'
+
+
+def test_an_interrupted_period_is_recovered(setup):
+    config, guard = setup
+    guard.enter("a", "cost-routing", TABLE)
+    journal = json.loads(guard.journal_path.read_bytes())
+    journal["runs"]["a"]["pid"] = dead_pid()
+    guard.journal_path.write_text(json.dumps(journal))
+    status = guard.status()
+    assert status.interrupted and not status.active
+    assert [s.config for s in config_guard.guards_needing_recovery(guard.dir.parent)] == [str(config)]
+    assert guard.recover().action == "original"
+    assert config.read_bytes() == ORIGINAL
+
+
+def test_the_next_run_recovers_first_and_says_so(setup):
+    config, guard = setup
+    guard.enter("a", "cost-routing", TABLE)
+    journal = json.loads(guard.journal_path.read_bytes())
+    journal["runs"]["a"]["pid"] = dead_pid()
+    guard.journal_path.write_text(json.dumps(journal))
+    notices = guard.enter("b", "cost-routing", TABLE)
+    assert any("restored" in n for n in notices)
+    guard.leave("b")
+    assert config.read_bytes() == ORIGINAL
+
+
+def test_restore_refuses_while_a_run_is_alive_unless_forced(setup):
+    config, guard = setup
+    guard.enter("a", "cost-routing", TABLE)
+    with pytest.raises(CodexConfigError, match="in progress"):
+        guard.recover()
+    assert guard.recover(force=True).action == "original"
+    assert config.read_bytes() == ORIGINAL
+
+
+def test_a_missing_config_is_created_then_removed(tmp_path: Path):
+    (tmp_path / "codex").mkdir()
+    config = tmp_path / "codex" / "config.toml"
+    guard = ConfigGuard(config, tmp_path / "state")
+    guard.enter("a", "cost-routing", TABLE)
+    assert config.stat().st_mode & 0o777 == 0o600
+    guard.leave("a")
+    assert not config.exists()
+
+
+def test_missing_codex_home_is_a_config_error(tmp_path: Path):
+    guard = ConfigGuard(tmp_path / "nope" / "config.toml", tmp_path / "state")
+    with pytest.raises(CodexConfigError, match="does not exist"):
+        guard.enter("a", "cost-routing", TABLE)
+
+
+def test_unparsable_config_is_refused_and_untouched(setup):
+    config, guard = setup
+    config.write_bytes(b'model = "o3"\n[tui\n')
+    with pytest.raises(CodexConfigError, match="line 2"):
+        guard.enter("a", "cost-routing", TABLE)
+    assert config.read_bytes() == b'model = "o3"\n[tui\n'
+    assert not guard.journal_path.exists()
+
+
+def test_an_unwritable_codex_home_changes_nothing(setup, monkeypatch):
+    config, guard = setup
+    real_mkstemp = fsutil.tempfile.mkstemp
+
+    def refuse(*args, **kwargs):
+        if Path(kwargs["dir"]) == config.parent:
+            raise PermissionError(13, "Permission denied")
+        return real_mkstemp(*args, **kwargs)
+
+    monkeypatch.setattr(fsutil.tempfile, "mkstemp", refuse)
+    with pytest.raises(CodexConfigError, match="Permission denied"):
+        guard.enter("a", "cost-routing", TABLE)
+    assert config.read_bytes() == ORIGINAL
+    assert not guard.journal_path.exists() and not guard.backup_path.exists()
+
+
+def test_an_unusable_state_dir_is_a_state_error_before_any_change(setup, tmp_path: Path):
+    config, _ = setup
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    guard = ConfigGuard(config, blocker / "state")
+    with pytest.raises(StateError, match="state dir"):
+        guard.enter("a", "cost-routing", TABLE)
+    assert config.read_bytes() == ORIGINAL
+
+
+def test_a_damaged_journal_stops_everything(setup):
+    config, guard = setup
+    guard.dir.mkdir(parents=True)
+    guard.journal_path.write_text("{not json")
+    with pytest.raises(StateError, match="damaged"):
+        guard.enter("a", "cost-routing", TABLE)
+    assert config.read_bytes() == ORIGINAL
+
+
+def test_a_backup_that_does_not_match_its_hash_is_not_written_back(setup):
+    config, guard = setup
+    guard.enter("a", "cost-routing", TABLE)
+    guard.backup_path.write_bytes(b"tampered")
+    with pytest.raises(CodexConfigError, match="does not match"):
+        guard.leave("a")
+    assert b"cost-routing" in config.read_bytes()  # left as it was, for the user to decide
+
+
+def test_a_config_deleted_during_the_run_stays_deleted_and_the_backup_is_kept(setup):
+    config, guard = setup
+    guard.enter("a", "cost-routing", TABLE)
+    config.unlink()
+    outcome = guard.leave("a")
+    assert outcome.action == "deleted-by-user"
+    assert not config.exists() and guard.backup_path.read_bytes() == ORIGINAL
+
+
+def test_selection_outside_names_the_users_provider_while_a_period_is_active(setup):
+    config, guard = setup
+    assert guard.selection_outside() is None
+    guard.enter("a", "cost-routing", TABLE)
+    assert guard.selection_outside() == "openai"  # the original selects none: Codex's default
+    guard.leave("a")

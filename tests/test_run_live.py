@@ -1,0 +1,198 @@
+"""`run` without --dry-run, against a scripted fake codex: fallback rules, refusals, bad input.
+
+The real codex drives the same behaviours in tests/e2e; this fake makes the rules that do not
+depend on Codex itself (git-tree stop, -p check, errors before launch) fast and exact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codex_router.launch import error_kind
+
+REPO = Path(__file__).resolve().parents[1]
+
+FAKE_CODEX = """#!{python}
+import json, os, sys
+if sys.argv[1:] == ["--version"]:
+    print("codex-cli 0.169.0"); sys.exit(0)
+log = os.environ["FAKE_CODEX_LOG"]
+calls = [json.loads(l) for l in open(log)] if os.path.exists(log) else []
+plan = os.environ.get("FAKE_CODEX_PLAN", "ok").split(",")
+step = plan[min(len(calls), len(plan) - 1)]
+stdin = sys.stdin.read()
+config = os.path.join(os.environ["CODEX_HOME"], "config.toml")
+with open(log, "a") as f:
+    f.write(json.dumps({{"argv": sys.argv[1:], "stdin": stdin,
+                        "config": open(config).read() if os.path.exists(config) else None}}) + "\\n")
+print("session id: 01a1ffd1-c7cd-7f02-9a67-86b8b2b1f2e7", file=sys.stderr)
+if step.startswith("touch"):
+    open("edited-by-codex.txt", "w").write("x"); step = "fail"
+if step == "fail":
+    print("ERROR: unexpected status 503 Service Unavailable", file=sys.stderr); sys.exit(1)
+print("done")
+"""
+
+
+@pytest.fixture
+def fake(tmp_path: Path, isolated_env: Path):
+    script = tmp_path / "codex"
+    script.write_text(FAKE_CODEX.format(python=sys.executable))
+    script.chmod(0o755)
+    work = tmp_path / "work"
+    work.mkdir()
+    log = tmp_path / "calls.jsonl"
+    env = {**os.environ, "CODEX_ROUTE_CODEX_BIN": str(script), "FAKE_CODEX_LOG": str(log),
+           "LITELLM_API_KEY": "sk-test", "PYTHONPATH": str(REPO)}
+
+    class Fake:
+        home = Path(env["CODEX_HOME"])
+
+        def run(self, *args, plan="ok", extra=None, stdin=None):
+            done = subprocess.run([sys.executable, "-m", "codex_router", "run", *args],
+                                  env={**env, "FAKE_CODEX_PLAN": plan, **(extra or {})}, cwd=work,
+                                  capture_output=True, text=True, timeout=60,
+                                  input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL)
+            return done
+
+        @property
+        def calls(self):
+            return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+    Fake.work = work
+    Fake.env = env
+    return Fake()
+
+
+@pytest.fixture
+def proxy_port():
+    """Something listening on 127.0.0.1 so the litellm path counts as ready."""
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(16)
+    yield f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    s.close()
+
+
+def test_prompt_goes_on_stdin_never_in_argv(fake, proxy_port):
+    done = fake.run("fix the typo in README.md", plan="ok")
+    assert done.returncode == 0, done.stderr
+    [call] = fake.calls
+    assert call["stdin"] == "fix the typo in README.md"
+    assert "fix the typo in README.md" not in " ".join(call["argv"])
+    assert call["argv"][0] == "exec" and call["argv"][-1] == "-"
+
+
+def test_attachment_is_cleaned_and_framed_like_codex_does(fake):
+    log = "\x1b[31mERROR\x1b[0m boom at app.py:3\n" + "progress 10%\rprogress 100%\n"
+    done = fake.run("fix it", stdin=log)
+    assert done.returncode == 0, done.stderr
+    stdin = fake.calls[0]["stdin"]
+    assert stdin.startswith("fix it\n\n<stdin>\n") and "ERROR boom at app.py:3" in stdin
+    assert "\x1b" not in stdin
+
+
+def test_fallback_to_the_next_path_with_our_provider_selected(fake, proxy_port):
+    done = fake.run("say hi", plan="fail,ok", extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port})
+    assert done.returncode == 0, done.stderr
+    first, second = fake.calls
+    assert 'model_provider="cost-routing"' not in first["argv"]
+    assert 'model_provider="cost-routing"' in second["argv"]
+    assert "[model_providers.cost-routing]" in second["config"]  # codex saw the table
+    assert f'base_url = "{proxy_port}"' in second["config"]
+    assert "http 503" in done.stderr and "falling back to litellm" in done.stderr
+    assert not (fake.home / "config.toml").exists()  # created for the attempt, removed after
+
+
+def test_no_fallback_after_the_working_tree_changed(fake, proxy_port):
+    subprocess.run(["git", "init", "-q"], cwd=fake.work, check=True)
+    done = fake.run("say hi", plan="touch,ok", extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port})
+    assert done.returncode == 1
+    assert len(fake.calls) == 1
+    assert "changed the working tree" in done.stderr and "--retry-after-changes" in done.stderr
+
+
+def test_retry_after_changes_opts_in(fake, proxy_port):
+    subprocess.run(["git", "init", "-q"], cwd=fake.work, check=True)
+    done = fake.run("say hi", "--retry-after-changes", plan="touch,ok",
+                    extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port})
+    assert done.returncode == 0, done.stderr
+    assert len(fake.calls) == 2
+
+
+def test_a_single_failing_path_passes_codex_exit_code_through(fake):
+    done = fake.run("say hi", "--codex-provider", "standard", plan="fail")
+    assert done.returncode == 1
+    assert "attempt 1/1 standard" in done.stderr
+
+
+def test_missing_key_for_the_chosen_path_skips_it_with_the_reason(fake, proxy_port):
+    env = {"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port, "LITELLM_API_KEY": ""}
+    done = fake.run("say hi", "--codex-provider", "litellm", extra=env)
+    assert done.returncode == 6
+    assert "LITELLM_API_KEY" in done.stderr
+    assert fake.calls == []
+
+
+def test_a_profile_without_its_file_is_refused(fake):
+    done = fake.run("say hi", "--", "-p", "nosuch")
+    assert done.returncode == 2
+    assert "nosuch.config.toml" in done.stderr
+    assert fake.calls == []
+
+
+def test_unparsable_config_refuses_a_managed_path_and_touches_nothing(fake, proxy_port):
+    broken = b'model = "o3"\n[model_providers.x\nname = "X"\n'
+    (fake.home / "config.toml").write_bytes(broken)
+    done = fake.run("say hi", "--codex-provider", "litellm",
+                    extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port})
+    assert done.returncode == 5
+    assert "line 2" in done.stderr and "config.toml" in done.stderr
+    assert (fake.home / "config.toml").read_bytes() == broken
+    assert fake.calls == []
+
+
+def test_unwritable_state_dir_refuses_before_touching_the_config(fake, proxy_port, tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    original = b'model = "o3"\n'
+    (fake.home / "config.toml").write_bytes(original)
+    done = fake.run("say hi", "--codex-provider", "litellm",
+                    extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port, "CODEX_ROUTE_HOME": str(blocker)})
+    assert done.returncode == 5, done.stderr
+    assert (fake.home / "config.toml").read_bytes() == original
+
+
+def test_missing_codex_is_exit_4(fake):
+    done = fake.run("say hi", extra={"CODEX_ROUTE_CODEX_BIN": "", "PATH": "/nonexistent"})
+    assert done.returncode == 4
+    assert "codex was not found" in done.stderr
+
+
+def test_quiet_prints_only_codex(fake):
+    done = fake.run("say hi", "-q", "--codex-provider", "standard")
+    assert done.returncode == 0
+    assert "codex-route:" not in done.stderr
+
+
+@pytest.mark.parametrize("line, kind", [
+    ("ERROR: Missing environment variable: `LITELLM_API_KEY`.", "missing env var LITELLM_API_KEY"),
+    ("ERROR: exceeded retry limit, last status: 429 Too Many Requests", "http 429"),
+    ("ERROR: unexpected status 401 Unauthorized: fake 401, url: http://x", "http 401"),
+    ("ERROR: We’re currently experiencing high demand, which may cause temporary errors.", "http 5xx"),
+    ("ERROR: Quota exceeded. Check your plan and billing details.", "quota exceeded"),
+    ("ERROR: Connection failed: error sending request for url", "connection failed"),
+    ("ERROR: stream disconnected before completion: idle timeout waiting for SSE", "stream idle timeout"),
+    ("ERROR: stream closed before response.completed", "stream closed early"),
+    ("ERROR: something new", None),
+])
+def test_error_kinds_hold_no_raw_text(line, kind):
+    assert error_kind(line) == kind
