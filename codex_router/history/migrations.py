@@ -10,11 +10,17 @@ Layout (why it is split in three tables):
   and ``stats`` aggregates, so a full scan at a million runs touches tens of MB, not the JSON;
 - ``run_details``: the full ``RunRecord.to_dict()`` JSON (attempts, provenance, reasons…),
   read only for the few rows ``history`` shows;
-- ``run_rules``: tokens removed per compression rule, one row per (run, rule) that removed
-  something, so per-rule savings are a ``GROUP BY`` rather than JSON parsing.
+- ``run_rules``: tokens removed per compression rule, one row per (launched run, rule) that
+  removed something, so per-rule savings are a ``GROUP BY`` rather than JSON parsing.
 
 The duration indexes are partial (``attempt_count > 0``: runs that launched codex) and end in
 ``started_at``, so a percentile is an index walk even with a ``--since`` filter.
+
+Version 2 adds ``run_totals``: the sums ``stats`` reports, per (UTC day number, local day, alias,
+provider), kept up to date in the same transaction as each run. Scanning a million ``runs`` rows
+for them took 0.6 s (1.1 s grouped by day); summing the ~30,000 rollup rows takes milliseconds.
+The UTC day number lets ``--since`` be exact: whole days after the cut come from the rollup,
+the runs of the cut's own day from ``runs``.
 """
 
 from __future__ import annotations
@@ -88,8 +94,64 @@ def _v1_initial(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+#: The sums of one group of ``runs`` rows, in :data:`TOTALS_COLUMNS` order; the definitions
+#: of ``stats`` (codex_router/history/stats.py) in SQL. Frozen as version 2 wrote them: a change
+#: of definition needs a new migration that rebuilds ``run_totals``.
+_V2_TOTALS_AGGREGATES = """
+    count(*),
+    coalesce(sum(attempt_count > 0), 0),
+    coalesce(sum(attempt_count > 0 AND outcome = 'success'), 0),
+    coalesce(sum(attempt_count > 1), 0),
+    coalesce(sum(dry_run), 0),
+    coalesce(sum(CASE WHEN attempt_count > 0 THEN tokens_raw END), 0),
+    coalesce(sum(CASE WHEN attempt_count > 0 THEN tokens_clean END), 0),
+    total(CASE WHEN attempt_count > 0 THEN estimated_cost_usd END),
+    total(CASE WHEN attempt_count > 0 THEN deep_cost_usd END),
+    coalesce(sum(attempt_count > 0 AND usage_input_tokens > 0), 0),
+    coalesce(sum(CASE WHEN attempt_count > 0 AND usage_input_tokens > 0 THEN tokens_clean END), 0),
+    coalesce(sum(CASE WHEN attempt_count > 0 AND usage_input_tokens > 0
+                      THEN usage_input_tokens END), 0),
+    total(CASE WHEN attempt_count > 0 AND usage_input_tokens > 0
+               THEN abs(usage_input_tokens - tokens_clean) * 1.0 / usage_input_tokens END)
+"""
+TOTALS_AGGREGATES = _V2_TOTALS_AGGREGATES
+
+TOTALS_COLUMNS = ("runs", "launched", "succeeded", "fell_back", "dry_runs", "tokens_raw",
+                  "tokens_clean", "estimated_cost_usd", "deep_cost_usd", "usage_runs",
+                  "usage_estimated_tokens", "usage_input_tokens", "token_error_sum")
+
+#: The rollup key: UTC day number (``started_at // 86400``), local day, alias, provider.
+TOTALS_KEY = "CAST(started_at / 86400 AS INTEGER), day, alias, provider"
+
+
+def _v2_run_totals(conn: sqlite3.Connection) -> None:
+    conn.execute("""
+        CREATE TABLE run_totals (
+            utc_day INTEGER NOT NULL,
+            day TEXT NOT NULL,
+            alias TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            runs INTEGER NOT NULL,
+            launched INTEGER NOT NULL,
+            succeeded INTEGER NOT NULL,
+            fell_back INTEGER NOT NULL,
+            dry_runs INTEGER NOT NULL,
+            tokens_raw INTEGER NOT NULL,
+            tokens_clean INTEGER NOT NULL,
+            estimated_cost_usd REAL NOT NULL,
+            deep_cost_usd REAL NOT NULL,
+            usage_runs INTEGER NOT NULL,
+            usage_estimated_tokens INTEGER NOT NULL,
+            usage_input_tokens INTEGER NOT NULL,
+            token_error_sum REAL NOT NULL,
+            PRIMARY KEY (utc_day, day, alias, provider)
+        ) WITHOUT ROWID""")
+    conn.execute(f"INSERT INTO run_totals SELECT {TOTALS_KEY}, {_V2_TOTALS_AGGREGATES} "
+                 "FROM runs GROUP BY 1, 2, 3, 4")
+
+
 #: Ordered: index ``i`` upgrades schema version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial,)
+MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_run_totals)
 
 #: The schema version this codex-route writes.
 SCHEMA_VERSION = len(MIGRATIONS)

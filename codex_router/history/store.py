@@ -267,11 +267,22 @@ def open_history(paths: AppPaths) -> Iterator[sqlite3.Connection | None]:
 # ---------------------------------------------------------------- writing
 
 
+_ADD_TO_TOTALS = (
+    f"INSERT INTO run_totals SELECT {schema.TOTALS_KEY}, {schema.TOTALS_AGGREGATES} "
+    "FROM runs WHERE id = ? GROUP BY 1, 2, 3, 4 "
+    "ON CONFLICT (utc_day, day, alias, provider) DO UPDATE SET "
+    + ", ".join(f"{c} = {c} + excluded.{c}" for c in schema.TOTALS_COLUMNS))
+
+
 def _insert(conn: sqlite3.Connection, record: RunRecord, document: str) -> None:
     run = conn.execute(_INSERT_RUN, _run_row(record)).lastrowid
     conn.execute("INSERT INTO run_details (run, record) VALUES (?, ?)", (run, document))
+    conn.execute(_ADD_TO_TOTALS, (run,))  # the row just written, summed by the same SQL as stats
+    # Per-rule savings count only what was kept out of a real launch (as ``stats`` defines
+    # savings); a dry run's rules stay in its JSON.
+    launched = bool(record.attempts)
     rules = [(run, float(record.started_at), name, int(tokens))
-             for name, tokens in record.rules.items() if tokens]
+             for name, tokens in record.rules.items() if tokens and launched]
     if rules:
         conn.executemany("INSERT INTO run_rules (run, started_at, rule, tokens) VALUES (?, ?, ?, ?)",
                          rules)

@@ -1,0 +1,37 @@
+"""``codex-route stats``: aggregates over the recorded runs (SPEC §7)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from codex_router.errors import UsageError
+
+BY_CHOICES = ("alias", "provider", "day")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("stats")(stats)
+
+
+def stats(
+    since: Optional[str] = typer.Option(None, "--since", metavar="WHEN",
+                                        help="Only runs started since: 7d, 24h, 30m, 2w or an ISO date."),
+    by: Optional[str] = typer.Option(None, "--by", metavar="alias|provider|day",
+                                     help="Also break the numbers down per alias, provider or day."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object (docs/reference/history-json.md)."),
+) -> None:
+    """Runs, success and fallback rates, durations, tokens and money saved."""
+    from codex_router.commands.history import since_from_flag
+    from codex_router.history.stats import compute_stats
+    from codex_router.paths import app_paths
+    from codex_router.views import stats as view
+
+    if by is not None and by not in BY_CHOICES:
+        raise UsageError(f"--by: expected one of {', '.join(BY_CHOICES)}, got {by!r}")
+    report = compute_stats(app_paths(), since=since_from_flag(since), by=by)
+    if json_out:
+        view.print_stats_json(report)
+    else:
+        view.print_stats(report)

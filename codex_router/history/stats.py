@@ -1,0 +1,218 @@
+"""The aggregates of ``stats`` (SPEC §7), computed inside SQLite.
+
+At a million runs, neither moving rows into Python nor scanning them in SQL fits the 1 s budget
+(a full scan of the sums took 0.6 s, grouped by day 1.1 s). So the sums come from the
+``run_totals`` rollup the store keeps per (UTC day, local day, alias, provider); with ``--since``,
+the whole days after the cut come from the rollup and the cut's own day from ``runs``, so the
+result is exact. Each percentile is an index walk (``LIMIT 1 OFFSET k`` over a partial index on
+``(group, duration_ms, started_at)``), and the per-rule savings a ``GROUP BY`` over ``run_rules``.
+
+Definitions (docs/reference/history-json.md repeats them):
+
+- *launched*: the run started codex at least once (``attempt_count > 0``); dry runs, cost
+  stops and errors before launch are counted in ``runs`` but in no rate, duration or money;
+- *success rate*: launched runs whose outcome is ``success`` / launched runs;
+- *fallback rate*: launched runs with more than one attempt / launched runs;
+- *p50/p95*: nearest-rank percentiles of the run's wall time over launched runs;
+- *tokens saved*: ``tokens_raw - tokens_clean`` summed over launched runs;
+- *saving vs codex-deep*: ``deep_cost_usd - estimated_cost_usd`` summed over launched runs;
+- *token estimate error*: over launched runs where Codex reported usage, the mean of
+  ``|actual input - estimated prompt tokens| / actual input``. Codex's input also holds its own
+  instructions and tool round trips, so it runs above the prompt estimate.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from codex_router.history.migrations import TOTALS_AGGREGATES, TOTALS_COLUMNS
+from codex_router.history.store import open_history
+from codex_router.paths import AppPaths
+
+#: ``--by`` choices → the column grouped on, and the partial index whose walk gives percentiles.
+GROUPINGS: dict[str, tuple[str, str]] = {
+    "alias": ("alias", "runs_alias_duration"),
+    "provider": ("provider", "runs_provider_duration"),
+    "day": ("day", "runs_day_duration"),
+}
+_OVERALL_INDEX = "runs_duration"
+
+PERCENTILES = (50, 95)
+
+@dataclass(frozen=True)
+class GroupStats:
+    """Aggregates over one group of runs (or over all of them: ``key`` None)."""
+
+    key: str | None
+    runs: int
+    launched: int
+    succeeded: int
+    fell_back: int
+    dry_runs: int
+    p50_ms: int | None
+    p95_ms: int | None
+    tokens_raw: int
+    tokens_clean: int
+    estimated_cost_usd: float
+    deep_cost_usd: float
+    usage_runs: int  # launched runs where Codex reported token usage
+    usage_estimated_tokens: int  # the prompt estimate of those runs
+    usage_input_tokens: int  # what Codex reported as input for those runs
+    token_error: float | None  # mean |actual - estimate| / actual over those runs
+
+    @property
+    def success_rate(self) -> float | None:
+        return self.succeeded / self.launched if self.launched else None
+
+    @property
+    def fallback_rate(self) -> float | None:
+        return self.fell_back / self.launched if self.launched else None
+
+    @property
+    def tokens_saved(self) -> int:
+        return self.tokens_raw - self.tokens_clean
+
+    @property
+    def saving_vs_deep_usd(self) -> float:
+        return self.deep_cost_usd - self.estimated_cost_usd
+
+    def to_dict(self) -> dict[str, Any]:
+        def ratio(value: float | None) -> float | None:
+            return None if value is None else round(value, 4)
+
+        return {
+            "runs": self.runs, "launched": self.launched, "succeeded": self.succeeded,
+            "fell_back": self.fell_back, "dry_runs": self.dry_runs,
+            "success_rate": ratio(self.success_rate), "fallback_rate": ratio(self.fallback_rate),
+            "duration_p50_ms": self.p50_ms, "duration_p95_ms": self.p95_ms,
+            "tokens_raw": self.tokens_raw, "tokens_clean": self.tokens_clean,
+            "tokens_saved": self.tokens_saved,
+            "estimated_cost_usd": round(self.estimated_cost_usd, 6),
+            "deep_cost_usd": round(self.deep_cost_usd, 6),
+            "saving_vs_deep_usd": round(self.saving_vs_deep_usd, 6),
+            "token_estimate": {
+                "runs": self.usage_runs, "estimated_tokens": self.usage_estimated_tokens,
+                "actual_input_tokens": self.usage_input_tokens,
+                "mean_abs_error": ratio(self.token_error),
+            },
+        }
+
+
+@dataclass(frozen=True)
+class StatsReport:
+    since: float | None
+    by: str | None
+    total: GroupStats
+    groups: tuple[GroupStats, ...]  # ordered by key (days oldest first)
+    rule_savings: dict[str, int]  # compression rule → tokens removed, largest first
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "since": self.since,
+            "by": self.by,
+            "total": self.total.to_dict(),
+            "groups": [{self.by: g.key, **g.to_dict()} for g in self.groups] if self.by else [],
+            "rule_savings": dict(self.rule_savings),
+        }
+
+
+def nearest_rank_offset(count: int, percentile: float) -> int:
+    """0-based position of the nearest-rank ``percentile`` in ``count`` sorted values."""
+    return max(0, math.ceil(percentile / 100 * count) - 1)
+
+
+def percentile_of(sorted_values: Sequence[int], percentile: float) -> int | None:
+    """Nearest-rank percentile of an already sorted sequence (the reference the SQL matches)."""
+    if not sorted_values:
+        return None
+    return sorted_values[nearest_rank_offset(len(sorted_values), percentile)]
+
+
+def _percentiles(conn: sqlite3.Connection, index: str, column: str | None, key: Any,
+                 launched: int, since: float | None) -> list[int | None]:
+    if not launched:
+        return [None] * len(PERCENTILES)
+    terms = ["attempt_count > 0"]
+    params: list[Any] = []
+    if column is not None:
+        terms.append(f"{column} = ?")
+        params.append(key)
+    if since is not None:
+        terms.append("started_at >= ?")
+        params.append(since)
+    sql = (f"SELECT duration_ms FROM runs INDEXED BY {index} WHERE {' AND '.join(terms)} "
+           "ORDER BY duration_ms LIMIT 1 OFFSET ?")
+    return [conn.execute(sql, [*params, nearest_rank_offset(launched, p)]).fetchone()[0]
+            for p in PERCENTILES]
+
+
+def _group_stats(key: str | None, sums: Sequence[Any], percentiles: list[int | None]) -> GroupStats:
+    (runs, launched, succeeded, fell_back, dry_runs, tokens_raw, tokens_clean, cost, deep,
+     usage_runs, usage_estimated, usage_input, token_error_sum) = sums
+    return GroupStats(key, runs, launched, succeeded, fell_back, dry_runs, percentiles[0],
+                      percentiles[1], tokens_raw, tokens_clean, cost, deep, usage_runs,
+                      usage_estimated, usage_input,
+                      token_error_sum / usage_runs if usage_runs else None)
+
+
+def _sums(conn: sqlite3.Connection, column: str | None,
+          since: float | None) -> dict[str | None, list[Any]]:
+    """Per group (``column``; None: one overall group), the ``TOTALS_COLUMNS`` sums."""
+    key = column or "NULL"
+    rollup_where, params = "", []
+    parts: list[tuple[str, list[Any]]] = []
+    if since is not None:
+        cut_day = int(since // 86_400)
+        rollup_where, params = "WHERE utc_day > ?", [cut_day]
+        # The cut's own UTC day, row by row (at most a day of runs, through runs_started).
+        parts.append((f"SELECT {key}, {TOTALS_AGGREGATES} FROM runs "
+                      f"WHERE started_at >= ? AND started_at < ? GROUP BY 1",
+                      [since, (cut_day + 1) * 86_400]))
+    sums_sql = ", ".join(f"sum({c})" for c in TOTALS_COLUMNS)
+    parts.append((f"SELECT {key}, {sums_sql} FROM run_totals {rollup_where} GROUP BY 1", params))
+    merged: dict[str | None, list[Any]] = {}
+    for sql, args in parts:
+        for group, *values in conn.execute(sql, args):
+            if values[0] is None or values[0] == 0:
+                continue
+            into = merged.setdefault(group, [0] * len(TOTALS_COLUMNS))
+            for i, value in enumerate(values):
+                into[i] += value
+    return merged
+
+
+def _rule_savings(conn: sqlite3.Connection, since: float | None) -> dict[str, int]:
+    where, params = ("WHERE started_at >= ?", [since]) if since is not None else ("", [])
+    rows = conn.execute(f"SELECT rule, sum(tokens) FROM run_rules {where} GROUP BY rule "
+                        "ORDER BY 2 DESC, 1", params).fetchall()
+    return {rule: tokens for rule, tokens in rows}
+
+
+def _empty(key: str | None) -> GroupStats:
+    return GroupStats(key, 0, 0, 0, 0, 0, None, None, 0, 0, 0.0, 0.0, 0, 0, 0, None)
+
+
+def compute_stats(paths: AppPaths, *, since: float | None = None, by: str | None = None) -> StatsReport:
+    """Aggregate the recorded runs started at or after ``since``, optionally per ``by`` group."""
+    if by is not None and by not in GROUPINGS:
+        raise ValueError(f"by must be one of {', '.join(GROUPINGS)}, not {by!r}")
+    with open_history(paths) as conn:
+        if conn is None:
+            return StatsReport(since, by, _empty(None), (), {})
+        overall = _sums(conn, None, since).get(None)
+        if overall is None:
+            return StatsReport(since, by, _empty(None), (), _rule_savings(conn, since))
+        total = _group_stats(None, overall,
+                             _percentiles(conn, _OVERALL_INDEX, None, None, overall[1], since))
+        groups: list[GroupStats] = []
+        if by is not None:
+            column, index = GROUPINGS[by]
+            for key, sums in sorted(_sums(conn, column, since).items()):
+                groups.append(_group_stats(key, sums,
+                                           _percentiles(conn, index, column, key, sums[1], since)))
+        rules = _rule_savings(conn, since)
+    return StatsReport(since, by, total, tuple(groups), rules)

@@ -1,0 +1,157 @@
+"""Rendering for ``history``: JSON Lines, or a table that fits an 80-column terminal.
+
+Both stream: rows are written as they are read, so ``--limit 1000000`` needs memory for one
+batch, and ``history --json | head`` stops cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator
+
+from codex_router import ui
+from codex_router.history.record import RunRecord
+
+#: Rows per Rich table; every batch has the same fixed column widths, so they line up.
+_BATCH = 200
+
+# (header, width, justify). 78 columns with one space between columns.
+_COLUMNS = (("when", 11, "left"), ("alias", 10, "left"), ("provider", 11, "left"),
+            ("path", 11, "left"), ("result", 7, "left"), ("time", 6, "right"),
+            ("tokens", 9, "right"), ("cost", 6, "right"))
+
+_RESULT = {"success": "ok", "failed": "failed", "interrupted": "ctrl-c",
+           "stopped_changes": "changes", "blocked": "blocked", "dry_run": "dry-run",
+           "error": "error"}
+_SHORT_PATH = {"standard": "std", "litellm": "litellm", "huggingface": "hf"}
+
+
+def _stop_on_closed_pipe() -> None:
+    # The reader went away (``| head``): silence the final flush at exit, like other CLIs.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def print_runs_jsonl(runs: Iterable[RunRecord]) -> int:
+    """One ``RunRecord.to_dict()`` per line; returns how many were written."""
+    count = 0
+    try:
+        for record in runs:
+            sys.stdout.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+            count += 1
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stop_on_closed_pipe()
+    return count
+
+
+def when(started_at: float, *, now: float) -> str:
+    """``11-21 20:34`` this year, ``2025-11-21`` before."""
+    moment = time.localtime(started_at)
+    if moment.tm_year == time.localtime(now).tm_year:
+        return time.strftime("%m-%d %H:%M", moment)
+    return time.strftime("%Y-%m-%d", moment)
+
+
+def short_alias(alias: str) -> str:
+    """Every built-in alias starts with ``codex-``: the table shows the rest."""
+    return alias[len("codex-"):] if alias.startswith("codex-") and len(alias) > 6 else alias
+
+
+def path_label(record: RunRecord) -> str:
+    """The path of the single attempt, or the fallback chain (``std›litellm``)."""
+    if not record.attempts:
+        return "-"
+    if len(record.attempts) == 1:
+        return record.attempts[0].path
+    return "›".join(_SHORT_PATH.get(a.path, a.path) for a in record.attempts)
+
+
+def duration(ms: int) -> str:
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f}s" if seconds < 10 else f"{seconds:.0f}s"
+    minutes, seconds = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def count(n: int) -> str:
+    """Compact token counts, at most 4 characters: 950, 9.5k, 150k, 1.2M, 98M, 3.4B."""
+    if n < 0:
+        return "-" + count(-n)
+    if n < 1000:
+        return str(n)
+    if n < 10_000:
+        return f"{n / 1000:.1f}k"
+    if n < 1_000_000:
+        return f"{n // 1000}k"
+    if n < 10_000_000:
+        return f"{n / 1_000_000:.1f}M"
+    if n < 1_000_000_000:
+        return f"{n // 1_000_000}M"
+    if n < 10_000_000_000:
+        return f"{n / 1_000_000_000:.1f}B"
+    return f"{n // 1_000_000_000}B"
+
+
+def tokens(record: RunRecord) -> str:
+    if record.tokens_raw == record.tokens_clean:
+        return count(record.tokens_clean)
+    return f"{count(record.tokens_raw)}→{count(record.tokens_clean)}"
+
+
+def cost(usd: float) -> str:
+    if usd == 0:
+        return "$0"
+    if usd < 0.001:
+        return "<$.001"
+    return f"${usd:.3f}" if usd < 10 else f"${usd:.2f}" if usd < 100 else f"${usd:.0f}"
+
+
+def row(record: RunRecord, *, now: float) -> tuple[str, ...]:
+    return (when(record.started_at, now=now), short_alias(record.alias), record.provider,
+            path_label(record), _RESULT.get(record.outcome, record.outcome),
+            duration(record.duration_ms), tokens(record), cost(record.estimated_cost_usd))
+
+
+def _batches(runs: Iterable[RunRecord]) -> Iterator[list[RunRecord]]:
+    batch: list[RunRecord] = []
+    for record in runs:
+        batch.append(record)
+        if len(batch) == _BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def print_runs_table(runs: Iterable[RunRecord], *, now: float | None = None) -> int:
+    """The runs as a table, newest first; a note on stderr when there are none."""
+    from rich.table import Table
+
+    now = time.time() if now is None else now
+    shown = 0
+    try:
+        for batch in _batches(runs):
+            table = Table(box=None, show_header=shown == 0, padding=(0, 1, 0, 0),
+                          pad_edge=False, header_style="bold")
+            for header, width, justify in _COLUMNS:
+                table.add_column(header, width=width, no_wrap=True, overflow="ellipsis",
+                                 justify=justify)  # type: ignore[arg-type]
+            for record in batch:
+                table.add_row(*(ui.escape(cell) for cell in row(record, now=now)))
+            ui.out().print(table)
+            shown += len(batch)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stop_on_closed_pipe()
+        return shown
+    if not shown:
+        sys.stderr.write("no runs recorded (yet, or matching these filters)\n")
+    return shown
