@@ -118,3 +118,31 @@ def launch_target(path: str) -> LaunchTarget:
             return LaunchTarget(str(native), {"CODEX_MANAGED_PACKAGE_ROOT": str(root),
                                               "CODEX_MANAGED_BY_NPM": "1"}, "native")
     return LaunchTarget(path, {}, "as-is")
+
+
+def probe_version_cached(path: str, cache_dir: Path, env: Mapping[str, str] | None = None,
+                         timeout: float = VERSION_PROBE_TIMEOUT_SECONDS) -> str:
+    """:func:`probe_version`, remembered per binary (path, size, mtime): an upgrade re-probes."""
+    import json
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return probe_version(path, timeout, env)
+    key = f"{os.path.realpath(path)}|{st.st_size}|{st.st_mtime_ns}"
+    cache = Path(cache_dir) / "codex-version.json"
+    try:
+        known = json.loads(cache.read_text())
+        if known.get("key") == key and isinstance(known.get("version"), str):
+            return known["version"]
+    except (OSError, ValueError, AttributeError):
+        pass
+    version = probe_version(path, timeout, env)
+    try:
+        from codex_router.fsutil import atomic_write_bytes
+
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(cache, json.dumps({"key": key, "version": version}).encode())
+    except OSError:
+        pass  # a cache that cannot be written only costs the next run a probe
+    return version

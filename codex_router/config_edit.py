@@ -90,17 +90,34 @@ def parse(text: str, file: str) -> dict[str, Any]:
         ) from None
 
 
-def _provider_block(provider_id: str, table: dict[str, Any], newline: str) -> str:
-    import tomlkit
+def _toml_value(value: Any) -> str:
+    # The managed tables hold only strings, integers and booleans; JSON's string escapes are
+    # valid TOML basic-string escapes, and the result is parsed again before anything is written.
+    import json
 
-    body = tomlkit.dumps({"model_providers": {provider_id: table}}).strip("\n")
-    return newline.join([MARKER, *body.split("\n")]) + newline
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    raise TypeError(f"unsupported value in a managed provider table: {value!r}")
+
+
+def _toml_key(key: str) -> str:
+    import re
+
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
+
+
+def _provider_block(provider_id: str, table: dict[str, Any], newline: str) -> str:
+    lines = [MARKER, f"[model_providers.{_toml_key(provider_id)}]"]
+    lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items()]
+    return newline.join(lines) + newline
 
 
 def _toml_string(value: str) -> str:
-    import tomlkit
-
-    return tomlkit.string(value).as_string()
+    return _toml_value(value)
 
 
 def _expected(data: dict[str, Any], selection: str, provider_id: str, table: dict[str, Any]) -> dict[str, Any]:
@@ -162,7 +179,10 @@ def apply(data: bytes, file: str, *, provider_id: str, table: dict[str, Any],
             edit_kwargs["selection_added"] = True
         selection = provider_id
 
-    after = parse(text, file)
+    try:
+        after = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        after = None
     want = _expected(before, selection, provider_id, table) if selection is not None else None
     if want is None:
         want = dict(before)
@@ -176,11 +196,13 @@ def apply(data: bytes, file: str, *, provider_id: str, table: dict[str, Any],
 
 
 def _is_inline(text: str, key: str) -> bool:
-    import tomlkit
+    """Is ``key`` assigned at the top level (``key = {…}``) rather than built from tables?"""
+    import re
 
-    doc = tomlkit.parse(text)
-    item = doc.get(key)
-    return item is not None and isinstance(item, tomlkit.items.InlineTable)
+    # Only before the first table header is a line a top-level assignment.
+    head = re.split(r"(?m)^[ \t]*\[", text, maxsplit=1)[0]
+    quoted = f"(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')"
+    return re.search(rf"(?m)^[ \t]*{quoted}[ \t]*=", head) is not None
 
 
 def remove(data: bytes, file: str, edit: Edit) -> bytes:

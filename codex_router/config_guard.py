@@ -280,6 +280,8 @@ class ConfigGuard:
         A run on the standard path passes it to Codex explicitly, so a concurrent managed run's
         temporary selection in the file cannot redirect it.
         """
+        if not self.journal_path.exists():
+            return None  # no period active: skip the lock (the common case, on every run)
         with self._locked():
             journal = self._load()
             if journal is None or not journal.live_runs():

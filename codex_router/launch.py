@@ -88,6 +88,8 @@ class _SignalWatch:
         self.proc: subprocess.Popen[bytes] | None = None
         self.own_group = False
         self._previous: dict[int, Any] = {}
+        self.grace_kill: Callable[[], None] | None = None
+        self._grace_timer: threading.Timer | None = None
 
     def __enter__(self) -> _SignalWatch:
         if threading.current_thread() is threading.main_thread():
@@ -113,6 +115,15 @@ class _SignalWatch:
                 proc.send_signal(forward)
         except (ProcessLookupError, PermissionError):
             pass
+        if self._grace_timer is None and self.grace_kill is not None:
+            # codex gets a moment to end its turn cleanly, then it is killed.
+            self._grace_timer = threading.Timer(INTERRUPT_GRACE_SECONDS, self.grace_kill)
+            self._grace_timer.daemon = True
+            self._grace_timer.start()
+
+    def cancel_grace(self) -> None:
+        if self._grace_timer is not None:
+            self._grace_timer.cancel()
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -214,28 +225,33 @@ def run_attempt(attempt: LaunchSpec, *, stderr_sink: Any = None,
 
 def _wait(proc: subprocess.Popen[bytes], timeout: float | None, watch: _SignalWatch, own_group: bool,
           started: float, clock: Callable[[], float]) -> bool:
-    """Wait for codex; on timeout or a stop signal, end it (TERM, then KILL). True if timed out."""
-    deadline = None if not timeout else started + timeout
-    stop_by: float | None = None
-    while True:
-        step = 0.1
-        if watch.received is not None and stop_by is None:
-            stop_by = clock() + INTERRUPT_GRACE_SECONDS
-        try:
-            proc.wait(timeout=step)
-            return False
-        except subprocess.TimeoutExpired:
-            pass
-        now = clock()
-        if stop_by is not None and now >= stop_by:
-            _stop(proc, own_group, signal.SIGKILL)
-            proc.wait()
-            return False
-        if deadline is not None and now >= deadline and watch.received is None:
+    """Wait for codex; on timeout or a stop signal, end it (TERM, then KILL). True if timed out.
+
+    The main thread blocks in waitpid (woken at once when codex exits; signal handlers still run,
+    PEP 475); timers do the killing, so no polling delay is added to every run.
+    """
+    timed_out = threading.Event()
+
+    def on_deadline() -> None:
+        if proc.poll() is None and watch.received is None:
+            timed_out.set()
             _stop(proc, own_group, signal.SIGTERM)
-            try:
-                proc.wait(timeout=TERMINATE_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                _stop(proc, own_group, signal.SIGKILL)
-                proc.wait()
-            return True
+            kill_later = threading.Timer(TERMINATE_GRACE_SECONDS, _stop, (proc, own_group, signal.SIGKILL))
+            kill_later.daemon = True
+            kill_later.start()
+
+    timers = []
+    if timeout:
+        remaining = max(0.0, started + timeout - clock())
+        timers.append(threading.Timer(remaining, on_deadline))
+    watch.grace_kill = lambda: _stop(proc, own_group, signal.SIGKILL)
+    for timer in timers:
+        timer.daemon = True
+        timer.start()
+    try:
+        proc.wait()
+    finally:
+        for timer in timers:
+            timer.cancel()
+        watch.cancel_grace()
+    return timed_out.is_set()

@@ -15,11 +15,11 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from codex_router import __version__
-from codex_router.codex_bin import launch_target, probe_version, require_codex
+from codex_router.codex_bin import launch_target, probe_version_cached, require_codex
 from codex_router.codex_command import MANAGED_PROVIDER_IDS, managed_provider_table
-from codex_router.config_guard import ConfigGuard
 from codex_router.errors import AllPathsFailedError, BudgetExceededError, CodexRouteError
 from codex_router.history.record import Attempt, RunRecord, TokenUsage
 from codex_router.launch import LaunchSpec, AttemptResult, run_attempt
@@ -56,7 +56,7 @@ def _attempt_line(index: int, total: int, path: PathPlan, result: AttemptResult)
     return f"attempt {index}/{total} {path.name} ({model}): {result.outcome}, {code} in {took} — {result.error}"
 
 
-def _standard_argv(argv: list[str], guard: ConfigGuard, codex_args: tuple[str, ...]) -> list[str]:
+def _standard_argv(argv: list[str], guard: Any, codex_args: tuple[str, ...]) -> list[str]:
     """While another run has its selection in config.toml, pin the user's own provider."""
     if any(a in ("-p", "--profile") or a.startswith("--profile=") for a in codex_args):
         return argv  # the user's profile decides; a -c would override it
@@ -114,7 +114,7 @@ def _prepare_and_walk(plan: Plan, run_id: str, env: Mapping[str, str], paths: Ap
     codex_path = require_codex(plan.codex)
     check_profiles(tuple(plan.codex_args), home)
     target = launch_target(codex_path)
-    result.codex_version = probe_version(target.argv0, env={**env, **target.env})  # raises: missing or broken codex
+    result.codex_version = probe_version_cached(target.argv0, paths.cache_dir, env={**env, **target.env})  # raises: missing or broken codex
     ready = [p for p in plan.paths if p.ready]
     if not ready:
         skipped = "; ".join(f"{p.name}: {p.reason}" for p in plan.paths)
@@ -130,6 +130,8 @@ def _prepare_and_walk(plan: Plan, run_id: str, env: Mapping[str, str], paths: Ap
 def _walk(plan: Plan, ready: list[PathPlan], run_id: str, env: Mapping[str, str], paths: AppPaths,
           options: RunOptions, notify: Notify, launch: Callable[..., AttemptResult], target,
           result: RunResult, home: Path) -> None:
+    from codex_router.config_guard import ConfigGuard
+
     guard = ConfigGuard(home / "config.toml", paths.state_dir)
     child_env = {**env, **target.env}
     for index, path in enumerate(ready, start=1):

@@ -119,11 +119,11 @@ def choose_policy_file(flag: Path | None, env: Mapping[str, str], paths: AppPath
     return Resolved(None, "default")
 
 
-def load_policy(policy_file: Resolved) -> Policy:
+def load_policy(policy_file: Resolved, cache_dir: Path | None = None) -> Policy:
     """Load the default policy and overlay the chosen file (if any), then validate."""
-    tree = read_policy_file(DEFAULT_POLICY_FILE)
+    tree = read_policy_file(DEFAULT_POLICY_FILE, cache_dir)
     if policy_file.value is not None:
-        tree = merge_trees(tree, read_policy_file(Path(policy_file.value)))
+        tree = merge_trees(tree, read_policy_file(Path(policy_file.value), cache_dir))
     return build_policy(tree, default_file=str(DEFAULT_POLICY_FILE))
 
 
@@ -162,7 +162,7 @@ def resolve_settings(
     the variable; a bad policy value a policy error naming file, line and key.
     """
     policy_file = choose_policy_file(policy_flag, env, paths)
-    policy = load_policy(policy_file)
+    policy = load_policy(policy_file, paths.cache_dir)
     values: dict[str, Resolved] = {}
     for spec in SETTING_SPECS:
         fld = SETTINGS_SCHEMA[spec.policy_key]
