@@ -196,3 +196,33 @@ def test_quiet_prints_only_codex(fake):
 ])
 def test_error_kinds_hold_no_raw_text(line, kind):
     assert error_kind(line) == kind
+
+
+def test_interactive_opens_the_tui_without_a_daemon_with_the_prompt_as_argument(fake):
+    done = fake.run("explain the parser", "--interactive", "--codex-provider", "standard")
+    assert done.returncode == 0, done.stderr
+    [call] = fake.calls
+    assert call["argv"][0] == "--no-daemon" and "exec" not in call["argv"]
+    assert call["argv"][-1] == "explain the parser"
+    assert call["stdin"] == ""  # the terminal's stdin, not a pipe codex-route writes
+
+
+def test_every_run_is_recorded_without_the_prompt(fake, proxy_port):
+    secret_prompt = "fix auth; token sk-canary-0123456789abcdef"
+    done = fake.run(secret_prompt, plan="fail,ok", extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port})
+    assert done.returncode == 0, done.stderr
+    dry = fake.run("--dry-run", "--record", secret_prompt)
+    assert dry.returncode == 0, dry.stderr
+    listed = subprocess.run([sys.executable, "-m", "codex_router", "history", "--json"], env=fake.env,
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+    records = [json.loads(line) for line in listed]
+    assert [r["outcome"] for r in records] == ["dry_run", "success"]
+    live = records[1]
+    assert [(a["path"], a["outcome"], a["exit_code"]) for a in live["attempts"]] == [
+        ("standard", "failed", 1), ("litellm", "ok", 0)]
+    assert live["attempts"][0]["error"] == "http 503"
+    assert live["codex_version"] == "codex-cli 0.169.0"
+    home = Path(fake.env["CODEX_ROUTE_HOME"])
+    for path in home.rglob("*"):
+        if path.is_file():
+            assert b"sk-canary" not in path.read_bytes(), path
