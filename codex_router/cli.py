@@ -86,6 +86,7 @@ def _mount() -> None:
     from codex_router.commands import bench_local as bench_local_cmd
     from codex_router.commands import compress as compress_cmd
     from codex_router.commands import config as config_cmd
+    from codex_router.commands import doctor as doctor_cmd
     from codex_router.commands import history as history_cmd
     from codex_router.commands import policy as policy_cmd
     from codex_router.commands import proxy as proxy_cmd
@@ -96,6 +97,7 @@ def _mount() -> None:
     compress_cmd.register(app)
     history_cmd.register(app)
     stats_cmd.register(app)
+    doctor_cmd.register(app)
     app.add_typer(policy_cmd.app, name="policy")
     app.add_typer(proxy_cmd.app, name="proxy")
     bench_local_cmd.register(app)

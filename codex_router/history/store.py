@@ -264,6 +264,30 @@ def open_history(paths: AppPaths) -> Iterator[sqlite3.Connection | None]:
         conn.close()
 
 
+def inspect_history(paths: AppPaths) -> tuple[Path, int | None, int]:
+    """``(path, schema version, runs)`` of the history without changing anything (``doctor``).
+
+    Schema None: nothing recorded yet. Raises :class:`StateError` for a foreign, corrupt or
+    newer file. An older schema is reported as is; the next run or ``history`` migrates it.
+    """
+    path = history_path(paths)
+    if not path.exists():
+        return path, None, 0
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    except sqlite3.Error as exc:
+        raise _state_error(path, exc) from None
+    try:
+        version = _check_identity(conn, path)
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        runs = conn.execute("SELECT count(*) FROM runs").fetchone()[0] if "runs" in tables else 0
+        return path, version, runs
+    except sqlite3.Error as exc:
+        raise _state_error(path, exc) from None
+    finally:
+        conn.close()
+
+
 # ---------------------------------------------------------------- writing
 
 

