@@ -28,9 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codex_router import config_edit
 from codex_router.errors import CodexConfigError, StateError
-from codex_router.fsutil import atomic_write_bytes
 
 GUARD_DIR_NAME = "config-guard"
 JOURNAL_VERSION = 1
@@ -161,6 +159,8 @@ class ConfigGuard:
                                   "copy back by hand if needed, then delete both files") from None
 
     def _save(self, journal: Journal) -> None:
+        from codex_router.fsutil import atomic_write_bytes
+
         try:
             atomic_write_bytes(self.journal_path, journal.to_json(), mode=0o600)
         except OSError as exc:
@@ -179,6 +179,8 @@ class ConfigGuard:
             raise CodexConfigError(f"cannot read {self.config}: {exc.strerror}") from None
 
     def _write_config(self, data: bytes, mode: int) -> None:
+        from codex_router.fsutil import atomic_write_bytes
+
         try:
             atomic_write_bytes(self.target, data, exact_mode=mode)
         except OSError as exc:
@@ -192,6 +194,8 @@ class ConfigGuard:
 
         Returns notices for the user (e.g. an interrupted run's config was recovered first).
         """
+        from codex_router import config_edit
+
         notices: list[str] = []
         with self._locked():
             journal = self._load()
@@ -282,6 +286,8 @@ class ConfigGuard:
         """
         if not self.journal_path.exists():
             return None  # no period active: skip the lock (the common case, on every run)
+        from codex_router import config_edit
+
         with self._locked():
             journal = self._load()
             if journal is None or not journal.live_runs():
@@ -304,6 +310,8 @@ class ConfigGuard:
         return self.target.stat().st_mode & 0o7777
 
     def _write_backup(self, current: bytes | None) -> None:
+        from codex_router.fsutil import atomic_write_bytes
+
         try:
             if current is None:
                 self.backup_path.unlink(missing_ok=True)
@@ -323,6 +331,8 @@ class ConfigGuard:
         return data
 
     def _finish(self, journal: Journal) -> Outcome:
+        from codex_router import config_edit
+
         current = self._read_config()
         edit = config_edit.Edit.from_dict(journal.edit)
         mode = journal.original_mode if journal.original_mode is not None else NEW_FILE_MODE
