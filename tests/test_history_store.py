@@ -337,3 +337,43 @@ def test_key_values_never_reach_the_file(paths, monkeypatch) -> None:
     assert secret not in json.dumps(stored.to_dict())
     for file in paths.state_dir.iterdir():
         assert secret.encode() not in file.read_bytes()
+
+
+def test_canary_secrets_never_reach_any_file(paths, tmp_path: Path) -> None:
+    """A recorded dry run with secrets in the prompt, the attachment and the environment:
+    no file under CODEX_ROUTE_HOME or CODEX_HOME holds any of them afterwards."""
+    canaries = {
+        "prompt": "sk-proj-CANARYprompt0a1b2c3d4e5f",
+        "attachment": "hf_CANARYattachment9z8y7x6w",
+        "OPENAI_API_KEY": "sk-CANARYopenai11223344556677",
+        "HF_TOKEN": "hf_CANARYtoken00998877665544",
+        "GEMINI_API_KEY": "AIzaCANARYgemini5566778899aa",
+        "LITELLM_API_KEY": "sk-CANARYlitellm1234567890ab",
+        "CODEX_API_KEY": "sk-CANARYcodex0987654321abcd",
+        "url": "CANARYurlpassword4455",
+    }
+    env = dict(os.environ)
+    for name in ("OPENAI_API_KEY", "HF_TOKEN", "GEMINI_API_KEY", "LITELLM_API_KEY", "CODEX_API_KEY"):
+        env[name] = canaries[name]
+    env["CODEX_ROUTE_LITELLM_BASE_URL"] = f"http://user:{canaries['url']}@127.0.0.1:9/v1"
+    attachment = f"ERROR login failed token={canaries['attachment']}\n" * 50
+    done = subprocess.run(
+        [sys.executable, "-m", "codex_router", "run", "--dry-run", "--record",
+         f"fix the login bug; the key is {canaries['prompt']}"],
+        input=attachment, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    history = subprocess.run([sys.executable, "-m", "codex_router", "history", "--json"], env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert len(history.stdout.splitlines()) == 1, history.stderr  # the run was recorded
+    written = [Path(root) / name
+               for top in (Path(env["CODEX_ROUTE_HOME"]), Path(env["CODEX_HOME"]))
+               for root, _, names in os.walk(top) for name in names]
+    assert history_path(paths) in written
+    # The scan sees the stored records themselves (not an empty file with a pending WAL).
+    assert any(b'"outcome":"dry_run"' in file.read_bytes() for file in written)
+    for file in written:
+        data = file.read_bytes()
+        for where, canary in canaries.items():
+            assert canary.encode() not in data, f"the {where} canary is in {file}"
+    for where, canary in canaries.items():
+        assert canary not in history.stdout, where
