@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ class DoctorContext:
     settings: Any = None  # codex_router.settings.Settings, None when the policy is invalid
     settings_error: CodexRouteError | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def build(cls, env: Mapping[str, str], paths: AppPaths, *, codex_bin_flag: str | None = None,
@@ -113,8 +115,11 @@ def check_codex(ctx: DoctorContext) -> Check:
 
 
 def _read_codex_config(ctx: DoctorContext) -> tuple[Path, dict[str, Any] | None, Check | None]:
-    """``config.toml`` parsed once and shared by the checks; a Check when it is unusable."""
-    if "config" not in ctx._cache:
+    """``config.toml`` parsed once and shared by the checks (which run in threads); a Check
+    when it is unusable."""
+    with ctx._lock:
+        if "config" in ctx._cache:
+            return ctx._cache["config"]
         from codex_router import config_edit
 
         path = codex_home(ctx.env) / "config.toml"
@@ -133,7 +138,7 @@ def _read_codex_config(ctx: DoctorContext) -> tuple[Path, dict[str, Any] | None,
             except CodexRouteError as exc:
                 result = (path, None, Check("codex_home", "fail", exc.message, exc.hint))
         ctx._cache["config"] = result
-    return ctx._cache["config"]
+        return result
 
 
 def check_codex_home(ctx: DoctorContext) -> Check:

@@ -303,6 +303,13 @@ def test_a_read_only_existing_database_is_a_clear_error(paths) -> None:
     assert history_path(paths).read_bytes() == before
 
 
+def test_history_is_readable_in_a_read_only_state_dir(paths) -> None:
+    record_run(paths, make_record(run_id="kept"))
+    with _read_only(paths.state_dir):
+        assert [r.run_id for r in _stored_records(paths)] == ["kept"]
+        assert sorted(p.name for p in paths.state_dir.iterdir()) == ["history.sqlite3"]
+
+
 def test_a_state_dir_that_cannot_be_created(tmp_path: Path, monkeypatch) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import closing
 from typing import Optional
 
 import typer
@@ -43,8 +44,10 @@ def history(
 
     if limit < 0:
         raise UsageError(f"--limit: expected a number ≥ 0, got {limit}")
-    runs = recent_runs(app_paths(), RunFilter(alias, provider, failed, since_from_flag(since)), limit)
-    if json_out:
-        view.print_runs_jsonl(runs)
-    else:
-        view.print_runs_table(runs)
+    flt = RunFilter(alias, provider, failed, since_from_flag(since))
+    # closing(): a reader that stops early (| head) still closes the database at once.
+    with closing(recent_runs(app_paths(), flt, limit)) as runs:
+        if json_out:
+            view.print_runs_jsonl(runs)
+        else:
+            view.print_runs_table(runs)

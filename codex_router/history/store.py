@@ -242,19 +242,32 @@ def open_history(paths: AppPaths) -> Iterator[sqlite3.Connection | None]:
     """A connection for reading the history, or None when nothing was ever recorded.
 
     Reading never creates the state directory or the database. A database from an older
-    codex-route is migrated first (that is a write, done once).
+    codex-route is migrated first (that is a write, done once). In a state directory that
+    cannot be written, a current database is still read (SQLite's WAL would need a ``-shm``
+    file there; with no ``-wal`` left behind, nothing can have changed it, so it is read as
+    immutable).
     """
     path = history_path(paths)
     if not path.exists():
         yield None
         return
+    read_only = (not os.access(path.parent, os.W_OK)
+                 and not path.with_name(path.name + "-wal").exists())
     try:
-        conn = _connect(path)
+        if read_only:
+            conn = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+        else:
+            conn = _connect(path)
     except sqlite3.Error as exc:
         raise _state_error(path, exc) from None
     try:
         try:
-            _prepare(conn, path)
+            if not read_only:
+                _prepare(conn, path)
+            elif _check_identity(conn, path) < schema.SCHEMA_VERSION:
+                raise StateError(f"{path}: the history needs an upgrade to schema "
+                                 f"{schema.SCHEMA_VERSION}, but {path.parent} is not writable",
+                                 hint="make the state directory writable")
         except sqlite3.Error as exc:
             raise _state_error(path, exc) from None
         yield conn
