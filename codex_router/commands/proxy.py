@@ -57,8 +57,7 @@ def start(
     request = StartRequest(port=port, litellm_bin=litellm_bin, policy_file=policy,
                            flags={"avoid_openai": avoid_openai, "open_models_only": open_models_only},
                            timeout=timeout)
-    with view.starting():
-        result = start_proxy(request, env=os.environ, paths=app_paths(), ask=ask)
+    result = start_proxy(request, env=os.environ, paths=app_paths(), ask=ask, waiting=view.starting)
     view.print_started(result)
 
 

@@ -22,7 +22,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,10 @@ STOP_GRACE_SECONDS = 10.0
 POLL_SECONDS = 0.1
 #: Never let a proxy start without authentication, whatever the user's environment says.
 _UNSAFE_VARS = ("LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY",)
+
+#: Proxies started by this process. They outlive the command on purpose; holding their Popen
+#: keeps Python from warning that they still run, and lets ``stop`` in the same process reap them.
+_STARTED: dict[int, subprocess.Popen[bytes]] = {}
 
 #: Asks for a missing key variable (name, aliases needing it); returns the value or None to skip.
 KeyAsker = Callable[[str, tuple[str, ...]], "str | None"]
@@ -226,6 +230,9 @@ def _cleanup_stale(files: state.ProxyFiles) -> tuple[str, ...]:
     record = state.read_record(files)
     notes: list[str] = []
     if record is not None and not is_our_process(record):
+        started = _STARTED.pop(record.pid, None)
+        if started is not None:
+            started.poll()  # reap a proxy this process started and that has died
         if pid_alive(record.pid):
             notes.append(f"PID {record.pid} of the last recorded proxy now belongs to another "
                          "program: left alone")
@@ -302,8 +309,13 @@ def _wait_ready(proc: subprocess.Popen[bytes], port: int, timeout: float,
 
 
 def start_proxy(request: StartRequest, *, env: Mapping[str, str], paths: AppPaths,
-                ask: KeyAsker | None = None) -> StartResult:
-    """Start the proxy (or report the one already running). See the module docstring."""
+                ask: KeyAsker | None = None,
+                waiting: Callable[[], AbstractContextManager[Any]] = nullcontext) -> StartResult:
+    """Start the proxy (or report the one already running). See the module docstring.
+
+    ``ask`` is called for each missing key before anything starts; ``waiting()`` wraps only the
+    wait for readiness (the command shows its spinner there, never over a key prompt).
+    """
     from codex_router.settings import resolve_settings
 
     settings = resolve_settings(request.flags, env, paths, policy_flag=request.policy_file)
@@ -346,7 +358,8 @@ def start_proxy(request: StartRequest, *, env: Mapping[str, str], paths: AppPath
             avoid_openai=options.avoid_openai,
         )
         state.write_record(files, record)
-        seconds = _wait_ready(proc, port, request.timeout, files)
+        with waiting():
+            seconds = _wait_ready(proc, port, request.timeout, files)
     except BaseException:
         # Failure, timeout or Ctrl-C: nothing of this start may stay behind, and a second
         # Ctrl-C must not cut the cleanup short.
@@ -355,6 +368,7 @@ def start_proxy(request: StartRequest, *, env: Mapping[str, str], paths: AppPath
                 _end_process_group(proc.pid, grace=5.0, proc=proc)
             state.remove_session(files)
         raise
+    _STARTED[proc.pid] = proc
     return StartResult(record, False, config.skipped, seconds, tuple(notes))
 
 
@@ -371,7 +385,7 @@ def stop_proxy(paths: AppPaths, *, grace: float = STOP_GRACE_SECONDS) -> StopRes
             notes = (f"removed a leftover master key file ({files.key})",)
         return StopResult(None, False, notes)
     if is_our_process(record):
-        _end_process_group(record.pid, grace=grace)
+        _end_process_group(record.pid, grace=grace, proc=_STARTED.pop(record.pid, None))
         if pid_alive(record.pid):
             raise ProxyError(f"LiteLLM (PID {record.pid}) did not exit after SIGKILL",
                              hint="check it with ps; the key file was kept so it can be stopped again")
