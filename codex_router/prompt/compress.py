@@ -29,22 +29,21 @@ need not add up exactly to ``tokens_before - tokens_after``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import partial
-from collections.abc import Callable, Iterable
-
-from codex_router._bpe_chunks import can_cut_before_line
-
 from . import clean as _clean
-from .clean import clean_line
-from .reducers import VAR_RE, fold_frames, fold_python_traceback
+from .clean import CONTROL_RE, clean_line
+from .reducers import fold_frames, fold_python_traceback, template_key, template_keys
 from .sections import (
     PY_TB_START, fence_closes, fence_open, frame_kind, has_location, hunk_sizes, is_code_like,
-    is_diff_header, is_error_line, is_passing_test, is_progress, is_vcs_meta,
+    is_diff_header, is_error_line, is_passing_test, is_progress, is_vcs_meta, line_indices,
+    rare_line_candidates,
 )
 from .window import RULE_BLANK, RULE_DUPLICATES, RULE_FAMILIES, RULE_PASSING, Accounting, FamilyWindow
 
-Count = Callable[[str], int]
+TYPE_CHECKING = False  # typing costs ~8 ms to import; this module is on the CLI's start-up path
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    Count = Callable[[str], int]
 
 RULE_PROGRESS = "progress_noise"
 RULE_FRAMES = "library_frames"
@@ -54,31 +53,65 @@ RULE_ORDER = (
 )
 _LINE_RULES = frozenset({RULE_BLANK, RULE_PROGRESS, RULE_PASSING, RULE_FRAMES, RULE_FAMILIES, RULE_DUPLICATES})
 _BATCH = 1 << 16
+_LINES_PER_BATCH = 4096  # compress_stream hands lines to the stream in lists of this many
 # First characters of lines that may be structural (fence, diff header, traceback, goroutine).
 _SPECIAL_STARTS = frozenset("`~ \tdi-+@rncoBsTg")
 _VCS_STARTS = frozenset("cMACD ")
 _MAX_BLOCK = 4000  # longest traceback / frame run buffered before it is folded in pieces
 
 
-@dataclass(frozen=True)
-class RuleReport:
+class _Record:
+    """A small immutable record (dataclasses costs ~8 ms to import on the CLI's start-up path)."""
+
+    __slots__ = ()
+
+    def __init__(self, *values: object) -> None:
+        for name, value in zip(self.__slots__, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, n) for n in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__ if n != "report")
+        return f"{type(self).__name__}({shown})"
+
+
+class RuleReport(_Record):
     """What one rule did: lines it removed, lines it rewrote in place (cleaning rules) and the
     net tokens it removed (None when no counter was given)."""
 
+    __slots__ = ("name", "lines_removed", "tokens_removed", "lines_changed")
     name: str
     lines_removed: int
     tokens_removed: int | None
-    lines_changed: int = 0
+    lines_changed: int
+
+    def __init__(self, name: str, lines_removed: int, tokens_removed: int | None,
+                 lines_changed: int = 0) -> None:
+        super().__init__(name, lines_removed, tokens_removed, lines_changed)
 
     def to_dict(self) -> dict[str, object]:
         return {"name": self.name, "lines_removed": self.lines_removed,
                 "lines_changed": self.lines_changed, "tokens_removed": self.tokens_removed}
 
 
-@dataclass(frozen=True)
-class CompressionReport:
+class CompressionReport(_Record):
     """Totals of one :func:`compress_stream` run; rules in a fixed order, all listed."""
 
+    __slots__ = ("lines_in", "lines_out", "chars_in", "chars_out", "tokens_before",
+                 "tokens_after", "rules")
     lines_in: int
     lines_out: int
     chars_in: int
@@ -93,15 +126,15 @@ class CompressionReport:
                 "tokens_after": self.tokens_after, "rules": [r.to_dict() for r in self.rules]}
 
 
-@dataclass(frozen=True)
-class CompressionResult:
+class CompressionResult(_Record):
     """:func:`compress_text` output: the compressed text and its report."""
 
+    __slots__ = ("text", "tokens_before", "tokens_after", "rules", "report")
     text: str
     tokens_before: int | None
     tokens_after: int | None
     rules: tuple[RuleReport, ...]
-    report: CompressionReport = field(repr=False)
+    report: CompressionReport
 
     def to_dict(self) -> dict[str, object]:
         d = self.report.to_dict()
@@ -122,12 +155,16 @@ class _Counter:
         self.size = 0
         self.tokens = 0
         self.at_line_end = True
+        if count is not None:
+            from codex_router._bpe_chunks import can_cut_before_line
+
+            self._can_cut = can_cut_before_line
 
     def add(self, text: str) -> None:
         if self.count is None:
             return
         if self.size >= _BATCH and (
-                (self.at_line_end and can_cut_before_line(text)) or self.size >= 4 * _BATCH):
+                (self.at_line_end and self._can_cut(text)) or self.size >= 4 * _BATCH):
             self.drain()
         self.buf.append(text)
         self.size += len(text)
@@ -150,6 +187,8 @@ class _Acct(Accounting):
         self.changed = dict.fromkeys(RULE_ORDER, 0)
         self.removed_text = {r: _Counter(count) for r in RULE_ORDER}
         self.added_text = {r: _Counter(count) for r in RULE_ORDER}
+        if count is None:  # only lines are counted: skip building the removed text
+            self.removed = self._removed_lines  # type: ignore[method-assign]
 
     def removed(self, rule: str, text: str) -> None:
         if rule in _LINE_RULES:
@@ -158,6 +197,12 @@ class _Acct(Accounting):
         else:
             self.changed[rule] += 1
             self.removed_text[rule].add(text)
+
+    def _removed_lines(self, rule: str, text: str) -> None:
+        if rule in _LINE_RULES:
+            self.lines[rule] += 1
+        else:
+            self.changed[rule] += 1
 
     def added(self, rule: str, text: str) -> None:
         self.lines[rule] -= 1  # a marker line replaces one of the removed lines
@@ -173,19 +218,42 @@ class _Acct(Accounting):
         return tuple(out)
 
 
+# Bytes that may appear in a line needing no cleaning at all (ASCII text): tab and printables.
+_PLAIN_ASCII = bytes([9, *range(32, 127)])
+
+
+def _is_blank(raw: str) -> bool:
+    """Blank once cleaned. Only a line starting with ESC/CR/... can be blank once cleaned
+    without being blank already (``"\x1b[0m"`` alone)."""
+    s = raw.strip()
+    return not s or (s[0] < " " and not clean_line(raw))
+
+
 class _Stream:
-    """Per-line state machine; see the module docstring for what each state guarantees."""
+    """Per-line state machine; see the module docstring for what each state guarantees.
+
+    Lines arrive in batches (:meth:`feed_lines`). Most lines of a log need little more than
+    ``rstrip`` and a family key, so a batch computes what it can for all its lines at once:
+    which lines hold control characters (only those need :func:`~.clean.clean_line`) and the
+    family keys (:func:`~.reducers.template_keys`, once, when the first line of the batch
+    turns out to be foldable).
+    """
 
     def __init__(self, write: Callable[[str], None], count: Count | None, window: dict[str, int] | None) -> None:
         self.out = _Counter(count)
         self.lines_out = 0
         self.chars_out = 0
-
-        def emit(text: str) -> None:
-            self.lines_out += 1
-            self.chars_out += len(text)
-            self.out.add(text)
-            write(text)
+        if count is None:
+            def emit(text: str) -> None:
+                self.lines_out += 1
+                self.chars_out += len(text)
+                write(text)
+        else:
+            def emit(text: str) -> None:
+                self.lines_out += 1
+                self.chars_out += len(text)
+                self.out.add(text)
+                write(text)
 
         self.acct = _Acct(count)
         self.win = FamilyWindow(emit, self.acct, **(window or {}))
@@ -199,24 +267,28 @@ class _Stream:
         self.prev_blank = False
         self.code_ema = 0.0
         self.pending: list[str] = []
-        self.key = partial(VAR_RE.sub, "\x00")  # == reducers.template_key, minus a call level
 
     # ---------------------------------------------------------------- input side
-    def feed(self, raw: str) -> None:
-        """Take one input line (terminator optional). The last non-blank line and the blank
-        lines after it are held back so the final non-blank line can be forced verbatim."""
-        s = raw.strip()
-        # Only a line starting with ESC/CR/... can be blank once cleaned ("\x1b[0m" alone).
-        blank = not s or (s[0] < " " and not clean_line(raw))
-        if blank:
-            self.pending.append(raw)
+    def feed_lines(self, raws: list[str]) -> None:
+        """Take lines without their ``\\n`` (a ``\\r`` before it is dropped here). The last
+        non-blank line and the blank lines after it are held back so the final non-blank line
+        of the input can be forced verbatim."""
+        last = len(raws) - 1
+        while last >= 0 and _is_blank(raws[last]):
+            last -= 1
+        if last < 0:
+            self.pending.extend(raws)
             return
-        for held in self.pending:
-            self.process(held)
-        self.pending = [raw]
+        if self.pending:
+            self._run(self.pending + raws[:last])
+        elif last:
+            self._run(raws[:last])
+        self.pending = raws[last:]
 
     def finish(self) -> None:
         for k, held in enumerate(self.pending):
+            if held[-1:] == "\r":
+                held = held[:-1]
             self.process(held, force_keep=k == 0)
         self.pending = []
         self._end_blocks()
@@ -228,16 +300,54 @@ class _Stream:
         if self.frames:
             self._flush_frames()
 
+    def _run(self, raws: list[str]) -> None:
+        """Process a batch of lines (no ``\\n``; a final ``\\r`` is dropped)."""
+        text = "\n".join(raws)
+        if text.count("\n") != len(raws) - 1:  # a caller's "line" held a newline
+            for raw in raws:
+                self.process(raw[:-1] if raw[-1:] == "\r" else raw)
+            return
+        if "\r" in text:  # CRLF line ends: drop one "\r" per line
+            text = text.replace("\r\n", "\n")
+            if text[-1:] == "\r":
+                text = text[:-1]
+            raws = text.split("\n")
+        # Lines holding a control character (escape sequences, redraws, NUL, ...) take the
+        # full cleaning path, and their batch key is not used; every other line is clean but
+        # for trailing whitespace.
+        if text.isascii():
+            needs_clean = bool(text.encode("ascii").translate(None, b"\n" + _PLAIN_ASCII))
+        else:
+            needs_clean = CONTROL_RE.search(text) is not None
+        dirty = line_indices(text, (m.start() for m in CONTROL_RE.finditer(text))) if needs_clean else None
+        rare = rare_line_candidates(text)
+        keys: list[str] | None = None
+        sink = self.sink
+        classify = self._line
+        for i, raw in enumerate(raws):
+            if self.fence is not None or self.hunk_old > 0 or self.hunk_new > 0 or (
+                    dirty is not None and i in dirty):
+                self.process(raw)
+                continue
+            line = raw.rstrip()
+            if len(line) != len(raw):
+                sink(_clean.RULE_TRAILING, raw[len(line):])
+                if not line:
+                    self._blank()
+                    continue
+            elif not line:
+                self._blank()
+                continue
+            if classify(line, raw, False, i in rare or len(line) <= 3 or line[0] in "to"):
+                if keys is None:
+                    keys = template_keys(text).split("\n")
+                key = keys[i]
+                self.win.foldable(line, key if len(line) == len(raw) else key.rstrip())
+
     def process(self, raw: str, force_keep: bool = False) -> None:
-        """Route one line: fence > diff hunk > clean > traceback > frames > fence/diff headers >
-        must-keep > git metadata > passing tests > progress > code > line families."""
-        if raw[-1:] == "\n":
-            raw = raw[:-1]
-        if raw[-1:] == "\r":
-            raw = raw[:-1]
-        win = self.win
+        """Route one line (no terminator): fence > diff hunk > clean > the rest (:meth:`_line`)."""
         if self.fence is not None:
-            win.verbatim(raw, True)
+            self.win.verbatim(raw, True)
             if fence_closes(raw, self.fence):
                 self.fence = None
             return
@@ -248,38 +358,48 @@ class _Stream:
         if not line:
             self._blank()
             return
+        if self._line(line, raw, force_keep):
+            self.win.foldable(line, template_key(line))
+
+    def _line(self, line: str, raw: str, force_keep: bool, rare: bool = True) -> bool:
+        """Route one cleaned, non-blank line: traceback > frames > fence/diff headers >
+        must-keep > git metadata > passing tests > progress > code. True means it is a
+        log-like line for the caller to fold into its family. ``rare`` False promises the line
+        is no location, passing-test or progress line (see sections.rare_line_candidates)."""
         self.prev_blank = False
         c0 = line[0]
         if self.tb is not None:
             self._tb_line(line, c0)
-            return
+            return False
         if c0 == " " or c0 == "\t" or self.go_mode:
             if self._frame_line(line, c0):
-                return
+                return False
         if self.frames:
             self._flush_frames()
         if c0 in _SPECIAL_STARTS and self._structural(line, raw, c0):
-            return
+            return False
         if self.diff_header:
             self.diff_header = False
-        if force_keep or is_error_line(line) or has_location(line):
+        win = self.win
+        if force_keep or is_error_line(line) or (rare and has_location(line)):
             win.keep_once(line)
-            return
+            return False
         if c0 in _VCS_STARTS and is_vcs_meta(line):
             win.verbatim(line)
-            return
-        if is_passing_test(line):
-            win.passing(line)
-            return
-        if is_progress(line):
-            self.acct.removed(RULE_PROGRESS, line)
-            return
+            return False
+        if rare:
+            if is_passing_test(line):
+                win.passing(line)
+                return False
+            if is_progress(line):
+                self.acct.removed(RULE_PROGRESS, line)
+                return False
         codey = is_code_like(line)
-        self.code_ema = self.code_ema * 0.9 + (1.0 if codey else 0.0)
-        if codey or self.code_ema > 2.5:
+        self.code_ema = ema = self.code_ema * 0.9 + (1.0 if codey else 0.0)
+        if codey or ema > 2.5:
             win.verbatim(line)
-            return
-        win.foldable(line, self.key(line))
+            return False
+        return True
 
     def _hunk_line(self, raw: str) -> bool:
         c = raw[:1]
@@ -397,6 +517,11 @@ class _Stream:
             else:
                 self.acct.removed(RULE_BLANK, "")
 
+    def report(self, lines_in: int, chars_in: int, tokens_before: int | None) -> CompressionReport:
+        return CompressionReport(
+            lines_in, self.lines_out, chars_in, self.chars_out, tokens_before,
+            self.out.drain() if tokens_before is not None else None, self.acct.reports())
+
 
 def compress_stream(lines: Iterable[str], write: Callable[[str], None], count: Count | None = None,
                     *, window: dict[str, int] | None = None) -> CompressionReport:
@@ -409,26 +534,72 @@ def compress_stream(lines: Iterable[str], write: Callable[[str], None], count: C
     inp = _Counter(count)
     n_in = chars_in = 0
     unterminated: str | None = None  # a line given without "\n": it had one if another follows
+    batch: list[str] = []
+    append = batch.append
     for raw in lines:
         n_in += 1
         chars_in += len(raw)
-        if unterminated is not None:
-            inp.add(unterminated + "\n")
-            unterminated = None
-        if raw.endswith("\n"):
-            inp.add(raw)
+        if raw[-1:] == "\n":
+            if count is not None:
+                if unterminated is not None:
+                    inp.add(unterminated + "\n")
+                    unterminated = None
+                inp.add(raw)
+            append(raw[:-1])
         else:
-            unterminated = raw
-        st.feed(raw)
+            if count is not None:
+                if unterminated is not None:
+                    inp.add(unterminated + "\n")
+                unterminated = raw
+            append(raw)
+        if len(batch) >= _LINES_PER_BATCH:
+            st.feed_lines(batch)
+            batch = []
+            append = batch.append
+    if batch:
+        st.feed_lines(batch)
     if unterminated is not None:
         inp.add(unterminated)  # the input's own last line, counted as given
     st.finish()
-    return CompressionReport(
-        lines_in=n_in, lines_out=st.lines_out, chars_in=chars_in, chars_out=st.chars_out,
-        tokens_before=inp.drain() if count is not None else None,
-        tokens_after=st.out.drain() if count is not None else None,
-        rules=st.acct.reports(),
-    )
+    return st.report(n_in, chars_in, inp.drain() if count is not None else None)
+
+
+def compress_chunks(chunks: Iterable[str], write: Callable[[str], None], count: Count | None = None,
+                    *, window: dict[str, int] | None = None) -> CompressionReport:
+    """:func:`compress_stream` for text arriving in pieces of any size (e.g. 1 MiB reads of a
+    pipe): lines are split on ``\\n`` here, a line cut between two pieces is joined first.
+    Same output and report as ``compress_stream`` over the same text's lines."""
+    if count is not None:
+        return compress_stream(_split_chunks(chunks), write, count, window=window)
+    st = _Stream(write, None, window)
+    n_in = chars_in = 0
+    carry = ""
+    for chunk in chunks:
+        if not chunk:
+            continue
+        chars_in += len(chunk)
+        lines = (carry + chunk).split("\n") if carry else chunk.split("\n")
+        carry = lines.pop()
+        n_in += len(lines)
+        if lines:
+            st.feed_lines(lines)
+    if carry:
+        n_in += 1
+        st.feed_lines([carry])
+    st.finish()
+    return st.report(n_in, chars_in, None)
+
+
+def _split_chunks(chunks: Iterable[str]) -> Iterable[str]:
+    """The lines (with ``\\n``) of text given in pieces."""
+    carry = ""
+    for chunk in chunks:
+        parts = (carry + chunk).split("\n")
+        carry = parts.pop()
+        for part in parts:
+            yield part + "\n"
+    if carry:
+        yield carry
 
 
 def compress_text(text: str, count: Count | None = None) -> CompressionResult:

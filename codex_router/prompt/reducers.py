@@ -27,13 +27,37 @@ _D = r"""[^\s=,;()\[\]{}"'<>|]"""
 VAR_RE = re.compile(rf"(?<!{_D}){_D}*[\d/]{_D}*")
 _VAR_SPLIT_RE = re.compile(rf"(?<!{_D})({_D}*[\d/]{_D}*)")
 
+# The same substitution in two passes, about twice as fast as VAR_RE (whose look-behind makes
+# the engine try every position): pass 1 replaces each token's tail from its first digit or
+# slash on (a pattern that starts with a character class, so the engine skips ahead in C);
+# pass 2 runs over the reversed text and swallows what is left of the token before it (the
+# reversed head, after the marker). Exact for text without NUL (cleaned lines never hold one).
+# ASCII text gets ASCII-only classes (``\s`` and ``\d`` restricted to ASCII: the same sets),
+# which the engine tests by bitmap.
+_WS_ASCII = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f "  # what str.isspace() and re's \s accept below 128
+_DA = rf"""[^{_WS_ASCII}=,;()\[\]{{}}"'<>|]"""
+_TAIL_ASCII = re.compile(rf"[0-9/]{_DA}*")
+_HEAD_ASCII = re.compile(rf"\x00{_DA}*")
+_TAIL_ANY = re.compile(rf"[\d/]{_D}*")
+_HEAD_ANY = re.compile(rf"\x00{_D}*")
+
 MAX_FIELD = 28
 MAX_FIELDS = 3
 
 
+def template_keys(text: str) -> str:
+    """:func:`template_key` of every line of ``text`` at once (lines stay lines: a newline is a
+    delimiter). ``text`` must not contain NUL."""
+    if text.isascii():
+        return _HEAD_ASCII.sub("\x00", _TAIL_ASCII.sub("\x00", text)[::-1])[::-1]
+    return _HEAD_ANY.sub("\x00", _TAIL_ANY.sub("\x00", text)[::-1])[::-1]
+
+
 def template_key(line: str) -> str:
     """The family key of a line: every variable token replaced by ``\\x00``."""
-    return VAR_RE.sub("\x00", line)
+    if "\x00" in line:
+        return VAR_RE.sub("\x00", line)
+    return template_keys(line)
 
 
 def _short(value: str) -> str:

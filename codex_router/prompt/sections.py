@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import re
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 # ------------------------------------------------------------------ must-keep vocabulary
 # Scorer R1, plus compiler-style "warning:" / "warning[E0599]:" diagnostics, TAP "not ok",
 # jest/mocha failure glyphs. Matched on the lower-cased line (one C-level scan).
@@ -219,6 +223,37 @@ def is_progress(line: str) -> bool:
         elif _PROGRESS_GATE_RE.search(line) is None:
             return False
     return _PROGRESS_RE.match(line) is not None
+
+
+# ------------------------------------------------------------------ one scan per batch
+# Every line for which has_location, is_passing_test or is_progress can be true holds one of
+# these substrings -- except passing-test lines starting with "t" ("test ...") or "o" ("ok ...")
+# and progress lines of at most 3 characters, which callers test per line. One scan of a batch
+# of lines thus spares the three per-line tests on most lines of a log. (Non-ASCII text adds
+# is_progress's own gate for such lines and the jest/mocha tick glyphs.)
+_RARE_GATE_RE = re.compile(
+    r'%|==|##|::|B/s|it/s|Progress \(|MB|kB|KB|iB|GB|File "|PASS|=== |--- |\.py \.|\.[A-Za-z]\w{0,5}:\d')
+_RARE_GATE_WIDE_RE = re.compile(r"[✓✔√━█■▓▒░⠁-⣿]|/s\b")
+
+
+def line_indices(text: str, positions: Iterable[int]) -> set[int]:
+    """Indices of the lines of ``text`` holding the given offsets (in ascending order)."""
+    found: set[int] = set()
+    line = prev = 0
+    for pos in positions:
+        line += text.count("\n", prev, pos)
+        prev = pos
+        found.add(line)
+    return found
+
+
+def rare_line_candidates(text: str) -> set[int]:
+    """Indices of the lines of ``text`` (split on ``\\n``) that may be locations, passing-test
+    lines or progress noise; see the comment above for the lines callers must still test."""
+    found = line_indices(text, (m.start() for m in _RARE_GATE_RE.finditer(text)))
+    if not text.isascii():
+        found |= line_indices(text, (m.start() for m in _RARE_GATE_WIDE_RE.finditer(text)))
+    return found
 
 
 # ------------------------------------------------------------------ code versus log

@@ -95,17 +95,26 @@ class FamilyWindow:
 
     def foldable(self, line: str, key: str) -> None:
         """A log-like line that may fold into the family of lines with the same ``key``."""
+        # The hottest call of a log: _store and _tick inlined.
         fam = self.families.get(key)
         if fam is None:
-            self.families[key] = _Family(self._store(line), line)
+            entries = self.entries
+            self.families[key] = _Family(len(entries), line)
+            entries.append(line)
+            self.chars += len(line)
         else:
             fam.count += 1
             fam.last = line
             if fam.count == 2:
-                fam.second_idx = self._store(line)
+                entries = self.entries
+                fam.second_idx = len(entries)
+                entries.append(line)
+                self.chars += len(line)
             else:
                 self._acct.removed(RULE_FAMILIES, line)
-        self._tick()
+        self.lines += 1
+        if len(self.entries) >= self.max_entries or self.lines >= self.max_lines or self.chars >= self.max_chars:
+            self.flush()
 
     def passing(self, line: str) -> None:
         """A passing-test line: all of them in the window collapse to one count line."""
