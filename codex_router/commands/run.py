@@ -98,6 +98,10 @@ def run(
         plan_view.print_plan_json(plan)
     else:
         plan_view.print_plan(plan)
+    from codex_router.local_run import describe, wants_local_fast_path
+
+    if wants_local_fast_path(plan):
+        sys.stderr.write(f"note: {describe(plan)}\n")
     if plan.blocked:
         from codex_router.errors import BudgetExceededError
 
@@ -109,6 +113,22 @@ def _launch(plan, paths, *, interactive: bool, retry_after_changes: bool, quiet:
     from codex_router.views import run as run_view
 
     notify = run_view.quiet_notifier if quiet else run_view.notifier
+    from codex_router.local_run import describe, run_local_plan, wants_local_fast_path
+
+    if wants_local_fast_path(plan) and not plan.blocked:
+        if not quiet:
+            notify(describe(plan))
+        ended = ["\n"]
+
+        def write(text: str) -> None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            ended[0] = text[-1:]
+
+        run_local_plan(plan, paths=paths, notify=notify, write=write)
+        if ended[0] != "\n":
+            sys.stdout.write("\n")
+        return
     if not quiet:
         run_view.print_intro(plan)
     result = execute(plan, env=os.environ, paths=paths, notify=notify,
