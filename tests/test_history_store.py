@@ -142,6 +142,16 @@ _V1_DDL_RUN = textwrap.dedent("""
     CREATE TABLE run_details (run INTEGER PRIMARY KEY, record TEXT NOT NULL);
     CREATE TABLE run_rules (run INTEGER NOT NULL, started_at REAL NOT NULL, rule TEXT NOT NULL,
         tokens INTEGER NOT NULL);
+    CREATE INDEX runs_started ON runs (started_at);
+    CREATE INDEX runs_alias ON runs (alias, started_at);
+    CREATE INDEX runs_provider ON runs (provider, started_at);
+    CREATE INDEX runs_outcome ON runs (outcome, started_at);
+    CREATE INDEX runs_duration ON runs (duration_ms, started_at) WHERE attempt_count > 0;
+    CREATE INDEX runs_alias_duration ON runs (alias, duration_ms, started_at) WHERE attempt_count > 0;
+    CREATE INDEX runs_provider_duration ON runs (provider, duration_ms, started_at)
+        WHERE attempt_count > 0;
+    CREATE INDEX runs_day_duration ON runs (day, duration_ms, started_at) WHERE attempt_count > 0;
+    CREATE INDEX run_rules_rule ON run_rules (rule, started_at, tokens);
 """)
 
 
@@ -163,6 +173,9 @@ def test_a_version_1_database_written_by_hand_is_read_and_extended(paths) -> Non
 
     record_run(paths, make_record(run_id="new"))
     assert [r.run_id for r in _stored_records(paths)] == ["old", "new"]
+    from codex_router.history.stats import compute_stats
+
+    assert compute_stats(paths).total.runs == 2  # the rollup of version 2 counts the old run
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

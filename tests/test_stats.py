@@ -245,3 +245,23 @@ def test_cli_bad_flags(paths, args: list[str], needle: str) -> None:
     result = CliRunner().invoke(app, ["stats", *args])
     assert result.exit_code == 2
     assert needle in result.stderr
+
+
+def test_the_reference_doc_lists_every_field(paths, random_runs) -> None:
+    """docs/reference/history-json.md names every field of both JSON outputs."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[1] / "docs" / "reference" / "history-json.md").read_text()
+    documented = set(re.findall(r"^\| `([^`]+)`", doc, re.M))
+    documented |= {n for cell in re.findall(r"^\| (`[^|]+`) \|", doc, re.M)
+                   for n in re.findall(r"`([^`]+)`", cell)}
+    record = random_runs[0].to_dict()
+    for name in record:
+        assert name in documented, name
+    for name in record["attempts"][0] if record["attempts"] else ():
+        assert f"attempts[].{name}" in documented, name
+    report = compute_stats(paths, by="alias").to_dict()
+    for name in [*report, *report["total"]]:
+        assert name in documented or name.startswith("duration_p"), name
+    assert {"duration_p50_ms", "duration_p95_ms"} <= documented
