@@ -79,6 +79,7 @@ class FakeChatServer:
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeChatServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
 
     def log_message(self, fmt: str, *args: Any) -> None:  # quiet
         pass

@@ -27,13 +27,14 @@ def starting() -> Iterator[None]:
 
 
 def _skipped(result: Any) -> None:
-    by_reason: dict[str, list[str]] = {}
+    by_reason: dict[tuple[str, str], list[str]] = {}
     for s in result.skipped:
-        by_reason.setdefault(s.reason, []).append(f"{s.group} ({s.upstream})")
-    for reason, where in by_reason.items():
-        ui.warn(f"{reason}: left out {', '.join(where)}")
-    for alias, why in result.record.unavailable.items():
-        ui.warn(f"alias {alias} is not served: {why}")
+        by_reason.setdefault((s.reason, s.upstream), []).append(s.group)
+    for (reason, upstream), groups in by_reason.items():
+        ui.warn(f"{reason}: no {upstream} deployment for {', '.join(groups)}")
+    if result.record.unavailable:
+        ui.warn(f"not served (no deployment left): {', '.join(result.record.unavailable)}; "
+                "`codex-route proxy status` says why")
 
 
 def print_started(result: Any) -> None:
