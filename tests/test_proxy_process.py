@@ -267,6 +267,20 @@ def test_ctrl_c_during_start_leaves_nothing_running(fake_bin: Path, tmp_path: Pa
     assert not files.key.exists() and not files.record.exists()
 
 
+def test_two_starts_at_once_give_one_proxy(fake_bin: Path, tmp_path: Path, stopper: None) -> None:
+    port = str(free_port())
+    procs = [subprocess.Popen([sys.executable, "-m", "codex_router", "proxy", "start", "--port", port],
+                              env=dict(os.environ), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=REPO) for _ in range(2)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    stdout = "".join(out for out, _err in outs)
+    assert stdout.count(" ready in ") == 1 and stdout.count("already running") == 1
+    record = proxy_files(app_paths()).record.read_text()
+    pid = json.loads(record)["pid"]
+    assert f"PID {pid}" in outs[0][0] and f"PID {pid}" in outs[1][0]
+
+
 def test_stop_after_a_crash_cleans_up(fake_bin: Path, tmp_path: Path) -> None:
     start_proxy(StartRequest(port=free_port()), env=dict(os.environ), paths=app_paths())
     files = proxy_files(app_paths())

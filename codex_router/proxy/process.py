@@ -40,7 +40,7 @@ from codex_router.proxy.config import (
     build_proxy_config,
     required_keys,
 )
-from codex_router.proxy.install import find_litellm
+from codex_router.proxy.install import LiteLLMInstall, find_litellm
 from codex_router.proxy.session import is_our_process, pid_alive
 
 HOST = "127.0.0.1"
@@ -323,9 +323,19 @@ def start_proxy(request: StartRequest, *, env: Mapping[str, str], paths: AppPath
     current = state.read_record(files)
     if current is not None and is_our_process(current):
         return StartResult(current, True)
+    install = find_litellm(request.litellm_bin, env)  # reads files only; refuses bad versions
+    with state.locked(files):
+        return _start_locked(request, settings, env, files, install, ask, waiting)
+
+
+def _start_locked(request: StartRequest, settings: Any, env: Mapping[str, str], files: state.ProxyFiles,
+                  install: LiteLLMInstall, ask: KeyAsker | None,
+                  waiting: Callable[[], AbstractContextManager[Any]]) -> StartResult:
+    current = state.read_record(files)
+    if current is not None and is_our_process(current):
+        return StartResult(current, True)  # started meanwhile by another `proxy start`
     notes = list(_cleanup_stale(files))
 
-    install = find_litellm(request.litellm_bin, env)
     base_url = settings["litellm_base_url"]
     port = request.port if request.port is not None else default_port(base_url)
     check_port_free(port)
@@ -377,6 +387,13 @@ def start_proxy(request: StartRequest, *, env: Mapping[str, str], paths: AppPath
 def stop_proxy(paths: AppPaths, *, grace: float = STOP_GRACE_SECONDS) -> StopResult:
     """End the recorded proxy if it is ours; always remove the key and the record."""
     files = state.proxy_files(paths)
+    if not files.directory.exists():
+        return StopResult(None, False)
+    with state.locked(files):
+        return _stop_locked(files, grace)
+
+
+def _stop_locked(files: state.ProxyFiles, grace: float) -> StopResult:
     record = state.read_record(files)
     if record is None:
         notes: tuple[str, ...] = ()

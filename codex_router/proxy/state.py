@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,10 @@ class ProxyFiles:
     @property
     def log(self) -> Path:
         return self.directory / "proxy.log"
+
+    @property
+    def lock(self) -> Path:
+        return self.directory / ".lock"
 
 
 def proxy_files(paths: AppPaths) -> ProxyFiles:
@@ -80,6 +86,20 @@ def ensure_dir(files: ProxyFiles) -> None:
         os.chmod(files.directory, 0o700)
     except OSError as exc:
         raise StateError(f"cannot create {files.directory}: {exc.strerror or exc}") from None
+
+
+@contextmanager
+def locked(files: ProxyFiles) -> Iterator[None]:
+    """Serialise ``start`` and ``stop``: a second ``start`` waits, then finds the first running."""
+    import fcntl
+
+    ensure_dir(files)
+    fd = os.open(files.lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def write_record(files: ProxyFiles, record: ProxyRecord) -> None:
