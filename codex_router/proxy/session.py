@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -109,7 +108,3 @@ def proxy_aliases(paths: AppPaths, base_url: str) -> frozenset[str] | None:
     if record is None or not _same_endpoint(record, base_url):
         return None
     return frozenset(record.aliases)
-
-
-def env_has_key(env: Mapping[str, str]) -> bool:
-    return bool(env.get(CODEX_KEY_VAR, "").strip())
