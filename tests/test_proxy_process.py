@@ -198,6 +198,16 @@ def test_unsafe_override_never_reaches_the_proxy(fake_bin: Path, tmp_path: Path,
     assert "LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY" not in _report(tmp_path)["env_sha256"]
 
 
+def test_a_policy_leaving_no_deployment_fails_clearly(fake_bin: Path, tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text("aliases:\n  codex-qwen-local:\n    local_model: null\n")
+    result = CliRunner().invoke(app, ["proxy", "start", "--policy", str(policy), "--port", str(free_port())])
+    assert result.exit_code == 1
+    assert "the policy leaves the proxy no deployment at all" in result.stderr
+    assert "codex-no-openai: GEMINI_API_KEY not set" in result.stderr
+    assert not proxy_files(app_paths()).key.exists() and not (tmp_path / "report.json").exists()
+
+
 def test_port_in_use_is_a_clear_error_and_changes_nothing(fake_bin: Path, tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
