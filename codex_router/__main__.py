@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codex_router.cli import main
+from codex_router.entry import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

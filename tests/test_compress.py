@@ -547,3 +547,80 @@ def test_stream_token_counts_are_exact_across_batches() -> None:
     assert len(text) > 4 * 65536
     assert report.tokens_before == count_tokens(text)
     assert report.tokens_after == count_tokens("".join(parts))
+
+
+# ------------------------------------------------------------------ compiled-pattern cache
+_REGEX_SAMPLES = [r"(?P<word>[a-z]+)-(\d+)", r"^\s*(?:x|y)$", r"[━█]+|/s\b", r"(?<![^\s=])[^\s=]*[\d/]"]
+_REGEX_TEXTS = ["ab-12", "  x", "━━ 3 MB/s", "zz", "a=1 b/c d"]
+
+
+@pytest.fixture
+def regex_cache(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    import sys
+
+    from codex_router.prompt import _regex
+
+    path = tmp_path / "_regex.cache"
+    monkeypatch.setattr(_regex, "cache_path", lambda: str(path))
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+
+    def fresh_process() -> None:
+        monkeypatch.setattr(_regex, "_loaded", None)
+        monkeypatch.setattr(_regex, "_used", {})
+        monkeypatch.setattr(_regex, "_new", False)
+
+    fresh_process()
+    return _regex, path, fresh_process
+
+
+def _same_as_re(compiled, pattern: str) -> None:
+    ref = re.compile(pattern)
+    assert (compiled.pattern, compiled.flags, compiled.groups, compiled.groupindex) == (
+        ref.pattern, ref.flags, ref.groups, ref.groupindex)
+    for text in _REGEX_TEXTS:
+        assert [m.group(0) for m in compiled.finditer(text)] == [m.group(0) for m in ref.finditer(text)]
+
+
+def test_regex_cache_round_trip_skips_the_compiler(regex_cache, monkeypatch: pytest.MonkeyPatch) -> None:
+    _regex, path, fresh_process = regex_cache
+    for p in _REGEX_SAMPLES:
+        _same_as_re(_regex.compile(p), p)
+    _regex.save()
+    assert path.is_file()
+    fresh_process()
+
+    def compiled_again(*_args):
+        raise AssertionError("the cache was not used")
+
+    monkeypatch.setattr(_regex, "_compile_and_record", compiled_again)
+    for p in _REGEX_SAMPLES:
+        _same_as_re(_regex.compile(p), p)
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage", b"\xe3\x00\x00"], ids=["empty", "garbage", "truncated"])
+def test_regex_cache_unreadable_falls_back_to_re(regex_cache, content: bytes) -> None:
+    _regex, path, _ = regex_cache
+    path.write_bytes(content)
+    for p in _REGEX_SAMPLES:
+        _same_as_re(_regex.compile(p), p)
+
+
+def test_regex_cache_of_another_interpreter_is_ignored(regex_cache) -> None:
+    import marshal
+
+    _regex, path, _ = regex_cache
+    # Same pattern, code that would match anything else: a foreign header must not be trusted.
+    bogus = {(p, 0): (32, [1], 0, {}, (None,)) for p in _REGEX_SAMPLES}
+    path.write_bytes(marshal.dumps(((0, "another python"), bogus)))
+    for p in _REGEX_SAMPLES:
+        _same_as_re(_regex.compile(p), p)
+
+
+def test_regex_cache_not_written_without_bytecode_writing(regex_cache, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    _regex, path, _ = regex_cache
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    _regex.compile(_REGEX_SAMPLES[0])
+    _regex.save()
+    assert not path.exists()

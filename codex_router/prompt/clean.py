@@ -11,10 +11,13 @@ knowing how tokens are counted.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from . import _regex
 
-Sink = Callable[[str, str], None]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    Sink = Callable[[str, str], None]
 
 RULE_ANSI = "ansi_escapes"
 RULE_CONTROL = "control_chars"
@@ -23,20 +26,20 @@ RULE_TRAILING = "trailing_whitespace"
 
 # CSI (colours, cursor moves; also the 8-bit C1 form), OSC (titles, OSC 8 hyperlinks) terminated
 # by BEL or ST -- or unterminated, as a terminal swallows it too -- and other 2-byte escapes.
-ANSI_RE = re.compile(
+ANSI_RE = _regex.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"
     r"|\x9b[0-?]*[ -/]*[@-~]"
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
     r"|\x1b[@-Z\\-_]"
 )
 # C0 controls except \t (and \n, never present inside a line), DEL and C1 controls.
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+CONTROL_RE = _regex.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # One cheap search decides whether a line needs the slow path at all: ESC, \r, \b and the
 # other controls are all in this class.
 _SPECIAL_RE = CONTROL_RE
 # Tokens a terminal interprets when it redraws a line: CR, backspace, erase-in-line, and any
 # other escape sequence (ignored for positioning).
-_TERM_RE = re.compile(
+_TERM_RE = _regex.compile(
     r"\r|\x08|\x1b\[([0-2]?)K|\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]"
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]"
 )

@@ -15,8 +15,11 @@ that may be folded, and the marker says how many were.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from . import _regex
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 from .sections import frame_kind, has_location, is_error_line
 
@@ -24,8 +27,8 @@ from .sections import frame_kind, has_location, is_error_line
 # (numbers, ids, hashes, timestamps, IPs, versions, paths). "=" and brackets delimit, so in
 # "uid=0" only the value varies. The look-behind anchors matching at token starts (linear time).
 _D = r"""[^\s=,;()\[\]{}"'<>|]"""
-VAR_RE = re.compile(rf"(?<!{_D}){_D}*[\d/]{_D}*")
-_VAR_SPLIT_RE = re.compile(rf"(?<!{_D})({_D}*[\d/]{_D}*)")
+VAR_RE = _regex.compile(rf"(?<!{_D}){_D}*[\d/]{_D}*")
+_VAR_SPLIT_RE = _regex.compile(rf"(?<!{_D})({_D}*[\d/]{_D}*)")
 
 # The same substitution in two passes, about twice as fast as VAR_RE (whose look-behind makes
 # the engine try every position): pass 1 replaces each token's tail from its first digit or
@@ -36,10 +39,10 @@ _VAR_SPLIT_RE = re.compile(rf"(?<!{_D})({_D}*[\d/]{_D}*)")
 # which the engine tests by bitmap.
 _WS_ASCII = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f "  # what str.isspace() and re's \s accept below 128
 _DA = rf"""[^{_WS_ASCII}=,;()\[\]{{}}"'<>|]"""
-_TAIL_ASCII = re.compile(rf"[0-9/]{_DA}*")
-_HEAD_ASCII = re.compile(rf"\x00{_DA}*")
-_TAIL_ANY = re.compile(rf"[\d/]{_D}*")
-_HEAD_ANY = re.compile(rf"\x00{_D}*")
+_TAIL_ASCII = _regex.compile(rf"[0-9/]{_DA}*")
+_HEAD_ASCII = _regex.compile(rf"\x00{_DA}*")
+_TAIL_ANY = _regex.compile(rf"[\d/]{_D}*")
+_HEAD_ANY = _regex.compile(rf"\x00{_D}*")
 
 MAX_FIELD = 28
 MAX_FIELDS = 3
@@ -99,6 +102,10 @@ def _protect_r3(lines: Sequence[str], protected: list[bool]) -> None:
                     break
 
 
+_PY_LIB_NAME_RE = _regex.compile(r'/(?:python[\d.]*|lib)/([\w.-]+?)(?:\.py)?/?"')
+_PY_MODULE_NAME_RE = _regex.compile(r'([\w-]+)(?:\.py)?"')
+
+
 def _lib_name(line: str) -> str:
     """A short name for the library a frame belongs to (for the fold marker)."""
     s = line.strip()
@@ -108,7 +115,7 @@ def _lib_name(line: str) -> str:
             rest = s[k + len(sep):].split("/")
             return rest[1] if sep == ".cargo/registry/src/" and len(rest) > 1 else rest[0]
     if s.startswith("File "):
-        m = re.search(r'/(?:python[\d.]*|lib)/([\w.-]+?)(?:\.py)?/?"', s) or re.search(r'([\w-]+)(?:\.py)?"', s)
+        m = _PY_LIB_NAME_RE.search(s) or _PY_MODULE_NAME_RE.search(s)
         return m.group(1) if m else "stdlib"
     if s.startswith("at "):
         name = s[3:].split("(", 1)[0].strip().rsplit("/", 1)[-1]  # drop "java.base/" module

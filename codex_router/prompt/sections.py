@@ -13,7 +13,7 @@ every ``file:line`` location.
 
 from __future__ import annotations
 
-import re
+from . import _regex
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -22,14 +22,14 @@ if TYPE_CHECKING:
 # ------------------------------------------------------------------ must-keep vocabulary
 # Scorer R1, plus compiler-style "warning:" / "warning[E0599]:" diagnostics, TAP "not ok",
 # jest/mocha failure glyphs. Matched on the lower-cased line (one C-level scan).
-_MUST_WORDS_RE = re.compile(r"error|exception|fail|fatal|panic|traceback|assert|caused by|warning(?:\[[\w-]+\])?:")
+_MUST_WORDS_RE = _regex.compile(r"error|exception|fail|fatal|panic|traceback|assert|caused by|warning(?:\[[\w-]+\])?:")
 _MUST_START = ("not ok ", "✕ ", "✗ ", "× ", "● ")
 # Scorer R3: "path.ext:NN" or 'File "...", line NN'; also covers rustc "--> src/x.rs:4:5",
 # Go "\t/x/y.go:12 +0x1d", Java "(Foo.java:12)", JS "(app.js:3:7)". The single-character prefix
 # is equivalent to the scorer's "[\w./\\-]+" for deciding whether a line has a location.
-LOCATION_RE = re.compile(r"""[\w./\\-]\.[A-Za-z]\w{0,5}:\d|File "[^"]+", line \d""")
+LOCATION_RE = _regex.compile(r"""[\w./\\-]\.[A-Za-z]\w{0,5}:\d|File "[^"]+", line \d""")
 # Literal-prefix gate (an order of magnitude faster): a location needs ".ext:digit" or 'File "'.
-_LOCATION_GATE_RE = re.compile(r'\.[A-Za-z]\w{0,5}:\d|File "')
+_LOCATION_GATE_RE = _regex.compile(r'\.[A-Za-z]\w{0,5}:\d|File "')
 
 
 def is_error_line(line: str) -> bool:
@@ -56,7 +56,7 @@ def is_must_keep(line: str) -> bool:
 
 
 # ------------------------------------------------------------------ fenced code and diffs
-_FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+_FENCE_RE = _regex.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 
 
 def fence_open(line: str) -> str | None:
@@ -79,7 +79,7 @@ def fence_closes(line: str, marker: str) -> bool:
     return s == marker[0] * len(s)
 
 
-_HUNK_RE = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+_HUNK_RE = _regex.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
 _DIFF_HEADER_PREFIXES = (
     "diff --git ", "diff --cc ", "diff -", "index ", "--- ", "+++ ", "new file mode",
     "deleted file mode", "old mode", "new mode", "similarity index", "dissimilarity index",
@@ -103,7 +103,7 @@ def is_diff_header(line: str) -> bool:
 
 
 # git log metadata and --stat rows: identifiers an agent may need; never folded.
-_VCS_RE = re.compile(
+_VCS_RE = _regex.compile(
     r"^(?:commit [0-9a-f]{7,64}\b|Merge: [0-9a-f]|(?:Author|AuthorDate|Commit|CommitDate|Date):\s)"
     r"|^ \S.* \| +(?:\d+ ?[+-]*|Bin )"
 )
@@ -116,11 +116,11 @@ def is_vcs_meta(line: str) -> bool:
 
 # ------------------------------------------------------------------ stack frames
 PY_TB_START = "Traceback (most recent call last):"
-_PY_FRAME_RE = re.compile(r'^\s+File "([^"]*)", line \d+')
-_JAVA_FRAME_RE = re.compile(r"^\s+at ([\w$.<>/]+)\((.*)\)\s*$")
-_JS_FRAME_RE = re.compile(r"^\s+at (?:.+ \()?((?:node:|file://|/|[A-Za-z]:\\|\.{0,2}/|internal/)\S*?:\d+(?::\d+)?)\)?\s*$")
-_RUST_FRAME_RE = re.compile(r"^\s+\d+: (\S+)|^\s+at (\S+:\d+(?::\d+)?)\s*$")
-_GO_PATH_RE = re.compile(r"^\t(\S+\.go):\d+(?: \+0x[0-9a-f]+)?$")
+_PY_FRAME_RE = _regex.compile(r'^\s+File "([^"]*)", line \d+')
+_JAVA_FRAME_RE = _regex.compile(r"^\s+at ([\w$.<>/]+)\((.*)\)\s*$")
+_JS_FRAME_RE = _regex.compile(r"^\s+at (?:.+ \()?((?:node:|file://|/|[A-Za-z]:\\|\.{0,2}/|internal/)\S*?:\d+(?::\d+)?)\)?\s*$")
+_RUST_FRAME_RE = _regex.compile(r"^\s+\d+: (\S+)|^\s+at (\S+:\d+(?::\d+)?)\s*$")
+_GO_PATH_RE = _regex.compile(r"^\t(\S+\.go):\d+(?: \+0x[0-9a-f]+)?$")
 
 _PY_LIB = ("site-packages", "dist-packages", "/lib/python", "\\lib\\python", "<frozen ", "/lib64/python")
 _JAVA_LIB = (
@@ -176,7 +176,7 @@ def frame_kind(line: str) -> tuple[str, bool] | None:
 
 # ------------------------------------------------------------------ test runners
 # Lines that only report a passing/skipped test or progress through passing tests.
-_PASS_RE = re.compile(
+_PASS_RE = _regex.compile(
     r"^(?:"
     r"\S+::\S+ (?:PASSED|SKIPPED|XFAIL|XPASS)\b.*"  # pytest -v
     r"|\S+\.py \.[.sx]*\s*(?:\[\s*\d+%\])?"  # pytest progress dots (no F/E in them)
@@ -196,7 +196,7 @@ def is_passing_test(line: str) -> bool:
 
 # ------------------------------------------------------------------ progress noise
 _BAR_CHARS = "█▉▊▋▌▍▎▏━─═■□▓▒░#=>-"
-_PROGRESS_RE = re.compile(
+_PROGRESS_RE = _regex.compile(
     r"^\s*(?:"
     r"[⠁-⣿|/\\-]\s*$"  # lone spinner frame
     r"|[⠁-⣿]\s.*"  # braille spinner + status (npm, docker buildx)
@@ -210,7 +210,7 @@ _PROGRESS_RE = re.compile(
 
 
 # Cheap gate: every progress pattern above contains one of these (or is a tiny spinner line).
-_PROGRESS_GATE_RE = re.compile(r"[%━█■▓▒░⠁-⣿]|[=#]{4}|/s\b|[kKMG]i?B\b|Progress \(")
+_PROGRESS_GATE_RE = _regex.compile(r"[%━█■▓▒░⠁-⣿]|[=#]{4}|/s\b|[kKMG]i?B\b|Progress \(")
 
 
 def is_progress(line: str) -> bool:
@@ -231,9 +231,9 @@ def is_progress(line: str) -> bool:
 # and progress lines of at most 3 characters, which callers test per line. One scan of a batch
 # of lines thus spares the three per-line tests on most lines of a log. (Non-ASCII text adds
 # is_progress's own gate for such lines and the jest/mocha tick glyphs.)
-_RARE_GATE_RE = re.compile(
+_RARE_GATE_RE = _regex.compile(
     r'%|==|##|::|B/s|it/s|Progress \(|MB|kB|KB|iB|GB|File "|PASS|=== |--- |\.py \.|\.[A-Za-z]\w{0,5}:\d')
-_RARE_GATE_WIDE_RE = re.compile(r"[✓✔√━█■▓▒░⠁-⣿]|/s\b")
+_RARE_GATE_WIDE_RE = _regex.compile(r"[✓✔√━█■▓▒░⠁-⣿]|/s\b")
 
 
 def line_indices(text: str, positions: Iterable[int]) -> set[int]:

@@ -7,7 +7,9 @@ with constant memory (families are then folded per window).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 from .reducers import family_marker
 
