@@ -195,6 +195,64 @@ def check_codex_legacy(ctx: DoctorContext) -> Check:
 # ---------------------------------------------------------------- codex-route's own setup
 
 
+def check_config_guard(ctx: DoctorContext) -> Check:
+    """Is config.toml edited right now, or left edited by a run that was killed?"""
+    from codex_router.config_guard import ConfigGuard
+
+    home = codex_home(ctx.env)
+    try:
+        status = ConfigGuard(home / "config.toml", ctx.paths.state_dir).status()
+    except CodexRouteError as exc:
+        return Check("config_guard", "fail", exc.message, exc.hint)
+    if status.interrupted:
+        return Check("config_guard", "fail",
+                     f"an interrupted codex-route run left its keys in {status.config} "
+                     f"(original bytes in {status.backup})",
+                     "codex-route config restore")
+    if status.active:
+        pids = ", ".join(str(r["pid"]) for r in status.live_runs)
+        return Check("config_guard", "ok",
+                     f"{status.config} is edited by running codex-route (pid {pids}); restored when it ends")
+    stray = sorted(p.name for p in (ctx.paths.state_dir / "config-guard").glob("*.orig")
+                   if not p.with_suffix(".json").exists())
+    if stray:
+        return Check("config_guard", "warn", f"leftover backup without a journal: {', '.join(stray)}",
+                     f"compare with your config.toml, then delete it from {ctx.paths.state_dir / 'config-guard'}")
+    return Check("config_guard", "ok", "config.toml is as you wrote it (no codex-route edit in place)")
+
+
+def check_managed_profiles(ctx: DoctorContext) -> Check:
+    """The cost-routing profiles of `config enable`: present, current, or someone else's file."""
+    from codex_router import profiles
+
+    if ctx.settings is None:
+        return Check("managed_profiles", "warn", "not checked: the policy does not resolve",
+                     "fix the policy (see the policy check)")
+    home = codex_home(ctx.env)
+    try:
+        states = profiles.states(home, ctx.settings)
+    except CodexRouteError as exc:
+        return Check("managed_profiles", "fail", exc.message, exc.hint)
+    by_state: dict[str, list[str]] = {}
+    for state in states:
+        by_state.setdefault(state.state, []).append(state.name)
+    if "foreign" in by_state:
+        return Check("managed_profiles", "warn",
+                     f"{', '.join(by_state['foreign'])}: a file codex-route did not write uses the managed name",
+                     "rename it, or `codex-route config enable --force` to replace it")
+    if "outdated" in by_state:
+        return Check("managed_profiles", "warn",
+                     f"{', '.join(by_state['outdated'])}: differs from the policy's endpoints",
+                     "codex-route config enable")
+    if "enabled" in by_state and "absent" not in by_state:
+        return Check("managed_profiles", "ok", "cost-routing and cost-routing-hf enabled (codex -p …)")
+    if "enabled" in by_state:
+        return Check("managed_profiles", "ok", f"enabled: {', '.join(by_state['enabled'])}")
+    return Check("managed_profiles", "ok",
+                 "not enabled (runs edit config.toml for their duration; `codex-route config enable` "
+                 "adds them for plain codex -p)")
+
+
 def check_policy(ctx: DoctorContext) -> Check:
     if ctx.settings_error is not None:
         return Check("policy", "fail", ctx.settings_error.message,
@@ -424,6 +482,8 @@ CHECKS: list[CheckFunction] = [
     check_codex,
     check_codex_home,
     check_codex_legacy,
+    check_config_guard,
+    check_managed_profiles,
     check_policy,
     check_token_encoding,
     check_litellm_installed,

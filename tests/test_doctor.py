@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import stat
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -17,11 +18,13 @@ import pytest
 from history_factory import make_record
 from typer.testing import CliRunner
 
-from codex_router import doctor
+from codex_router import doctor, profiles
+from codex_router.config_guard import ConfigGuard
+from codex_router.errors import CodexConfigError
 from codex_router.cli import app
 from codex_router.doctor import CHECKS, Check, DoctorContext, run_checks
 from codex_router.history.store import history_path, record_run
-from codex_router.paths import app_paths
+from codex_router.paths import app_paths, codex_home
 from codex_router.tokens import EncodingStatus
 
 
@@ -363,6 +366,82 @@ def test_history_corrupt_is_a_failure_and_kept() -> None:
 
 
 # ---------------------------------------------------------------- the report
+
+
+# ---------------------------------------------------------------- config guard and profiles
+
+TABLE = {"name": "p", "base_url": "http://127.0.0.1:4000/v1", "env_key": "LITELLM_API_KEY"}
+
+
+def _run_check(check):
+    return check(DoctorContext.build(dict(os.environ), app_paths()))
+
+
+def _guard() -> ConfigGuard:
+    config = codex_home(os.environ) / "config.toml"
+    config.write_text('model = "o3"\n')
+    return ConfigGuard(config, app_paths().state_dir)
+
+
+def test_config_guard_ok_when_nothing_is_edited():
+    assert _run_check(doctor.check_config_guard).status == "ok"
+
+
+def test_config_guard_ok_while_a_live_run_holds_the_edit():
+    guard = _guard()
+    guard.enter("a", "cost-routing", TABLE)
+    result = _run_check(doctor.check_config_guard)
+    assert result.status == "ok" and "running codex-route" in result.summary
+    guard.leave("a")
+
+
+def test_config_guard_fails_after_an_interrupted_run_and_names_the_fix():
+    guard = _guard()
+    guard.enter("a", "cost-routing", TABLE)
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    journal = json.loads(guard.journal_path.read_bytes())
+    journal["runs"]["a"]["pid"] = proc.pid
+    guard.journal_path.write_text(json.dumps(journal))
+    result = _run_check(doctor.check_config_guard)
+    assert result.status == "fail" and result.fix == "codex-route config restore"
+
+
+def test_config_guard_warns_on_a_stray_backup():
+    guard = _guard()
+    guard.dir.mkdir(parents=True)
+    guard.backup_path.write_bytes(b"old")
+    assert _run_check(doctor.check_config_guard).status == "warn"
+
+
+def test_managed_profiles_states():
+    assert _run_check(doctor.check_managed_profiles).status == "ok"
+    ctx = DoctorContext.build(dict(os.environ), app_paths())
+    home = codex_home(os.environ)
+    profiles.enable(home, ctx.settings)
+    assert "enabled" in _run_check(doctor.check_managed_profiles).summary
+    with open(home / "cost-routing.config.toml", "a") as f:
+        f.write("\n# edited\n")
+    assert _run_check(doctor.check_managed_profiles).status == "warn"
+    (home / "cost-routing.config.toml").write_text('model = "mine"\n')  # the user's own file
+    result = _run_check(doctor.check_managed_profiles)
+    assert result.status == "warn" and "did not write" in result.summary
+
+
+def test_profiles_enable_refuses_a_foreign_file_and_disable_leaves_it(tmp_path: Path):
+    ctx = DoctorContext.build(dict(os.environ), app_paths())
+    home = codex_home(os.environ)
+    (home / "cost-routing.config.toml").write_text('model = "mine"\n')
+    with pytest.raises(CodexConfigError, match="not written by codex-route"):
+        profiles.enable(home, ctx.settings)
+    profiles.disable(home, ctx.settings)
+    assert (home / "cost-routing.config.toml").read_text() == 'model = "mine"\n'
+    states = {s.name: s.state for s in profiles.enable(home, ctx.settings, force=True)}
+    assert states == {"cost-routing": "enabled", "cost-routing-hf": "enabled"}
+    text = (home / "cost-routing-hf.config.toml").read_text()
+    assert 'model = "openai/gpt-oss-120b:fastest"' in text and "unbounded_connection_retries = false" in text
+    profiles.disable(home, ctx.settings)
+    assert not list(home.glob("cost-routing*.config.toml"))
 
 
 def test_every_check_has_tests_above() -> None:
