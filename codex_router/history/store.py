@@ -158,10 +158,13 @@ def _state_error(path: Path, exc: BaseException) -> StateError:
 
 def _check_identity(conn: sqlite3.Connection, path: Path) -> int:
     """The schema version of an existing database of ours; refuse anything else."""
-    application_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    # One statement, one snapshot: read separately, a migration committing in between shows
+    # a header half old, half new (application_id 0 with a user_version) to a concurrent opener.
+    application_id, version, tables = conn.execute(
+        "SELECT (SELECT application_id FROM pragma_application_id),"
+        " (SELECT user_version FROM pragma_user_version),"
+        " (SELECT count(*) FROM sqlite_master)").fetchone()
     if application_id == 0 and version == 0:
-        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if tables:
             raise StateError(
                 f"{path}: this SQLite database belongs to another program, not codex-route",
