@@ -34,8 +34,8 @@ from .clean import CONTROL_RE, clean_line
 from .reducers import fold_frames, fold_python_traceback, template_key, template_keys
 from .sections import (
     PY_TB_START, fence_closes, fence_open, frame_kind, has_location, hunk_sizes, is_code_like,
-    is_diff_header, is_error_line, is_passing_test, is_progress, is_vcs_meta, line_indices,
-    rare_line_candidates,
+    error_line_candidates, is_diff_header, is_error_line, is_passing_test, is_progress, is_vcs_meta,
+    line_indices, rare_line_candidates,
 )
 from .window import RULE_BLANK, RULE_DUPLICATES, RULE_FAMILIES, RULE_PASSING, Accounting, FamilyWindow
 
@@ -57,6 +57,9 @@ _LINES_PER_BATCH = 4096  # compress_stream hands lines to the stream in lists of
 # First characters of lines that may be structural (fence, diff header, traceback, goroutine).
 _SPECIAL_STARTS = frozenset("`~ \tdi-+@rncoBsTg")
 _VCS_STARTS = frozenset("cMACD ")
+# Lines starting with one of these take the full route of _Stream._line (structure, git
+# metadata, indented frames, "test ..."/"ok ..." test results).
+_SLOW_STARTS = _SPECIAL_STARTS | _VCS_STARTS | frozenset(" \tto")
 _MAX_BLOCK = 4000  # longest traceback / frame run buffered before it is folded in pieces
 
 
@@ -189,6 +192,7 @@ class _Acct(Accounting):
         self.added_text = {r: _Counter(count) for r in RULE_ORDER}
         if count is None:  # only lines are counted: skip building the removed text
             self.removed = self._removed_lines  # type: ignore[method-assign]
+            self.text_needed = False
 
     def removed(self, rule: str, text: str) -> None:
         if rule in _LINE_RULES:
@@ -203,6 +207,9 @@ class _Acct(Accounting):
             self.lines[rule] += 1
         else:
             self.changed[rule] += 1
+
+    def removed_lines(self, rule: str, count: int) -> None:
+        self.lines[rule] += count
 
     def added(self, rule: str, text: str) -> None:
         self.lines[rule] -= 1  # a marker line replaces one of the removed lines
@@ -321,28 +328,52 @@ class _Stream:
             needs_clean = CONTROL_RE.search(text) is not None
         dirty = line_indices(text, (m.start() for m in CONTROL_RE.finditer(text))) if needs_clean else None
         rare = rare_line_candidates(text)
+        errors = error_line_candidates(text)
         keys: list[str] | None = None
         sink = self.sink
         classify = self._line
+        foldable = self.win.foldable
+        verbatim = self.win.verbatim
+        quiet = self._quiet()
         for i, raw in enumerate(raws):
-            if self.fence is not None or self.hunk_old > 0 or self.hunk_new > 0 or (
-                    dirty is not None and i in dirty):
+            if not quiet or (dirty is not None and i in dirty):
                 self.process(raw)
+                quiet = self._quiet()
                 continue
             line = raw.rstrip()
             if len(line) != len(raw):
                 sink(_clean.RULE_TRAILING, raw[len(line):])
-                if not line:
-                    self._blank()
-                    continue
-            elif not line:
+            if not line:
                 self._blank()
+                quiet = self._quiet()
                 continue
-            if classify(line, raw, False, i in rare or len(line) <= 3 or line[0] in "to"):
-                if keys is None:
-                    keys = template_keys(text).split("\n")
-                key = keys[i]
-                self.win.foldable(line, key if len(line) == len(raw) else key.rstrip())
+            c0 = line[0]
+            if c0 in _SLOW_STARTS or i in errors or i in rare or len(line) <= 3:
+                if classify(line, raw, i in errors, i in rare or len(line) <= 3 or c0 in "to"):
+                    if keys is None:
+                        keys = template_keys(text).split("\n")
+                    key = keys[i]
+                    foldable(line, key if len(line) == len(raw) else key.rstrip())
+                quiet = self._quiet()
+                continue
+            # The common case, what _line would conclude for it: a quiet state (no fence,
+            # hunk, traceback, frames, goroutine or diff header) and a line that is neither
+            # structural nor must-keep, git metadata, a passing test nor progress.
+            self.prev_blank = False
+            codey = False if c0 == "[" or c0.isdigit() else is_code_like(line)
+            self.code_ema = ema = self.code_ema * 0.9 + (1.0 if codey else 0.0)
+            if codey or ema > 2.5:
+                verbatim(line)
+                continue
+            if keys is None:
+                keys = template_keys(text).split("\n")
+            key = keys[i]
+            foldable(line, key if len(line) == len(raw) else key.rstrip())
+
+    def _quiet(self) -> bool:
+        """No block state: lines are judged on their own."""
+        return (self.fence is None and self.hunk_old <= 0 and self.hunk_new <= 0 and self.tb is None
+                and not self.frames and not self.go_mode and not self.diff_header)
 
     def process(self, raw: str, force_keep: bool = False) -> None:
         """Route one line (no terminator): fence > diff hunk > clean > the rest (:meth:`_line`)."""
@@ -358,14 +389,15 @@ class _Stream:
         if not line:
             self._blank()
             return
-        if self._line(line, raw, force_keep):
+        if self._line(line, raw, force_keep=force_keep):
             self.win.foldable(line, template_key(line))
 
-    def _line(self, line: str, raw: str, force_keep: bool, rare: bool = True) -> bool:
+    def _line(self, line: str, raw: str, errors: bool = True, rare: bool = True, force_keep: bool = False) -> bool:
         """Route one cleaned, non-blank line: traceback > frames > fence/diff headers >
         must-keep > git metadata > passing tests > progress > code. True means it is a
-        log-like line for the caller to fold into its family. ``rare`` False promises the line
-        is no location, passing-test or progress line (see sections.rare_line_candidates)."""
+        log-like line for the caller to fold into its family. ``errors`` False promises the line
+        holds no error vocabulary, ``rare`` False that it is no location, passing-test or
+        progress line (see sections.error_line_candidates, sections.rare_line_candidates)."""
         self.prev_blank = False
         c0 = line[0]
         if self.tb is not None:
@@ -381,7 +413,7 @@ class _Stream:
         if self.diff_header:
             self.diff_header = False
         win = self.win
-        if force_keep or is_error_line(line) or (rare and has_location(line)):
+        if force_keep or (errors and is_error_line(line)) or (rare and has_location(line)):
             win.keep_once(line)
             return False
         if c0 in _VCS_STARTS and is_vcs_meta(line):

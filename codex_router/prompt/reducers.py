@@ -40,9 +40,9 @@ _VAR_SPLIT_RE = _regex.compile(rf"(?<!{_D})({_D}*[\d/]{_D}*)")
 _WS_ASCII = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f "  # what str.isspace() and re's \s accept below 128
 _DA = rf"""[^{_WS_ASCII}=,;()\[\]{{}}"'<>|]"""
 _TAIL_ASCII = _regex.compile(rf"[0-9/]{_DA}*")
-_HEAD_ASCII = _regex.compile(rf"\x00{_DA}*")
+_HEAD_ASCII = _regex.compile(rf"\x00{_DA}+")
 _TAIL_ANY = _regex.compile(rf"[\d/]{_D}*")
-_HEAD_ANY = _regex.compile(rf"\x00{_D}*")
+_HEAD_ANY = _regex.compile(rf"\x00{_D}+")
 
 MAX_FIELD = 28
 MAX_FIELDS = 3

@@ -26,9 +26,17 @@ _KEPT_BLANK = "\x00kept-blank\x00"
 
 class Accounting:
     """Where reducers report what they removed (lines) and the marker lines they added.
-    (A plain base class rather than a typing.Protocol: importing typing costs start-up time.)"""
+    (A plain base class rather than a typing.Protocol: importing typing costs start-up time.)
+
+    An accounting whose ``text_needed`` is False only counts lines: the window then reports
+    the folded members of a family at once (:meth:`removed_lines`) instead of one by one."""
+
+    text_needed = True
 
     def removed(self, rule: str, text: str) -> None:
+        raise NotImplementedError
+
+    def removed_lines(self, rule: str, count: int) -> None:
         raise NotImplementedError
 
     def added(self, rule: str, text: str) -> None:
@@ -97,25 +105,28 @@ class FamilyWindow:
 
     def foldable(self, line: str, key: str) -> None:
         """A log-like line that may fold into the family of lines with the same ``key``."""
-        # The hottest call of a log: _store and _tick inlined.
+        # The hottest call of a log: _store and _tick inlined; a folded member stores nothing,
+        # so only the line cap can be reached by it.
         fam = self.families.get(key)
-        if fam is None:
-            entries = self.entries
-            self.families[key] = _Family(len(entries), line)
-            entries.append(line)
-            self.chars += len(line)
-        else:
+        self.lines += 1
+        if fam is not None and fam.count >= 2:
             fam.count += 1
             fam.last = line
-            if fam.count == 2:
-                entries = self.entries
-                fam.second_idx = len(entries)
-                entries.append(line)
-                self.chars += len(line)
-            else:
+            if self._acct.text_needed:
                 self._acct.removed(RULE_FAMILIES, line)
-        self.lines += 1
-        if len(self.entries) >= self.max_entries or self.lines >= self.max_lines or self.chars >= self.max_chars:
+            if self.lines >= self.max_lines:
+                self.flush()
+            return
+        entries = self.entries
+        if fam is None:
+            self.families[key] = _Family(len(entries), line)
+        else:
+            fam.count = 2
+            fam.last = line
+            fam.second_idx = len(entries)
+        entries.append(line)
+        self.chars += len(line)
+        if len(entries) >= self.max_entries or self.lines >= self.max_lines or self.chars >= self.max_chars:
             self.flush()
 
     def passing(self, line: str) -> None:
@@ -132,8 +143,11 @@ class FamilyWindow:
         """Render the window: drop folded second members, write exemplars with their markers."""
         entries = self.entries
         markers: dict[int, _Family] = {}
+        text_needed = self._acct.text_needed
         for fam in self.families.values():
             if fam.count >= MIN_FOLD:
+                if not text_needed:  # the members after the second, not reported one by one
+                    self._acct.removed_lines(RULE_FAMILIES, fam.count - MIN_FOLD + 1)
                 second = entries[fam.second_idx]
                 if second is not None:
                     self._acct.removed(RULE_FAMILIES, second)
