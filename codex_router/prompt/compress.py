@@ -29,6 +29,7 @@ need not add up exactly to ``tokens_before - tokens_after``.
 
 from __future__ import annotations
 
+from . import _regex
 from . import clean as _clean
 from .clean import CONTROL_RE, clean_line
 from .reducers import fold_frames, fold_python_traceback, template_key, template_keys
@@ -229,6 +230,14 @@ class _Acct(Accounting):
 _PLAIN_ASCII = bytes([9, *range(32, 127)])
 
 
+_HUNK_HEADER_RE = _regex.compile(r"\n@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+
+
+def _hunk_lines(text: str) -> int:
+    """About how many lines of ``text`` are unified-diff hunk bodies (by their headers)."""
+    return sum(max(int(m.group(1) or 1), int(m.group(2) or 1)) for m in _HUNK_HEADER_RE.finditer(text))
+
+
 def _is_blank(raw: str) -> bool:
     """Blank once cleaned. Only a line starting with ESC/CR/... can be blank once cleaned
     without being blank already (``"\x1b[0m"`` alone)."""
@@ -319,6 +328,11 @@ class _Stream:
             if text[-1:] == "\r":
                 text = text[:-1]
             raws = text.split("\n")
+        # Mostly diff hunks, whose lines are copied as they are: the batch scans would be wasted.
+        if "\n@@ -" in text and 2 * _hunk_lines(text) > len(raws):
+            for raw in raws:
+                self.process(raw)
+            return
         # Lines holding a control character (escape sequences, redraws, NUL, ...) take the
         # full cleaning path, and their batch key is not used; every other line is clean but
         # for trailing whitespace.
@@ -334,6 +348,7 @@ class _Stream:
         classify = self._line
         foldable = self.win.foldable
         verbatim = self.win.verbatim
+        slow_starts = _SLOW_STARTS
         quiet = self._quiet()
         for i, raw in enumerate(raws):
             if not quiet or (dirty is not None and i in dirty):
@@ -348,8 +363,9 @@ class _Stream:
                 quiet = self._quiet()
                 continue
             c0 = line[0]
-            if c0 in _SLOW_STARTS or i in errors or i in rare or len(line) <= 3:
-                if classify(line, raw, i in errors, i in rare or len(line) <= 3 or c0 in "to"):
+            if c0 in slow_starts or i in errors or i in rare or len(line) <= 3 or not line.isascii():
+                wide = not line.isascii()
+                if classify(line, raw, wide or i in errors, wide or i in rare or len(line) <= 3 or c0 in "to"):
                     if keys is None:
                         keys = template_keys(text).split("\n")
                     key = keys[i]

@@ -237,15 +237,14 @@ def is_progress(line: str) -> bool:
 # "xception" are looser than the words, which only adds lines for the exact test.
 _ERROR_SCANS = tuple(_regex.compile(p) for p in (
     "rror", "xception", "f(?:ail|atal)", "panic", "traceback", "caused by", "warning", "ssert", "not ok "))
-_ERROR_SCANS_WIDE = (_regex.compile("[✕✗×●] "),)  # jest/mocha failure glyphs
 # Locations, passing tests, progress (has_location, is_passing_test, is_progress). Every line for
 # which one of those can be true holds one of these -- except passing-test lines starting with
-# "t" ("test ...") or "o" ("ok ...") and progress lines of at most 3 characters, which callers
-# test per line. Non-ASCII text adds is_progress's own gate for such lines and the tick glyphs.
+# "t" ("test ...") or "o" ("ok ...") and progress lines of at most 3 characters.
 _RARE_SCANS = tuple(_regex.compile(p) for p in (
     "%", "==", "##", "::", r"B(?:/s|(?<=[MkKiG]B))", r"/s(?<=it/s)", r"P(?:rogress \(|ASS)", 'File "',
     "--- ", r"\.(?:py \.|[A-Za-z]\w{0,5}:\d)"))
-_RARE_SCANS_WIDE = (_regex.compile(r"[✓✔√━█■▓▒░⠁-⣿]|/s\b"),)
+# Callers must also test per line every line that is not ASCII: failure and tick glyphs, bars and
+# spinners are not, and lower-casing a non-ASCII letter can give an ASCII one (Kelvin sign: k).
 
 
 def line_indices(text: str, positions: Iterable[int]) -> set[int]:
@@ -268,20 +267,16 @@ def _lines_matching(text: str, scans: Iterable[Pattern[str]]) -> set[int]:
 
 
 def error_line_candidates(text: str) -> set[int]:
-    """Indices of the lines of ``text`` (split on ``\\n``) for which :func:`is_error_line` may
-    be true; every other line of ``text`` is certainly not an error line."""
-    low = text.lower()  # keeps every "\n" (lower-casing may lengthen other characters)
-    if text.isascii():
-        return _lines_matching(low, _ERROR_SCANS)
-    return _lines_matching(low, _ERROR_SCANS + _ERROR_SCANS_WIDE)
+    """Indices of the ASCII lines of ``text`` (split on ``\\n``) for which :func:`is_error_line`
+    may be true; every other ASCII line of ``text`` is certainly not an error line."""
+    return _lines_matching(text.lower(), _ERROR_SCANS)  # lower() keeps every "\n"
 
 
 def rare_line_candidates(text: str) -> set[int]:
-    """Indices of the lines of ``text`` (split on ``\\n``) that may be locations, passing-test
-    lines or progress noise; see the comment above for the lines callers must still test."""
-    if text.isascii():
-        return _lines_matching(text, _RARE_SCANS)
-    return _lines_matching(text, _RARE_SCANS + _RARE_SCANS_WIDE)
+    """Indices of the ASCII lines of ``text`` (split on ``\\n``) that may be locations,
+    passing-test lines or progress noise; see the comment above for the lines callers must
+    still test."""
+    return _lines_matching(text, _RARE_SCANS)
 
 
 # ------------------------------------------------------------------ code versus log
