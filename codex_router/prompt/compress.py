@@ -319,9 +319,16 @@ class _Stream:
     def _run(self, raws: list[str]) -> None:
         """Process a batch of lines (no ``\\n``; a final ``\\r`` is dropped)."""
         text = "\n".join(raws)
-        if text.count("\n") != len(raws) - 1:  # a caller's "line" held a newline
-            for raw in raws:
-                self.process(raw[:-1] if raw[-1:] == "\r" else raw)
+        if text.count("\n") != len(raws) - 1:  # a caller's "line" held a newline: on its own
+            start = 0
+            for k, raw in enumerate(raws):
+                if "\n" in raw:
+                    if start < k:
+                        self._run(raws[start:k])
+                    self.process(raw[:-1] if raw[-1:] == "\r" else raw)
+                    start = k + 1
+            if start < len(raws):
+                self._run(raws[start:])
             return
         if "\r" in text:  # CRLF line ends: drop one "\r" per line
             text = text.replace("\r\n", "\n")
