@@ -624,3 +624,60 @@ def test_regex_cache_not_written_without_bytecode_writing(regex_cache, monkeypat
     _regex.compile(_REGEX_SAMPLES[0])
     _regex.save()
     assert not path.exists()
+
+
+# ------------------------------------------------------------------ batched == line by line
+# The stream judges lines in batches (one control-character check, one family-key pass and
+# literal-prefixed scans flag the few lines that need the per-line tests). batched=False runs
+# every line through those tests: the two must agree on the text and on the whole report.
+_PIECES = [
+    "ERROR x", "Traceback (most recent call last):", '  File "/a/site-packages/b.py", line 3, in f',
+    '  File "/app/x.py", line 9, in g', "    call()", "ValueError: 1", "```", "```python", "~~~",
+    "diff --git a/x b/x", "--- a/x", "+++ b/x", "@@ -1,3 +1,4 @@", " ctx", "-old", "+new",
+    "\x1b[31mred\x1b[0m", "a\rb", "50%|███| 5/10", "", "   ", "\tat org.apache.X.y(X.java:1)",
+    "goroutine 1 [running]:", "main.f(...)", "\t/x/main.go:3 +0x1", "test a::b ... ok", "x.py::t PASSED",
+    "=== RUN   TestA", "commit 1234567abc", "Author: a <b>", " a.py | 3 ++-", "def f():", "}",
+    "warning: x", "  ✓ ok", "✕ bad", "not ok 1", "Progress (1): 2/3 kB", "45%", "|", "⠙ work", "ok  x 1.2s",
+    "host.com:8080 up", "a\x00b", "TRACEBAC\u212a here", "élève 12 failed", "12 files/s ━━━━", "x 3.2 MiB",
+    "Caused by: q", "  at f (/a/b.js:1:2)", "   0: std::panicking::x", "[INFO] step 1", "- 1117838570 R02 ok",
+]
+
+
+@st.composite
+def mixed_log(draw) -> str:
+    lines = draw(st.lists(st.one_of(
+        st.tuples(st.sampled_from(_PIECES), st.integers(1, 4)).map(lambda pr: "\n".join([pr[0]] * pr[1])),
+        st.builds(lambda n, w: f"2024-01-01 10:00:{n % 60:02d} INFO {w} took {n} ms", _num, _name),
+        st.builds(lambda n, w: f"{w} blk_{n} served", _num, _name),
+        st.text(alphabet="ab 1/=:.%#-\t\x1b[\r━é", max_size=14),
+        st.lists(log_line(), min_size=1, max_size=3).map(lambda g: "\n".join(ln for x in g for ln in x)),
+    ), max_size=80))
+    return "\n".join(lines) + draw(st.sampled_from(["\n", "", "\r\n"]))
+
+
+def _both(text: str, count=None, window=None):
+    results = []
+    for batched in (True, False):
+        parts: list[str] = []
+        rep = compress_stream(text.splitlines(keepends=True), parts.append, count, window=window, batched=batched)
+        results.append(("".join(parts), rep.to_dict()))
+    return results
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mixed_log(), st.sampled_from([None, {"max_entries": 6, "max_lines": 9}]), st.booleans())
+def test_batched_stream_equals_line_by_line(text: str, window, counted: bool) -> None:
+    batched, single = _both(text, words if counted else None, window)
+    assert batched == single
+
+
+def test_batched_stream_equals_line_by_line_on_the_corpus() -> None:
+    from conftest import CORPUS
+
+    files = [p for p in sorted(CORPUS.rglob("*")) if p.is_file() and p.relative_to(CORPUS).parts[0] != "LICENSES"
+             and p.name != "SOURCES.md" and not p.name.startswith(".")] if CORPUS.is_dir() else []
+    if not files:
+        pytest.skip("benchmark corpus not found")
+    for path in files:
+        batched, single = _both(path.read_text("utf-8", errors="replace"), len)
+        assert batched == single, path.name

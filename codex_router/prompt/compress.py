@@ -255,7 +255,9 @@ class _Stream:
     turns out to be foldable).
     """
 
-    def __init__(self, write: Callable[[str], None], count: Count | None, window: dict[str, int] | None) -> None:
+    def __init__(self, write: Callable[[str], None], count: Count | None, window: dict[str, int] | None,
+                 batched: bool = True) -> None:
+        self.batched = batched
         self.out = _Counter(count)
         self.lines_out = 0
         self.chars_out = 0
@@ -318,6 +320,10 @@ class _Stream:
 
     def _run(self, raws: list[str]) -> None:
         """Process a batch of lines (no ``\\n``; a final ``\\r`` is dropped)."""
+        if not self.batched:
+            for raw in raws:
+                self.process(raw[:-1] if raw[-1:] == "\r" else raw)
+            return
         text = "\n".join(raws)
         if text.count("\n") != len(raws) - 1:  # a caller's "line" held a newline: on its own
             start = 0
@@ -579,13 +585,14 @@ class _Stream:
 
 
 def compress_stream(lines: Iterable[str], write: Callable[[str], None], count: Count | None = None,
-                    *, window: dict[str, int] | None = None) -> CompressionReport:
+                    *, window: dict[str, int] | None = None, batched: bool = True) -> CompressionReport:
     """Clean and compress ``lines`` (with or without terminators, e.g. ``sys.stdin``), writing
     output lines (each ending in ``\\n``) through ``write``. Memory is bounded by the window
     (``window`` may override ``max_entries``, ``max_lines``, ``max_chars`` of
     :class:`~.window.FamilyWindow`). ``count`` (e.g. an o200k token counter) is optional; without
-    it every token figure is None."""
-    st = _Stream(write, count, window)
+    it every token figure is None. ``batched=False`` judges every line on its own, without the
+    batch scans: the same result, slower (the reference the batched path is tested against)."""
+    st = _Stream(write, count, window, batched)
     inp = _Counter(count)
     n_in = chars_in = 0
     unterminated: str | None = None  # a line given without "\n": it had one if another follows
