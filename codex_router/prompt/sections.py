@@ -202,11 +202,17 @@ _PROGRESS_RE = _regex.compile(
     r"[⠁-⣿|/\\-]\s*$"  # lone spinner frame
     r"|[⠁-⣿]\s.*"  # braille spinner + status (npm, docker buildx)
     r"|.*\d{1,3}(?:\.\d+)?%\s*\|[█▉▊▋▌▍▎▏ #]*\|.*"  # tqdm
-    r"|.*(?:[━█■▓▒░]{4,}|[=#]{4,}>?[ .-]*\]|\[[=#>.\- ]{8,}\]).*(?:\d%|\d[\d.]*\s*/\s*\d|eta|ETA|\d\s*[kKMG]?i?B/s|it/s).*"
     r"|\d{1,3}(?:\.\d+)?%(?:\s+\S+){0,3}"  # bare "45%" status
     r"|Progress \(\d+\): .*"  # maven transfer progress
     r"|[\d.]+\s*/\s*[\d.]+\s*[kKMG]i?B(?:\s+\S+){0,4}"  # "1.2/3.4 MB 5 MB/s"
     r")\s*$"
+)
+# Bars with a rate or an ETA after them. Kept apart because it backtracks badly on long runs of
+# "=" or "#" (a 80-character "=====" separator took 0.1 ms): it can only match a line holding a
+# "]" or a bar glyph (not ASCII), which is tested first.
+_PROGRESS_BAR_RE = _regex.compile(
+    r"^\s*.*(?:[━█■▓▒░]{4,}|[=#]{4,}>?[ .-]*\]|\[[=#>.\- ]{8,}\]).*"
+    r"(?:\d%|\d[\d.]*\s*/\s*\d|eta|ETA|\d\s*[kKMG]?i?B/s|it/s).*\s*$"
 )
 
 
@@ -223,7 +229,9 @@ def is_progress(line: str) -> bool:
                 return False
         elif _PROGRESS_GATE_RE.search(line) is None:
             return False
-    return _PROGRESS_RE.match(line) is not None
+    if _PROGRESS_RE.match(line) is not None:
+        return True
+    return ("]" in line or not line.isascii()) and _PROGRESS_BAR_RE.match(line) is not None
 
 
 # ------------------------------------------------------------------ one scan per batch
@@ -260,8 +268,18 @@ def line_indices(text: str, positions: Iterable[int]) -> set[int]:
 
 def _lines_matching(text: str, scans: Iterable[Pattern[str]]) -> set[int]:
     hits: list[int] = []
+    add = hits.append
+    find = text.find
     for scan in scans:
-        hits.extend(m.start() for m in scan.finditer(text))
+        search = scan.search
+        m = search(text)
+        while m is not None:  # one hit per line is enough: go on from the next line
+            at = m.start()
+            add(at)
+            at = find("\n", at)
+            if at < 0:
+                break
+            m = search(text, at)
     hits.sort()
     return line_indices(text, hits)
 
