@@ -211,3 +211,24 @@ def test_selection_outside_names_the_users_provider_while_a_period_is_active(set
     guard.enter("a", "cost-routing", TABLE)
     assert guard.selection_outside() == "openai"  # the original selects none: Codex's default
     guard.leave("a")
+
+
+def test_dry_run_mentions_an_interrupted_edit(isolated_env):
+    import os
+
+    from typer.testing import CliRunner
+
+    from codex_router.cli import app
+    from codex_router.paths import app_paths, codex_home
+
+    config = codex_home(os.environ) / "config.toml"
+    config.write_bytes(ORIGINAL)
+    guard = ConfigGuard(config, app_paths().state_dir)
+    guard.enter("a", "cost-routing", TABLE)
+    journal = json.loads(guard.journal_path.read_bytes())
+    journal["runs"]["a"]["pid"] = dead_pid()
+    guard.journal_path.write_text(json.dumps(journal))
+    result = CliRunner().invoke(app, ["run", "--dry-run", "--no-stdin", "fix the typo"])
+    assert result.exit_code == 0, result.output
+    assert "interrupted run" in result.output and "config restore" in result.output
+    assert b"cost-routing" in config.read_bytes()  # a dry run changes nothing, not even this

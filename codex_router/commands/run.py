@@ -102,6 +102,12 @@ def run(
 
     if wants_local_fast_path(plan):
         sys.stderr.write(f"note: {describe(plan)}\n")
+    if (paths.state_dir / "config-guard").is_dir():
+        from codex_router.config_guard import guards_needing_recovery
+
+        for left in guards_needing_recovery(paths.state_dir):
+            sys.stderr.write(f"note: an interrupted run left codex-route's keys in {left.config}; "
+                             "the next run restores it first, or run `codex-route config restore`\n")
     if plan.blocked:
         from codex_router.errors import BudgetExceededError
 
