@@ -36,7 +36,7 @@ from .reducers import fold_frames, fold_python_traceback, template_key, template
 from .sections import (
     PY_TB_START, fence_closes, fence_open, frame_kind, has_location, hunk_sizes, is_code_like,
     error_line_candidates, is_diff_header, is_error_line, is_passing_test, is_progress, is_vcs_meta,
-    line_indices, rare_line_candidates,
+    lines_matching, rare_line_candidates,
 )
 from .window import RULE_BLANK, RULE_DUPLICATES, RULE_FAMILIES, RULE_PASSING, Accounting, FamilyWindow
 
@@ -55,6 +55,8 @@ RULE_ORDER = (
 _LINE_RULES = frozenset({RULE_BLANK, RULE_PROGRESS, RULE_PASSING, RULE_FRAMES, RULE_FAMILIES, RULE_DUPLICATES})
 _BATCH = 1 << 16
 _LINES_PER_BATCH = 4096  # compress_stream hands lines to the stream in lists of this many
+_PROBE_LINES = 256  # lines judged with batch scans to decide how to judge the rest of a batch
+_KEY_BLOCK = 512  # family keys are computed for this many lines at once, when one is needed
 # First characters of lines that may be structural (fence, diff header, traceback, goroutine).
 _SPECIAL_STARTS = frozenset("`~ \tdi-+@rncoBsTg")
 _VCS_STARTS = frozenset("cMACD ")
@@ -285,6 +287,7 @@ class _Stream:
         self.prev_blank = False
         self.code_ema = 0.0
         self.pending: list[str] = []
+        self.scans_pay = False  # the first batch starts with a probe
 
     # ---------------------------------------------------------------- input side
     def feed_lines(self, raws: list[str]) -> None:
@@ -319,22 +322,35 @@ class _Stream:
             self._flush_frames()
 
     def _run(self, raws: list[str]) -> None:
-        """Process a batch of lines (no ``\\n``; a final ``\\r`` is dropped)."""
-        if not self.batched:
-            for raw in raws:
-                self.process(raw[:-1] if raw[-1:] == "\r" else raw)
+        """Process lines (no ``\\n``; a final ``\\r`` is dropped).
+
+        The batch scans cost per character, and lines in a traceback, fence or hunk, and lines
+        with escapes or redraws, are judged one by one anyway: when such lines make most of a
+        batch's text, the scans are mostly wasted. After such a batch the next one is judged
+        line by line, but for a probe at its head, which decides for the rest."""
+        if self.batched and not self.scans_pay:
+            self._run_batch(raws[:_PROBE_LINES])
+            raws = raws[_PROBE_LINES:]
+        if not raws:
             return
+        if self.batched and self.scans_pay:
+            self._run_batch(raws)
+            return
+        for raw in raws:
+            self.process(raw[:-1] if raw[-1:] == "\r" else raw)
+
+    def _run_batch(self, raws: list[str]) -> None:
         text = "\n".join(raws)
         if text.count("\n") != len(raws) - 1:  # a caller's "line" held a newline: on its own
             start = 0
             for k, raw in enumerate(raws):
                 if "\n" in raw:
                     if start < k:
-                        self._run(raws[start:k])
+                        self._run_batch(raws[start:k])
                     self.process(raw[:-1] if raw[-1:] == "\r" else raw)
                     start = k + 1
             if start < len(raws):
-                self._run(raws[start:])
+                self._run_batch(raws[start:])
             return
         if "\r" in text:  # CRLF line ends: drop one "\r" per line
             text = text.replace("\r\n", "\n")
@@ -345,7 +361,14 @@ class _Stream:
         if "\n@@ -" in text and 2 * _hunk_lines(text) > len(raws):
             for raw in raws:
                 self.process(raw)
+            self.scans_pay = False
             return
+        self.scans_pay = 2 * self._batch(raws, text) <= len(text)
+
+    def _batch(self, raws: list[str], text: str) -> int:
+        """Judge a batch of lines (no terminators) with batch scans; return how many of its
+        characters were in lines the scans hardly helped (judged one by one anyway, or with
+        the location/test/progress tests)."""
         # Lines holding a control character (escape sequences, redraws, NUL, ...) take the
         # full cleaning path, and their batch key is not used; every other line is clean but
         # for trailing whitespace.
@@ -353,18 +376,20 @@ class _Stream:
             needs_clean = bool(text.encode("ascii").translate(None, b"\n" + _PLAIN_ASCII))
         else:
             needs_clean = CONTROL_RE.search(text) is not None
-        dirty = line_indices(text, (m.start() for m in CONTROL_RE.finditer(text))) if needs_clean else None
+        dirty = lines_matching(text, (CONTROL_RE,)) if needs_clean else None
         rare = rare_line_candidates(text)
         errors = error_line_candidates(text)
-        keys: list[str] | None = None
+        keys: dict[int, str] = {}
         sink = self.sink
         classify = self._line
         foldable = self.win.foldable
         verbatim = self.win.verbatim
         slow_starts = _SLOW_STARTS
         quiet = self._quiet()
+        wasted = 0
         for i, raw in enumerate(raws):
             if not quiet or (dirty is not None and i in dirty):
+                wasted += len(raw)
                 self.process(raw)
                 quiet = self._quiet()
                 continue
@@ -378,10 +403,13 @@ class _Stream:
             c0 = line[0]
             if c0 in slow_starts or i in errors or i in rare or len(line) <= 3 or not line.isascii():
                 wide = not line.isascii()
-                if classify(line, raw, wide or i in errors, wide or i in rare or len(line) <= 3 or c0 in "to"):
-                    if keys is None:
-                        keys = template_keys(text).split("\n")
-                    key = keys[i]
+                may_rare = wide or i in rare or len(line) <= 3 or c0 in "to"
+                if may_rare:  # the costliest per-line tests run anyway
+                    wasted += len(raw)
+                if classify(line, raw, wide or i in errors, may_rare):
+                    key = keys.get(i)
+                    if key is None:
+                        key = self._keys(raws, i, dirty, keys)
                     foldable(line, key if len(line) == len(raw) else key.rstrip())
                 quiet = self._quiet()
                 continue
@@ -394,10 +422,22 @@ class _Stream:
             if codey or ema > 2.5:
                 verbatim(line)
                 continue
-            if keys is None:
-                keys = template_keys(text).split("\n")
-            key = keys[i]
+            key = keys.get(i)
+            if key is None:
+                key = self._keys(raws, i, dirty, keys)
             foldable(line, key if len(line) == len(raw) else key.rstrip())
+        return wasted
+
+    @staticmethod
+    def _keys(raws: list[str], i: int, dirty: set[int] | None, keys: dict[int, str]) -> str:
+        """Family keys of the block of :data:`_KEY_BLOCK` lines holding line ``i``, in one pass
+        (a line needing cleaning gets its key from its cleaned text, elsewhere)."""
+        start = i - i % _KEY_BLOCK
+        block = raws[start:start + _KEY_BLOCK]
+        if dirty is not None:
+            block = ["" if start + k in dirty else raw for k, raw in enumerate(block)]
+        keys.update(enumerate(template_keys("\n".join(block)).split("\n"), start))
+        return keys[i]
 
     def _quiet(self) -> bool:
         """No block state: lines are judged on their own."""

@@ -197,8 +197,11 @@ def is_passing_test(line: str) -> bool:
 
 # ------------------------------------------------------------------ progress noise
 _BAR_CHARS = "█▉▊▋▌▍▎▏━─═■□▓▒░#=>-"
+# The leading blanks are matched possessively: every alternative either starts with a non-blank
+# or with ".*", so giving blanks back never finds a match -- it only made failing lines cost
+# one full retry per leading blank.
 _PROGRESS_RE = _regex.compile(
-    r"^\s*(?:"
+    r"^\s*+(?:"
     r"[⠁-⣿|/\\-]\s*$"  # lone spinner frame
     r"|[⠁-⣿]\s.*"  # braille spinner + status (npm, docker buildx)
     r"|.*\d{1,3}(?:\.\d+)?%\s*\|[█▉▊▋▌▍▎▏ #]*\|.*"  # tqdm
@@ -211,7 +214,7 @@ _PROGRESS_RE = _regex.compile(
 # "=" or "#" (a 80-character "=====" separator took 0.1 ms): it can only match a line holding a
 # "]" or a bar glyph (not ASCII), which is tested first.
 _PROGRESS_BAR_RE = _regex.compile(
-    r"^\s*.*(?:[━█■▓▒░]{4,}|[=#]{4,}>?[ .-]*\]|\[[=#>.\- ]{8,}\]).*"
+    r"^\s*+.*(?:[━█■▓▒░]{4,}|[=#]{4,}>?[ .-]*\]|\[[=#>.\- ]{8,}\]).*"
     r"(?:\d%|\d[\d.]*\s*/\s*\d|eta|ETA|\d\s*[kKMG]?i?B/s|it/s).*\s*$"
 )
 
@@ -266,7 +269,8 @@ def line_indices(text: str, positions: Iterable[int]) -> set[int]:
     return found
 
 
-def _lines_matching(text: str, scans: Iterable[Pattern[str]]) -> set[int]:
+def lines_matching(text: str, scans: Iterable[Pattern[str]]) -> set[int]:
+    """Indices of the lines of ``text`` where one of ``scans`` matches (searched once per line)."""
     hits: list[int] = []
     add = hits.append
     find = text.find
@@ -287,14 +291,14 @@ def _lines_matching(text: str, scans: Iterable[Pattern[str]]) -> set[int]:
 def error_line_candidates(text: str) -> set[int]:
     """Indices of the ASCII lines of ``text`` (split on ``\\n``) for which :func:`is_error_line`
     may be true; every other ASCII line of ``text`` is certainly not an error line."""
-    return _lines_matching(text.lower(), _ERROR_SCANS)  # lower() keeps every "\n"
+    return lines_matching(text.lower(), _ERROR_SCANS)  # lower() keeps every "\n"
 
 
 def rare_line_candidates(text: str) -> set[int]:
     """Indices of the ASCII lines of ``text`` (split on ``\\n``) that may be locations,
     passing-test lines or progress noise; see the comment above for the lines callers must
     still test."""
-    return _lines_matching(text, _RARE_SCANS)
+    return lines_matching(text, _RARE_SCANS)
 
 
 # ------------------------------------------------------------------ code versus log
