@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
     import typer
 
-COMPRESS_HELP = "Clean and compress noisy text (logs, test and build output); the result goes to stdout."
+COMPRESS_HELP = ("Clean and compress noisy text (logs, test and build output); "
+                 "the result goes to stdout.")
 TOKENS_HELP = "Count o200k_base tokens exactly (the encoding of current Codex models), offline."
 
 
@@ -25,8 +26,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("compress", help=COMPRESS_HELP)
     def compress_command(
-        file: str = typer.Argument("-", metavar="[FILE|-]", help="Text to compress (default: stdin)."),
-        json_out: bool = typer.Option(False, "--json", help="One JSON object: the text and the per-rule report."),
+        file: str = typer.Argument("-", metavar="[FILE|-]",
+                                   help="Text to compress (default: stdin)."),
+        json_out: bool = typer.Option(False, "--json",
+                                      help="One JSON object: the text and the per-rule report."),
         report: bool = typer.Option(False, "--report", help="Print the per-rule report on stderr "
                                     "(the default when stderr is a terminal)."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No report on stderr."),
@@ -37,7 +40,8 @@ def register(app: typer.Typer) -> None:
     def tokens_command(
         file: str = typer.Argument("-", metavar="[FILE|-]", help="Text to count (default: stdin)."),
         json_out: bool = typer.Option(False, "--json", help="One JSON object with the count."),
-        clean: bool = typer.Option(False, "--clean", help="Also count the text after cleaning and compression."),
+        clean: bool = typer.Option(False, "--clean",
+                                   help="Also count the text after cleaning and compression."),
     ) -> None:
         tokens(file, json_out=json_out, clean=clean)
 
@@ -57,7 +61,8 @@ def _open(file: str) -> tuple[BinaryIO, str]:
         raise InputError(f"{file}: {exc.strerror}") from None
 
 
-def compress(file: str = "-", *, json_out: bool = False, report: bool = False, quiet: bool = False) -> None:
+def compress(file: str = "-", *, json_out: bool = False, report: bool = False,
+             quiet: bool = False) -> None:
     """The ``compress`` command: stream ``file`` through the compressor to stdout.
 
     Tokens are counted (which loads the token counter) only when the per-rule report is shown:

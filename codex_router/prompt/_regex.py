@@ -44,7 +44,8 @@ def cache_path() -> str | None:
     tag = sys.implementation.cache_tag
     if tag is None or sys.pycache_prefix:
         return None
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__", f"_regex.{tag}.cache")
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.path.join(here, "__pycache__", f"_regex.{tag}.cache")
 
 
 def _load() -> dict[tuple[str, int], _Entry]:
@@ -52,7 +53,7 @@ def _load() -> dict[tuple[str, int], _Entry]:
     if path is not None:
         try:
             with open(path, "rb") as handle:
-                data = handle.read()  # marshal.load(handle) would read it piece by piece: ~5x slower
+                data = handle.read()  # marshal.load(handle) reads piece by piece: ~5x slower
             header, entries = marshal.loads(data)
             if header == _HEADER and isinstance(entries, dict):
                 return entries
@@ -93,9 +94,11 @@ def _compile_and_record(pattern: str, flags: int) -> Pattern[str]:
         indexgroup: list[str | None] = [None] * parsed.state.groups
         for name, index in groupindex.items():
             indexgroup[index] = name
-        entry = (flags | parsed.state.flags, code, parsed.state.groups - 1, groupindex, tuple(indexgroup))
+        entry = (flags | parsed.state.flags, code, parsed.state.groups - 1, groupindex,
+                 tuple(indexgroup))
         again = _sre.compile(pattern, *entry)
-        if (again.flags, again.groups, again.groupindex) != (compiled.flags, compiled.groups, compiled.groupindex):
+        if (again.flags, again.groups, again.groupindex) != (
+                compiled.flags, compiled.groups, compiled.groupindex):
             return compiled
     except Exception:  # a Python whose re internals differ: no cache, same pattern
         return compiled
