@@ -48,7 +48,11 @@ def parse_lean(argv: list[str]) -> tuple[str, str, dict[str, bool]] | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point; returns the exit code."""
+    """Console-script entry point; returns the exit code.
+
+    Run as the console script (``argv`` None), a lean command ends the process itself once its
+    output is flushed and the exit hooks have run: the interpreter's teardown would add 1.5 ms
+    or more to a command that takes ~11 ms in all on a small log."""
     args = sys.argv[1:] if argv is None else list(argv)
     lean = parse_lean(args)
     if lean is None:
@@ -56,7 +60,25 @@ def main(argv: list[str] | None = None) -> int:
 
         return cli_main(args)
     command, file, flags = lean
-    return run_guarded(command, file, flags)
+    code = run_guarded(command, file, flags)
+    if argv is None:
+        _end_process(code)
+    return code
+
+
+def _end_process(code: int) -> None:
+    import atexit
+
+    run_exit_hooks = getattr(atexit, "_run_exitfuncs", None)
+    if run_exit_hooks is None:  # not CPython: let the interpreter end normally
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            return  # a stream that cannot be flushed: the normal exit path reports it
+    run_exit_hooks()
+    os._exit(code)
 
 
 def run_guarded(command: str, file: str, flags: dict[str, bool]) -> int:

@@ -116,3 +116,22 @@ def test_interrupt_and_bugs_map_like_the_cli(monkeypatch: pytest.MonkeyPatch, ca
     with pytest.raises(ZeroDivisionError):
         entry.main(["compress"])
 
+
+
+def test_console_script_ends_itself_after_flushing_and_exit_hooks(tmp_path: Path) -> None:
+    """Run as the console script, a lean command skips the interpreter's teardown: its output
+    must still be complete and the exit hooks (the regex cache among them) must have run."""
+    from codex_router.prompt.compress import compress_text
+
+    marker = tmp_path / "hook-ran"
+    code = ("import atexit, sys\n"
+            f"atexit.register(lambda: open({str(marker)!r}, 'w').write('ran'))\n"
+            "sys.argv = ['codex-route', 'compress']\n"
+            "from codex_router.entry import main\nsys.exit(main())\n")
+    text = "".join(f"2026-01-01 INFO request {i} took {i % 97} ms on node-{i % 13}\n" for i in range(60_000))
+    text += "ERROR the end\n"
+    done = subprocess.run([sys.executable, "-c", code], input=text.encode(), capture_output=True,
+                          env=dict(os.environ), check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode() == compress_text(text).text
+    assert marker.read_text() == "ran"
