@@ -72,6 +72,9 @@ def _end_process(code: int) -> None:
     run_exit_hooks = getattr(atexit, "_run_exitfuncs", None)
     if run_exit_hooks is None:  # not CPython: let the interpreter end normally
         return
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        return  # a thread still running: the interpreter waits for it
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
