@@ -37,6 +37,12 @@ class RoutedGroup(TyperGroup):
 
             ui.error("interrupted")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except BrokenPipeError:
+            # The reader went away (`codex-route history | head`): not a bug, nothing to report.
+            from codex_router.entry import _silence_stdout
+
+            _silence_stdout()
+            raise typer.Exit(int(ExitCode.FAILURE)) from None
         except (typer.Exit, typer.Abort):
             raise
         except Exception as exc:  # the boundary for bugs: report, log, exit 70

@@ -240,3 +240,32 @@ def test_python_dash_m_runs_the_same_cli() -> None:
                            "--provider", "nope", "x"], capture_output=True, text=True, check=False)
     assert done.returncode == ExitCode.USAGE
     assert done.stderr.startswith("error: --provider: 'nope' is not one of")
+
+
+def test_a_closed_pipe_is_not_a_crash(isolated_env, monkeypatch):
+    """`codex-route history | head`: the reader went away; exit 1 quietly, no crash log."""
+    import os
+    from pathlib import Path
+
+    import typer
+    from typer.testing import CliRunner
+
+    from codex_router import entry
+    from codex_router.cli import RoutedGroup
+
+    demo = typer.Typer(cls=RoutedGroup)
+
+    @demo.command()
+    def write() -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    @demo.command()
+    def other() -> None:
+        pass
+
+    monkeypatch.setattr(entry, "_silence_stdout", lambda: None)  # CliRunner's stdout is not fd 1
+    result = CliRunner().invoke(demo, ["write"])
+    assert result.exit_code == 1
+    assert "unexpected" not in result.output
+    state = Path(os.environ["CODEX_ROUTE_HOME"]) / "state"
+    assert not list(state.glob("crash-*.log"))
