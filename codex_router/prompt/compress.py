@@ -38,6 +38,9 @@ from .sections import (
     error_line_candidates, is_diff_header, is_error_line, is_passing_test, is_progress, is_vcs_meta,
     lines_matching, rare_line_candidates,
 )
+from .structured import (
+    RULE_JSON, RULE_LISTING, ListingRun, json_key, listing_entry, listing_marker,
+)
 from .window import RULE_BLANK, RULE_DUPLICATES, RULE_FAMILIES, RULE_PASSING, Accounting, FamilyWindow
 
 TYPE_CHECKING = False  # typing costs ~8 ms to import; this module is on the CLI's start-up path
@@ -50,9 +53,10 @@ RULE_PROGRESS = "progress_noise"
 RULE_FRAMES = "library_frames"
 RULE_ORDER = (
     _clean.RULE_ANSI, _clean.RULE_CONTROL, _clean.RULE_CR, _clean.RULE_TRAILING, RULE_BLANK,
-    RULE_PROGRESS, RULE_PASSING, RULE_FRAMES, RULE_FAMILIES, RULE_DUPLICATES,
+    RULE_PROGRESS, RULE_PASSING, RULE_FRAMES, RULE_FAMILIES, RULE_JSON, RULE_LISTING, RULE_DUPLICATES,
 )
-_LINE_RULES = frozenset({RULE_BLANK, RULE_PROGRESS, RULE_PASSING, RULE_FRAMES, RULE_FAMILIES, RULE_DUPLICATES})
+_LINE_RULES = frozenset({RULE_BLANK, RULE_PROGRESS, RULE_PASSING, RULE_FRAMES, RULE_FAMILIES, RULE_JSON,
+                         RULE_LISTING, RULE_DUPLICATES})
 _BATCH = 1 << 16
 _LINES_PER_BATCH = 4096  # compress_stream hands lines to the stream in lists of this many
 _PROBE_LINES = 256  # lines judged with batch scans to decide how to judge the rest of a batch
@@ -63,6 +67,8 @@ _VCS_STARTS = frozenset("cMACD ")
 # Lines starting with one of these take the full route of _Stream._line (structure, git
 # metadata, indented frames, "test ..."/"ok ..." test results).
 _SLOW_STARTS = _SPECIAL_STARTS | _VCS_STARTS | frozenset(" \tto")
+# First characters of listing lines (ls -l rows, "total N", tree rows, find paths).
+_LISTING_STARTS = frozenset("-dlcbpsDt├└│|` ./~")
 _MAX_BLOCK = 4000  # longest traceback / frame run buffered before it is folded in pieces
 
 
@@ -287,6 +293,7 @@ class _Stream:
         self.prev_blank = False
         self.code_ema = 0.0
         self.pending: list[str] = []
+        self.listing: ListingRun | None = None  # an open run of listing lines
         self.scans_pay = False  # the first batch starts with a probe
 
     # ---------------------------------------------------------------- input side
@@ -316,6 +323,8 @@ class _Stream:
         self.win.flush()
 
     def _end_blocks(self) -> None:
+        if self.listing is not None:
+            self._flush_listing()
         if self.tb is not None:
             self._flush_tb()
         if self.frames:
@@ -417,6 +426,15 @@ class _Stream:
             # hunk, traceback, frames, goroutine or diff header) and a line that is neither
             # structural nor must-keep, git metadata, a passing test nor progress.
             self.prev_blank = False
+            if c0 == "{":
+                jkey = json_key(line)
+                if jkey is not None:
+                    self.code_ema *= 0.9
+                    foldable(line, jkey)
+                    continue
+            elif c0 in _LISTING_STARTS and self._listing_start(line):
+                quiet = False
+                continue
             codey = False if c0 == "[" or c0.isdigit() else is_code_like(line)
             self.code_ema = ema = self.code_ema * 0.9 + (1.0 if codey else 0.0)
             if codey or ema > 2.5:
@@ -441,7 +459,7 @@ class _Stream:
 
     def _quiet(self) -> bool:
         """No block state: lines are judged on their own."""
-        return (self.fence is None and self.hunk_old <= 0 and self.hunk_new <= 0 and self.tb is None
+        return (self.listing is None and self.fence is None and self.hunk_old <= 0 and self.hunk_new <= 0 and self.tb is None
                 and not self.frames and not self.go_mode and not self.diff_header)
 
     def process(self, raw: str, force_keep: bool = False) -> None:
@@ -457,6 +475,8 @@ class _Stream:
         line = clean_line(raw, self.sink)
         if not line:
             self._blank()
+            return
+        if self.listing is not None and self._listing_line(line, force_keep):
             return
         if self._line(line, raw, force_keep=force_keep):
             self.win.foldable(line, template_key(line))
@@ -495,6 +515,14 @@ class _Stream:
             if is_progress(line):
                 self.acct.removed(RULE_PROGRESS, line)
                 return False
+        if c0 == "{":
+            jkey = json_key(line)
+            if jkey is not None:
+                self.code_ema *= 0.9
+                win.foldable(line, jkey)
+                return False
+        elif c0 in _LISTING_STARTS and self._listing_start(line):
+            return False
         codey = is_code_like(line)
         self.code_ema = ema = self.code_ema * 0.9 + (1.0 if codey else 0.0)
         if codey or ema > 2.5:
@@ -576,7 +604,64 @@ class _Stream:
         self.diff_header = False
         return False
 
+    # ---------------------------------------------------------------- listings
+    def _listing_start(self, line: str) -> bool:
+        """A listing line outside a run (already known not to be must-keep): starts a run."""
+        entry = listing_entry(line)
+        if entry is None:
+            return False
+        self.code_ema *= 0.9
+        self.listing = run = ListingRun()
+        run.admit(run.parent(*entry))
+        self.win.verbatim(line)
+        return True
+
+    def _listing_line(self, line: str, force_keep: bool) -> bool:
+        """A cleaned line while a listing run is open: True when it belongs to the run (and was
+        handled), False when it ended the run (the caller routes it)."""
+        entry = listing_entry(line)
+        if entry is None:
+            self._flush_listing()
+            return False
+        self.prev_blank = False
+        self.code_ema *= 0.9
+        run = self.listing
+        assert run is not None
+        where = run.parent(*entry)
+        if force_keep or is_error_line(line) or has_location(line):
+            self._listing_marker(run)
+            self.win.keep_once(line)
+            return True
+        if run.admit(where):
+            self._listing_marker(run)
+            self.win.verbatim(line)
+            return True
+        if run.fold(entry[0], line):
+            self.acct.removed(RULE_LISTING, line)
+        return True
+
+    def _listing_marker(self, run: ListingRun) -> None:
+        """Write what a run folded since its last written entry: the line itself when it was
+        one, else a marker."""
+        folded, first, kinds = run.take()
+        if not folded or first is None:
+            return
+        if folded == 1:
+            self.win.verbatim(first)
+            return
+        self.acct.removed(RULE_LISTING, first)
+        text = listing_marker("", folded, kinds)
+        self.acct.added(RULE_LISTING, text)
+        self.win.verbatim(text)
+
+    def _flush_listing(self) -> None:
+        run, self.listing = self.listing, None
+        if run is not None:
+            self._listing_marker(run)
+
     def _blank(self) -> None:
+        if self.listing is not None:
+            self._flush_listing()
         self.go_mode = False
         if self.tb is not None:
             self.tb.append("")

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 from .reducers import family_marker
+from .structured import JSON_KEY_PREFIX, RULE_JSON
 
 RULE_FAMILIES = "line_families"
 RULE_DUPLICATES = "duplicate_lines"
@@ -44,9 +45,10 @@ class Accounting:
 
 
 class _Family:
-    __slots__ = ("count", "first_idx", "second_idx", "first", "last")
+    __slots__ = ("count", "first_idx", "second_idx", "first", "last", "rule")
 
-    def __init__(self, idx: int, line: str) -> None:
+    def __init__(self, idx: int, line: str, rule: str) -> None:
+        self.rule = rule
         self.count = 1
         self.first_idx = idx
         self.second_idx = -1
@@ -113,13 +115,14 @@ class FamilyWindow:
             fam.count += 1
             fam.last = line
             if self._acct.text_needed:
-                self._acct.removed(RULE_FAMILIES, line)
+                self._acct.removed(fam.rule, line)
             if self.lines >= self.max_lines:
                 self.flush()
             return
         entries = self.entries
         if fam is None:
-            self.families[key] = _Family(len(entries), line)
+            self.families[key] = _Family(
+                len(entries), line, RULE_JSON if key.startswith(JSON_KEY_PREFIX) else RULE_FAMILIES)
         else:
             fam.count = 2
             fam.last = line
@@ -147,10 +150,10 @@ class FamilyWindow:
         for fam in self.families.values():
             if fam.count >= MIN_FOLD:
                 if not text_needed:  # the members after the second, not reported one by one
-                    self._acct.removed_lines(RULE_FAMILIES, fam.count - MIN_FOLD + 1)
+                    self._acct.removed_lines(fam.rule, fam.count - MIN_FOLD + 1)
                 second = entries[fam.second_idx]
                 if second is not None:
-                    self._acct.removed(RULE_FAMILIES, second)
+                    self._acct.removed(fam.rule, second)
                 entries[fam.second_idx] = None
                 markers[fam.first_idx] = fam
         dup_after = {idx: extra for idx, extra in self.seen.values() if extra}
@@ -210,6 +213,6 @@ class FamilyWindow:
             j += 1
         text = family_marker(fam.count - 1, fam.first, fam.last, block=block)
         self._write(text + "\n")
-        self._acct.added(RULE_FAMILIES, text)
+        self._acct.added(fam.rule, text)
         self._prev_blank = False
         return i
