@@ -437,7 +437,7 @@ _num = st.integers(min_value=0, max_value=99999)
 
 @st.composite
 def log_line(draw) -> list[str]:
-    kind = draw(st.integers(0, 11))
+    kind = draw(st.integers(0, 15))
     n, m, who = draw(_num), draw(_num), draw(_name)
     if kind == 0:
         return [f"2024-01-0{n % 9 + 1} 10:{n % 60:02d}:{m % 60:02d} INFO {who} served {m} bytes"]
@@ -467,6 +467,24 @@ def log_line(draw) -> list[str]:
     if kind == 10:
         frames = [f"\tat org.apache.x{k}.C.m(C.java:{n + k})" for k in range(draw(st.integers(1, 5)))]
         return [f"java.lang.IllegalStateException: {who} {n}", *frames, f"\tat com.acme.{who}.Main.run(Main.java:{m})"]
+    if kind == 12:  # a JSON-lines record, sometimes with error vocabulary or a location
+        level = draw(st.sampled_from(["info", "info", "debug", "error", "warn"]))
+        extra = draw(st.sampled_from(["", ',"at":"src/app.py:' + str(m % 90 + 1) + '"', ',"err":"connection refused"']))
+        return [f'{{"ts":"2026-11-21T10:00:{n % 60:02d}.{m % 1000:03d}Z","level":"{level}","msg":"{who} handled",'
+                f'"path":"/api/{who}/{n}","duration_ms":{m % 500}{extra}}}']
+    if kind == 13:  # ls -l rows (a name may hold error vocabulary)
+        name = draw(st.sampled_from(["mod", "error_page", "util", "failover", "data"]))
+        ext = draw(st.sampled_from([".py", ".json", ".md", "", ".c"]))
+        return [f"-rw-r--r--  1 user staff  {m:6d} Nov 21 10:{n % 60:02d} {name}{n % 40}{ext}"
+                for _ in range(draw(st.integers(1, 4)))]
+    if kind == 14:  # tree rows
+        depth = draw(st.integers(0, 2))
+        name = draw(st.sampled_from(["mod", "exception_map", "util", "x"]))
+        glyph = draw(st.sampled_from(["├── ", "└── "]))
+        return [f"{'│   ' * depth}{glyph}{name}{(n + k) % 50}.py" for k in range(draw(st.integers(1, 6)))]
+    if kind == 15:  # find paths
+        name = draw(st.sampled_from(["a", "b", "assert_helpers", "c"]))
+        return [f"./src/{who}/{name}{(n + k) % 30}.{('py', 'rs', 'txt')[k % 3]}" for k in range(draw(st.integers(1, 6)))]
     return [f"{who} heartbeat seq={n} ok"]
 
 
@@ -640,6 +658,10 @@ _PIECES = [
     "warning: x", "  ✓ ok", "✕ bad", "not ok 1", "Progress (1): 2/3 kB", "45%", "|", "⠙ work", "ok  x 1.2s",
     "host.com:8080 up", "a\x00b", "TRACEBAC\u212a here", "élève 12 failed", "12 files/s ━━━━", "x 3.2 MiB",
     "Caused by: q", "  at f (/a/b.js:1:2)", "   0: std::panicking::x", "[INFO] step 1", "- 1117838570 R02 ok",
+    '{"ts":"2026-01-01T00:00:01Z","level":"info","msg":"ok","id":7}', '{"level":"error","msg":"boom"}',
+    '{"a":1', "{not json}", "total 48", "-rw-r--r--  1 u g  12 Nov 21 10:00 a.py",
+    "drwxr-xr-x  4 u g  128 Nov 21 10:00 pkg", "├── src", "│   ├── a.py", "│   └── error.py", "    └── b.json",
+    "./src/a.py", "./src/x/b.json", "/etc/hosts", "`-- c.txt",
 ]
 
 
@@ -649,6 +671,10 @@ def mixed_log(draw) -> str:
         st.tuples(st.sampled_from(_PIECES), st.integers(1, 4)).map(lambda pr: "\n".join([pr[0]] * pr[1])),
         st.builds(lambda n, w: f"2024-01-01 10:00:{n % 60:02d} INFO {w} took {n} ms", _num, _name),
         st.builds(lambda n, w: f"{w} blk_{n} served", _num, _name),
+        st.builds(lambda n, w: f'{{"ts":"2026-11-21T10:00:{n % 60:02d}Z","level":"info","msg":"{w}","n":{n}}}', _num, _name),
+        st.builds(lambda n, w: f"│   ├── {w}{n}.py", _num, _name),
+        st.builds(lambda n, w: f"-rw-r--r--  1 u g  {n} Nov 21 10:00 {w}{n % 9}.json", _num, _name),
+        st.builds(lambda n, w: f"./{w}/{n % 3}/f{n}.py", _num, _name),
         st.text(alphabet="ab 1/=:.%#-\t\x1b[\r━é", max_size=14),
         st.lists(log_line(), min_size=1, max_size=3).map(lambda g: "\n".join(ln for x in g for ln in x)),
     ), max_size=80))

@@ -58,7 +58,10 @@ def json_key(line: str) -> str | None:
 
 # ------------------------------------------------------------------ listings
 LISTING_KEEP = 5  # entries of a run written before the rest is counted
-_LS_RE = _regex.compile(r"^[-dlcbpsD][-rwxsStTlL]{9}[.@+]?\s+\d+\s+\S.*\s(\S.*)$")
+_LS_RE = _regex.compile(r"^[-dlcbpsD][-rwxsStTlL]{9}[.@+]?\s+\d+\s+\S.*?\s"
+                        r"(?:(?:\w{3}\s+\d{1,2}|\d{1,2}\s+\w{3})\s+(?:\d{1,2}:\d\d|\d{4})"  # Nov 21 10:00
+                        r"|\d{4}-\d\d-\d\d\s+\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:\s+[+-]\d{4})?)"  # --time-style
+                        r"\s(.+)$")
 _TOTAL_RE = _regex.compile(r"^total \d+(?:\.\d+)?[KMGk]?$")
 _TREE_RE = _regex.compile(r"^(?:(?:│|\|)\s{1,3}|\s{4})*(?:[├└]──|[|`]--)\s(.+)$")
 _FIND_RE = _regex.compile(r"^(?:\.{1,2}|~)?/[^\s:]+$")
@@ -75,7 +78,7 @@ def listing_entry(line: str) -> tuple[str, str | int] | None:
         m = _LS_RE.match(line)
         if m is not None:
             name = m.group(1)
-            return name.split(" -> ", 1)[0] + ("/" if c0 == "d" else ""), ""
+            return name.strip().split(" -> ", 1)[0] + ("/" if c0 == "d" else ""), ""
     if c0 == "t":
         return ("", "") if _TOTAL_RE.match(line) is not None else None
     if c0 in "├└│|` ":
