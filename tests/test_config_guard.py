@@ -36,6 +36,14 @@ def dead_pid() -> int:
     return proc.pid
 
 
+def mark_runs_dead(guard: ConfigGuard) -> None:
+    """Make the journal's runs look like processes that were killed (their PIDs exist no more)."""
+    journal = json.loads(guard.journal_path.read_bytes())
+    for run in journal["runs"].values():
+        run["pid"] = dead_pid()
+    guard.journal_path.write_text(json.dumps(journal))
+
+
 def test_enter_then_leave_gives_the_exact_bytes_and_mode_back(setup):
     config, guard = setup
     guard.enter("a", "cost-routing", TABLE)
@@ -96,9 +104,7 @@ def test_a_change_seen_by_a_later_run_is_not_undone_by_a_byte_restore(setup):
 def test_an_interrupted_period_is_recovered(setup):
     config, guard = setup
     guard.enter("a", "cost-routing", TABLE)
-    journal = json.loads(guard.journal_path.read_bytes())
-    journal["runs"]["a"]["pid"] = dead_pid()
-    guard.journal_path.write_text(json.dumps(journal))
+    mark_runs_dead(guard)
     status = guard.status()
     assert status.interrupted and not status.active
     assert [s.config for s in config_guard.guards_needing_recovery(guard.dir.parent)] == [str(config)]
@@ -109,9 +115,7 @@ def test_an_interrupted_period_is_recovered(setup):
 def test_the_next_run_recovers_first_and_says_so(setup):
     config, guard = setup
     guard.enter("a", "cost-routing", TABLE)
-    journal = json.loads(guard.journal_path.read_bytes())
-    journal["runs"]["a"]["pid"] = dead_pid()
-    guard.journal_path.write_text(json.dumps(journal))
+    mark_runs_dead(guard)
     notices = guard.enter("b", "cost-routing", TABLE)
     assert any("restored" in n for n in notices)
     guard.leave("b")
@@ -225,9 +229,7 @@ def test_dry_run_mentions_an_interrupted_edit(isolated_env):
     config.write_bytes(ORIGINAL)
     guard = ConfigGuard(config, app_paths().state_dir)
     guard.enter("a", "cost-routing", TABLE)
-    journal = json.loads(guard.journal_path.read_bytes())
-    journal["runs"]["a"]["pid"] = dead_pid()
-    guard.journal_path.write_text(json.dumps(journal))
+    mark_runs_dead(guard)
     result = CliRunner().invoke(app, ["run", "--dry-run", "--no-stdin", "fix the typo"])
     assert result.exit_code == 0, result.output
     assert "interrupted run" in result.output and "config restore" in result.output
