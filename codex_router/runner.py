@@ -19,7 +19,7 @@ from typing import Any
 
 from codex_router import __version__
 from codex_router.codex_bin import launch_target, probe_version_cached, require_codex
-from codex_router.codex_command import MANAGED_PROVIDER_IDS, managed_provider_table
+from codex_router.codex_command import MANAGED_PROVIDER_IDS, PROMPT_PLACEHOLDER, managed_provider_table
 from codex_router.errors import AllPathsFailedError, BudgetExceededError, CodexRouteError
 from codex_router.history.record import Attempt, RunRecord, TokenUsage
 from codex_router.launch import LaunchSpec, AttemptResult, run_attempt
@@ -114,7 +114,8 @@ def _prepare_and_walk(plan: Plan, run_id: str, env: Mapping[str, str], paths: Ap
     codex_path = require_codex(plan.codex)
     check_profiles(tuple(plan.codex_args), home)
     target = launch_target(codex_path)
-    result.codex_version = probe_version_cached(target.argv0, paths.cache_dir, env={**env, **target.env})  # raises: missing or broken codex
+    # Raises when codex is missing or broken; cached per binary after the first probe.
+    result.codex_version = probe_version_cached(target.argv0, paths.cache_dir, env={**env, **target.env})
     ready = [p for p in plan.paths if p.ready]
     if not ready:
         skipped = "; ".join(f"{p.name}: {p.reason}" for p in plan.paths)
@@ -150,15 +151,14 @@ def _walk(plan: Plan, ready: list[PathPlan], run_id: str, env: Mapping[str, str]
             from codex_router.proxy.session import proxy_env_for_codex
 
             attempt_env = {**child_env, **proxy_env_for_codex(paths, plan.settings["litellm_base_url"])}
+        if options.interactive:  # the TUI reads the terminal: the prompt goes in as its argument
+            argv, stdin_text = [plan.codex_input if a == PROMPT_PLACEHOLDER else a for a in argv], None
+        else:
+            stdin_text = plan.codex_input
+        spec = LaunchSpec(argv, attempt_env, stdin_text, float(plan.settings["timeout_seconds"]) or None,
+                          interactive=options.interactive, cwd=options.cwd)
         attempt_started = time.time()
         try:
-            spec = LaunchSpec(argv, attempt_env,
-                              None if options.interactive else plan.codex_input,
-                              float(plan.settings["timeout_seconds"]) or None,
-                              interactive=options.interactive, cwd=options.cwd)
-            if options.interactive:
-                spec = LaunchSpec([a if a != "{prompt}" else plan.codex_input for a in argv], attempt_env,
-                                  None, spec.timeout, interactive=True, cwd=options.cwd)
             attempt_result = launch(spec)
         finally:
             if provider_id:
