@@ -59,6 +59,8 @@ def test_json_key_detection(line: str, folds: bool) -> None:
     (_jl(1), _jl(2, status=404), False),
     (_jl(1), _jl(2, extra=1), False),  # another shape
     ('{"event":"tick","n":1}', '{"event":"tick","n":"x"}', False),  # another value type
+    (_jl(1, msg="user 17 logged in"), _jl(2, msg="user 4242 logged in"), True),  # ids inside msg vary
+    (_jl(1, msg="user alice logged in"), _jl(2, msg="user bob logged in"), False),  # words do not
 ])
 def test_json_key_families(a: str, b: str, same: bool) -> None:
     assert (json_key(a) == json_key(b)) is same

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from . import _regex
+from .reducers import template_key
 
 RULE_JSON = "json_lines"
 RULE_LISTING = "listing"
@@ -21,10 +22,13 @@ JSON_KEY_PREFIX = "\x01json\x01"
 
 # Fields whose value names what happened: equal values are required to fold together.
 MESSAGE_FIELDS = frozenset({
-    "level", "lvl", "severity", "loglevel", "log.level", "levelname", "msg", "message", "event",
+    "level", "lvl", "severity", "loglevel", "log.level", "levelname", "event",
     "logger", "name", "status", "status_code", "statuscode", "code", "method", "component",
     "service", "module", "type", "kind", "action", "op",
 })
+# Free-text message fields: values must be equal but for their variable tokens (numbers, ids,
+# paths: :func:`~.reducers.template_key`), as two plain log lines must to fold together.
+TEXT_FIELDS = frozenset({"msg", "message", "text", "log", "error", "err"})
 
 _json_decode = None
 
@@ -48,7 +52,10 @@ def json_key(line: str) -> str | None:
     parts = [JSON_KEY_PREFIX, line[: len(line) - len(line.lstrip())]]
     for k, v in obj.items():
         parts.append(k)
-        if k.lower() in MESSAGE_FIELDS and not isinstance(v, (dict, list)):
+        low = k.lower()
+        if low in TEXT_FIELDS and isinstance(v, str):
+            parts.append("~" + template_key(v.replace("\x00", "")))
+        elif low in MESSAGE_FIELDS and not isinstance(v, (dict, list)):
             parts.append("=" + repr(v))
         else:
             parts.append(":" + type(v).__name__)
