@@ -16,7 +16,7 @@ def test_policy_cache_is_used_and_invalidated_by_a_change(tmp_path: Path):
     cache = tmp_path / "cache"
     first = read_policy_file(policy, cache)
     assert first["max_cost_usd"].value == 1
-    assert list((cache / "policy").glob("*.pickle"))
+    assert list((cache / "policy").glob("*.marshal"))
     policy.write_text("max_cost_usd: 22\n")
     os.utime(policy, ns=(1, 1))
     assert read_policy_file(policy, cache)["max_cost_usd"].value == 22
@@ -27,7 +27,7 @@ def test_a_damaged_policy_cache_is_ignored(tmp_path: Path):
     policy.write_text("max_cost_usd: 3\n")
     cache = tmp_path / "cache"
     read_policy_file(policy, cache)
-    for f in (cache / "policy").glob("*.pickle"):
+    for f in (cache / "policy").glob("*.marshal"):
         f.write_bytes(b"garbage")
     assert read_policy_file(policy, cache)["max_cost_usd"].value == 3
 
@@ -45,3 +45,23 @@ def test_version_probe_is_cached_per_binary(tmp_path: Path):
     os.utime(script, ns=(5, 5))  # an upgrade changes the binary: probe again
     probe_version_cached(str(script), tmp_path)
     assert counter.read_text() == "2"
+
+
+def test_regex_cache_holds_patterns_compiled_with_re_flags(tmp_path, monkeypatch):
+    """re.MULTILINE | re.DOTALL is a RegexFlag: stored as an int, or the whole cache is lost."""
+    import marshal
+    import re
+
+    from codex_router.prompt import _regex
+
+    cache = tmp_path / "_regex.cache"
+    monkeypatch.setattr(_regex, "cache_path", lambda: str(cache))
+    monkeypatch.setattr(_regex, "_loaded", {})
+    monkeypatch.setattr(_regex, "_used", {})
+    monkeypatch.setattr(_regex, "_new", False)
+    monkeypatch.setattr(_regex.sys, "dont_write_bytecode", False)
+    pattern = _regex.compile(r"^a.b$", re.MULTILINE | re.DOTALL)
+    assert pattern.flags & re.MULTILINE
+    _regex.save()
+    header, entries = marshal.loads(cache.read_bytes())
+    assert (r"^a.b$", int(re.MULTILINE | re.DOTALL)) in entries

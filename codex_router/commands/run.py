@@ -98,10 +98,11 @@ def run(
         plan_view.print_plan_json(plan)
     else:
         plan_view.print_plan(plan)
-    from codex_router.local_run import describe, wants_local_fast_path
+    if plan.decision.provider == "qwen":  # only then is the local fast path possible (and imported)
+        from codex_router.local_run import describe, wants_local_fast_path
 
-    if wants_local_fast_path(plan):
-        sys.stderr.write(f"note: {describe(plan)}\n")
+        if wants_local_fast_path(plan):
+            sys.stderr.write(f"note: {describe(plan)}\n")
     if (paths.state_dir / "config-guard").is_dir():
         from codex_router.config_guard import guards_needing_recovery
 
@@ -119,9 +120,15 @@ def _launch(plan, paths, *, interactive: bool, retry_after_changes: bool, quiet:
     from codex_router.views import run as run_view
 
     notify = run_view.quiet_notifier if quiet else run_view.notifier
-    from codex_router.local_run import describe, run_local_plan, wants_local_fast_path
+    if plan.decision.provider == "qwen" and not plan.blocked:
+        from codex_router.local_run import wants_local_fast_path
 
-    if wants_local_fast_path(plan) and not plan.blocked:
+        local = wants_local_fast_path(plan)
+    else:
+        local = False
+    if local:
+        from codex_router.local_run import describe, run_local_plan
+
         if not quiet:
             notify(describe(plan))
         ended = ["\n"]

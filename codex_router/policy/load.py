@@ -61,19 +61,29 @@ def read_policy_file(path: Path, cache_dir: Path | None = None) -> Tree:
 
 
 def _cache_entry(path: Path, cache_dir: Path) -> tuple[Path, str] | None:
-    import hashlib
     import os
+    import zlib  # built in; hashlib would load OpenSSL (~2 ms) for a file name
 
     try:
         st = os.stat(path)
     except OSError:
         return None
-    name = hashlib.sha256(str(path.absolute()).encode()).hexdigest()[:20]
-    return cache_dir / "policy" / f"{name}.pickle", f"{path.absolute()}|{st.st_size}|{st.st_mtime_ns}"
+    where = str(path.absolute())
+    name = f"{zlib.crc32(where.encode()):08x}-{len(where)}"  # a clash only costs a re-parse
+    return cache_dir / "policy" / f"{name}.marshal", f"{where}|{st.st_size}|{st.st_mtime_ns}"
+
+
+def _to_plain(tree: Tree) -> dict[str, Any]:
+    # marshal (built in, no class objects) instead of pickle: Located leaves become tuples.
+    return {k: _to_plain(v) if isinstance(v, dict) else (v.value, v.file, v.line) for k, v in tree.items()}
+
+
+def _from_plain(data: dict[str, Any]) -> Tree:
+    return {k: _from_plain(v) if isinstance(v, dict) else Located(*v) for k, v in data.items()}
 
 
 def _cached_tree(path: Path, cache_dir: Path) -> tuple[str, Tree] | None:
-    import pickle
+    import marshal
 
     entry = _cache_entry(path, cache_dir)
     if entry is None:
@@ -81,16 +91,16 @@ def _cached_tree(path: Path, cache_dir: Path) -> tuple[str, Tree] | None:
     file, key = entry
     try:
         with open(file, "rb") as handle:
-            stored = pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
+            stored_key, plain = marshal.load(handle)
+        if stored_key != key:
+            return None
+        return stored_key, _from_plain(plain)
+    except (OSError, EOFError, ValueError, TypeError, AttributeError):
         return None
-    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key:
-        return stored
-    return None
 
 
 def _store_tree(path: Path, cache_dir: Path, tree: Tree) -> None:
-    import pickle
+    import marshal
 
     entry = _cache_entry(path, cache_dir)
     if entry is None:
@@ -100,9 +110,9 @@ def _store_tree(path: Path, cache_dir: Path, tree: Tree) -> None:
         from codex_router.fsutil import atomic_write_bytes
 
         file.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(file, pickle.dumps((key, tree), protocol=pickle.HIGHEST_PROTOCOL))
-    except OSError:
-        pass  # no cache: the next run parses again
+        atomic_write_bytes(file, marshal.dumps((key, _to_plain(tree))))
+    except (OSError, ValueError):
+        pass  # no cache (or a value marshal cannot hold): the next run parses again
 
 
 def parse_policy_text(text: str, file: str) -> Tree:

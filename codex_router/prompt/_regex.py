@@ -67,6 +67,7 @@ def compile(pattern: str, flags: int = 0) -> Pattern[str]:  # noqa: A001 - mirro
     global _loaded
     if _loaded is None:
         _loaded = _load()
+    flags = int(flags)  # re.RegexFlag members cannot be marshalled into the cache
     key = (pattern, flags)
     entry = _loaded.get(key)
     if entry is not None:
@@ -94,7 +95,7 @@ def _compile_and_record(pattern: str, flags: int) -> Pattern[str]:
         indexgroup: list[str | None] = [None] * parsed.state.groups
         for name, index in groupindex.items():
             indexgroup[index] = name
-        entry = (flags | parsed.state.flags, code, parsed.state.groups - 1, groupindex,
+        entry = (int(flags | parsed.state.flags), code, parsed.state.groups - 1, groupindex,
                  tuple(indexgroup))
         again = _sre.compile(pattern, *entry)
         if (again.flags, again.groups, again.groupindex) != (
