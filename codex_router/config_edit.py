@@ -116,13 +116,12 @@ def _provider_block(provider_id: str, table: dict[str, Any], newline: str) -> st
     return newline.join(lines) + newline
 
 
-def _toml_string(value: str) -> str:
-    return _toml_value(value)
-
-
-def _expected(data: dict[str, Any], selection: str, provider_id: str, table: dict[str, Any]) -> dict[str, Any]:
+def _expected(data: dict[str, Any], selection: str | None, provider_id: str,
+              table: dict[str, Any]) -> dict[str, Any]:
+    """What the edited file must mean: the user's data plus codex-route's keys, nothing else."""
     want = dict(data)
-    want["model_provider"] = selection
+    if selection is not None:
+        want["model_provider"] = selection
     providers = dict(want.get("model_providers", {}))
     providers[provider_id] = table
     want["model_providers"] = providers
@@ -173,7 +172,7 @@ def apply(data: bytes, file: str, *, provider_id: str, table: dict[str, Any],
             text = doc.as_string()
             edit_kwargs["replaced_selection"] = selection
         else:
-            line = f"model_provider = {_toml_string(provider_id)}  {MARKER}{nl}"
+            line = f"model_provider = {_toml_value(provider_id)}  {MARKER}{nl}"
             text = line + text
             inserted.insert(0, line)
             edit_kwargs["selection_added"] = True
@@ -183,11 +182,7 @@ def apply(data: bytes, file: str, *, provider_id: str, table: dict[str, Any],
         after = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         after = None
-    want = _expected(before, selection, provider_id, table) if selection is not None else None
-    if want is None:
-        want = dict(before)
-        want["model_providers"] = {**providers, provider_id: table}
-    if after != want:
+    if after != _expected(before, selection, provider_id, table):
         raise CodexConfigError(f"{file}: codex-route could not add its provider without changing "
                                "other settings; the file was left as it is",
                                hint="run with --codex-provider standard, or simplify the file's "

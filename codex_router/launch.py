@@ -107,14 +107,7 @@ class _SignalWatch:
         proc = self.proc
         if proc is None or proc.poll() is not None:
             return
-        forward = signal.SIGKILL if self.count > 1 else signum
-        try:
-            if self.own_group:
-                os.killpg(proc.pid, forward)
-            else:
-                proc.send_signal(forward)
-        except (ProcessLookupError, PermissionError):
-            pass
+        _stop(proc, self.own_group, signal.SIGKILL if self.count > 1 else signum)
         if self._grace_timer is None and self.grace_kill is not None:
             # codex gets a moment to end its turn cleanly, then it is killed.
             self._grace_timer = threading.Timer(INTERRUPT_GRACE_SECONDS, self.grace_kill)

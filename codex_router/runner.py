@@ -20,7 +20,7 @@ from typing import Any
 from codex_router import __version__
 from codex_router.codex_bin import launch_target, probe_version_cached, require_codex
 from codex_router.codex_command import MANAGED_PROVIDER_IDS, PROMPT_PLACEHOLDER, managed_provider_table
-from codex_router.errors import AllPathsFailedError, BudgetExceededError, CodexRouteError
+from codex_router.errors import AllPathsFailedError, BudgetExceededError, CodexRouteError, ExitCode
 from codex_router.history.record import Attempt, RunRecord, TokenUsage
 from codex_router.launch import LaunchSpec, AttemptResult, run_attempt
 from codex_router.paths import AppPaths, codex_home
@@ -200,8 +200,6 @@ def _walk(plan: Plan, ready: list[PathPlan], run_id: str, env: Mapping[str, str]
 
 
 def _failure_code(attempt: AttemptResult) -> int:
-    from codex_router.errors import ExitCode
-
     if attempt.outcome == "timeout":
         return int(ExitCode.TIMEOUT)
     code = attempt.exit_code
