@@ -373,10 +373,6 @@ def test_history_corrupt_is_a_failure_and_kept() -> None:
 TABLE = {"name": "p", "base_url": "http://127.0.0.1:4000/v1", "env_key": "LITELLM_API_KEY"}
 
 
-def _run_check(check):
-    return check(DoctorContext.build(dict(os.environ), app_paths()))
-
-
 def _guard() -> ConfigGuard:
     config = codex_home(os.environ) / "config.toml"
     config.write_text('model = "o3"\n')
@@ -384,13 +380,13 @@ def _guard() -> ConfigGuard:
 
 
 def test_config_guard_ok_when_nothing_is_edited():
-    assert _run_check(doctor.check_config_guard).status == "ok"
+    assert _check(doctor.check_config_guard).status == "ok"
 
 
 def test_config_guard_ok_while_a_live_run_holds_the_edit():
     guard = _guard()
     guard.enter("a", "cost-routing", TABLE)
-    result = _run_check(doctor.check_config_guard)
+    result = _check(doctor.check_config_guard)
     assert result.status == "ok" and "running codex-route" in result.summary
     guard.leave("a")
 
@@ -403,7 +399,7 @@ def test_config_guard_fails_after_an_interrupted_run_and_names_the_fix():
     journal = json.loads(guard.journal_path.read_bytes())
     journal["runs"]["a"]["pid"] = proc.pid
     guard.journal_path.write_text(json.dumps(journal))
-    result = _run_check(doctor.check_config_guard)
+    result = _check(doctor.check_config_guard)
     assert result.status == "fail" and result.fix == "codex-route config restore"
 
 
@@ -411,20 +407,20 @@ def test_config_guard_warns_on_a_stray_backup():
     guard = _guard()
     guard.dir.mkdir(parents=True)
     guard.backup_path.write_bytes(b"old")
-    assert _run_check(doctor.check_config_guard).status == "warn"
+    assert _check(doctor.check_config_guard).status == "warn"
 
 
 def test_managed_profiles_states():
-    assert _run_check(doctor.check_managed_profiles).status == "ok"
+    assert _check(doctor.check_managed_profiles).status == "ok"
     ctx = DoctorContext.build(dict(os.environ), app_paths())
     home = codex_home(os.environ)
     profiles.enable(home, ctx.settings)
-    assert "enabled" in _run_check(doctor.check_managed_profiles).summary
+    assert "enabled" in _check(doctor.check_managed_profiles).summary
     with open(home / "cost-routing.config.toml", "a") as f:
         f.write("\n# edited\n")
-    assert _run_check(doctor.check_managed_profiles).status == "warn"
+    assert _check(doctor.check_managed_profiles).status == "warn"
     (home / "cost-routing.config.toml").write_text('model = "mine"\n')  # the user's own file
-    result = _run_check(doctor.check_managed_profiles)
+    result = _check(doctor.check_managed_profiles)
     assert result.status == "warn" and "did not write" in result.summary
 
 
