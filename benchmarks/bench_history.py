@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from codex_router.history import store  # noqa: E402
 from codex_router.history.record import Attempt, RunRecord, TokenUsage  # noqa: E402
-from codex_router.paths import app_paths  # noqa: E402
+from codex_router.dirs import app_paths  # noqa: E402
 
 ALIASES = ("codex-light", "codex-default", "codex-long", "codex-deep", "codex-no-openai",
            "codex-hf-cheap", "codex-hf-fast", "codex-qwen-local")

@@ -32,9 +32,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO.parent / "shared" / "bench" / "corpus"
 SHORT_PROMPT = "fix the typo in README"
-COUNT_SHORT = f"from codex_router.tokens import count_tokens; count_tokens({SHORT_PROMPT!r})"
+COUNT_SHORT = f"from codex_router.tokens.counter import count_tokens; count_tokens({SHORT_PROMPT!r})"
 COUNT_WITH_TIKTOKEN = (
-    "from codex_router._bpe_source import build_tiktoken_encoding; "
+    "from codex_router.tokens.bpe_source import build_tiktoken_encoding; "
     f"len(build_tiktoken_encoding('o200k_base').encode_ordinary({SHORT_PROMPT!r}))"
 )
 
@@ -132,7 +132,7 @@ def report_start_up(runs: int, bytecode: bool) -> None:
 
 
 def report_index(tmp: Path) -> None:
-    from codex_router.tokens import TokenCounter
+    from codex_router.tokens.counter import TokenCounter
 
     counter = TokenCounter(tmp / "index-build")
     started = time.perf_counter()
@@ -150,7 +150,7 @@ def report_index(tmp: Path) -> None:
 
 def _fast_path_seconds(tmp: Path, slices: list[str]) -> float:
     """Time to count ``slices`` on the fast path with an empty piece memo, as a new process has."""
-    from codex_router.tokens import TokenCounter
+    from codex_router.tokens.counter import TokenCounter
 
     counter = TokenCounter(tmp / "throughput")
     counter.fast_count("open the index")
@@ -163,7 +163,7 @@ def _fast_path_seconds(tmp: Path, slices: list[str]) -> float:
 
 
 def report_throughput(text: str, files: list[Path], tmp: Path) -> None:
-    from codex_router import tokens
+    from codex_router.tokens import counter as tokens
 
     data_mb = len(text.encode("utf-8")) / 1e6
     lines = text.splitlines(keepends=True)
@@ -187,7 +187,7 @@ def report_throughput(text: str, files: list[Path], tmp: Path) -> None:
 
 
 def report_exactness(files: list[Path]) -> None:
-    from codex_router import tokens
+    from codex_router.tokens import counter as tokens
 
     encoding = tokens._SHARED_ENCODING.get()
     text = "".join(p.read_text(encoding="utf-8", errors="replace") for p in files)

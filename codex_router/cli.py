@@ -50,7 +50,8 @@ class RoutedGroup(TyperGroup):
                 raise
             if type(exc).__module__.startswith(("click", "typer")):
                 raise
-            from codex_router import crash, ui
+            from codex_router import ui
+            from codex_router import boundary as crash
 
             log = crash.write_crash_log(exc)
             where = f"; details in {log}" if log else ""

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from codex_router.errors import CodexRouteError
-from codex_router.paths import AppPaths, codex_home
+from codex_router.dirs import AppPaths, codex_home
 
 STATUSES = ("ok", "warn", "fail")
 
@@ -59,7 +59,7 @@ class DoctorContext:
     paths: AppPaths
     codex_bin_flag: str | None = None
     timeout: float = PROBE_TIMEOUT_SECONDS
-    settings: Any = None  # codex_router.settings.Settings, None when the policy is invalid
+    settings: Any = None  # codex_router.policy.settings.Settings, None when the policy is invalid
     settings_error: CodexRouteError | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -68,7 +68,7 @@ class DoctorContext:
     def build(cls, env: Mapping[str, str], paths: AppPaths, *, codex_bin_flag: str | None = None,
               timeout: float = PROBE_TIMEOUT_SECONDS) -> DoctorContext:
         context = cls(env, paths, codex_bin_flag, timeout)
-        from codex_router.settings import resolve_settings
+        from codex_router.policy.settings import resolve_settings
 
         try:
             context.settings = resolve_settings({}, env, paths)
@@ -88,7 +88,7 @@ CheckFunction = Callable[[DoctorContext], Check]
 
 
 def check_codex(ctx: DoctorContext) -> Check:
-    from codex_router.codex_bin import locate_codex, probe_version
+    from codex_router.codex.binary import locate_codex, probe_version
 
     try:
         binary = locate_codex(ctx.codex_bin_flag, ctx.env)
@@ -120,7 +120,7 @@ def _read_codex_config(ctx: DoctorContext) -> tuple[Path, dict[str, Any] | None,
     with ctx._lock:
         if "config" in ctx._cache:
             return ctx._cache["config"]
-        from codex_router import config_edit
+        from codex_router.codex import config_edit
 
         path = codex_home(ctx.env) / "config.toml"
         result: tuple[Path, dict[str, Any] | None, Check | None]
@@ -197,7 +197,7 @@ def check_codex_legacy(ctx: DoctorContext) -> Check:
 
 def check_config_guard(ctx: DoctorContext) -> Check:
     """Is config.toml edited right now, or left edited by a run that was killed?"""
-    from codex_router.config_guard import ConfigGuard
+    from codex_router.codex.config_guard import ConfigGuard
 
     home = codex_home(ctx.env)
     try:
@@ -223,7 +223,7 @@ def check_config_guard(ctx: DoctorContext) -> Check:
 
 def check_managed_profiles(ctx: DoctorContext) -> Check:
     """The cost-routing profiles of `config enable`: present, current, or someone else's file."""
-    from codex_router import profiles
+    from codex_router.codex import profiles
 
     if ctx.settings is None:
         return Check("managed_profiles", "warn", "not checked: the policy does not resolve",
@@ -273,7 +273,7 @@ def check_policy(ctx: DoctorContext) -> Check:
 
 
 def check_token_encoding(ctx: DoctorContext) -> Check:
-    from codex_router.tokens import encoding_status
+    from codex_router.tokens.counter import encoding_status
 
     status = encoding_status()
     if not status.available:
@@ -400,7 +400,7 @@ def check_litellm_installed(ctx: DoctorContext) -> Check:
 
 def check_litellm_running(ctx: DoctorContext) -> Check:
     from codex_router.proxy.process import probe_readiness
-    from codex_router.readiness import probe_tcp
+    from codex_router.routing.readiness import probe_tcp
 
     url = ctx.setting("litellm_base_url", "http://127.0.0.1:4000/v1")
     if ctx.setting("disable_litellm", False):
@@ -449,8 +449,8 @@ class _NotOllama(Exception):
 
 
 def check_ollama(ctx: DoctorContext) -> Check:
-    from codex_router.local_model import DEFAULT_LOCAL_MODEL, local_model_name
-    from codex_router.readiness import probe_tcp
+    from codex_router.local.ollama import DEFAULT_LOCAL_MODEL, local_model_name
+    from codex_router.routing.readiness import probe_tcp
 
     url = ctx.setting("ollama_base_url", "http://127.0.0.1:11434/v1")
     try:

@@ -103,7 +103,7 @@ def run_guarded(command: str, file: str, flags: dict[str, bool]) -> int:
             return _report_error(exc.message, exc.hint, int(exc.exit_code))
         if os.environ.get("CODEX_ROUTE_DEBUG"):
             raise
-        from codex_router import crash
+        from codex_router import boundary as crash
         from codex_router.errors import ExitCode
 
         log = crash.write_crash_log(exc)

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from codex_router.codex_bin import probe_version_cached
+from codex_router.codex.binary import probe_version_cached
 from codex_router.policy.load import read_policy_file
 
 

@@ -1,4 +1,4 @@
-"""Tests for codex_router.classify: levels, intents, folding, boundaries, sizes, reasons."""
+"""Tests for codex_router.routing.classify: levels, intents, folding, boundaries, sizes, reasons."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from codex_router import classify as cl
-from codex_router.classify import (
+from codex_router.routing import classify as cl
+from codex_router.routing.classify import (
     Classification,
     ClassifyThresholds,
     Reason,
@@ -450,7 +450,7 @@ def test_fold() -> None:
 
 def test_import_is_cheap() -> None:
     code = (
-        "import sys; import codex_router.classify as c; "
+        "import sys; import codex_router.routing.classify as c; "
         "heavy = {'tiktoken', 'regex', 'yaml', 'typer', 'rich', 'httpx'} & set(sys.modules); "
         "assert not heavy, heavy; assert c._compiled is None"
     )

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from codex_router.codex_session import (
+from codex_router.codex.session import (
     SessionReport,
     find_rollout,
     read_session,

@@ -555,7 +555,7 @@ def test_guarantee_diff_hunks_byte_identical(body: list[tuple[str, str]]) -> Non
 
 def test_stream_token_counts_are_exact_across_batches() -> None:
     """tokens_before/after are counted in ~64 KiB batches; the cuts must not change the sum."""
-    from codex_router.tokens import count_tokens
+    from codex_router.tokens.counter import count_tokens
 
     block = "".join(f"2026-01-01 INFO step {i} ok.\n\n    indented detail {i}\n/path/{i}\n" for i in range(8000))
     text = block + "ERROR: it broke\nlast line without newline"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codex_router import config_edit
+from codex_router.codex import config_edit
 from codex_router.errors import CodexConfigError
 
 TABLE = {"name": "codex-route LiteLLM proxy", "base_url": "http://127.0.0.1:4000/v1",

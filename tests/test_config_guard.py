@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from codex_router import config_guard, fsutil
-from codex_router.config_guard import ConfigGuard
+from codex_router import fsutil
+from codex_router.codex import config_guard
+from codex_router.codex.config_guard import ConfigGuard
 from codex_router.errors import CodexConfigError, StateError
 
 TABLE = {"name": "codex-route LiteLLM proxy", "base_url": "http://127.0.0.1:4000/v1",
@@ -223,7 +224,7 @@ def test_dry_run_mentions_an_interrupted_edit(isolated_env):
     from typer.testing import CliRunner
 
     from codex_router.cli import app
-    from codex_router.paths import app_paths, codex_home
+    from codex_router.dirs import app_paths, codex_home
 
     config = codex_home(os.environ) / "config.toml"
     config.write_bytes(ORIGINAL)

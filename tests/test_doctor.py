@@ -18,14 +18,15 @@ import pytest
 from history_factory import make_record
 from typer.testing import CliRunner
 
-from codex_router import doctor, profiles
-from codex_router.config_guard import ConfigGuard
+from codex_router import doctor
+from codex_router.codex import profiles
+from codex_router.codex.config_guard import ConfigGuard
 from codex_router.errors import CodexConfigError
 from codex_router.cli import app
 from codex_router.doctor import CHECKS, Check, DoctorContext, run_checks
 from codex_router.history.store import history_path, record_run
-from codex_router.paths import app_paths, codex_home
-from codex_router.tokens import EncodingStatus
+from codex_router.dirs import app_paths, codex_home
+from codex_router.tokens.counter import EncodingStatus
 
 
 def _check(function, **build) -> Check:
@@ -201,7 +202,7 @@ def test_token_encoding_without_a_writable_cache_is_a_warning(tmp_path: Path, mo
 
 
 def test_token_encoding_missing_data_is_a_failure(monkeypatch) -> None:
-    monkeypatch.setattr("codex_router.tokens.encoding_status", lambda: EncodingStatus(
+    monkeypatch.setattr("codex_router.tokens.counter.encoding_status", lambda: EncodingStatus(
         False, "", False, None, "no o200k_base data found"))
     result = _check(doctor.check_token_encoding)
     assert result.status == "fail" and "o200k_base" in result.summary

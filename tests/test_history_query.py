@@ -19,7 +19,7 @@ from codex_router.history.query import (
     where_clause,
 )
 from codex_router.history.store import history_path, record_runs
-from codex_router.paths import app_paths
+from codex_router.dirs import app_paths
 
 NOW = datetime(2026, 11, 21, 15, 30, 0).timestamp()  # local time
 

@@ -27,7 +27,7 @@ from codex_router.history.store import (
     record_runs,
     redact,
 )
-from codex_router.paths import app_paths
+from codex_router.dirs import app_paths
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ _WRITER = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     from history_factory import make_record
     from codex_router.history.store import record_run
-    from codex_router.paths import app_paths
+    from codex_router.dirs import app_paths
     worker, count = int(sys.argv[1]), int(sys.argv[2])
     paths = app_paths()
     sys.stdin.readline()  # start together

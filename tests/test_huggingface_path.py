@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from codex_router.cli import app
-from codex_router.paths import app_paths
-from codex_router.settings import resolve_settings
+from codex_router.dirs import app_paths
+from codex_router.policy.settings import resolve_settings
 
 TOKEN = "hf_test-token-value-never-printed-0123456789"
 
@@ -29,7 +29,7 @@ def _path(plan: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def test_the_hf_profile_targets_the_router_with_gpt_oss_120b_fastest() -> None:
-    from codex_router.profiles import render
+    from codex_router.codex.profiles import render
 
     settings = resolve_settings({}, os.environ, app_paths())
     data = tomllib.loads(render("huggingface", settings).decode())

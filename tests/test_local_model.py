@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 
 from codex_router.cli import app
 from codex_router.errors import LocalModelError
-from codex_router.local_model import percentile, run_local, stream_chat
-from codex_router.paths import app_paths
-from codex_router.settings import resolve_settings
+from codex_router.local.ollama import percentile, run_local, stream_chat
+from codex_router.dirs import app_paths
+from codex_router.policy.settings import resolve_settings
 
 MODEL = "qwen2.5-coder:3b"
 

@@ -11,7 +11,7 @@ from fake_chat_server import FakeChatServer
 from typer.testing import CliRunner
 
 from codex_router.cli import app
-from codex_router.paths import app_paths
+from codex_router.dirs import app_paths
 
 MODEL = "qwen2.5-coder:3b"
 PROMPT = "what does ls -la print"

@@ -8,7 +8,7 @@ import pytest
 
 from codex_router.errors import ExitCode, PolicyError
 from codex_router.policy.templates import TEMPLATES, check_template
-from codex_router.settings import DEFAULT_POLICY_FILE, Resolved, load_policy
+from codex_router.policy.settings import DEFAULT_POLICY_FILE, Resolved, load_policy
 
 REPO = Path(__file__).resolve().parents[1]
 

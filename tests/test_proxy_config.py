@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from codex_router.classify import Classification
+from codex_router.routing.classify import Classification
 from codex_router.errors import PolicyError
-from codex_router.paths import app_paths
+from codex_router.dirs import app_paths
 from codex_router.proxy.config import (
     CODEX_ONLY_PARAMS,
     LOCAL_ALIAS,
@@ -21,8 +21,8 @@ from codex_router.proxy.config import (
     build_proxy_config,
     required_keys,
 )
-from codex_router.route import ReadinessFacts, decide_route
-from codex_router.settings import Settings, resolve_settings
+from codex_router.routing.route import ReadinessFacts, decide_route
+from codex_router.policy.settings import Settings, resolve_settings
 
 ALL_KEYS = frozenset({"OPENAI_API_KEY", "GEMINI_API_KEY", "HF_TOKEN"})
 SPEC_ALIASES = ("codex-light", "codex-default", "codex-long", "codex-deep", "codex-no-openai",

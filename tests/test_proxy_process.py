@@ -21,12 +21,12 @@ from typer.testing import CliRunner
 
 from codex_router.cli import app
 from codex_router.errors import ProxyError
-from codex_router.paths import app_paths
+from codex_router.dirs import app_paths
 from codex_router.proxy import install
 from codex_router.proxy.process import StartRequest, proxy_status, start_proxy, stop_proxy
 from codex_router.proxy.session import pid_alive, proxy_env_for_codex, running_proxy
 from codex_router.proxy.state import ProxyRecord, proxy_files, read_key, write_record
-from codex_router.readiness import gather_facts
+from codex_router.routing.readiness import gather_facts
 
 REPO = Path(__file__).resolve().parents[1]
 HF_SECRET = "hf_dummy-value-typed-at-the-prompt-0123456789"

@@ -35,7 +35,7 @@ import httpx
 import pytest
 from fake_chat_server import DEFAULT_REPLY, FakeChatServer
 
-from codex_router.paths import AppPaths, app_paths
+from codex_router.dirs import AppPaths, app_paths
 from codex_router.proxy.session import pid_alive, process_args, proxy_env_for_codex
 from codex_router.proxy.state import proxy_files, read_key, read_record
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from codex_router.classify import Classification
+from codex_router.routing.classify import Classification
 from codex_router.errors import UsageError
-from codex_router.paths import AppPaths
-from codex_router.route import ReadinessFacts, decide_route
-from codex_router.settings import resolve_settings
+from codex_router.dirs import AppPaths
+from codex_router.routing.route import ReadinessFacts, decide_route
+from codex_router.policy.settings import resolve_settings
 
 
 def task(complexity: str = "medium", *, long: bool = False, intents: tuple[str, ...] = ()) -> Classification:

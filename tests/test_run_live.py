@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_router.launch import error_kind
+from codex_router.codex.launch import error_kind
 
 REPO = Path(__file__).resolve().parents[1]
 

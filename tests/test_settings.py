@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from codex_router.errors import ExitCode, PolicyError, UsageError
-from codex_router.paths import AppPaths
-from codex_router.settings import DEFAULT_POLICY_FILE, SETTING_SPECS, resolve_settings
+from codex_router.dirs import AppPaths
+from codex_router.policy.settings import DEFAULT_POLICY_FILE, SETTING_SPECS, resolve_settings
 
 # setting, flag value, env var, env value (text), policy line, expected (flag, env, file, default)
 LAYERS = [

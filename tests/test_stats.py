@@ -21,7 +21,7 @@ from codex_router.history.stats import (
     percentile_of,
 )
 from codex_router.history.store import history_path, local_day, record_run, record_runs
-from codex_router.paths import app_paths
+from codex_router.dirs import app_paths
 
 
 @pytest.fixture

@@ -20,10 +20,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codex_router import _bpe_chunks, _bpe_count, _bpe_index, _bpe_source, tokens
-from codex_router._bpe_index import RankIndex
+from codex_router.tokens import chunks as _bpe_chunks
+from codex_router.tokens import bpe_count as _bpe_count
+from codex_router.tokens import bpe_index as _bpe_index
+from codex_router.tokens import bpe_source as _bpe_source
+from codex_router.tokens import counter as tokens
+from codex_router.tokens.bpe_index import RankIndex
 from codex_router.errors import ExitCode, TokenizerError
-from codex_router.tokens import (
+from codex_router.tokens.counter import (
     ENCODING_NAME,
     FAST_PATH_MAX_CHARS,
     EncodingStatus,
@@ -100,14 +104,14 @@ def _run_python(code: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_import_loads_no_heavy_module() -> None:
-    done = _run_python("import sys, codex_router.tokens; print('\\n'.join(sys.modules))")
+    done = _run_python("import sys, codex_router.tokens.counter; print('\\n'.join(sys.modules))")
     loaded = {name.split(".")[0] for name in done.stdout.split()}
     assert not loaded & set(HEAVY_MODULES)
 
 
 def test_short_count_with_warm_index_never_imports_tiktoken(use_shared_home: Path) -> None:
     done = _run_python(
-        "import sys; from codex_router.tokens import count_tokens\n"
+        "import sys; from codex_router.tokens.counter import count_tokens\n"
         "print(count_tokens('fix the typo in README'))\n"
         "print(sorted({m.split('.')[0] for m in sys.modules}))"
     )
@@ -421,7 +425,7 @@ def test_unwritable_cache_still_counts_exactly(reference, tmp_path: Path) -> Non
 
 def test_concurrent_first_builds_are_safe(reference, tmp_path: Path) -> None:
     env = dict(os.environ, CODEX_ROUTE_HOME=str(tmp_path / "home"))
-    code = ("import json; from codex_router.tokens import TokenCounter, count_tokens;"
+    code = ("import json; from codex_router.tokens.counter import TokenCounter, count_tokens;"
             "print(json.dumps(count_tokens('concurrent builders, one index')))")
     builders = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                                  env=env) for _ in range(2)]

@@ -24,10 +24,10 @@ def bench_local(
     """Stream N completions from the local model (endpoints.ollama_base_url, codex-qwen-local's
     local_model) and print the median and p95 of time to first token and tokens/s."""
     from codex_router.errors import UsageError
-    from codex_router.local_model import BENCH_PROMPT
-    from codex_router.local_model import bench_local as measure
-    from codex_router.paths import app_paths
-    from codex_router.settings import resolve_settings
+    from codex_router.local.ollama import BENCH_PROMPT
+    from codex_router.local.ollama import bench_local as measure
+    from codex_router.dirs import app_paths
+    from codex_router.policy.settings import resolve_settings
     from codex_router.views import bench_local as view
 
     if max_output_tokens < 1:

@@ -69,13 +69,13 @@ def compress(file: str = "-", *, json_out: bool = False, report: bool = False,
     with ``--json``, ``--report``, or by default when stderr is a terminal.
     """
     from codex_router.prompt.compress import compress_chunks
-    from codex_router.prompt_input import iter_text
+    from codex_router.prompt.source import iter_text
 
     stream, name = _open(file)
     want_report = json_out or report or (not quiet and sys.stderr.isatty())
     count = None
     if want_report:
-        from codex_router.tokens import count_tokens as count
+        from codex_router.tokens.counter import count_tokens as count
     try:
         if json_out:
             parts: list[str] = []
@@ -99,8 +99,8 @@ def compress(file: str = "-", *, json_out: bool = False, report: bool = False,
 def tokens(file: str = "-", *, json_out: bool = False, clean: bool = False) -> None:
     """The ``tokens`` command: the exact o200k_base count of ``file`` (and of its compressed
     text with ``clean``)."""
-    from codex_router.prompt_input import iter_text
-    from codex_router.tokens import count_tokens, count_tokens_chunks
+    from codex_router.prompt.source import iter_text
+    from codex_router.tokens.counter import count_tokens, count_tokens_chunks
     from codex_router.views import compress as view
 
     stream, name = _open(file)

@@ -13,8 +13,8 @@ app = typer.Typer(help="Manage codex-route's Codex profiles; restore config.toml
 
 
 def _context(policy: Optional[Path]):
-    from codex_router.paths import app_paths, codex_home
-    from codex_router.settings import resolve_settings
+    from codex_router.dirs import app_paths, codex_home
+    from codex_router.policy.settings import resolve_settings
 
     paths = app_paths()
     settings = resolve_settings({}, os.environ, paths, policy_flag=policy)
@@ -28,7 +28,7 @@ _POLICY = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file 
 def enable(policy: Optional[Path] = _POLICY,
            force: bool = typer.Option(False, "--force", help="Replace profile files codex-route did not write.")) -> None:
     """Write the cost-routing and cost-routing-hf profiles into $CODEX_HOME (codex -p cost-routing)."""
-    from codex_router import profiles
+    from codex_router.codex import profiles
     from codex_router.views import config as view
 
     _, settings, home = _context(policy)
@@ -38,7 +38,7 @@ def enable(policy: Optional[Path] = _POLICY,
 @app.command("disable")
 def disable(policy: Optional[Path] = _POLICY) -> None:
     """Remove the managed profile files (files codex-route did not write are left alone)."""
-    from codex_router import profiles
+    from codex_router.codex import profiles
     from codex_router.views import config as view
 
     _, settings, home = _context(policy)
@@ -49,8 +49,8 @@ def disable(policy: Optional[Path] = _POLICY) -> None:
 def status(policy: Optional[Path] = _POLICY,
            json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout.")) -> None:
     """Show the managed profiles and whether config.toml is edited by a run or needs a restore."""
-    from codex_router import profiles
-    from codex_router.config_guard import ConfigGuard
+    from codex_router.codex import profiles
+    from codex_router.codex.config_guard import ConfigGuard
     from codex_router.views import config as view
 
     paths, settings, home = _context(policy)
@@ -65,8 +65,8 @@ def status(policy: Optional[Path] = _POLICY,
 @app.command("restore")
 def restore(force: bool = typer.Option(False, "--force", help="Restore even while a run is in progress.")) -> None:
     """Give config.toml back after an interrupted run (original bytes, or minus codex-route's keys)."""
-    from codex_router.config_guard import ConfigGuard
-    from codex_router.paths import app_paths, codex_home
+    from codex_router.codex.config_guard import ConfigGuard
+    from codex_router.dirs import app_paths, codex_home
 
     guard = ConfigGuard(codex_home(os.environ) / "config.toml", app_paths().state_dir)
     outcome = guard.recover(force=force)

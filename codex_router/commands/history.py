@@ -39,7 +39,7 @@ def history(
 ) -> None:
     """Recorded runs, newest first (never the prompt: it is not stored)."""
     from codex_router.history.query import RunFilter, recent_runs
-    from codex_router.paths import app_paths
+    from codex_router.dirs import app_paths
     from codex_router.views import history as view
 
     if limit < 0:

@@ -18,9 +18,9 @@ def show(
     json_out: bool = typer.Option(False, "--json", help="A JSON list of {key, value, source, origin, file, line}."),
 ) -> None:
     """Print the effective policy and where every value came from (flag > env > file > default)."""
-    from codex_router.paths import app_paths
+    from codex_router.dirs import app_paths
     from codex_router.policy.describe import describe_policy
-    from codex_router.settings import resolve_settings
+    from codex_router.policy.settings import resolve_settings
     from codex_router.views import policy as view
 
     settings = resolve_settings({}, os.environ, app_paths(), policy_flag=policy)
@@ -36,7 +36,7 @@ def validate(
     file: Path = typer.Argument(..., metavar="FILE", help="The policy YAML file to check."),
 ) -> None:
     """Check a policy file; exit 0 when valid, 3 with file:line: key on the first error."""
-    from codex_router.settings import Resolved, load_policy
+    from codex_router.policy.settings import Resolved, load_policy
     from codex_router.views import policy as view
 
     policy = load_policy(Resolved(str(file), "flag", "FILE"))
@@ -52,7 +52,7 @@ def init(
                                         help="Where to write (default: the user policy in the config dir)."),
 ) -> None:
     """Write a commented policy to start from (never overwrites without --force)."""
-    from codex_router.paths import app_paths
+    from codex_router.dirs import app_paths
     from codex_router.policy.templates import write_template
     from codex_router.views import policy as view
 

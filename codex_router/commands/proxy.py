@@ -47,7 +47,7 @@ def start(
     `proxy stop` deletes; `run` hands it to codex as LITELLM_API_KEY.
     """
     from codex_router.errors import UsageError
-    from codex_router.paths import app_paths
+    from codex_router.dirs import app_paths
     from codex_router.proxy.process import StartRequest, start_proxy
     from codex_router.views import proxy as view
 
@@ -64,7 +64,7 @@ def start(
 @app.command("stop")
 def stop() -> None:
     """Stop the proxy started by `proxy start` (its recorded PID only) and delete the session key."""
-    from codex_router.paths import app_paths
+    from codex_router.dirs import app_paths
     from codex_router.proxy.process import stop_proxy
     from codex_router.views import proxy as view
 
@@ -76,7 +76,7 @@ def status(
     json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
 ) -> None:
     """Version, PID, port, health and aliases of the proxy; exit 1 when it is not running and healthy."""
-    from codex_router.paths import app_paths
+    from codex_router.dirs import app_paths
     from codex_router.proxy.process import proxy_status
     from codex_router.views import proxy as view
 

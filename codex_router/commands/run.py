@@ -1,4 +1,4 @@
-"""``codex-route run``: options → :func:`codex_router.plan.build_plan` → a view."""
+"""``codex-route run``: options → :func:`codex_router.run.plan.build_plan` → a view."""
 
 from __future__ import annotations
 
@@ -58,10 +58,10 @@ def run(
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Only codex's output and errors; no codex-route lines."),
 ) -> None:
     """Clean and compress the prompt, choose model and provider, and run codex."""
-    from codex_router.paths import app_paths
-    from codex_router.plan import RunRequest, build_plan
-    from codex_router.prompt_input import iter_lines, read_text, require_prompt
-    from codex_router.tokens import count_tokens
+    from codex_router.dirs import app_paths
+    from codex_router.run.plan import RunRequest, build_plan
+    from codex_router.prompt.source import iter_lines, read_text, require_prompt
+    from codex_router.tokens.counter import count_tokens
 
     if json_out and not dry_run:
         raise UsageError("--json goes with --dry-run (a live run streams codex's own output)")
@@ -91,7 +91,7 @@ def run(
         return
     if record:
         from codex_router.history.store import record_run
-        from codex_router.runner import dry_run_record
+        from codex_router.run.execute import dry_run_record
 
         record_run(paths, dry_run_record(plan))
     if json_out:
@@ -99,12 +99,12 @@ def run(
     else:
         plan_view.print_plan(plan)
     if plan.decision.provider == "qwen":  # only then is the local fast path possible (and imported)
-        from codex_router.local_run import describe, wants_local_fast_path
+        from codex_router.local.fast_path import describe, wants_local_fast_path
 
         if wants_local_fast_path(plan):
             sys.stderr.write(f"note: {describe(plan)}\n")
     if (paths.state_dir / "config-guard").is_dir():
-        from codex_router.config_guard import guards_needing_recovery
+        from codex_router.codex.config_guard import guards_needing_recovery
 
         for left in guards_needing_recovery(paths.state_dir):
             sys.stderr.write(f"note: an interrupted run left codex-route's keys in {left.config}; "
@@ -116,18 +116,18 @@ def run(
 
 
 def _launch(plan, paths, *, interactive: bool, retry_after_changes: bool, quiet: bool) -> None:
-    from codex_router.runner import RunOptions, execute
+    from codex_router.run.execute import RunOptions, execute
     from codex_router.views import run as run_view
 
     notify = run_view.quiet_notifier if quiet else run_view.notifier
     if plan.decision.provider == "qwen" and not plan.blocked:
-        from codex_router.local_run import wants_local_fast_path
+        from codex_router.local.fast_path import wants_local_fast_path
 
         local = wants_local_fast_path(plan)
     else:
         local = False
     if local:
-        from codex_router.local_run import describe, run_local_plan
+        from codex_router.local.fast_path import describe, run_local_plan
 
         if not quiet:
             notify(describe(plan))

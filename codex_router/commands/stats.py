@@ -25,7 +25,7 @@ def stats(
     """Runs, success and fallback rates, durations, tokens and money saved."""
     from codex_router.commands.history import since_from_flag
     from codex_router.history.stats import compute_stats
-    from codex_router.paths import app_paths
+    from codex_router.dirs import app_paths
     from codex_router.views import stats as view
 
     if by is not None and by not in BY_CHOICES:

@@ -16,7 +16,7 @@ from typing import Any
 
 from codex_router.history.record import RunRecord
 from codex_router.history.store import open_history
-from codex_router.paths import AppPaths
+from codex_router.dirs import AppPaths
 
 #: Outcomes ``--failed`` selects: the run was launched or attempted and did not succeed.
 FAILED_OUTCOMES = ("failed", "interrupted", "stopped_changes", "blocked", "error")

@@ -31,7 +31,7 @@ from typing import Any
 
 from codex_router.history.migrations import TOTALS_AGGREGATES, TOTALS_COLUMNS
 from codex_router.history.store import open_history
-from codex_router.paths import AppPaths
+from codex_router.dirs import AppPaths
 
 #: ``--by`` choices → the column grouped on, and the partial index whose walk gives percentiles.
 GROUPINGS: dict[str, tuple[str, str]] = {

@@ -30,7 +30,7 @@ from typing import Any
 from codex_router.errors import StateError
 from codex_router.history import migrations as schema
 from codex_router.history.record import RunRecord
-from codex_router.paths import AppPaths
+from codex_router.dirs import AppPaths
 
 HISTORY_FILE_NAME = "history.sqlite3"
 

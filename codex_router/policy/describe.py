@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from codex_router.settings import SETTING_SPECS, Settings
+from codex_router.policy.settings import SETTING_SPECS, Settings
 
 
 @dataclass(frozen=True)

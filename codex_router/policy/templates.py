@@ -36,7 +36,7 @@ def write_template(name: str, target: Path, *, force: bool) -> Path:
 def check_template(name: str) -> None:
     """Templates must be valid policies on their own (tests call this for each one)."""
     from codex_router.policy.load import merge_trees, read_policy_file
-    from codex_router.settings import DEFAULT_POLICY_FILE
+    from codex_router.policy.settings import DEFAULT_POLICY_FILE
 
     tree = merge_trees(read_policy_file(DEFAULT_POLICY_FILE),
                        parse_policy_text(template_path(name).read_text("utf-8"), str(template_path(name))))

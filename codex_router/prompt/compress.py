@@ -157,7 +157,7 @@ class _Counter:
     """Counts tokens of a text stream in batches of about 64 KiB.
 
     A batch ends only before a line where no o200k pre-token can span the cut
-    (:func:`~codex_router._bpe_chunks.can_cut_before_line`), so for a contiguous stream the sum
+    (:func:`~codex_router.tokens.chunks.can_cut_before_line`), so for a contiguous stream the sum
     is the count of the whole text; only after 4 batches without such a line is it cut anyway.
     """
 
@@ -168,7 +168,7 @@ class _Counter:
         self.tokens = 0
         self.at_line_end = True
         if count is not None:
-            from codex_router._bpe_chunks import can_cut_before_line
+            from codex_router.tokens.chunks import can_cut_before_line
 
             self._can_cut = can_cut_before_line
 

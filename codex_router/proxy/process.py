@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from codex_router.errors import ProxyError, UsageError
-from codex_router.paths import AppPaths
+from codex_router.dirs import AppPaths
 from codex_router.proxy import state
 from codex_router.proxy.config import (
     MASTER_KEY_VAR,
@@ -316,7 +316,7 @@ def start_proxy(request: StartRequest, *, env: Mapping[str, str], paths: AppPath
     ``ask`` is called for each missing key before anything starts; ``waiting()`` wraps only the
     wait for readiness (the command shows its spinner there, never over a key prompt).
     """
-    from codex_router.settings import resolve_settings
+    from codex_router.policy.settings import resolve_settings
 
     settings = resolve_settings(request.flags, env, paths, policy_flag=request.policy_file)
     files = state.proxy_files(paths)

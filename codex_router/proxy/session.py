@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from codex_router.paths import AppPaths
+from codex_router.dirs import AppPaths
 from codex_router.proxy.state import ProxyRecord, proxy_files, read_key, read_record
 
 #: The variable Codex's managed LiteLLM provider takes its key from (``env_key``).

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_router.errors import StateError
-from codex_router.paths import AppPaths
+from codex_router.dirs import AppPaths
 
 
 @dataclass(frozen=True)

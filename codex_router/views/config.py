@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from codex_router.config_guard import GuardStatus
-from codex_router.profiles import ProfileState
+from codex_router.codex.config_guard import GuardStatus
+from codex_router.codex.profiles import ProfileState
 
 
 def print_profiles(states: list[ProfileState]) -> None:

@@ -1,4 +1,4 @@
-"""Rendering a :class:`~codex_router.plan.Plan`: a readable summary, or its stable JSON.
+"""Rendering a :class:`~codex_router.run.plan.Plan`: a readable summary, or its stable JSON.
 
 The summary is hand-laid plain text rather than Rich tables: the dry run is on the start-up
 budget (≤ 1.5× ``codex --version``), and importing Rich alone costs ~30 ms. Colour is added

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from codex_router.plan import Plan
+from codex_router.run.plan import Plan
 
 PREFIX = "codex-route: "
 

@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 
 from codex_router import __version__
-from codex_router.paths import app_paths
+from codex_router.dirs import app_paths
 
 
 def write_crash_log(exc: BaseException) -> Path | None:

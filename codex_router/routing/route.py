@@ -19,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from codex_router.classify import Classification
+from codex_router.routing.classify import Classification
 from codex_router.errors import UsageError
 from codex_router.policy.model import AliasSpec
-from codex_router.settings import Settings
+from codex_router.policy.settings import Settings
 
 OPEN_UPSTREAMS = frozenset({"huggingface", "qwen"})
 
@@ -47,7 +47,7 @@ PROVIDER_RULES: dict[str, ProviderRule] = {
 
 @dataclass(frozen=True)
 class ReadinessFacts:
-    """What the outside world looks like, gathered by :mod:`codex_router.readiness`."""
+    """What the outside world looks like, gathered by :mod:`codex_router.routing.readiness`."""
 
     env_present: frozenset[str] = frozenset()
     litellm_reachable: bool | None = None  # None: not probed

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from codex_router.errors import PolicyError, UsageError
-from codex_router.paths import AppPaths
+from codex_router.dirs import AppPaths
 from codex_router.policy import fields as f
 from codex_router.policy.load import merge_trees, read_policy_file
 from codex_router.policy.model import SETTINGS_SCHEMA, Policy, build_policy
 
-DEFAULT_POLICY_FILE = Path(__file__).resolve().parent / "policies" / "default.yaml"
+DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "policies" / "default.yaml"
 
 _OPENAI_MODE = {"avoid": True, "allow": False, "default": False, "": False}
 

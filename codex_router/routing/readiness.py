@@ -11,7 +11,7 @@ import socket
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from codex_router.route import ReadinessFacts
+from codex_router.routing.route import ReadinessFacts
 
 #: Variables whose presence (never value) routing looks at.
 KEY_VARIABLES = ("HF_TOKEN", "LITELLM_API_KEY", "GEMINI_API_KEY", "OPENAI_API_KEY", "CODEX_API_KEY")
@@ -51,7 +51,7 @@ def gather_facts(env: Mapping[str, str], *, litellm_url: str | None) -> Readines
     if litellm_url is not None:
         reachable, detail = probe_tcp(litellm_url)
         if reachable:
-            from codex_router.paths import app_paths
+            from codex_router.dirs import app_paths
             from codex_router.proxy.session import proxy_aliases, proxy_env_for_codex
 
             paths = app_paths(env)

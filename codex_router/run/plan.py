@@ -14,16 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from codex_router import __version__
-from codex_router.classify import Classification, ClassifyThresholds, classify
-from codex_router.codex_bin import CodexBinary, locate_codex
-from codex_router.codex_command import build_argv, config_change
-from codex_router.cost import CostEstimate, estimate_all
-from codex_router.paths import AppPaths, codex_home
+from codex_router.routing.classify import Classification, ClassifyThresholds, classify
+from codex_router.codex.binary import CodexBinary, locate_codex
+from codex_router.codex.argv import build_argv, config_change
+from codex_router.routing.cost import CostEstimate, estimate_all
+from codex_router.dirs import AppPaths, codex_home
 from codex_router.prompt.budget import BudgetResult, fit_to_budget
 from codex_router.prompt.compress import RuleReport, compress_stream, compress_text
-from codex_router.readiness import gather_facts
-from codex_router.route import RouteDecision, decide_route, needs_litellm_probe
-from codex_router.settings import Settings, resolve_settings
+from codex_router.routing.readiness import gather_facts
+from codex_router.routing.route import RouteDecision, decide_route, needs_litellm_probe
+from codex_router.policy.settings import Settings, resolve_settings
 
 Counter = Callable[[str], int]
 

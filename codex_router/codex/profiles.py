@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codex_router.codex_command import MANAGED_PROVIDER_IDS, managed_provider_table
+from codex_router.codex.argv import MANAGED_PROVIDER_IDS, managed_provider_table
 from codex_router.errors import CodexConfigError
 from codex_router.fsutil import atomic_write_bytes
-from codex_router.settings import Settings
+from codex_router.policy.settings import Settings
 
 HEADER = "# Managed by codex-route: `codex-route config disable` removes this file."
 #: The model a profile selects when used directly with ``codex -p``.

