@@ -29,30 +29,47 @@ def _time(argv: list[str], env: dict[str, str], runs: int) -> float:
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, check=True)
+        subprocess.run(
+            argv,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=True,
+        )
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     bindir = Path(sys.executable).parent
     route = str(bindir / "codex-route")
-    codex = shutil.which("codex", path=f"{REPO / 'tools/node_modules/.bin'}:{os.environ.get('PATH', '')}")
+    codex = shutil.which(
+        "codex", path=f"{REPO / 'tools/node_modules/.bin'}:{os.environ.get('PATH', '')}"
+    )
     if codex is None:
         print("codex not found: run ./scripts/test.sh first", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, CODEX_ROUTE_HOME=f"{tmp}/route", CODEX_HOME=f"{tmp}/codex", HOME=tmp,
-                   PATH=f"{Path(codex).parent}:{os.environ.get('PATH', '')}")
+        env = dict(
+            os.environ,
+            CODEX_ROUTE_HOME=f"{tmp}/route",
+            CODEX_HOME=f"{tmp}/codex",
+            HOME=tmp,
+            PATH=f"{Path(codex).parent}:{os.environ.get('PATH', '')}",
+        )
         # Users' installs have compiled bytecode; measure that, not per-run source compilation.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         Path(env["CODEX_HOME"]).mkdir()
         dry = [route, "run", "--dry-run", "--no-stdin", "fix the typo in README.md"]
-        subprocess.run(dry, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=True)
+        subprocess.run(
+            dry, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=True
+        )
         rows = [
             ("codex --version", [codex, "--version"]),
             ("python -c pass", [sys.executable, "-c", "pass"]),

@@ -53,9 +53,14 @@ CHILD = (
 
 
 def corpus_files(root: Path) -> list[Path]:
-    return [p for p in sorted(root.rglob("*"))
-            if p.is_file() and p.relative_to(root).parts[0] != "LICENSES" and p.name != "SOURCES.md"
-            and not p.name.startswith(".")]
+    return [
+        p
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+        and p.relative_to(root).parts[0] != "LICENSES"
+        and p.name != "SOURCES.md"
+        and not p.name.startswith(".")
+    ]
 
 
 def synthetic(size_bytes: int, seed: int = 1, pool_lines: int = 40_000) -> Iterator[str]:
@@ -79,23 +84,29 @@ def _generate(count: int, seed: int) -> Iterator[str]:
         r = rnd.random()
         svc = rnd.choice(services)
         if r < 0.80:
-            line = (f"2024-05-{n % 28 + 1:02d}T10:{n % 60:02d}:{rnd.randrange(60):02d}.{rnd.randrange(1000):03d}Z "
-                    f"INFO {svc}[{rnd.randrange(1, 40000)}] request id={rnd.getrandbits(64):016x} "
-                    f"path=/v1/{svc}/{rnd.randrange(10000)} status=200 took={rnd.randrange(1, 900)}ms\n")
+            line = (
+                f"2024-05-{n % 28 + 1:02d}T10:{n % 60:02d}:{rnd.randrange(60):02d}.{rnd.randrange(1000):03d}Z "
+                f"INFO {svc}[{rnd.randrange(1, 40000)}] request id={rnd.getrandbits(64):016x} "
+                f"path=/v1/{svc}/{rnd.randrange(10000)} status=200 took={rnd.randrange(1, 900)}ms\n"
+            )
         elif r < 0.90:
             line = f"tests/test_{svc}.py::test_case_{rnd.randrange(500)} PASSED [ {rnd.randrange(100):2d}%]\n"
         elif r < 0.95:
             line = f"Downloading {svc}-{rnd.randrange(9)}.{rnd.randrange(20)}.tar.gz {rnd.randrange(100)}%\r100%\n"
         elif r < 0.999:
-            line = (f"2024-05-01T10:00:00Z ERROR {svc} failed to reach 10.0.{rnd.randrange(256)}.{rnd.randrange(256)}"
-                    f":{rnd.randrange(1024, 65535)} (attempt {rnd.randrange(9)})\n")
+            line = (
+                f"2024-05-01T10:00:00Z ERROR {svc} failed to reach 10.0.{rnd.randrange(256)}.{rnd.randrange(256)}"
+                f":{rnd.randrange(1024, 65535)} (attempt {rnd.randrange(9)})\n"
+            )
         else:
-            line = ("Traceback (most recent call last):\n"
-                    f'  File "/srv/{svc}/main.py", line {rnd.randrange(500)}, in run\n    handle()\n'
-                    f'  File "/usr/lib/python3/site-packages/lib/x.py", line 10, in handle\n    go()\n'
-                    f'  File "/usr/lib/python3/site-packages/lib/y.py", line 20, in go\n    do()\n'
-                    f'  File "/usr/lib/python3/site-packages/lib/z.py", line 30, in do\n    raise ValueError(1)\n'
-                    f"ValueError: {n}\n")
+            line = (
+                "Traceback (most recent call last):\n"
+                f'  File "/srv/{svc}/main.py", line {rnd.randrange(500)}, in run\n    handle()\n'
+                f'  File "/usr/lib/python3/site-packages/lib/x.py", line 10, in handle\n    go()\n'
+                f'  File "/usr/lib/python3/site-packages/lib/y.py", line 20, in go\n    do()\n'
+                f'  File "/usr/lib/python3/site-packages/lib/z.py", line 30, in do\n    raise ValueError(1)\n'
+                f"ValueError: {n}\n"
+            )
         yield line
 
 
@@ -112,10 +123,12 @@ def bench_corpus(files: list[Path], target_mb: float) -> list[tuple[str, float, 
     base_bytes = sum(len(t.encode()) for t in texts)
     reps = max(1, round(target_mb * 1e6 / base_bytes))
     as_lines = [t.splitlines(keepends=True) for t in texts]
-    as_chunks = [[t[i:i + CHUNK] for i in range(0, len(t), CHUNK)] for t in texts]
+    as_chunks = [[t[i : i + CHUNK] for i in range(0, len(t), CHUNK)] for t in texts]
     rows = []
-    for name, fn, inputs in (("compress_stream(lines)", compress_stream, as_lines),
-                             ("compress_chunks(1 MiB text)", compress_chunks, as_chunks)):
+    for name, fn, inputs in (
+        ("compress_stream(lines)", compress_stream, as_lines),
+        ("compress_chunks(1 MiB text)", compress_chunks, as_chunks),
+    ):
         sink = _Sink()
         t0 = time.perf_counter()
         for _ in range(reps):
@@ -153,8 +166,12 @@ def bench_per_file(files: list[Path], rounds: int) -> tuple[float, float, int]:
 def bench_stream_cli(size_mb: float) -> tuple[float, int, int]:
     """Pipe the synthetic log through the CLI's code path in a child process."""
     size = int(size_mb * 1e6)
-    proc = subprocess.Popen([sys.executable, "-c", CHILD], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     out_bytes = 0
 
@@ -197,38 +214,80 @@ def traced_peak(size_mb: float) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="benchmark corpus folder")
-    ap.add_argument("--corpus-mb", type=float, default=50.0, help="repeat the corpus to about this many MB")
+    ap.add_argument(
+        "--corpus-mb", type=float, default=50.0, help="repeat the corpus to about this many MB"
+    )
     ap.add_argument("--starts", type=int, default=21, help="process starts to take the median of")
     ap.add_argument("--rounds", type=int, default=3, help="rounds of one process per corpus file")
-    ap.add_argument("--size-mb", type=float, default=200.0, help="size of the synthetic streamed log")
+    ap.add_argument(
+        "--size-mb", type=float, default=200.0, help="size of the synthetic streamed log"
+    )
     ap.add_argument("--trace-mb", type=float, default=20.0, help="size of the tracemalloc run")
     args = ap.parse_args(argv)
     if os.environ.get("PYTHONDONTWRITEBYTECODE"):
-        print("note: PYTHONDONTWRITEBYTECODE is set: start-up times include compiling the modules "
-              "and the regex cache is not written", file=sys.stderr)
+        print(
+            "note: PYTHONDONTWRITEBYTECODE is set: start-up times include compiling the modules "
+            "and the regex cache is not written",
+            file=sys.stderr,
+        )
 
     rows: list[tuple[str, str, str, str, str]] = []
     files = corpus_files(args.corpus) if args.corpus.is_dir() else []
     if files:
         for name, mb, dt, out in bench_corpus(files, args.corpus_mb):
-            rows.append((f"corpus x N, in process: {name}", f"{mb:.1f}", f"{dt:.2f}", f"{mb / dt:.1f}",
-                         f"out {out / 1e6:.1f} M chars"))
+            rows.append(
+                (
+                    f"corpus x N, in process: {name}",
+                    f"{mb:.1f}",
+                    f"{dt:.2f}",
+                    f"{mb / dt:.1f}",
+                    f"out {out / 1e6:.1f} M chars",
+                )
+            )
     else:
         print(f"corpus not found at {args.corpus}; skipping the corpus runs", file=sys.stderr)
     py, cr = bench_starts(args.starts)
-    rows.append(("process start: python -c pass / codex-route compress", "-", f"{py * 1000:.1f} ms",
-                 "-", f"codex-route compress on empty stdin: {cr * 1000:.1f} ms (median of {args.starts})"))
+    rows.append(
+        (
+            "process start: python -c pass / codex-route compress",
+            "-",
+            f"{py * 1000:.1f} ms",
+            "-",
+            f"codex-route compress on empty stdin: {cr * 1000:.1f} ms (median of {args.starts})",
+        )
+    )
     if files:
         total, base, nbytes = bench_per_file(files, args.rounds)
-        rows.append((f"corpus, one process per file ({len(files)})", f"{nbytes / 1e6:.1f}", f"{total:.2f}",
-                     f"{nbytes / 1e6 / total:.1f}", f"incl. process start; {len(files)} x python -c pass: "
-                     f"{base:.2f} s (median of {args.rounds})"))
+        rows.append(
+            (
+                f"corpus, one process per file ({len(files)})",
+                f"{nbytes / 1e6:.1f}",
+                f"{total:.2f}",
+                f"{nbytes / 1e6 / total:.1f}",
+                f"incl. process start; {len(files)} x python -c pass: "
+                f"{base:.2f} s (median of {args.rounds})",
+            )
+        )
     dt, hwm, out = bench_stream_cli(args.size_mb)
-    rows.append((f"synthetic {args.size_mb:g} MB | codex-route compress", f"{args.size_mb:.1f}", f"{dt:.2f}",
-                 f"{args.size_mb / dt:.1f}", f"child peak RSS {hwm / 1024:.0f} MiB; out {out / 1e6:.2f} MB"))
+    rows.append(
+        (
+            f"synthetic {args.size_mb:g} MB | codex-route compress",
+            f"{args.size_mb:.1f}",
+            f"{dt:.2f}",
+            f"{args.size_mb / dt:.1f}",
+            f"child peak RSS {hwm / 1024:.0f} MiB; out {out / 1e6:.2f} MB",
+        )
+    )
     peak = traced_peak(args.trace_mb)
-    rows.append((f"tracemalloc, {args.trace_mb:g} MB stream", f"{args.trace_mb:.1f}", "-", "-",
-                 f"peak Python allocations {peak / 1e6:.1f} MB"))
+    rows.append(
+        (
+            f"tracemalloc, {args.trace_mb:g} MB stream",
+            f"{args.trace_mb:.1f}",
+            "-",
+            "-",
+            f"peak Python allocations {peak / 1e6:.1f} MB",
+        )
+    )
 
     hdr = ("run", "MB", "s", "MB/s", "notes")
     widths = [max(len(r[i]) for r in [hdr, *rows]) for i in range(5)]

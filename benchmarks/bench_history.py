@@ -28,19 +28,40 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from codex_router.dirs import app_paths  # noqa: E402
 from codex_router.history import store  # noqa: E402
 from codex_router.history.record import Attempt, RunRecord, TokenUsage  # noqa: E402
-from codex_router.dirs import app_paths  # noqa: E402
 
-ALIASES = ("codex-light", "codex-default", "codex-long", "codex-deep", "codex-no-openai",
-           "codex-hf-cheap", "codex-hf-fast", "codex-qwen-local")
+ALIASES = (
+    "codex-light",
+    "codex-default",
+    "codex-long",
+    "codex-deep",
+    "codex-no-openai",
+    "codex-hf-cheap",
+    "codex-hf-fast",
+    "codex-qwen-local",
+)
 PROVIDERS = ("openai", "gemini", "huggingface", "qwen", "no-openai")
 PATHS = ("standard", "litellm", "huggingface")
 RULES = ("ansi", "progress", "repeated_lines", "numeric_families", "stack_frames", "json_lines")
-SETTINGS = ("provider", "codex_provider", "force_model", "open_models_only", "avoid_openai",
-            "disable_litellm", "max_cost_usd", "max_input_tokens", "max_output_tokens",
-            "timeout_seconds", "fallback_order", "litellm_base_url", "huggingface_base_url",
-            "ollama_base_url", "policy")
+SETTINGS = (
+    "provider",
+    "codex_provider",
+    "force_model",
+    "open_models_only",
+    "avoid_openai",
+    "disable_litellm",
+    "max_cost_usd",
+    "max_input_tokens",
+    "max_output_tokens",
+    "timeout_seconds",
+    "fallback_order",
+    "litellm_base_url",
+    "huggingface_base_url",
+    "ollama_base_url",
+    "policy",
+)
 SPAN_SECONDS = 2 * 365 * 86_400
 
 
@@ -55,31 +76,56 @@ def synthetic_record(rng: random.Random, started_at: float, n: int) -> RunRecord
         for i in range(count):
             last = i == count - 1
             ok = last and rng.random() < 0.9
-            attempts.append(Attempt(PATHS[i % 3], ALIASES[n % 8], 0 if ok else 1,
-                                    rng.randint(300, 120_000), "ok" if ok else "failed",
-                                    None if ok else "http 429", f"{n:08x}-0000-7000-8000-{i:012x}"))
+            attempts.append(
+                Attempt(
+                    PATHS[i % 3],
+                    ALIASES[n % 8],
+                    0 if ok else 1,
+                    rng.randint(300, 120_000),
+                    "ok" if ok else "failed",
+                    None if ok else "http 429",
+                    f"{n:08x}-0000-7000-8000-{i:012x}",
+                )
+            )
         outcome = "success" if attempts[-1].outcome == "ok" else "failed"
         if rng.random() < 0.7:
             inp = rng.randint(3_000, 200_000)
             out = rng.randint(10, 4_000)
             usage = TokenUsage(inp, inp // 3, out, out // 4, inp + out)
     raw = rng.randint(20, 150_000)
-    rules = {r: rng.randint(1, raw // 4 + 1) for r in rng.sample(RULES, rng.randint(0, 3))} \
-        if rng.random() < 0.3 else {}
+    rules = (
+        {r: rng.randint(1, raw // 4 + 1) for r in rng.sample(RULES, rng.randint(0, 3))}
+        if rng.random() < 0.3
+        else {}
+    )
     clean = max(1, raw - sum(rules.values()))
     cost = clean * 1.25e-6 + 4e-4
     return RunRecord(
-        run_id=f"{n:032x}", started_at=started_at,
+        run_id=f"{n:032x}",
+        started_at=started_at,
         duration_ms=sum(a.duration_ms for a in attempts) + rng.randint(20, 200),
-        outcome=outcome, exit_code=0 if outcome in ("success", "dry_run") else 1,
-        alias=ALIASES[n % 8], provider=PROVIDERS[n % 5], path_order=PATHS[:2],
+        outcome=outcome,
+        exit_code=0 if outcome in ("success", "dry_run") else 1,
+        alias=ALIASES[n % 8],
+        provider=PROVIDERS[n % 5],
+        path_order=PATHS[:2],
         skipped={} if rng.random() < 0.7 else {"litellm": "127.0.0.1:4000 connection refused"},
-        attempts=tuple(attempts), complexity=rng.choice(("simple", "medium", "complex")),
-        long_context=raw > 100_000, intents=(), reasons=("medium: 120 words", "rule: default"),
-        tokens_raw=raw, tokens_clean=clean, rules=rules, estimated_cost_usd=cost,
-        deep_cost_usd=cost * 8, provenance={s: rng.choice(("default", "policy", "env", "flag"))
-                                             for s in SETTINGS},
-        codex_version="codex-cli 0.169.0", codex_route_version="0.1.0", dry_run=dry, usage=usage)
+        attempts=tuple(attempts),
+        complexity=rng.choice(("simple", "medium", "complex")),
+        long_context=raw > 100_000,
+        intents=(),
+        reasons=("medium: 120 words", "rule: default"),
+        tokens_raw=raw,
+        tokens_clean=clean,
+        rules=rules,
+        estimated_cost_usd=cost,
+        deep_cost_usd=cost * 8,
+        provenance={s: rng.choice(("default", "policy", "env", "flag")) for s in SETTINGS},
+        codex_version="codex-cli 0.169.0",
+        codex_route_version="0.1.0",
+        dry_run=dry,
+        usage=usage,
+    )
 
 
 def seed(home: Path, runs: int) -> None:
@@ -93,14 +139,20 @@ def seed(home: Path, runs: int) -> None:
     try:
         started = time.perf_counter()
         for first in range(0, runs, batch):
-            records = [synthetic_record(rng, now - SPAN_SECONDS * (1 - n / runs), n)
-                       for n in range(first, min(first + batch, runs))]
+            records = [
+                synthetic_record(rng, now - SPAN_SECONDS * (1 - n / runs), n)
+                for n in range(first, min(first + batch, runs))
+            ]
             with store._write_transaction(conn):
                 for record in records:
                     store._insert(conn, record, json.dumps(record.to_dict(), separators=(",", ":")))
             done = first + len(records)
-            print(f"\rseeded {done:,} runs ({time.perf_counter() - started:.0f} s)", end="",
-                  file=sys.stderr, flush=True)
+            print(
+                f"\rseeded {done:,} runs ({time.perf_counter() - started:.0f} s)",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
         print(file=sys.stderr)
         conn.execute("ANALYZE")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -112,8 +164,9 @@ def _time_command(argv: list[str], env: dict[str, str], repeat: int) -> float:
     samples = []
     for _ in range(repeat):
         start = time.perf_counter()
-        subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       check=True)
+        subprocess.run(
+            argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=True
+        )
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
 
@@ -132,8 +185,9 @@ def _time_record_run(home: Path, repeat: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5, help="fresh processes per command")
     parser.add_argument("--writes", type=int, default=200, help="record_run calls timed")
@@ -151,15 +205,24 @@ def main() -> int:
         rows = [
             ("python -c pass", [sys.executable, "-c", "pass"], None),
             ("codex-route history --limit 20", [route, "history", "--limit", "20"], 1.0),
-            ("codex-route history --json --limit 20", [route, "history", "--json", "--limit", "20"],
-             None),
-            ("codex-route history --failed --alias codex-deep",
-             [route, "history", "--failed", "--alias", "codex-deep"], None),
+            (
+                "codex-route history --json --limit 20",
+                [route, "history", "--json", "--limit", "20"],
+                None,
+            ),
+            (
+                "codex-route history --failed --alias codex-deep",
+                [route, "history", "--failed", "--alias", "codex-deep"],
+                None,
+            ),
             ("codex-route stats", [route, "stats"], 1.0),
             ("codex-route stats --by day", [route, "stats", "--by", "day"], 1.0),
             ("codex-route stats --by alias", [route, "stats", "--by", "alias"], None),
-            ("codex-route stats --since 30d --by provider",
-             [route, "stats", "--since", "30d", "--by", "provider"], None),
+            (
+                "codex-route stats --since 30d --by provider",
+                [route, "stats", "--since", "30d", "--by", "provider"],
+                None,
+            ),
         ]
         results = [(name, _time_command(argv, env, args.repeat), goal) for name, argv, goal in rows]
         write = _time_record_run(home, args.writes)

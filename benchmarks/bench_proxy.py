@@ -29,7 +29,9 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
-LITELLM = os.environ.get("CODEX_ROUTE_TEST_LITELLM_BIN") or str(REPO / ".venv-proxy" / "bin" / "litellm")
+LITELLM = os.environ.get("CODEX_ROUTE_TEST_LITELLM_BIN") or str(
+    REPO / ".venv-proxy" / "bin" / "litellm"
+)
 POLICY = "aliases:\n  codex-hf-cheap:\n    huggingface_model: fake-ok\n    fallbacks: []\n"
 
 
@@ -55,11 +57,19 @@ def wait_port(port: int, timeout: float = 10.0) -> None:
 
 
 def route(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "codex_router", *args], env=env, capture_output=True,
-                          text=True, stdin=subprocess.DEVNULL, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "codex_router", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
 
 
-def timed_requests(client: httpx.Client, url: str, body: dict, headers: dict, n: int) -> list[float]:
+def timed_requests(
+    client: httpx.Client, url: str, body: dict, headers: dict, n: int
+) -> list[float]:
     samples = []
     for _ in range(n):
         start = time.perf_counter()
@@ -72,7 +82,9 @@ def timed_requests(client: httpx.Client, url: str, body: dict, headers: dict, n:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--local-runs", type=int, default=20)
@@ -81,22 +93,36 @@ def main() -> int:
         print(f"litellm not found at {LITELLM}: run ./scripts/test.sh first", file=sys.stderr)
         return 1
     up_port = free_port()
-    upstream = subprocess.Popen([sys.executable, str(REPO / "tests" / "fake_chat_server.py"), str(up_port)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    upstream = subprocess.Popen(
+        [sys.executable, str(REPO / "tests" / "fake_chat_server.py"), str(up_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_port(up_port)
         with tempfile.TemporaryDirectory() as tmp:
             Path(tmp, "policy.yaml").write_text(POLICY)
             port = free_port()
-            env = {k: v for k, v in os.environ.items()
-                   if not k.startswith(("CODEX_ROUTE_", "CODEX_ROUTER_"))
-                   and k not in ("OPENAI_API_KEY", "GEMINI_API_KEY", "PYTHONDONTWRITEBYTECODE")}
-            env.update({"HOME": tmp, "CODEX_ROUTE_HOME": f"{tmp}/route", "CODEX_HOME": f"{tmp}/codex",
-                        "CODEX_ROUTE_POLICY": f"{tmp}/policy.yaml", "CODEX_ROUTE_LITELLM_BIN": LITELLM,
-                        "CODEX_ROUTE_LITELLM_BASE_URL": f"http://127.0.0.1:{port}/v1",
-                        "CODEX_ROUTE_HF_BASE_URL": f"http://127.0.0.1:{up_port}/v1",
-                        "CODEX_ROUTE_OLLAMA_BASE_URL": f"http://127.0.0.1:{up_port}/v1",
-                        "HF_TOKEN": "hf-bench-dummy", "PYTHONPATH": str(REPO)})
+            env = {
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("CODEX_ROUTE_", "CODEX_ROUTER_"))
+                and k not in ("OPENAI_API_KEY", "GEMINI_API_KEY", "PYTHONDONTWRITEBYTECODE")
+            }
+            env.update(
+                {
+                    "HOME": tmp,
+                    "CODEX_ROUTE_HOME": f"{tmp}/route",
+                    "CODEX_HOME": f"{tmp}/codex",
+                    "CODEX_ROUTE_POLICY": f"{tmp}/policy.yaml",
+                    "CODEX_ROUTE_LITELLM_BIN": LITELLM,
+                    "CODEX_ROUTE_LITELLM_BASE_URL": f"http://127.0.0.1:{port}/v1",
+                    "CODEX_ROUTE_HF_BASE_URL": f"http://127.0.0.1:{up_port}/v1",
+                    "CODEX_ROUTE_OLLAMA_BASE_URL": f"http://127.0.0.1:{up_port}/v1",
+                    "HF_TOKEN": "hf-bench-dummy",
+                    "PYTHONPATH": str(REPO),
+                }
+            )
 
             starts, ready = [], []
             for i in range(args.starts):
@@ -109,12 +135,22 @@ def main() -> int:
                 ready.append(float(done.stdout.split("ready in ", 1)[1].split(" s", 1)[0]))
                 if i < args.starts - 1:
                     route(env, "proxy", "stop")
-            print(f"proxy start → ready ({args.starts} starts): command median {statistics.median(starts):.2f} s "
-                  f"(min {min(starts):.2f}, max {max(starts):.2f}); spawn → /health/readiness "
-                  f"median {statistics.median(ready):.2f} s")
-            rss = Path(f"/proc/{json.loads(route(env, 'proxy', 'status', '--json').stdout)['pid']}/status")
-            rss_kib = next((int(line.split()[1]) for line in rss.read_text().splitlines()
-                            if line.startswith("VmRSS:")), 0)
+            print(
+                f"proxy start → ready ({args.starts} starts): command median {statistics.median(starts):.2f} s "
+                f"(min {min(starts):.2f}, max {max(starts):.2f}); spawn → /health/readiness "
+                f"median {statistics.median(ready):.2f} s"
+            )
+            rss = Path(
+                f"/proc/{json.loads(route(env, 'proxy', 'status', '--json').stdout)['pid']}/status"
+            )
+            rss_kib = next(
+                (
+                    int(line.split()[1])
+                    for line in rss.read_text().splitlines()
+                    if line.startswith("VmRSS:")
+                ),
+                0,
+            )
             print(f"proxy RSS when ready: {rss_kib / 1024:.0f} MiB")
 
             key = Path(tmp, "route", "state", "proxy", "master.key").read_text().strip()
@@ -124,25 +160,55 @@ def main() -> int:
             with httpx.Client(timeout=60, trust_env=False) as client:
                 direct = f"http://127.0.0.1:{up_port}/v1/chat/completions"
                 via = f"http://127.0.0.1:{port}/v1"
-                timed_requests(client, f"{via}/chat/completions", {**chat, "model": "codex-hf-cheap"}, auth, 5)
+                timed_requests(
+                    client, f"{via}/chat/completions", {**chat, "model": "codex-hf-cheap"}, auth, 5
+                )
                 base = timed_requests(client, direct, chat, {}, args.requests)
                 rows.append(("direct chat (fake upstream)", base))
-                rows.append(("proxy /v1/chat/completions",
-                             timed_requests(client, f"{via}/chat/completions",
-                                            {**chat, "model": "codex-hf-cheap"}, auth, args.requests)))
+                rows.append(
+                    (
+                        "proxy /v1/chat/completions",
+                        timed_requests(
+                            client,
+                            f"{via}/chat/completions",
+                            {**chat, "model": "codex-hf-cheap"},
+                            auth,
+                            args.requests,
+                        ),
+                    )
+                )
                 responses = {"model": "codex-hf-cheap", "input": "say hi"}
-                rows.append(("proxy /v1/responses (bridge)",
-                             timed_requests(client, f"{via}/responses", responses, auth, args.requests)))
-                rows.append(("proxy /v1/responses stream",
-                             timed_requests(client, f"{via}/responses", {**responses, "stream": True}, auth,
-                                            args.requests)))
-                rows.append(("direct chat stream (fake upstream)",
-                             timed_requests(client, direct, {**chat, "stream": True}, {}, args.requests)))
+                rows.append(
+                    (
+                        "proxy /v1/responses (bridge)",
+                        timed_requests(client, f"{via}/responses", responses, auth, args.requests),
+                    )
+                )
+                rows.append(
+                    (
+                        "proxy /v1/responses stream",
+                        timed_requests(
+                            client,
+                            f"{via}/responses",
+                            {**responses, "stream": True},
+                            auth,
+                            args.requests,
+                        ),
+                    )
+                )
+                rows.append(
+                    (
+                        "direct chat stream (fake upstream)",
+                        timed_requests(client, direct, {**chat, "stream": True}, {}, args.requests),
+                    )
+                )
             base_median = statistics.median(base)
             print(f"\nper request, {args.requests} each (ms)      median      p95   added (median)")
             for name, samples in rows:
                 added = statistics.median(samples) - base_median
-                print(f"  {name:34} {statistics.median(samples):8.1f} {p95(samples):8.1f} {added:+10.1f}")
+                print(
+                    f"  {name:34} {statistics.median(samples):8.1f} {p95(samples):8.1f} {added:+10.1f}"
+                )
             route(env, "proxy", "stop")
 
             t0 = time.perf_counter()
@@ -152,11 +218,13 @@ def main() -> int:
                 print(done.stderr, file=sys.stderr)
                 return 1
             data = json.loads(done.stdout)
-            print(f"\nbench-local against the fake Ollama ({data['runs']} runs, {wall:.2f} s wall for the "
-                  f"command): TTFT median {data['ttft_seconds']['median'] * 1000:.1f} ms, "
-                  f"p95 {data['ttft_seconds']['p95'] * 1000:.1f} ms; "
-                  f"{data['tokens_per_second']['median']:.0f} tok/s median (a fake: measures codex-route's "
-                  "own overhead, not a model)")
+            print(
+                f"\nbench-local against the fake Ollama ({data['runs']} runs, {wall:.2f} s wall for the "
+                f"command): TTFT median {data['ttft_seconds']['median'] * 1000:.1f} ms, "
+                f"p95 {data['ttft_seconds']['p95'] * 1000:.1f} ms; "
+                f"{data['tokens_per_second']['median']:.0f} tok/s median (a fake: measures codex-route's "
+                "own overhead, not a model)"
+            )
     finally:
         upstream.terminate()
         upstream.wait(timeout=10)

@@ -32,7 +32,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO.parent / "shared" / "bench" / "corpus"
 SHORT_PROMPT = "fix the typo in README"
-COUNT_SHORT = f"from codex_router.tokens.counter import count_tokens; count_tokens({SHORT_PROMPT!r})"
+COUNT_SHORT = (
+    f"from codex_router.tokens.counter import count_tokens; count_tokens({SHORT_PROMPT!r})"
+)
 COUNT_WITH_TIKTOKEN = (
     "from codex_router.tokens.bpe_source import build_tiktoken_encoding; "
     f"len(build_tiktoken_encoding('o200k_base').encode_ordinary({SHORT_PROMPT!r}))"
@@ -51,8 +53,13 @@ def _subprocess_env(home: Path, bytecode: bool) -> dict[str, str]:
 
 def _run_once(code: str, env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
     return time.perf_counter() - start
 
 
@@ -74,8 +81,13 @@ def median_ms(code: str, runs: int, bytecode: bool, *, fresh_home_each_run: bool
 
 def corpus_files(corpus: Path) -> list[Path]:
     if corpus.is_dir():
-        return [p for p in sorted(corpus.rglob("*")) if p.is_file()
-                and p.relative_to(corpus).parts[0] != "LICENSES" and p.name != "SOURCES.md"]
+        return [
+            p
+            for p in sorted(corpus.rglob("*"))
+            if p.is_file()
+            and p.relative_to(corpus).parts[0] != "LICENSES"
+            and p.name != "SOURCES.md"
+        ]
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     return sorted(stdlib.glob("*.py"))
 
@@ -118,17 +130,28 @@ def _row(label: str, value: str) -> None:
 
 
 def report_start_up(runs: int, bytecode: bool) -> None:
-    mode = "bytecode cached" if bytecode else "PYTHONDONTWRITEBYTECODE=" + os.environ.get(
-        "PYTHONDONTWRITEBYTECODE", "(unset)")
+    mode = (
+        "bytecode cached"
+        if bytecode
+        else "PYTHONDONTWRITEBYTECODE=" + os.environ.get("PYTHONDONTWRITEBYTECODE", "(unset)")
+    )
     print(f"Fresh processes, median of {runs} ({mode}):")
-    _row("(c) python -c pass",
-         f"{median_ms('pass', runs, bytecode, fresh_home_each_run=False):.1f} ms")
-    _row("(a) count_tokens(short), warm index",
-         f"{median_ms(COUNT_SHORT, runs, bytecode, fresh_home_each_run=False):.1f} ms")
-    _row("(b) count_tokens(short), cold: builds the index",
-         f"{median_ms(COUNT_SHORT, runs, bytecode, fresh_home_each_run=True):.1f} ms")
-    _row("    the same count through tiktoken alone (offline build)",
-         f"{median_ms(COUNT_WITH_TIKTOKEN, runs, bytecode, fresh_home_each_run=False):.1f} ms")
+    _row(
+        "(c) python -c pass",
+        f"{median_ms('pass', runs, bytecode, fresh_home_each_run=False):.1f} ms",
+    )
+    _row(
+        "(a) count_tokens(short), warm index",
+        f"{median_ms(COUNT_SHORT, runs, bytecode, fresh_home_each_run=False):.1f} ms",
+    )
+    _row(
+        "(b) count_tokens(short), cold: builds the index",
+        f"{median_ms(COUNT_SHORT, runs, bytecode, fresh_home_each_run=True):.1f} ms",
+    )
+    _row(
+        "    the same count through tiktoken alone (offline build)",
+        f"{median_ms(COUNT_WITH_TIKTOKEN, runs, bytecode, fresh_home_each_run=False):.1f} ms",
+    )
 
 
 def report_index(tmp: Path) -> None:
@@ -174,16 +197,21 @@ def report_throughput(text: str, files: list[Path], tmp: Path) -> None:
     raw = best_seconds(lambda: encoding.encode_ordinary(text))
     chunked = best_seconds(lambda: tokens.count_tokens_chunks(iter(lines)))
     slices = [p.read_text(encoding="utf-8", errors="replace") for p in files]
-    slices = [s[i : i + tokens.FAST_PATH_MAX_CHARS] for s in slices
-              for i in range(0, len(s), tokens.FAST_PATH_MAX_CHARS)]
+    slices = [
+        s[i : i + tokens.FAST_PATH_MAX_CHARS]
+        for s in slices
+        for i in range(0, len(s), tokens.FAST_PATH_MAX_CHARS)
+    ]
     slice_mb = sum(len(s.encode("utf-8")) for s in slices) / 1e6
     fast_seconds = min(_fast_path_seconds(tmp, slices) for _ in range(2))
     print(f"Throughput, in process ({data_mb:.1f} MB, {whole:,} tokens; best of 3):")
     _row("tiktoken Encoding build (offline, verified)", f"{load * 1000:.0f} ms")
     _row("raw tiktoken encode_ordinary, one call", f"{data_mb / raw:.1f} MB/s")
     _row(f"count_tokens_chunks over {len(lines):,} lines", f"{data_mb / chunked:.1f} MB/s")
-    _row(f"fast path alone, fresh memo, {len(slices)} slices ≤ 64 Ki chars ({slice_mb:.1f} MB)",
-         f"{slice_mb / fast_seconds:.1f} MB/s")
+    _row(
+        f"fast path alone, fresh memo, {len(slices)} slices ≤ 64 Ki chars ({slice_mb:.1f} MB)",
+        f"{slice_mb / fast_seconds:.1f} MB/s",
+    )
 
 
 def report_exactness(files: list[Path]) -> None:
@@ -193,33 +221,46 @@ def report_exactness(files: list[Path]) -> None:
     text = "".join(p.read_text(encoding="utf-8", errors="replace") for p in files)
     lines = text.splitlines(keepends=True)
     whole = len(encoding.encode_ordinary(text))
-    print(f"Chunk boundaries (corpus as one stream: {len(text.encode()) / 1e6:.1f} MB, "
-          f"{whole:,} tokens; difference against the whole-text count):")
-    _row("count_tokens_chunks (exact cuts, ~1 Mi chars)",
-         f"{tokens.count_tokens_chunks(iter(lines)) - whole:+d} tokens")
+    print(
+        f"Chunk boundaries (corpus as one stream: {len(text.encode()) / 1e6:.1f} MB, "
+        f"{whole:,} tokens; difference against the whole-text count):"
+    )
+    _row(
+        "count_tokens_chunks (exact cuts, ~1 Mi chars)",
+        f"{tokens.count_tokens_chunks(iter(lines)) - whole:+d} tokens",
+    )
     for target in (1 << 20, 1 << 16, 1 << 12):
-        exact = sum(len(encoding.encode_ordinary(p))
-                    for p in tokens.exact_pieces(iter(lines), target))
+        exact = sum(
+            len(encoding.encode_ordinary(p)) for p in tokens.exact_pieces(iter(lines), target)
+        )
         naive_pieces = list(naive_line_pieces(lines, target))
         naive = sum(len(encoding.encode_ordinary(p)) for p in naive_pieces)
-        _row(f"pieces of ~{target:,} chars: exact cuts / any line end ({len(naive_pieces)} cuts)",
-             f"{exact - whole:+d} / {naive - whole:+d}")
+        _row(
+            f"pieces of ~{target:,} chars: exact cuts / any line end ({len(naive_pieces)} cuts)",
+            f"{exact - whole:+d} / {naive - whole:+d}",
+        )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=7, help="fresh processes per row (≥5)")
     parser.add_argument("--mb", type=float, default=20.0, help="throughput input size")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--bytecode", action="store_true",
-                        help="let subprocesses cache bytecode (as an installed package)")
+    parser.add_argument(
+        "--bytecode",
+        action="store_true",
+        help="let subprocesses cache bytecode (as an installed package)",
+    )
     args = parser.parse_args()
     if args.runs < 5:
         parser.error("--runs must be at least 5")
     files = corpus_files(args.corpus)
-    print(f"corpus: {args.corpus if args.corpus.is_dir() else 'stdlib sources'} "
-          f"({len(files)} files); python {sys.version.split()[0]}, {os.cpu_count()} cores\n")
+    print(
+        f"corpus: {args.corpus if args.corpus.is_dir() else 'stdlib sources'} "
+        f"({len(files)} files); python {sys.version.split()[0]}, {os.cpu_count()} cores\n"
+    )
     with tempfile.TemporaryDirectory(prefix="bench-tokens-") as tmp:
         os.environ["CODEX_ROUTE_HOME"] = str(Path(tmp) / "home")  # never the real cache
         report_start_up(args.runs, args.bytecode)

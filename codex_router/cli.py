@@ -50,13 +50,15 @@ class RoutedGroup(TyperGroup):
                 raise
             if type(exc).__module__.startswith(("click", "typer")):
                 raise
-            from codex_router import ui
             from codex_router import boundary as crash
+            from codex_router import ui
 
             log = crash.write_crash_log(exc)
             where = f"; details in {log}" if log else ""
-            ui.error(f"unexpected {type(exc).__name__}: {exc}{where}",
-                     hint="this is a bug in codex-route; please report it with the crash log")
+            ui.error(
+                f"unexpected {type(exc).__name__}: {exc}{where}",
+                hint="this is a bug in codex-route; please report it with the crash log",
+            )
             raise typer.Exit(int(ExitCode.UNEXPECTED)) from None
 
 
@@ -83,8 +85,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """Cost-aware routing in front of the OpenAI Codex CLI."""
 

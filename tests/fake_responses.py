@@ -22,12 +22,24 @@ def _sse(event: dict) -> bytes:
 
 
 def ok_events(text: str = REPLY_TEXT) -> list[bytes]:
-    item = {"type": "message", "role": "assistant", "id": "msg_1", "status": "completed",
-            "content": [{"type": "output_text", "text": text, "annotations": []}]}
-    usage = {"input_tokens": 123, "input_tokens_details": {"cached_tokens": 20}, "output_tokens": 7,
-             "output_tokens_details": {"reasoning_tokens": 2}, "total_tokens": 130}
-    return [_sse({"type": "response.output_item.done", "output_index": 0, "item": item}),
-            _sse({"type": "response.completed", "response": {"id": "resp_1", "usage": usage}})]
+    item = {
+        "type": "message",
+        "role": "assistant",
+        "id": "msg_1",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": text, "annotations": []}],
+    }
+    usage = {
+        "input_tokens": 123,
+        "input_tokens_details": {"cached_tokens": 20},
+        "output_tokens": 7,
+        "output_tokens_details": {"reasoning_tokens": 2},
+        "total_tokens": 130,
+    }
+    return [
+        _sse({"type": "response.output_item.done", "output_index": 0, "item": item}),
+        _sse({"type": "response.completed", "response": {"id": "resp_1", "usage": usage}}),
+    ]
 
 
 class FakeResponses:
@@ -60,9 +72,14 @@ class FakeResponses:
                     payload = json.loads(body or b"{}")
                 except ValueError:
                     payload = {}
-                server.requests.append({"path": self.path, "model": payload.get("model"),
-                                        "authorization": self.headers.get("authorization"),
-                                        "time": time.time()})
+                server.requests.append(
+                    {
+                        "path": self.path,
+                        "model": payload.get("model"),
+                        "authorization": self.headers.get("authorization"),
+                        "time": time.time(),
+                    }
+                )
                 server._answer(self)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -26,17 +26,27 @@ def test_fits_unchanged() -> None:
 
 
 def test_head_tail_marker_and_must_keep() -> None:
-    text = log(300, {150: "ERROR boom in worker", 151: "  at src/worker.py:42"}) + "summary: 1 failed\n"
+    text = (
+        log(300, {150: "ERROR boom in worker", 151: "  at src/worker.py:42"})
+        + "summary: 1 failed\n"
+    )
     res = fit_to_budget(text, 150, words)
     lines = res.text.splitlines()
-    assert res.truncated and res.fits and res.tokens_after <= 150 and words(res.text) == res.tokens_after
+    assert (
+        res.truncated
+        and res.fits
+        and res.tokens_after <= 150
+        and words(res.text) == res.tokens_after
+    )
     assert lines[0] == "line 0 ok"  # head
     assert lines[-1] == "summary: 1 failed"  # tail / last non-blank line
     assert "ERROR boom in worker" in lines and "  at src/worker.py:42" in lines
     marker = next(ln for ln in lines if ln.startswith("[… "))
     assert f"{res.lines_removed} lines" in marker and "max_input_tokens=150" in marker
     # order: head, marker, kept must-keep lines, tail
-    assert lines.index(marker) < lines.index("ERROR boom in worker") < lines.index("summary: 1 failed")
+    assert (
+        lines.index(marker) < lines.index("ERROR boom in worker") < lines.index("summary: 1 failed")
+    )
     assert res.tokens_removed == res.tokens_before - res.tokens_after
     assert json.loads(json.dumps(res.to_dict()))["truncated"] is True
 
@@ -69,10 +79,21 @@ def test_result_within_budget_chars(budget: int) -> None:
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.one_of(st.just("ERROR bad thing"), st.just("x.py:3 here"), st.text(alphabet="ab c", max_size=20)),
-                min_size=1, max_size=120),
-       st.integers(min_value=1, max_value=400))
-def test_property_never_over_budget_and_keeps_must_keep_when_room(lines: list[str], budget: int) -> None:
+@given(
+    st.lists(
+        st.one_of(
+            st.just("ERROR bad thing"),
+            st.just("x.py:3 here"),
+            st.text(alphabet="ab c", max_size=20),
+        ),
+        min_size=1,
+        max_size=120,
+    ),
+    st.integers(min_value=1, max_value=400),
+)
+def test_property_never_over_budget_and_keeps_must_keep_when_room(
+    lines: list[str], budget: int
+) -> None:
     text = "\n".join(lines) + "\n"
     res = fit_to_budget(text, budget, words)
     if res.fits:

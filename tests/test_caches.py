@@ -35,9 +35,11 @@ def test_a_damaged_policy_cache_is_ignored(tmp_path: Path):
 def test_version_probe_is_cached_per_binary(tmp_path: Path):
     counter = tmp_path / "count"
     script = tmp_path / "codex"
-    script.write_text(f"#!{sys.executable}\nimport pathlib\np = pathlib.Path({str(counter)!r})\n"
-                      "p.write_text(str(int(p.read_text() or 0) + 1) if p.exists() else '1')\n"
-                      "print('codex-cli 0.169.0')\n")
+    script.write_text(
+        f"#!{sys.executable}\nimport pathlib\np = pathlib.Path({str(counter)!r})\n"
+        "p.write_text(str(int(p.read_text() or 0) + 1) if p.exists() else '1')\n"
+        "print('codex-cli 0.169.0')\n"
+    )
     script.chmod(0o755)
     assert probe_version_cached(str(script), tmp_path) == "codex-cli 0.169.0"
     assert probe_version_cached(str(script), tmp_path) == "codex-cli 0.169.0"

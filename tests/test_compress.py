@@ -12,11 +12,22 @@ from hypothesis import strategies as st
 from codex_router.prompt.clean import clean_line
 from codex_router.prompt.compress import CompressionResult, compress_stream, compress_text
 from codex_router.prompt.reducers import (
-    family_marker, fold_frames, fold_python_traceback, template_key, varying_fields,
+    family_marker,
+    fold_frames,
+    fold_python_traceback,
+    template_key,
+    varying_fields,
 )
 from codex_router.prompt.sections import (
-    fence_closes, fence_open, frame_kind, has_location, hunk_sizes, is_code_like, is_error_line,
-    is_passing_test, is_progress,
+    fence_closes,
+    fence_open,
+    frame_kind,
+    has_location,
+    hunk_sizes,
+    is_code_like,
+    is_error_line,
+    is_passing_test,
+    is_progress,
 )
 
 words = lambda s: len(s.split())  # noqa: E731 - deterministic fake token counter
@@ -39,15 +50,35 @@ DETECT = [
     ("loc_python", has_location, 'File "/x/y.py", line 3, in f', True),
     ("loc_rustc_arrow", has_location, "  --> src/lib.rs:10:2", True),
     ("loc_time_is_not", has_location, "at 12:30:01 done", False),
-    ("pass_pytest_v", is_passing_test, "tests/test_a.py::test_x PASSED                    [ 10%]", True),
-    ("pass_pytest_dots", is_passing_test, "tests/test_a.py ....s..                          [ 40%]", True),
-    ("pass_pytest_dots_with_F", is_passing_test, "tests/test_a.py ..F..                           [ 40%]", False),
+    (
+        "pass_pytest_v",
+        is_passing_test,
+        "tests/test_a.py::test_x PASSED                    [ 10%]",
+        True,
+    ),
+    (
+        "pass_pytest_dots",
+        is_passing_test,
+        "tests/test_a.py ....s..                          [ 40%]",
+        True,
+    ),
+    (
+        "pass_pytest_dots_with_F",
+        is_passing_test,
+        "tests/test_a.py ..F..                           [ 40%]",
+        False,
+    ),
     ("pass_go_run", is_passing_test, "=== RUN   TestParse", True),
     ("pass_go_pass", is_passing_test, "--- PASS: TestParse (0.00s)", True),
     ("pass_cargo", is_passing_test, "test parser::tests::empty ... ok", True),
     ("pass_cargo_failed", is_passing_test, "test parser::tests::empty ... FAILED", False),
     ("pass_jest", is_passing_test, "  ✓ adds numbers (3 ms)", True),
-    ("progress_pip_bar", is_progress, "   ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━ 1.2/1.2 MB 5.6 MB/s eta 0:00:00", True),
+    (
+        "progress_pip_bar",
+        is_progress,
+        "   ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━ 1.2/1.2 MB 5.6 MB/s eta 0:00:00",
+        True,
+    ),
     ("progress_tqdm", is_progress, "100%|██████████| 100/100 [00:10<00:00,  9.98it/s]", True),
     ("progress_percent", is_progress, "45%", True),
     ("progress_spinner", is_progress, "⠙ idealTree: timing arborist", True),
@@ -60,14 +91,20 @@ DETECT = [
 ]
 
 
-@pytest.mark.parametrize(("fn", "line", "expected"), [c[1:] for c in DETECT], ids=[c[0] for c in DETECT])
+@pytest.mark.parametrize(
+    ("fn", "line", "expected"), [c[1:] for c in DETECT], ids=[c[0] for c in DETECT]
+)
 def test_detection(fn, line: str, expected: bool) -> None:
     assert fn(line) is expected
 
 
 FRAMES = [
     ("py_app", '  File "/home/u/app/x.py", line 3, in f', ("python", False)),
-    ("py_lib", '  File "/usr/lib/python3.11/site-packages/req/api.py", line 3, in f', ("python", True)),
+    (
+        "py_lib",
+        '  File "/usr/lib/python3.11/site-packages/req/api.py", line 3, in f',
+        ("python", True),
+    ),
     ("java_lib", "\tat java.base/java.io.File.open(File.java:12)", ("java", True)),
     ("java_app", "\tat com.acme.Main.main(Main.java:12)", ("java", False)),
     ("js_lib", "    at Module._compile (node:internal/modules/cjs/loader:1105:14)", ("js", True)),
@@ -138,19 +175,34 @@ def test_fold_frames_keeps_first_app_last_and_error_frames() -> None:
 
 
 def test_fold_frames_protects_frame_after_error_frame() -> None:
-    run = ["\tat org.junit.Assert.fail(Assert.java:88)", "\tat org.junit.Assert.x(Assert.java:41)",
-           "\tat org.junit.Y.z(Y.java:1)", "\tat org.junit.Y.w(Y.java:2)", "\tat org.junit.Y.v(Y.java:3)",
-           "\tat org.junit.Y.u(Y.java:4)"]
+    run = [
+        "\tat org.junit.Assert.fail(Assert.java:88)",
+        "\tat org.junit.Assert.x(Assert.java:41)",
+        "\tat org.junit.Y.z(Y.java:1)",
+        "\tat org.junit.Y.w(Y.java:2)",
+        "\tat org.junit.Y.v(Y.java:3)",
+        "\tat org.junit.Y.u(Y.java:4)",
+    ]
     out, _ = fold_frames(run)
     assert run[0] in out and run[1] in out
 
 
 def test_fold_python_traceback_keeps_tail_and_app_frames() -> None:
     lib = '  File "/usr/lib/python3/site-packages/lib/m.py", line {n}, in f{n}'
-    block = ["Traceback (most recent call last):", '  File "/app/main.py", line 1, in <module>', "    run()"]
+    block = [
+        "Traceback (most recent call last):",
+        '  File "/app/main.py", line 1, in <module>',
+        "    run()",
+    ]
     for n in range(6):
         block += [lib.format(n=n), f"    call{n}()"]
-    block += ['  File "/app/core.py", line 9, in g', "    h()", lib.format(n=99), "    boom()", "ValueError: bad"]
+    block += [
+        '  File "/app/core.py", line 9, in g',
+        "    h()",
+        lib.format(n=99),
+        "    boom()",
+        "ValueError: bad",
+    ]
     out, folded = fold_python_traceback(block)
     assert out[:3] == block[:3]
     assert out[-5:] == block[-5:]
@@ -217,58 +269,119 @@ def test_diff_hunk_lines_repeated_with_numbers_not_folded() -> None:
 
 
 PIPE_CASES = [
-    ("repeated_lines_fold_with_count",
-     "".join("INFO heartbeat ok\n" for _ in range(30)) + "done\n",
-     ["INFO heartbeat ok", "[+29 similar]", "done"], ["INFO heartbeat ok\nINFO heartbeat ok"]),
-    ("number_variants_fold_with_range",
-     "".join(f"2024-05-01 10:00:{i:02d} INFO served request {100 + i} in {i + 3} ms\n" for i in range(20)) + "bye\n",
-     ["2024-05-01 10:00:00 INFO served request 100 in 3 ms", "[+19 similar: 10:00:00…10:00:19, 100…119, 3…22]"],
-     ["request 105 "]),
-    ("repeated_block_one_marker",
-     "".join(f"step {i} start\nstep {i} end\n" for i in range(10)) + "fin\n",
-     ["step 0 start", "step 0 end", "[+9 similar ×2 lines above: 0…9]"], []),
-    ("errors_all_verbatim",
-     "".join(f"ERROR job {i} failed\n" for i in range(5)) + "ok\n",
-     [f"ERROR job {i} failed" for i in range(5)], []),
-    ("identical_errors_counted",
-     "ERROR: disk full\n" * 4 + "end\n", ["ERROR: disk full", "[+3 identical]"], []),
-    ("progress_dropped",
-     "Collecting x\n  50%|█████     | 5/10 [00:01<00:01]\r100%|██████████| 10/10 [00:02<00:00]\nInstalled x\n",
-     ["Collecting x", "Installed x"], ["it/s", "10/10"]),
-    ("pip_bar_dropped",
-     "Downloading numpy-2.0.whl (19.5 MB)\n\r   ━━━━━━━━━━━━━━━━━━━━ 19.5/19.5 MB 40.1 MB/s eta 0:00:00\nDone\n",
-     ["Downloading numpy-2.0.whl (19.5 MB)", "Done"], ["━━"]),
-    ("last_line_kept_even_if_foldable",
-     "".join(f"tick {i}\n" for i in range(10)),
-     ["tick 0", "tick 9"], []),
-    ("cargo_test_passes_collapsed",
-     "running 5 tests\n" + "".join(f"test t::case_{i} ... ok\n" for i in range(4))
-     + "test t::bad ... FAILED\n\ntest result: FAILED. 4 passed; 1 failed\n",
-     ["[4 passing-test lines folded]", "test t::bad ... FAILED", "test result: FAILED. 4 passed; 1 failed"],
-     ["case_2"]),
-    ("jest",
-     "PASS src/a.test.js\n  ✓ one (2 ms)\n  ✓ two (1 ms)\n  ✓ three\nFAIL src/b.test.js\n  ✕ breaks (5 ms)\n"
-     "  ● breaks\n\n    expect(received).toBe(expected)\n\n      at Object.<anonymous> (src/b.test.js:4:17)\nTests: 1 failed, 3 passed\n",
-     ["FAIL src/b.test.js", "  ✕ breaks (5 ms)", "  ● breaks", "      at Object.<anonymous> (src/b.test.js:4:17)"],
-     ["✓ two"]),
-    ("go_panic_goroutine",
-     "panic: runtime error: index out of range [3] with length 3\n\ngoroutine 1 [running]:\nmain.get(...)\n"
-     "\t/home/u/p/main.go:8\nmain.main()\n\t/home/u/p/main.go:12 +0x1d\nexit status 2\n",
-     ["panic: runtime error: index out of range [3] with length 3", "\t/home/u/p/main.go:8",
-      "\t/home/u/p/main.go:12 +0x1d", "exit status 2"], []),
-    ("rust_backtrace",
-     "thread 'main' panicked at src/main.rs:4:5:\nboom\nstack backtrace:\n"
-     "   0: std::panicking::begin_panic\n             at /rustc/abc/library/std/src/panicking.rs:616:12\n"
-     "   1: core::ops::function::FnOnce::call_once\n             at /rustc/abc/library/core/src/ops/function.rs:250:5\n"
-     "   2: std::rt::lang_start::{{closure}}\n             at /rustc/abc/library/std/src/rt.rs:166:18\n"
-     "   3: app::main\n             at ./src/main.rs:4:5\n"
-     "   4: std::rt::lang_start\n             at /rustc/abc/library/std/src/rt.rs:165:17\n",
-     ["thread 'main' panicked at src/main.rs:4:5:", "   3: app::main", "             at ./src/main.rs:4:5",
-      "   4: std::rt::lang_start"], []),
+    (
+        "repeated_lines_fold_with_count",
+        "".join("INFO heartbeat ok\n" for _ in range(30)) + "done\n",
+        ["INFO heartbeat ok", "[+29 similar]", "done"],
+        ["INFO heartbeat ok\nINFO heartbeat ok"],
+    ),
+    (
+        "number_variants_fold_with_range",
+        "".join(
+            f"2024-05-01 10:00:{i:02d} INFO served request {100 + i} in {i + 3} ms\n"
+            for i in range(20)
+        )
+        + "bye\n",
+        [
+            "2024-05-01 10:00:00 INFO served request 100 in 3 ms",
+            "[+19 similar: 10:00:00…10:00:19, 100…119, 3…22]",
+        ],
+        ["request 105 "],
+    ),
+    (
+        "repeated_block_one_marker",
+        "".join(f"step {i} start\nstep {i} end\n" for i in range(10)) + "fin\n",
+        ["step 0 start", "step 0 end", "[+9 similar ×2 lines above: 0…9]"],
+        [],
+    ),
+    (
+        "errors_all_verbatim",
+        "".join(f"ERROR job {i} failed\n" for i in range(5)) + "ok\n",
+        [f"ERROR job {i} failed" for i in range(5)],
+        [],
+    ),
+    (
+        "identical_errors_counted",
+        "ERROR: disk full\n" * 4 + "end\n",
+        ["ERROR: disk full", "[+3 identical]"],
+        [],
+    ),
+    (
+        "progress_dropped",
+        "Collecting x\n  50%|█████     | 5/10 [00:01<00:01]\r100%|██████████| 10/10 [00:02<00:00]\nInstalled x\n",
+        ["Collecting x", "Installed x"],
+        ["it/s", "10/10"],
+    ),
+    (
+        "pip_bar_dropped",
+        "Downloading numpy-2.0.whl (19.5 MB)\n\r   ━━━━━━━━━━━━━━━━━━━━ 19.5/19.5 MB 40.1 MB/s eta 0:00:00\nDone\n",
+        ["Downloading numpy-2.0.whl (19.5 MB)", "Done"],
+        ["━━"],
+    ),
+    (
+        "last_line_kept_even_if_foldable",
+        "".join(f"tick {i}\n" for i in range(10)),
+        ["tick 0", "tick 9"],
+        [],
+    ),
+    (
+        "cargo_test_passes_collapsed",
+        "running 5 tests\n"
+        + "".join(f"test t::case_{i} ... ok\n" for i in range(4))
+        + "test t::bad ... FAILED\n\ntest result: FAILED. 4 passed; 1 failed\n",
+        [
+            "[4 passing-test lines folded]",
+            "test t::bad ... FAILED",
+            "test result: FAILED. 4 passed; 1 failed",
+        ],
+        ["case_2"],
+    ),
+    (
+        "jest",
+        "PASS src/a.test.js\n  ✓ one (2 ms)\n  ✓ two (1 ms)\n  ✓ three\nFAIL src/b.test.js\n  ✕ breaks (5 ms)\n"
+        "  ● breaks\n\n    expect(received).toBe(expected)\n\n      at Object.<anonymous> (src/b.test.js:4:17)\nTests: 1 failed, 3 passed\n",
+        [
+            "FAIL src/b.test.js",
+            "  ✕ breaks (5 ms)",
+            "  ● breaks",
+            "      at Object.<anonymous> (src/b.test.js:4:17)",
+        ],
+        ["✓ two"],
+    ),
+    (
+        "go_panic_goroutine",
+        "panic: runtime error: index out of range [3] with length 3\n\ngoroutine 1 [running]:\nmain.get(...)\n"
+        "\t/home/u/p/main.go:8\nmain.main()\n\t/home/u/p/main.go:12 +0x1d\nexit status 2\n",
+        [
+            "panic: runtime error: index out of range [3] with length 3",
+            "\t/home/u/p/main.go:8",
+            "\t/home/u/p/main.go:12 +0x1d",
+            "exit status 2",
+        ],
+        [],
+    ),
+    (
+        "rust_backtrace",
+        "thread 'main' panicked at src/main.rs:4:5:\nboom\nstack backtrace:\n"
+        "   0: std::panicking::begin_panic\n             at /rustc/abc/library/std/src/panicking.rs:616:12\n"
+        "   1: core::ops::function::FnOnce::call_once\n             at /rustc/abc/library/core/src/ops/function.rs:250:5\n"
+        "   2: std::rt::lang_start::{{closure}}\n             at /rustc/abc/library/std/src/rt.rs:166:18\n"
+        "   3: app::main\n             at ./src/main.rs:4:5\n"
+        "   4: std::rt::lang_start\n             at /rustc/abc/library/std/src/rt.rs:165:17\n",
+        [
+            "thread 'main' panicked at src/main.rs:4:5:",
+            "   3: app::main",
+            "             at ./src/main.rs:4:5",
+            "   4: std::rt::lang_start",
+        ],
+        [],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("text", "present", "absent"), [c[1:] for c in PIPE_CASES], ids=[c[0] for c in PIPE_CASES])
+@pytest.mark.parametrize(
+    ("text", "present", "absent"), [c[1:] for c in PIPE_CASES], ids=[c[0] for c in PIPE_CASES]
+)
 def test_pipeline(text: str, present: list[str], absent: list[str]) -> None:
     out = compress_text(text).text
     lines = out.split("\n")
@@ -305,7 +418,9 @@ def test_python_traceback_library_frames_folded() -> None:
     for tail in src[-5:]:
         assert tail in lines  # last five lines of the block
     assert any(ln.startswith("  [… ") and "library frames folded: requests" in ln for ln in lines)
-    assert '  File "/usr/lib/python3/site-packages/requests/api.py", line 59, in request' not in lines
+    assert (
+        '  File "/usr/lib/python3/site-packages/requests/api.py", line 59, in request' not in lines
+    )
 
 
 JAVA = """Exception in thread "main" java.lang.IllegalStateException: Failed to start
@@ -327,22 +442,33 @@ Caused by: com.acme.shop.QuotaReached: over quota
 
 def test_java_caused_by_chain() -> None:
     lines = out_lines(JAVA)
-    for keep in ('Exception in thread "main" java.lang.IllegalStateException: Failed to start',
-                 "Caused by: java.io.IOException: disk full", "Caused by: com.acme.shop.QuotaReached: over quota",
-                 "\tat com.acme.shop.Main.main(Main.java:12)", "\tat com.acme.shop.Store.save(Store.java:88)",
-                 "\tat org.springframework.boot.SpringApplication.run(SpringApplication.java:315)",
-                 "\tat java.base/java.io.FileOutputStream.writeBytes(Native Method)", "\t... 3 more",
-                 "\tat com.acme.shop.Quota.check(Quota.java:7)"):
+    for keep in (
+        'Exception in thread "main" java.lang.IllegalStateException: Failed to start',
+        "Caused by: java.io.IOException: disk full",
+        "Caused by: com.acme.shop.QuotaReached: over quota",
+        "\tat com.acme.shop.Main.main(Main.java:12)",
+        "\tat com.acme.shop.Store.save(Store.java:88)",
+        "\tat org.springframework.boot.SpringApplication.run(SpringApplication.java:315)",
+        "\tat java.base/java.io.FileOutputStream.writeBytes(Native Method)",
+        "\t... 3 more",
+        "\tat com.acme.shop.Quota.check(Quota.java:7)",
+    ):
         assert keep in lines, keep
     assert "\t[… 3 library frames folded: java.io]" in lines
-    assert "\tat java.base/java.io.BufferedOutputStream.flushBuffer(BufferedOutputStream.java:81)" not in lines
+    assert (
+        "\tat java.base/java.io.BufferedOutputStream.flushBuffer(BufferedOutputStream.java:81)"
+        not in lines
+    )
 
 
 PYTEST = (
     "============================= test session starts ==============================\n"
     "collected 41 items\n\n"
-    + "".join(f"tests/test_m{i}.py::test_c{j} PASSED                          [ {i * 10 + j:2d}%]\n"
-              for i in range(4) for j in range(10))
+    + "".join(
+        f"tests/test_m{i}.py::test_c{j} PASSED                          [ {i * 10 + j:2d}%]\n"
+        for i in range(4)
+        for j in range(10)
+    )
     + "tests/test_z.py ....                                              [ 98%]\n"
     + "tests/test_bad.py::test_bad FAILED                                [100%]\n\n"
     "=================================== FAILURES ===================================\n"
@@ -359,9 +485,13 @@ def test_pytest_passes_collapsed_failures_kept() -> None:
     lines = out_lines(PYTEST)
     assert "[41 passing-test lines folded]" in lines
     assert not any("PASSED" in ln for ln in lines)
-    for keep in ("tests/test_bad.py::test_bad FAILED                                [100%]",
-                 "FAILED tests/test_bad.py::test_bad - assert 1 == 2", "tests/test_bad.py:3: AssertionError",
-                 ">       assert 1 == 2", "E       assert 1 == 2"):
+    for keep in (
+        "tests/test_bad.py::test_bad FAILED                                [100%]",
+        "FAILED tests/test_bad.py::test_bad - assert 1 == 2",
+        "tests/test_bad.py:3: AssertionError",
+        ">       assert 1 == 2",
+        "E       assert 1 == 2",
+    ):
         assert keep in lines
 
 
@@ -380,7 +510,11 @@ FAIL\texample.com/pkg\t0.012s
 def test_go_test_verbose() -> None:
     lines = out_lines(GO_V)
     assert "[5 passing-test lines folded]" in lines
-    for keep in ("    b_test.go:12: expected 3, got 4", "--- FAIL: TestB (0.01s)", "FAIL\texample.com/pkg\t0.012s"):
+    for keep in (
+        "    b_test.go:12: expected 3, got 4",
+        "--- FAIL: TestB (0.01s)",
+        "FAIL\texample.com/pkg\t0.012s",
+    ):
         assert keep in lines
 
 
@@ -393,8 +527,11 @@ Thanks!
 """
 
 
-@pytest.mark.parametrize("text", [PROSE, "one line, no newline", "def f(x):\n    return x\n\n\nclass A:\n    pass\n"],
-                         ids=["prose", "single_line", "unfenced_code"])
+@pytest.mark.parametrize(
+    "text",
+    [PROSE, "one line, no newline", "def f(x):\n    return x\n\n\nclass A:\n    pass\n"],
+    ids=["prose", "single_line", "unfenced_code"],
+)
 def test_prose_and_code_unchanged(text: str) -> None:
     out = compress_text(text).text
     expected = re.sub(r"\n{3,}", "\n\n", text)
@@ -422,8 +559,12 @@ def test_report_is_stable_json_and_tokens_add_up_for_line_rules() -> None:
 def test_compress_stream_accepts_file_like_lines_and_small_windows() -> None:
     text = "".join(f"INFO step {i}\n" for i in range(1000)) + "ERROR final\n"
     parts: list[str] = []
-    rep = compress_stream(iter(text.splitlines(keepends=True)), parts.append, words,
-                          window={"max_entries": 8, "max_lines": 100})
+    rep = compress_stream(
+        iter(text.splitlines(keepends=True)),
+        parts.append,
+        words,
+        window={"max_entries": 8, "max_lines": 100},
+    )
     out = "".join(parts)
     assert rep.lines_in == 1001 and "ERROR final\n" in out
     assert out.count("similar") == 10  # one family marker per window of 100 lines
@@ -442,9 +583,11 @@ def log_line(draw) -> list[str]:
     if kind == 0:
         return [f"2024-01-0{n % 9 + 1} 10:{n % 60:02d}:{m % 60:02d} INFO {who} served {m} bytes"]
     if kind == 1:
-        return [f"2024-01-01 10:00:00 ERROR {who} failed to connect to 10.0.{n % 256}.{m % 256}:{m}"]
+        return [
+            f"2024-01-01 10:00:00 ERROR {who} failed to connect to 10.0.{n % 256}.{m % 256}:{m}"
+        ]
     if kind == 2:
-        return [f"  File \"/srv/{who}/mod{n % 5}.py\", line {m}, in handler"]
+        return [f'  File "/srv/{who}/mod{n % 5}.py", line {m}, in handler']
     if kind == 3:
         return [f"src/{who}/file{n % 7}.c:{m}:{n % 80}: warning: unused variable 'v{n}'"]
     if kind == 4:
@@ -465,26 +608,46 @@ def log_line(draw) -> list[str]:
     if kind == 9:
         return [""]
     if kind == 10:
-        frames = [f"\tat org.apache.x{k}.C.m(C.java:{n + k})" for k in range(draw(st.integers(1, 5)))]
-        return [f"java.lang.IllegalStateException: {who} {n}", *frames, f"\tat com.acme.{who}.Main.run(Main.java:{m})"]
+        frames = [
+            f"\tat org.apache.x{k}.C.m(C.java:{n + k})" for k in range(draw(st.integers(1, 5)))
+        ]
+        return [
+            f"java.lang.IllegalStateException: {who} {n}",
+            *frames,
+            f"\tat com.acme.{who}.Main.run(Main.java:{m})",
+        ]
     if kind == 12:  # a JSON-lines record, sometimes with error vocabulary or a location
         level = draw(st.sampled_from(["info", "info", "debug", "error", "warn"]))
-        extra = draw(st.sampled_from(["", ',"at":"src/app.py:' + str(m % 90 + 1) + '"', ',"err":"connection refused"']))
-        return [f'{{"ts":"2026-11-21T10:00:{n % 60:02d}.{m % 1000:03d}Z","level":"{level}","msg":"{who} handled",'
-                f'"path":"/api/{who}/{n}","duration_ms":{m % 500}{extra}}}']
+        extra = draw(
+            st.sampled_from(
+                ["", ',"at":"src/app.py:' + str(m % 90 + 1) + '"', ',"err":"connection refused"']
+            )
+        )
+        return [
+            f'{{"ts":"2026-11-21T10:00:{n % 60:02d}.{m % 1000:03d}Z","level":"{level}","msg":"{who} handled",'
+            f'"path":"/api/{who}/{n}","duration_ms":{m % 500}{extra}}}'
+        ]
     if kind == 13:  # ls -l rows (a name may hold error vocabulary)
         name = draw(st.sampled_from(["mod", "error_page", "util", "failover", "data"]))
         ext = draw(st.sampled_from([".py", ".json", ".md", "", ".c"]))
-        return [f"-rw-r--r--  1 user staff  {m:6d} Nov 21 10:{n % 60:02d} {name}{n % 40}{ext}"
-                for _ in range(draw(st.integers(1, 4)))]
+        return [
+            f"-rw-r--r--  1 user staff  {m:6d} Nov 21 10:{n % 60:02d} {name}{n % 40}{ext}"
+            for _ in range(draw(st.integers(1, 4)))
+        ]
     if kind == 14:  # tree rows
         depth = draw(st.integers(0, 2))
         name = draw(st.sampled_from(["mod", "exception_map", "util", "x"]))
         glyph = draw(st.sampled_from(["├── ", "└── "]))
-        return [f"{'│   ' * depth}{glyph}{name}{(n + k) % 50}.py" for k in range(draw(st.integers(1, 6)))]
+        return [
+            f"{'│   ' * depth}{glyph}{name}{(n + k) % 50}.py"
+            for k in range(draw(st.integers(1, 6)))
+        ]
     if kind == 15:  # find paths
         name = draw(st.sampled_from(["a", "b", "assert_helpers", "c"]))
-        return [f"./src/{who}/{name}{(n + k) % 30}.{('py', 'rs', 'txt')[k % 3]}" for k in range(draw(st.integers(1, 6)))]
+        return [
+            f"./src/{who}/{name}{(n + k) % 30}.{('py', 'rs', 'txt')[k % 3]}"
+            for k in range(draw(st.integers(1, 6)))
+        ]
     return [f"{who} heartbeat seq={n} ok"]
 
 
@@ -512,7 +675,7 @@ def reference_must_keep(lines: list[str]) -> set[str]:
             j = i + 1
             while j < len(cl) and (not cl[j] or cl[j][0] in " \t"):
                 j += 1
-            block = [x for x in cl[i:min(j, len(cl) - 1) + 1] if x]
+            block = [x for x in cl[i : min(j, len(cl) - 1) + 1] if x]
             must.update(block[-5:])
             i = j + 1
         else:
@@ -534,9 +697,16 @@ def test_guarantee_must_keep_lines_survive_verbatim(groups: list[list[str]]) -> 
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(log_line(), min_size=1, max_size=30),
-       st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r`~"),
-                        max_size=40), max_size=12))
+@given(
+    st.lists(log_line(), min_size=1, max_size=30),
+    st.lists(
+        st.text(
+            alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r`~"),
+            max_size=40,
+        ),
+        max_size=12,
+    ),
+)
 def test_guarantee_fenced_code_byte_identical(groups: list[list[str]], code: list[str]) -> None:
     fence = "```\n" + "".join(c + "\n" for c in code) + "```\n"
     before = "\n".join(ln for g in groups for ln in g)
@@ -545,7 +715,13 @@ def test_guarantee_fenced_code_byte_identical(groups: list[list[str]], code: lis
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(" +-"), st.text(alphabet="ab1 2=\t", max_size=12)), min_size=1, max_size=30))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(" +-"), st.text(alphabet="ab1 2=\t", max_size=12)),
+        min_size=1,
+        max_size=30,
+    )
+)
 def test_guarantee_diff_hunks_byte_identical(body: list[tuple[str, str]]) -> None:
     old = sum(1 for c, _ in body if c in " -")
     new = sum(1 for c, _ in body if c in " +")
@@ -557,7 +733,9 @@ def test_stream_token_counts_are_exact_across_batches() -> None:
     """tokens_before/after are counted in ~64 KiB batches; the cuts must not change the sum."""
     from codex_router.tokens.counter import count_tokens
 
-    block = "".join(f"2026-01-01 INFO step {i} ok.\n\n    indented detail {i}\n/path/{i}\n" for i in range(8000))
+    block = "".join(
+        f"2026-01-01 INFO step {i} ok.\n\n    indented detail {i}\n/path/{i}\n" for i in range(8000)
+    )
     text = block + "ERROR: it broke\nlast line without newline"
     lines = text.splitlines(keepends=True)
     parts: list[str] = []
@@ -568,7 +746,12 @@ def test_stream_token_counts_are_exact_across_batches() -> None:
 
 
 # ------------------------------------------------------------------ compiled-pattern cache
-_REGEX_SAMPLES = [r"(?P<word>[a-z]+)-(\d+)", r"^\s*(?:x|y)$", r"[━█]+|/s\b", r"(?<![^\s=])[^\s=]*[\d/]"]
+_REGEX_SAMPLES = [
+    r"(?P<word>[a-z]+)-(\d+)",
+    r"^\s*(?:x|y)$",
+    r"[━█]+|/s\b",
+    r"(?<![^\s=])[^\s=]*[\d/]",
+]
 _REGEX_TEXTS = ["ab-12", "  x", "━━ 3 MB/s", "zz", "a=1 b/c d"]
 
 
@@ -594,12 +777,20 @@ def regex_cache(tmp_path, monkeypatch: pytest.MonkeyPatch):
 def _same_as_re(compiled, pattern: str) -> None:
     ref = re.compile(pattern)
     assert (compiled.pattern, compiled.flags, compiled.groups, compiled.groupindex) == (
-        ref.pattern, ref.flags, ref.groups, ref.groupindex)
+        ref.pattern,
+        ref.flags,
+        ref.groups,
+        ref.groupindex,
+    )
     for text in _REGEX_TEXTS:
-        assert [m.group(0) for m in compiled.finditer(text)] == [m.group(0) for m in ref.finditer(text)]
+        assert [m.group(0) for m in compiled.finditer(text)] == [
+            m.group(0) for m in ref.finditer(text)
+        ]
 
 
-def test_regex_cache_round_trip_skips_the_compiler(regex_cache, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_regex_cache_round_trip_skips_the_compiler(
+    regex_cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _regex, path, fresh_process = regex_cache
     for p in _REGEX_SAMPLES:
         _same_as_re(_regex.compile(p), p)
@@ -615,7 +806,9 @@ def test_regex_cache_round_trip_skips_the_compiler(regex_cache, monkeypatch: pyt
         _same_as_re(_regex.compile(p), p)
 
 
-@pytest.mark.parametrize("content", [b"", b"garbage", b"\xe3\x00\x00"], ids=["empty", "garbage", "truncated"])
+@pytest.mark.parametrize(
+    "content", [b"", b"garbage", b"\xe3\x00\x00"], ids=["empty", "garbage", "truncated"]
+)
 def test_regex_cache_unreadable_falls_back_to_re(regex_cache, content: bytes) -> None:
     _regex, path, _ = regex_cache
     path.write_bytes(content)
@@ -634,7 +827,9 @@ def test_regex_cache_of_another_interpreter_is_ignored(regex_cache) -> None:
         _same_as_re(_regex.compile(p), p)
 
 
-def test_regex_cache_not_written_without_bytecode_writing(regex_cache, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_regex_cache_not_written_without_bytecode_writing(
+    regex_cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import sys
 
     _regex, path, _ = regex_cache
@@ -649,35 +844,109 @@ def test_regex_cache_not_written_without_bytecode_writing(regex_cache, monkeypat
 # literal-prefixed scans flag the few lines that need the per-line tests). batched=False runs
 # every line through those tests: the two must agree on the text and on the whole report.
 _PIECES = [
-    "ERROR x", "Traceback (most recent call last):", '  File "/a/site-packages/b.py", line 3, in f',
-    '  File "/app/x.py", line 9, in g', "    call()", "ValueError: 1", "```", "```python", "~~~",
-    "diff --git a/x b/x", "--- a/x", "+++ b/x", "@@ -1,3 +1,4 @@", " ctx", "-old", "+new",
-    "\x1b[31mred\x1b[0m", "a\rb", "50%|███| 5/10", "", "   ", "\tat org.apache.X.y(X.java:1)",
-    "goroutine 1 [running]:", "main.f(...)", "\t/x/main.go:3 +0x1", "test a::b ... ok", "x.py::t PASSED",
-    "=== RUN   TestA", "commit 1234567abc", "Author: a <b>", " a.py | 3 ++-", "def f():", "}",
-    "warning: x", "  ✓ ok", "✕ bad", "not ok 1", "Progress (1): 2/3 kB", "45%", "|", "⠙ work", "ok  x 1.2s",
-    "host.com:8080 up", "a\x00b", "TRACEBAC\u212a here", "élève 12 failed", "12 files/s ━━━━", "x 3.2 MiB",
-    "Caused by: q", "  at f (/a/b.js:1:2)", "   0: std::panicking::x", "[INFO] step 1", "- 1117838570 R02 ok",
-    '{"ts":"2026-01-01T00:00:01Z","level":"info","msg":"ok","id":7}', '{"level":"error","msg":"boom"}',
-    '{"a":1', "{not json}", "total 48", "-rw-r--r--  1 u g  12 Nov 21 10:00 a.py",
-    "drwxr-xr-x  4 u g  128 Nov 21 10:00 pkg", "├── src", "│   ├── a.py", "│   └── error.py", "    └── b.json",
-    "./src/a.py", "./src/x/b.json", "/etc/hosts", "`-- c.txt",
+    "ERROR x",
+    "Traceback (most recent call last):",
+    '  File "/a/site-packages/b.py", line 3, in f',
+    '  File "/app/x.py", line 9, in g',
+    "    call()",
+    "ValueError: 1",
+    "```",
+    "```python",
+    "~~~",
+    "diff --git a/x b/x",
+    "--- a/x",
+    "+++ b/x",
+    "@@ -1,3 +1,4 @@",
+    " ctx",
+    "-old",
+    "+new",
+    "\x1b[31mred\x1b[0m",
+    "a\rb",
+    "50%|███| 5/10",
+    "",
+    "   ",
+    "\tat org.apache.X.y(X.java:1)",
+    "goroutine 1 [running]:",
+    "main.f(...)",
+    "\t/x/main.go:3 +0x1",
+    "test a::b ... ok",
+    "x.py::t PASSED",
+    "=== RUN   TestA",
+    "commit 1234567abc",
+    "Author: a <b>",
+    " a.py | 3 ++-",
+    "def f():",
+    "}",
+    "warning: x",
+    "  ✓ ok",
+    "✕ bad",
+    "not ok 1",
+    "Progress (1): 2/3 kB",
+    "45%",
+    "|",
+    "⠙ work",
+    "ok  x 1.2s",
+    "host.com:8080 up",
+    "a\x00b",
+    "TRACEBAC\u212a here",
+    "élève 12 failed",
+    "12 files/s ━━━━",
+    "x 3.2 MiB",
+    "Caused by: q",
+    "  at f (/a/b.js:1:2)",
+    "   0: std::panicking::x",
+    "[INFO] step 1",
+    "- 1117838570 R02 ok",
+    '{"ts":"2026-01-01T00:00:01Z","level":"info","msg":"ok","id":7}',
+    '{"level":"error","msg":"boom"}',
+    '{"a":1',
+    "{not json}",
+    "total 48",
+    "-rw-r--r--  1 u g  12 Nov 21 10:00 a.py",
+    "drwxr-xr-x  4 u g  128 Nov 21 10:00 pkg",
+    "├── src",
+    "│   ├── a.py",
+    "│   └── error.py",
+    "    └── b.json",
+    "./src/a.py",
+    "./src/x/b.json",
+    "/etc/hosts",
+    "`-- c.txt",
 ]
 
 
 @st.composite
 def mixed_log(draw) -> str:
-    lines = draw(st.lists(st.one_of(
-        st.tuples(st.sampled_from(_PIECES), st.integers(1, 4)).map(lambda pr: "\n".join([pr[0]] * pr[1])),
-        st.builds(lambda n, w: f"2024-01-01 10:00:{n % 60:02d} INFO {w} took {n} ms", _num, _name),
-        st.builds(lambda n, w: f"{w} blk_{n} served", _num, _name),
-        st.builds(lambda n, w: f'{{"ts":"2026-11-21T10:00:{n % 60:02d}Z","level":"info","msg":"{w}","n":{n}}}', _num, _name),
-        st.builds(lambda n, w: f"│   ├── {w}{n}.py", _num, _name),
-        st.builds(lambda n, w: f"-rw-r--r--  1 u g  {n} Nov 21 10:00 {w}{n % 9}.json", _num, _name),
-        st.builds(lambda n, w: f"./{w}/{n % 3}/f{n}.py", _num, _name),
-        st.text(alphabet="ab 1/=:.%#-\t\x1b[\r━é", max_size=14),
-        st.lists(log_line(), min_size=1, max_size=3).map(lambda g: "\n".join(ln for x in g for ln in x)),
-    ), max_size=80))
+    lines = draw(
+        st.lists(
+            st.one_of(
+                st.tuples(st.sampled_from(_PIECES), st.integers(1, 4)).map(
+                    lambda pr: "\n".join([pr[0]] * pr[1])
+                ),
+                st.builds(
+                    lambda n, w: f"2024-01-01 10:00:{n % 60:02d} INFO {w} took {n} ms", _num, _name
+                ),
+                st.builds(lambda n, w: f"{w} blk_{n} served", _num, _name),
+                st.builds(
+                    lambda n, w: (
+                        f'{{"ts":"2026-11-21T10:00:{n % 60:02d}Z","level":"info","msg":"{w}","n":{n}}}'
+                    ),
+                    _num,
+                    _name,
+                ),
+                st.builds(lambda n, w: f"│   ├── {w}{n}.py", _num, _name),
+                st.builds(
+                    lambda n, w: f"-rw-r--r--  1 u g  {n} Nov 21 10:00 {w}{n % 9}.json", _num, _name
+                ),
+                st.builds(lambda n, w: f"./{w}/{n % 3}/f{n}.py", _num, _name),
+                st.text(alphabet="ab 1/=:.%#-\t\x1b[\r━é", max_size=14),
+                st.lists(log_line(), min_size=1, max_size=3).map(
+                    lambda g: "\n".join(ln for x in g for ln in x)
+                ),
+            ),
+            max_size=80,
+        )
+    )
     return "\n".join(lines) + draw(st.sampled_from(["\n", "", "\r\n"]))
 
 
@@ -685,7 +954,9 @@ def _both(text: str, count=None, window=None):
     results = []
     for batched in (True, False):
         parts: list[str] = []
-        rep = compress_stream(text.splitlines(keepends=True), parts.append, count, window=window, batched=batched)
+        rep = compress_stream(
+            text.splitlines(keepends=True), parts.append, count, window=window, batched=batched
+        )
         results.append(("".join(parts), rep.to_dict()))
     return results
 
@@ -700,8 +971,18 @@ def test_batched_stream_equals_line_by_line(text: str, window, counted: bool) ->
 def test_batched_stream_equals_line_by_line_on_the_corpus() -> None:
     from conftest import CORPUS
 
-    files = [p for p in sorted(CORPUS.rglob("*")) if p.is_file() and p.relative_to(CORPUS).parts[0] != "LICENSES"
-             and p.name != "SOURCES.md" and not p.name.startswith(".")] if CORPUS.is_dir() else []
+    files = (
+        [
+            p
+            for p in sorted(CORPUS.rglob("*"))
+            if p.is_file()
+            and p.relative_to(CORPUS).parts[0] != "LICENSES"
+            and p.name != "SOURCES.md"
+            and not p.name.startswith(".")
+        ]
+        if CORPUS.is_dir()
+        else []
+    )
     if not files:
         pytest.skip("benchmark corpus not found")
     for path in files:

@@ -11,8 +11,13 @@ from hypothesis import strategies as st
 from codex_router.codex import config_edit
 from codex_router.errors import CodexConfigError
 
-TABLE = {"name": "codex-route LiteLLM proxy", "base_url": "http://127.0.0.1:4000/v1",
-         "env_key": "LITELLM_API_KEY", "wire_api": "responses", "request_max_retries": 1}
+TABLE = {
+    "name": "codex-route LiteLLM proxy",
+    "base_url": "http://127.0.0.1:4000/v1",
+    "env_key": "LITELLM_API_KEY",
+    "wire_api": "responses",
+    "request_max_retries": 1,
+}
 
 CONFIGS = {
     "empty": b"",
@@ -92,23 +97,27 @@ def test_a_table_with_our_id_is_replaced_and_given_back():
     original = CONFIGS["has-our-id"]
     new, edit = config_edit.apply(original, "c", provider_id="cost-routing", table=TABLE)
     assert meaning(new)["model_providers"]["cost-routing"] == TABLE
-    changed = new + b'\n[tui]\nz = 1\n'
+    changed = new + b"\n[tui]\nz = 1\n"
     back = meaning(config_edit.remove(changed, "c", edit))
     assert back["model_providers"]["cost-routing"]["name"] == "old"
 
 
 def test_select_false_adds_only_the_table():
-    new, edit = config_edit.apply(CONFIGS["plain"], "c", provider_id="cost-routing-hf",
-                                  table=TABLE, select=False)
+    new, edit = config_edit.apply(
+        CONFIGS["plain"], "c", provider_id="cost-routing-hf", table=TABLE, select=False
+    )
     assert "model_provider" not in meaning(new)
     assert not edit.selection_added
 
 
-@pytest.mark.parametrize("data, where", [
-    (b'model = "o3"\n[tui\nx = 1\n', "line 2"),
-    (b'a = 1\na = 2\n', "line 2"),
-    (b'model = "\xff"\n', "config.toml:1"),
-])
+@pytest.mark.parametrize(
+    "data, where",
+    [
+        (b'model = "o3"\n[tui\nx = 1\n', "line 2"),
+        (b"a = 1\na = 2\n", "line 2"),
+        (b'model = "\xff"\n', "config.toml:1"),
+    ],
+)
 def test_broken_files_are_refused_naming_the_place(data, where):
     with pytest.raises(CodexConfigError) as info:
         config_edit.apply(data, "config.toml", provider_id="cost-routing", table=TABLE)
@@ -121,15 +130,23 @@ def test_model_providers_not_a_table_is_refused():
 
 
 toml_keys = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(
-    lambda k: k not in ("model_provider", "model_providers"))
-values = st.one_of(st.integers(-10**6, 10**6), st.booleans(),
-                   st.text(st.characters(blacklist_categories=("Cs",)), max_size=12))
+    lambda k: k not in ("model_provider", "model_providers")
+)
+values = st.one_of(
+    st.integers(-(10**6), 10**6),
+    st.booleans(),
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
+)
 
 
 @settings(max_examples=150, deadline=None)
-@given(top=st.dictionaries(toml_keys, values, max_size=4),
-       tables=st.dictionaries(toml_keys, st.dictionaries(toml_keys, values, max_size=3), max_size=3),
-       crlf=st.booleans(), bom=st.booleans(), final=st.booleans())
+@given(
+    top=st.dictionaries(toml_keys, values, max_size=4),
+    tables=st.dictionaries(toml_keys, st.dictionaries(toml_keys, values, max_size=3), max_size=3),
+    crlf=st.booleans(),
+    bom=st.booleans(),
+    final=st.booleans(),
+)
 def test_round_trip_on_generated_configs(top, tables, crlf, bom, final):
     import tomlkit
 

@@ -14,10 +14,18 @@ from codex_router.codex import config_guard
 from codex_router.codex.config_guard import ConfigGuard
 from codex_router.errors import CodexConfigError, StateError
 
-TABLE = {"name": "codex-route LiteLLM proxy", "base_url": "http://127.0.0.1:4000/v1",
-         "env_key": "LITELLM_API_KEY", "wire_api": "responses"}
-HF = {"name": "codex-route Hugging Face router", "base_url": "https://router.huggingface.co/v1",
-      "env_key": "HF_TOKEN", "wire_api": "responses"}
+TABLE = {
+    "name": "codex-route LiteLLM proxy",
+    "base_url": "http://127.0.0.1:4000/v1",
+    "env_key": "LITELLM_API_KEY",
+    "wire_api": "responses",
+}
+HF = {
+    "name": "codex-route Hugging Face router",
+    "base_url": "https://router.huggingface.co/v1",
+    "env_key": "HF_TOKEN",
+    "wire_api": "responses",
+}
 ORIGINAL = b'\xef\xbb\xbfmodel = "o3"\r\n# keep me\r\n[tui]\r\nx = 1'
 
 
@@ -64,7 +72,9 @@ def test_overlapping_runs_share_one_period_and_the_last_restores(setup):
     guard.enter("b", "cost-routing-hf", HF)
     guard.enter("c", "cost-routing", TABLE)  # same table: nothing to add
     text = config.read_bytes()
-    assert b"[model_providers.cost-routing]" in text and b"[model_providers.cost-routing-hf]" in text
+    assert (
+        b"[model_providers.cost-routing]" in text and b"[model_providers.cost-routing-hf]" in text
+    )
     assert guard.leave("a").action == "in-use"
     assert guard.leave("c").action == "in-use"
     assert guard.leave("b").action == "original"
@@ -84,8 +94,11 @@ def test_changes_made_during_the_period_are_kept(setup):
     config, guard = setup
     guard.enter("a", "cost-routing", TABLE)
     # Codex writes atomically and with 0600, appending its trust entry.
-    fsutil.atomic_write_bytes(config, config.read_bytes() + b'\r\n[projects."/r"]\r\ntrust_level = "trusted"\r\n',
-                              exact_mode=0o600)
+    fsutil.atomic_write_bytes(
+        config,
+        config.read_bytes() + b'\r\n[projects."/r"]\r\ntrust_level = "trusted"\r\n',
+        exact_mode=0o600,
+    )
     outcome = guard.leave("a")
     assert outcome.action == "merged" and "kept those changes" in outcome.message
     assert config.read_bytes() == ORIGINAL + b'\r\n[projects."/r"]\r\ntrust_level = "trusted"\r\n'
@@ -96,7 +109,9 @@ def test_a_change_seen_by_a_later_run_is_not_undone_by_a_byte_restore(setup):
     config, guard = setup
     guard.enter("a", "cost-routing", TABLE)
     config.write_bytes(config.read_bytes() + b'\r\n[projects."/r"]\r\ntrust_level = "trusted"\r\n')
-    guard.enter("b", "cost-routing-hf", HF)  # rewrites the file; the foreign change must be remembered
+    guard.enter(
+        "b", "cost-routing-hf", HF
+    )  # rewrites the file; the foreign change must be remembered
     guard.leave("a")
     assert guard.leave("b").action == "merged"
     assert config.read_bytes() == ORIGINAL + b'\r\n[projects."/r"]\r\ntrust_level = "trusted"\r\n'
@@ -108,7 +123,9 @@ def test_an_interrupted_period_is_recovered(setup):
     mark_runs_dead(guard)
     status = guard.status()
     assert status.interrupted and not status.active
-    assert [s.config for s in config_guard.guards_needing_recovery(guard.dir.parent)] == [str(config)]
+    assert [s.config for s in config_guard.guards_needing_recovery(guard.dir.parent)] == [
+        str(config)
+    ]
     assert guard.recover().action == "original"
     assert config.read_bytes() == ORIGINAL
 

@@ -19,13 +19,13 @@ from history_factory import make_record
 from typer.testing import CliRunner
 
 from codex_router import doctor
+from codex_router.cli import app
 from codex_router.codex import profiles
 from codex_router.codex.config_guard import ConfigGuard
-from codex_router.errors import CodexConfigError
-from codex_router.cli import app
-from codex_router.doctor import CHECKS, Check, DoctorContext, run_checks
-from codex_router.history.store import history_path, record_run
 from codex_router.dirs import app_paths, codex_home
+from codex_router.doctor import CHECKS, Check, DoctorContext, run_checks
+from codex_router.errors import CodexConfigError
+from codex_router.history.store import history_path, record_run
 from codex_router.tokens.counter import EncodingStatus
 
 
@@ -54,7 +54,7 @@ def _http(routes: dict[str, tuple[int, str]]) -> Iterator[str]:
     """A local HTTP server answering ``routes`` (path → status, body); yields its base URL."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             status, body = routes.get(self.path, (404, "not found"))
             data = body.encode()
             self.send_response(status)
@@ -67,7 +67,9 @@ def _http(routes: dict[str, tuple[int, str]]) -> Iterator[str]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -89,13 +91,16 @@ def _closed_port_url() -> str:
 # ---------------------------------------------------------------- codex
 
 
-@pytest.mark.parametrize(("body", "status", "needle"), [
-    ('echo "codex-cli 0.169.0"', "ok", "codex 0.169.0"),
-    ('echo "codex-cli 0.170.2"', "ok", "codex 0.170.2"),
-    ('echo "codex-cli 0.120.0"', "warn", "older than 0.169"),
-    ('echo "hello"', "warn", "not a version"),
-    ('echo "boom" >&2; exit 3', "fail", "exited 3"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "needle"),
+    [
+        ('echo "codex-cli 0.169.0"', "ok", "codex 0.169.0"),
+        ('echo "codex-cli 0.170.2"', "ok", "codex 0.170.2"),
+        ('echo "codex-cli 0.120.0"', "warn", "older than 0.169"),
+        ('echo "hello"', "warn", "not a version"),
+        ('echo "boom" >&2; exit 3', "fail", "exited 3"),
+    ],
+)
 def test_codex(tmp_path: Path, monkeypatch, body: str, status: str, needle: str) -> None:
     _script(tmp_path / "bin", "codex", body)
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
@@ -141,10 +146,13 @@ def test_default_codex_home_missing_is_a_warning(tmp_path: Path, monkeypatch) ->
     assert _status(doctor.check_codex_home) == "warn"
 
 
-@pytest.mark.parametrize(("content", "needle"), [
-    ('model = "gpt-5.4"\n[model_providers.x\nname = "x"\n', "line 2"),
-    (b'model = "\xff"\n', "not UTF-8"),
-])
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ('model = "gpt-5.4"\n[model_providers.x\nname = "x"\n', "line 2"),
+        (b'model = "\xff"\n', "not UTF-8"),
+    ],
+)
 def test_codex_home_broken_config_names_the_place(content, needle: str) -> None:
     path = _config(content)
     result = _check(doctor.check_codex_home)
@@ -152,15 +160,24 @@ def test_codex_home_broken_config_names_the_place(content, needle: str) -> None:
     assert str(path) in result.summary and needle in result.summary
 
 
-@pytest.mark.parametrize(("content", "status", "needle"), [
-    ('model = "gpt-5.4"\n[model_providers.lite]\nwire_api = "responses"\n', "ok", "no legacy"),
-    ('[model_providers.lite]\nname = "l"\nwire_api = "chat"\n', "fail",
-     'model_providers.lite.wire_api = "chat"'),
-    ('profile = "fast"\n', "fail", 'top-level profile = "fast"'),
-    ('[profiles.cost-routing]\nmodel = "m"\n', "fail", "[profiles.cost-routing]"),
-    ('[profiles.fast]\nmodel = "m"\n[profiles.slow]\nmodel = "n"\n', "warn",
-     "[profiles.fast], [profiles.slow]"),
-])
+@pytest.mark.parametrize(
+    ("content", "status", "needle"),
+    [
+        ('model = "gpt-5.4"\n[model_providers.lite]\nwire_api = "responses"\n', "ok", "no legacy"),
+        (
+            '[model_providers.lite]\nname = "l"\nwire_api = "chat"\n',
+            "fail",
+            'model_providers.lite.wire_api = "chat"',
+        ),
+        ('profile = "fast"\n', "fail", 'top-level profile = "fast"'),
+        ('[profiles.cost-routing]\nmodel = "m"\n', "fail", "[profiles.cost-routing]"),
+        (
+            '[profiles.fast]\nmodel = "m"\n[profiles.slow]\nmodel = "n"\n',
+            "warn",
+            "[profiles.fast], [profiles.slow]",
+        ),
+    ],
+)
 def test_codex_legacy(content: str, status: str, needle: str) -> None:
     _config(content)
     result = _check(doctor.check_codex_legacy)
@@ -202,8 +219,10 @@ def test_token_encoding_without_a_writable_cache_is_a_warning(tmp_path: Path, mo
 
 
 def test_token_encoding_missing_data_is_a_failure(monkeypatch) -> None:
-    monkeypatch.setattr("codex_router.tokens.counter.encoding_status", lambda: EncodingStatus(
-        False, "", False, None, "no o200k_base data found"))
+    monkeypatch.setattr(
+        "codex_router.tokens.counter.encoding_status",
+        lambda: EncodingStatus(False, "", False, None, "no o200k_base data found"),
+    )
     result = _check(doctor.check_token_encoding)
     assert result.status == "fail" and "o200k_base" in result.summary
 
@@ -222,13 +241,16 @@ def _fake_litellm(root: Path, version: str, implant: str | None = None) -> Path:
     return binary
 
 
-@pytest.mark.parametrize(("version", "implant", "status"), [
-    ("1.106.2", None, "ok"),
-    ("1.100.0", None, "warn"),
-    ("1.82.7", None, "fail"),
-    ("1.107.0", None, "fail"),
-    ("1.106.2", "litellm_init.pth", "fail"),
-])
+@pytest.mark.parametrize(
+    ("version", "implant", "status"),
+    [
+        ("1.106.2", None, "ok"),
+        ("1.100.0", None, "warn"),
+        ("1.82.7", None, "fail"),
+        ("1.107.0", None, "fail"),
+        ("1.106.2", "litellm_init.pth", "fail"),
+    ],
+)
 def test_litellm_installed(tmp_path: Path, monkeypatch, version: str, implant, status: str) -> None:
     monkeypatch.setenv("CODEX_ROUTE_LITELLM_BIN", str(_fake_litellm(tmp_path, version, implant)))
     assert _status(doctor.check_litellm_installed) == status
@@ -270,14 +292,20 @@ def test_something_else_on_the_litellm_port_is_a_failure(monkeypatch) -> None:
 # ---------------------------------------------------------------- Ollama
 
 
-@pytest.mark.parametrize(("routes", "status", "needle"), [
-    ({"/v1/models": (200, '{"object": "list", "data": [{"id": "qwen2.5-coder:3b"}]}')}, "ok",
-     "serves qwen2.5-coder:3b"),
-    ({"/api/tags": (200, '{"models": [{"name": "qwen2.5-coder:3b"}]}')}, "ok", "serves"),
-    ({"/v1/models": (200, '{"data": [{"id": "llama3:8b"}]}')}, "warn", "does not have"),
-    ({}, "fail", "not as Ollama"),
-    ({"/v1/models": (200, "<html>hi</html>")}, "fail", "not as Ollama"),
-])
+@pytest.mark.parametrize(
+    ("routes", "status", "needle"),
+    [
+        (
+            {"/v1/models": (200, '{"object": "list", "data": [{"id": "qwen2.5-coder:3b"}]}')},
+            "ok",
+            "serves qwen2.5-coder:3b",
+        ),
+        ({"/api/tags": (200, '{"models": [{"name": "qwen2.5-coder:3b"}]}')}, "ok", "serves"),
+        ({"/v1/models": (200, '{"data": [{"id": "llama3:8b"}]}')}, "warn", "does not have"),
+        ({}, "fail", "not as Ollama"),
+        ({"/v1/models": (200, "<html>hi</html>")}, "fail", "not as Ollama"),
+    ],
+)
 def test_ollama(monkeypatch, routes, status: str, needle: str) -> None:
     with _http(routes) as url:
         monkeypatch.setenv("CODEX_ROUTE_OLLAMA_BASE_URL", f"{url}/v1")
@@ -297,14 +325,17 @@ def test_ollama_down_is_a_warning(monkeypatch) -> None:
 CANARY = "sk-canary-doctor-7c1e9a"
 
 
-@pytest.mark.parametrize(("env", "status", "needle"), [
-    ({}, "warn", "OPENAI_API_KEY not set"),
-    ({"OPENAI_API_KEY": CANARY}, "ok", "OPENAI_API_KEY set"),
-    ({"HF_TOKEN": CANARY, "GEMINI_API_KEY": CANARY}, "ok", "HF_TOKEN set"),
-    ({"OPENAI_API_KEY": ""}, "fail", "OPENAI_API_KEY is set but empty"),
-    ({"HF_TOKEN": CANARY + "\n"}, "fail", "HF_TOKEN is set but holds"),
-    ({"GEMINI_API_KEY": f'"{CANARY}"'}, "fail", "GEMINI_API_KEY is set but holds"),
-])
+@pytest.mark.parametrize(
+    ("env", "status", "needle"),
+    [
+        ({}, "warn", "OPENAI_API_KEY not set"),
+        ({"OPENAI_API_KEY": CANARY}, "ok", "OPENAI_API_KEY set"),
+        ({"HF_TOKEN": CANARY, "GEMINI_API_KEY": CANARY}, "ok", "HF_TOKEN set"),
+        ({"OPENAI_API_KEY": ""}, "fail", "OPENAI_API_KEY is set but empty"),
+        ({"HF_TOKEN": CANARY + "\n"}, "fail", "HF_TOKEN is set but holds"),
+        ({"GEMINI_API_KEY": f'"{CANARY}"'}, "fail", "GEMINI_API_KEY is set but holds"),
+    ],
+)
 def test_provider_keys(monkeypatch, env: dict, status: str, needle: str) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -436,7 +467,10 @@ def test_profiles_enable_refuses_a_foreign_file_and_disable_leaves_it(tmp_path: 
     states = {s.name: s.state for s in profiles.enable(home, ctx.settings, force=True)}
     assert states == {"cost-routing": "enabled", "cost-routing-hf": "enabled"}
     text = (home / "cost-routing-hf.config.toml").read_text()
-    assert 'model = "openai/gpt-oss-120b:fastest"' in text and "unbounded_connection_retries = false" in text
+    assert (
+        'model = "openai/gpt-oss-120b:fastest"' in text
+        and "unbounded_connection_retries = false" in text
+    )
     profiles.disable(home, ctx.settings)
     assert not list(home.glob("cost-routing*.config.toml"))
 

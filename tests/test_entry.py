@@ -14,12 +14,19 @@ from codex_router.errors import ExitCode
 
 PARSE = [
     ("bare", ["compress"], ("compress", "-", {})),
-    ("file_and_flags", ["compress", "-q", "build.log", "--report"],
-     ("compress", "build.log", {"quiet": True, "report": True})),
+    (
+        "file_and_flags",
+        ["compress", "-q", "build.log", "--report"],
+        ("compress", "build.log", {"quiet": True, "report": True}),
+    ),
     ("stdin_dash", ["compress", "--json", "-"], ("compress", "-", {"json_out": True})),
     ("double_dash", ["compress", "--", "-odd-name"], ("compress", "-odd-name", {})),
     ("repeated_flag", ["compress", "--json", "--json"], ("compress", "-", {"json_out": True})),
-    ("tokens", ["tokens", "--clean", "--json", "x"], ("tokens", "x", {"clean": True, "json_out": True})),
+    (
+        "tokens",
+        ["tokens", "--clean", "--json", "x"],
+        ("tokens", "x", {"clean": True, "json_out": True}),
+    ),
     ("help", ["compress", "--help"], None),
     ("short_help", ["compress", "-h"], None),
     ("help_after_file", ["compress", "x", "--help"], None),
@@ -39,8 +46,14 @@ def test_parse_lean(argv: list[str], expected) -> None:
 
 
 def _run(args: list[str], stdin: bytes = b"", **kw) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "codex_router", *args], input=stdin,
-                          capture_output=True, env=dict(os.environ), check=False, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "codex_router", *args],
+        input=stdin,
+        capture_output=True,
+        env=dict(os.environ),
+        check=False,
+        **kw,
+    )
 
 
 def test_lean_compress_output_equals_the_typer_command() -> None:
@@ -48,7 +61,10 @@ def test_lean_compress_output_equals_the_typer_command() -> None:
 
     from codex_router.cli import app
 
-    text = "".join(f"2026-01-01 INFO worker {i} ready in {i * 3} ms\n" for i in range(40)) + "ERROR boom\n"
+    text = (
+        "".join(f"2026-01-01 INFO worker {i} ready in {i * 3} ms\n" for i in range(40))
+        + "ERROR boom\n"
+    )
     typer_out = CliRunner().invoke(app, ["compress", "-"], input=text).stdout
     done = _run(["compress"], text.encode())
     assert done.returncode == 0, done.stderr
@@ -59,7 +75,10 @@ def test_lean_compress_output_equals_the_typer_command() -> None:
 def test_help_goes_to_typer() -> None:
     done = _run(["compress", "--help"])
     assert done.returncode == 0
-    assert b"Usage: codex-route compress [OPTIONS] [FILE|-]" in done.stdout and b"--report" in done.stdout
+    assert (
+        b"Usage: codex-route compress [OPTIONS] [FILE|-]" in done.stdout
+        and b"--report" in done.stdout
+    )
 
 
 def test_usage_error_goes_to_typer() -> None:
@@ -80,8 +99,13 @@ def test_input_errors_keep_their_exit_code(tmp_path: Path) -> None:
 
 def test_closed_pipe_ends_quietly() -> None:
     text = "".join(f"line {i} says something different: {'x' * (i % 50)}\n" for i in range(200_000))
-    with subprocess.Popen([sys.executable, "-m", "codex_router", "compress"], stdin=subprocess.PIPE,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ)) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-m", "codex_router", "compress"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    ) as proc:
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         proc.stdin.write(text.encode())
         proc.stdin.close()
@@ -92,7 +116,9 @@ def test_closed_pipe_ends_quietly() -> None:
     assert err == b""
 
 
-def test_interrupt_and_bugs_map_like_the_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_interrupt_and_bugs_map_like_the_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from codex_router.commands import compress as commands
 
     def interrupted(*_a, **_k):
@@ -117,21 +143,29 @@ def test_interrupt_and_bugs_map_like_the_cli(monkeypatch: pytest.MonkeyPatch, ca
         entry.main(["compress"])
 
 
-
 def test_console_script_ends_itself_after_flushing_and_exit_hooks(tmp_path: Path) -> None:
     """Run as the console script, a lean command skips the interpreter's teardown: its output
     must still be complete and the exit hooks (the regex cache among them) must have run."""
     from codex_router.prompt.compress import compress_text
 
     marker = tmp_path / "hook-ran"
-    code = ("import atexit, sys\n"
-            f"atexit.register(lambda: open({str(marker)!r}, 'w').write('ran'))\n"
-            "sys.argv = ['codex-route', 'compress']\n"
-            "from codex_router.entry import main\nsys.exit(main())\n")
-    text = "".join(f"2026-01-01 INFO request {i} took {i % 97} ms on node-{i % 13}\n" for i in range(60_000))
+    code = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: open({str(marker)!r}, 'w').write('ran'))\n"
+        "sys.argv = ['codex-route', 'compress']\n"
+        "from codex_router.entry import main\nsys.exit(main())\n"
+    )
+    text = "".join(
+        f"2026-01-01 INFO request {i} took {i % 97} ms on node-{i % 13}\n" for i in range(60_000)
+    )
     text += "ERROR the end\n"
-    done = subprocess.run([sys.executable, "-c", code], input=text.encode(), capture_output=True,
-                          env=dict(os.environ), check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=text.encode(),
+        capture_output=True,
+        env=dict(os.environ),
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode() == compress_text(text).text
     assert marker.read_text() == "ran"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from history_factory import make_attempt, make_record
 from typer.testing import CliRunner
 
 from codex_router.cli import app
+from codex_router.dirs import app_paths
 from codex_router.history.query import (
     FAILED_OUTCOMES,
     RunFilter,
@@ -19,46 +20,66 @@ from codex_router.history.query import (
     where_clause,
 )
 from codex_router.history.store import history_path, record_runs
-from codex_router.dirs import app_paths
 
 NOW = datetime(2026, 11, 21, 15, 30, 0).timestamp()  # local time
 
 
-@pytest.mark.parametrize(("text", "seconds_ago"), [
-    ("7d", 7 * 86_400), ("24h", 86_400), ("30m", 1800), ("2w", 14 * 86_400), ("90s", 90),
-    (" 3D ", 3 * 86_400), ("0h", 0),
-    ("today", 15.5 * 3600), ("yesterday", 39.5 * 3600),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds_ago"),
+    [
+        ("7d", 7 * 86_400),
+        ("24h", 86_400),
+        ("30m", 1800),
+        ("2w", 14 * 86_400),
+        ("90s", 90),
+        (" 3D ", 3 * 86_400),
+        ("0h", 0),
+        ("today", 15.5 * 3600),
+        ("yesterday", 39.5 * 3600),
+    ],
+)
 def test_parse_since_relative(text: str, seconds_ago: float) -> None:
     assert parse_since(text, now=NOW) == pytest.approx(NOW - seconds_ago)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2026-11-01", datetime(2026, 11, 1).timestamp()),
-    ("2026-11-01T08:30", datetime(2026, 11, 1, 8, 30).timestamp()),
-    ("2026-11-01 08:30:15", datetime(2026, 11, 1, 8, 30, 15).timestamp()),
-    ("2026-11-01T08:30+02:00",
-     datetime(2026, 11, 1, 8, 30, tzinfo=timezone(timedelta(hours=2))).timestamp()),
-    ("2026-11-01T08:30Z", datetime(2026, 11, 1, 8, 30, tzinfo=timezone.utc).timestamp()),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-01", datetime(2026, 11, 1).timestamp()),
+        ("2026-11-01T08:30", datetime(2026, 11, 1, 8, 30).timestamp()),
+        ("2026-11-01 08:30:15", datetime(2026, 11, 1, 8, 30, 15).timestamp()),
+        (
+            "2026-11-01T08:30+02:00",
+            datetime(2026, 11, 1, 8, 30, tzinfo=timezone(timedelta(hours=2))).timestamp(),
+        ),
+        ("2026-11-01T08:30Z", datetime(2026, 11, 1, 8, 30, tzinfo=UTC).timestamp()),
+    ],
+)
 def test_parse_since_iso(text: str, expected: float) -> None:
     assert parse_since(text, now=NOW) == expected
 
 
-@pytest.mark.parametrize("text", ["", "7", "d7", "-3d", "3 days", "2026-13-01", "next week",
-                                  "1.5h", "7y"])
+@pytest.mark.parametrize(
+    "text", ["", "7", "d7", "-3d", "3 days", "2026-13-01", "next week", "1.5h", "7y"]
+)
 def test_parse_since_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="7d, 24h"):
         parse_since(text, now=NOW)
 
 
-@pytest.mark.parametrize(("flt", "sql", "params"), [
-    (RunFilter(), "", []),
-    (RunFilter(since=5.0), "WHERE started_at >= ?", [5.0]),
-    (RunFilter(alias="codex-deep", provider="gemini"), "WHERE alias = ? AND provider = ?",
-     ["codex-deep", "gemini"]),
-    (RunFilter(failed=True), "WHERE outcome IN (?, ?, ?, ?, ?)", list(FAILED_OUTCOMES)),
-])
+@pytest.mark.parametrize(
+    ("flt", "sql", "params"),
+    [
+        (RunFilter(), "", []),
+        (RunFilter(since=5.0), "WHERE started_at >= ?", [5.0]),
+        (
+            RunFilter(alias="codex-deep", provider="gemini"),
+            "WHERE alias = ? AND provider = ?",
+            ["codex-deep", "gemini"],
+        ),
+        (RunFilter(failed=True), "WHERE outcome IN (?, ?, ?, ?, ?)", list(FAILED_OUTCOMES)),
+    ],
+)
 def test_where_clause(flt: RunFilter, sql: str, params: list) -> None:
     assert where_clause(flt) == (sql, params)
 
@@ -76,15 +97,27 @@ def seeded(paths):
     """Nine runs, one per second from t0, with varied alias, provider and outcome."""
     t0 = 1_790_000_000.0
     specs = [
-        ("codex-light", "openai", "success"), ("codex-deep", "openai", "failed"),
-        ("codex-deep", "gemini", "success"), ("codex-long", "gemini", "interrupted"),
-        ("codex-light", "qwen", "dry_run"), ("codex-deep", "openai", "stopped_changes"),
-        ("codex-default", "huggingface", "blocked"), ("codex-light", "openai", "error"),
+        ("codex-light", "openai", "success"),
+        ("codex-deep", "openai", "failed"),
+        ("codex-deep", "gemini", "success"),
+        ("codex-long", "gemini", "interrupted"),
+        ("codex-light", "qwen", "dry_run"),
+        ("codex-deep", "openai", "stopped_changes"),
+        ("codex-default", "huggingface", "blocked"),
+        ("codex-light", "openai", "error"),
         ("codex-deep", "gemini", "success"),
     ]
-    records = [make_record(run_id=f"r{i}", started_at=t0 + i, alias=a, provider=p, outcome=o,
-                           attempts=() if o in ("dry_run", "blocked") else (make_attempt(),))
-               for i, (a, p, o) in enumerate(specs)]
+    records = [
+        make_record(
+            run_id=f"r{i}",
+            started_at=t0 + i,
+            alias=a,
+            provider=p,
+            outcome=o,
+            attempts=() if o in ("dry_run", "blocked") else (make_attempt(),),
+        )
+        for i, (a, p, o) in enumerate(specs)
+    ]
     record_runs(paths, records)
     return t0
 
@@ -93,17 +126,20 @@ def _ids(paths, flt: RunFilter, limit: int = 100) -> list[str]:
     return [r.run_id for r in recent_runs(paths, flt, limit)]
 
 
-@pytest.mark.parametrize(("flt", "limit", "expected"), [
-    (RunFilter(), 100, ["r8", "r7", "r6", "r5", "r4", "r3", "r2", "r1", "r0"]),
-    (RunFilter(), 3, ["r8", "r7", "r6"]),
-    (RunFilter(), 0, []),
-    (RunFilter(), 10**30, ["r8", "r7", "r6", "r5", "r4", "r3", "r2", "r1", "r0"]),
-    (RunFilter(alias="codex-deep"), 100, ["r8", "r5", "r2", "r1"]),
-    (RunFilter(provider="gemini"), 2, ["r8", "r3"]),
-    (RunFilter(failed=True), 100, ["r7", "r6", "r5", "r3", "r1"]),
-    (RunFilter(alias="codex-deep", failed=True), 100, ["r5", "r1"]),
-    (RunFilter(alias="codex-nothing"), 100, []),
-])
+@pytest.mark.parametrize(
+    ("flt", "limit", "expected"),
+    [
+        (RunFilter(), 100, ["r8", "r7", "r6", "r5", "r4", "r3", "r2", "r1", "r0"]),
+        (RunFilter(), 3, ["r8", "r7", "r6"]),
+        (RunFilter(), 0, []),
+        (RunFilter(), 10**30, ["r8", "r7", "r6", "r5", "r4", "r3", "r2", "r1", "r0"]),
+        (RunFilter(alias="codex-deep"), 100, ["r8", "r5", "r2", "r1"]),
+        (RunFilter(provider="gemini"), 2, ["r8", "r3"]),
+        (RunFilter(failed=True), 100, ["r7", "r6", "r5", "r3", "r1"]),
+        (RunFilter(alias="codex-deep", failed=True), 100, ["r5", "r1"]),
+        (RunFilter(alias="codex-nothing"), 100, []),
+    ],
+)
 def test_recent_runs(paths, seeded, flt: RunFilter, limit: int, expected: list[str]) -> None:
     assert _ids(paths, flt, limit) == expected
 
@@ -122,12 +158,21 @@ def test_history_queries_walk_an_index(paths, seeded) -> None:
     """``history --limit 20`` must not sort the table: each filter has an index for it."""
     conn = sqlite3.connect(history_path(paths))
     try:
-        for flt in (RunFilter(), RunFilter(alias="a"), RunFilter(provider="p"),
-                    RunFilter(since=1.0)):
+        for flt in (
+            RunFilter(),
+            RunFilter(alias="a"),
+            RunFilter(provider="p"),
+            RunFilter(since=1.0),
+        ):
             where, params = where_clause(flt)
-            plan = " | ".join(row[-1] for row in conn.execute(
-                f"EXPLAIN QUERY PLAN SELECT id FROM runs {where} "
-                "ORDER BY started_at DESC, id DESC LIMIT 20", params))
+            plan = " | ".join(
+                row[-1]
+                for row in conn.execute(
+                    f"EXPLAIN QUERY PLAN SELECT id FROM runs {where} "
+                    "ORDER BY started_at DESC, id DESC LIMIT 20",
+                    params,
+                )
+            )
             assert "USING" in plan and "TEMP B-TREE" not in plan, plan
     finally:
         conn.close()
@@ -149,21 +194,42 @@ def test_cli_json_lines_are_the_records(paths, seeded) -> None:
 
 
 def test_cli_table_fits_80_columns(paths) -> None:
-    long = make_record(started_at=1_600_000_000.0,  # 2020-09-13 12:26 UTC: same day in most zones
-                       alias="codex-a-very-long-custom-alias-name", provider="huggingface",
-                       outcome="stopped_changes", duration_ms=7_265_000, tokens_raw=123_456_789,
-                       tokens_clean=98_765_432, estimated_cost_usd=1234.5,
-                       attempts=(make_attempt("standard"), make_attempt("litellm"),
-                                 make_attempt("huggingface")))
+    long = make_record(
+        started_at=1_600_000_000.0,  # 2020-09-13 12:26 UTC: same day in most zones
+        alias="codex-a-very-long-custom-alias-name",
+        provider="huggingface",
+        outcome="stopped_changes",
+        duration_ms=7_265_000,
+        tokens_raw=123_456_789,
+        tokens_clean=98_765_432,
+        estimated_cost_usd=1234.5,
+        attempts=(make_attempt("standard"), make_attempt("litellm"), make_attempt("huggingface")),
+    )
     record_runs(paths, [long, make_record()])
     result = CliRunner().invoke(app, ["history"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert len(lines) == 3 and lines[0].split() == ["when", "alias", "provider", "path", "result",
-                                                    "time", "tokens", "cost"]
+    assert len(lines) == 3 and lines[0].split() == [
+        "when",
+        "alias",
+        "provider",
+        "path",
+        "result",
+        "time",
+        "tokens",
+        "cost",
+    ]
     assert max(len(line) for line in lines) <= 80
-    assert lines[2].split() == ["2020-09-13", "a-very-lo…", "huggingface", "std›litell…", "changes",
-                                "2h01m", "123M→98M", "$1234"]
+    assert lines[2].split() == [
+        "2020-09-13",
+        "a-very-lo…",
+        "huggingface",
+        "std›litell…",
+        "changes",
+        "2h01m",
+        "123M→98M",
+        "$1234",
+    ]
 
 
 def test_cli_without_history_says_so_on_stderr(paths) -> None:
@@ -174,11 +240,14 @@ def test_cli_without_history_says_so_on_stderr(paths) -> None:
     assert not paths.state_dir.exists()
 
 
-@pytest.mark.parametrize(("args", "needle"), [
-    (["--since", "last tuesday"], "--since"),
-    (["--limit", "-1"], "--limit"),
-    (["--limit", "many"], "--limit"),
-])
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--since", "last tuesday"], "--since"),
+        (["--limit", "-1"], "--limit"),
+        (["--limit", "many"], "--limit"),
+    ],
+)
 def test_cli_bad_flags(paths, seeded, args: list[str], needle: str) -> None:
     result = _run(*args)
     assert result.exit_code == 2

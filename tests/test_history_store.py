@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from history_factory import make_attempt, make_record
 
+from codex_router.dirs import app_paths
 from codex_router.errors import ExitCode, StateError
 from codex_router.history import migrations
 from codex_router.history.migrations import APPLICATION_ID, SCHEMA_VERSION, apply_migrations
@@ -27,7 +28,6 @@ from codex_router.history.store import (
     record_runs,
     redact,
 )
-from codex_router.dirs import app_paths
 
 
 @pytest.fixture
@@ -48,10 +48,15 @@ def _stored_records(paths) -> list[RunRecord]:
 
 def test_record_round_trips_every_field(paths) -> None:
     usage = TokenUsage(input_tokens=120, cached_input_tokens=20, output_tokens=7, total_tokens=127)
-    record = make_record(attempts=(make_attempt("litellm", exit_code=1, outcome="failed",
-                                                error="http 429"),
-                                   make_attempt("standard", session_id="0193-abc", usage=usage)),
-                         usage=usage, intents=("avoid_openai",), extra={"note": "x"})
+    record = make_record(
+        attempts=(
+            make_attempt("litellm", exit_code=1, outcome="failed", error="http 429"),
+            make_attempt("standard", session_id="0193-abc", usage=usage),
+        ),
+        usage=usage,
+        intents=("avoid_openai",),
+        extra={"note": "x"},
+    )
     record_run(paths, record)
     assert _stored_records(paths) == [record]
 
@@ -60,8 +65,10 @@ def test_numbers_are_columns(paths) -> None:
     usage = TokenUsage(input_tokens=120, output_tokens=7, total_tokens=127)
     record_run(paths, make_record(usage=usage, attempts=(make_attempt("litellm"),) * 2))
     with open_history(paths) as conn:
-        row = conn.execute("SELECT attempt_count, final_path, tokens_raw, tokens_clean, "
-                           "usage_input_tokens, usage_total_tokens FROM runs").fetchone()
+        row = conn.execute(
+            "SELECT attempt_count, final_path, tokens_raw, tokens_clean, "
+            "usage_input_tokens, usage_total_tokens FROM runs"
+        ).fetchone()
         rules = conn.execute("SELECT rule, tokens FROM run_rules ORDER BY rule").fetchall()
     assert row == (2, "litellm", 1000, 600, 120, 127)
     assert rules == [("ansi", 100), ("repeated_lines", 300)]
@@ -103,9 +110,15 @@ _WRITER = textwrap.dedent("""
 def test_concurrent_writers_lose_nothing(paths) -> None:
     workers, each = 4, 60
     code = _WRITER.format(tests=str(Path(__file__).parent))
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(w), str(each)],
-                              stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for w in range(workers)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(w), str(each)],
+            stdin=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(workers)
+    ]
     for proc in procs:
         proc.stdin.write("go\n")
         proc.stdin.flush()
@@ -162,9 +175,12 @@ def test_a_version_1_database_written_by_hand_is_read_and_extended(paths) -> Non
     path.parent.mkdir(parents=True)
     conn = sqlite3.connect(path)
     conn.executescript(_V1_DDL_RUN)
-    conn.execute("INSERT INTO runs VALUES (1, 'old', ?, '2025-06-15', 1200, 'success', 0, "
-                 "'codex-default', 'openai', 'standard', 1, 'medium', 0, 0, 0, 1000, 600, 0.002, "
-                 "0.02, NULL, NULL, NULL, NULL, NULL, '0.169.0', '0.1.0')", (old.started_at,))
+    conn.execute(
+        "INSERT INTO runs VALUES (1, 'old', ?, '2025-06-15', 1200, 'success', 0, "
+        "'codex-default', 'openai', 'standard', 1, 'medium', 0, 0, 0, 1000, 600, 0.002, "
+        "0.02, NULL, NULL, NULL, NULL, NULL, '0.169.0', '0.1.0')",
+        (old.started_at,),
+    )
     conn.execute("INSERT INTO run_details VALUES (1, ?)", (json.dumps(old.to_dict()),))
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute("PRAGMA user_version = 1")
@@ -235,10 +251,13 @@ def test_a_newer_schema_is_refused_and_left_untouched(paths) -> None:
 # ---------------------------------------------------------------- foreign and broken files
 
 
-@pytest.mark.parametrize("content", [
-    b"this is not a database\n" * 100,
-    b"SQLite format 3\x00" + b"\xff" * 4000,  # a valid magic, garbage behind it
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"this is not a database\n" * 100,
+        b"SQLite format 3\x00" + b"\xff" * 4000,  # a valid magic, garbage behind it
+    ],
+)
 def test_a_corrupt_file_is_refused_and_kept(paths, content: bytes) -> None:
     path = history_path(paths)
     path.parent.mkdir(parents=True)
@@ -280,7 +299,9 @@ def _read_only(directory: Path) -> Iterator[None]:
     except OSError:
         writable = False
     if writable and os.geteuid() == 0 and shutil.which("chattr"):
-        immutable = subprocess.run(["chattr", "+i", str(directory)], capture_output=True).returncode == 0
+        immutable = (
+            subprocess.run(["chattr", "+i", str(directory)], capture_output=True).returncode == 0
+        )
         writable = not immutable
     try:
         if writable:
@@ -294,9 +315,8 @@ def _read_only(directory: Path) -> Iterator[None]:
 
 def test_a_read_only_state_dir_is_a_clear_error(paths) -> None:
     paths.state_dir.mkdir(parents=True)
-    with _read_only(paths.state_dir):
-        with pytest.raises(StateError) as caught:
-            record_run(paths, make_record())
+    with _read_only(paths.state_dir), pytest.raises(StateError) as caught:
+        record_run(paths, make_record())
     assert str(paths.state_dir) in caught.value.message
     assert "writable" in caught.value.message + (caught.value.hint or "")
     assert not history_path(paths).exists()
@@ -335,15 +355,21 @@ def test_a_state_dir_that_cannot_be_created(tmp_path: Path, monkeypatch) -> None
 # ---------------------------------------------------------------- privacy
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("http://user:pw@127.0.0.1:4000/v1", "http://***@127.0.0.1:4000/v1"),
-    ("https://tok@router.huggingface.co/v1", "https://***@router.huggingface.co/v1"),
-    ("http://h/v1?api_key=abc&x=1", "http://h/v1?api_key=***&x=1"),
-    ("http://h/v1?x=1&access_token=abc", "http://h/v1?x=1&access_token=***"),
-    ("http://127.0.0.1:4000/v1", "http://127.0.0.1:4000/v1"),
-    ("policy /home/u/.config/codex-route/policy.yaml:12", "policy /home/u/.config/codex-route/policy.yaml:12"),
-    ("mail me at a@b.c", "mail me at a@b.c"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("http://user:pw@127.0.0.1:4000/v1", "http://***@127.0.0.1:4000/v1"),
+        ("https://tok@router.huggingface.co/v1", "https://***@router.huggingface.co/v1"),
+        ("http://h/v1?api_key=abc&x=1", "http://h/v1?api_key=***&x=1"),
+        ("http://h/v1?x=1&access_token=abc", "http://h/v1?x=1&access_token=***"),
+        ("http://127.0.0.1:4000/v1", "http://127.0.0.1:4000/v1"),
+        (
+            "policy /home/u/.config/codex-route/policy.yaml:12",
+            "policy /home/u/.config/codex-route/policy.yaml:12",
+        ),
+        ("mail me at a@b.c", "mail me at a@b.c"),
+    ],
+)
 def test_redact(text: str, expected: str) -> None:
     assert redact(text) == expected
 
@@ -351,8 +377,13 @@ def test_redact(text: str, expected: str) -> None:
 def test_key_values_never_reach_the_file(paths, monkeypatch) -> None:
     secret = "sk-canary-0123456789abcdef"
     monkeypatch.setenv("OPENAI_API_KEY", secret)
-    record_run(paths, make_record(reasons=(f"key was {secret}",),
-                                  provenance={"litellm_base_url": f"http://x:{secret}@h/v1"}))
+    record_run(
+        paths,
+        make_record(
+            reasons=(f"key was {secret}",),
+            provenance={"litellm_base_url": f"http://x:{secret}@h/v1"},
+        ),
+    )
     stored = _stored_records(paths)[0]
     assert secret not in json.dumps(stored.to_dict())
     for file in paths.state_dir.iterdir():
@@ -373,21 +404,47 @@ def test_canary_secrets_never_reach_any_file(paths, tmp_path: Path) -> None:
         "url": "CANARYurlpassword4455",
     }
     env = dict(os.environ)
-    for name in ("OPENAI_API_KEY", "HF_TOKEN", "GEMINI_API_KEY", "LITELLM_API_KEY", "CODEX_API_KEY"):
+    for name in (
+        "OPENAI_API_KEY",
+        "HF_TOKEN",
+        "GEMINI_API_KEY",
+        "LITELLM_API_KEY",
+        "CODEX_API_KEY",
+    ):
         env[name] = canaries[name]
     env["CODEX_ROUTE_LITELLM_BASE_URL"] = f"http://user:{canaries['url']}@127.0.0.1:9/v1"
     attachment = f"ERROR login failed token={canaries['attachment']}\n" * 50
     done = subprocess.run(
-        [sys.executable, "-m", "codex_router", "run", "--dry-run", "--record",
-         f"fix the login bug; the key is {canaries['prompt']}"],
-        input=attachment, env=env, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "codex_router",
+            "run",
+            "--dry-run",
+            "--record",
+            f"fix the login bug; the key is {canaries['prompt']}",
+        ],
+        input=attachment,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
-    history = subprocess.run([sys.executable, "-m", "codex_router", "history", "--json"], env=env,
-                             capture_output=True, text=True, timeout=60)
+    history = subprocess.run(
+        [sys.executable, "-m", "codex_router", "history", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert len(history.stdout.splitlines()) == 1, history.stderr  # the run was recorded
-    written = [Path(root) / name
-               for top in (Path(env["CODEX_ROUTE_HOME"]), Path(env["CODEX_HOME"]))
-               for root, _, names in os.walk(top) for name in names]
+    written = [
+        Path(root) / name
+        for top in (Path(env["CODEX_ROUTE_HOME"]), Path(env["CODEX_HOME"]))
+        for root, _, names in os.walk(top)
+        for name in names
+    ]
     assert history_path(paths) in written
     # The scan sees the stored records themselves (not an empty file with a pending WAL).
     assert any(b'"outcome":"dry_run"' in file.read_bytes() for file in written)

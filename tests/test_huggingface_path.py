@@ -57,9 +57,15 @@ def test_with_hf_token_the_hf_path_is_ready(monkeypatch: pytest.MonkeyPatch) -> 
     change = hf["config_change"]["set"]
     assert change["model_provider"] == "cost-routing-hf"
     assert change["model_providers.cost-routing-hf"]["env_key"] == "HF_TOKEN"
-    assert change["model_providers.cost-routing-hf"]["base_url"] == "https://router.huggingface.co/v1"
-    hard = _plan("--provider", "huggingface", "audit the authentication flow for security vulnerabilities "
-                 "and redesign the session architecture")
+    assert (
+        change["model_providers.cost-routing-hf"]["base_url"] == "https://router.huggingface.co/v1"
+    )
+    hard = _plan(
+        "--provider",
+        "huggingface",
+        "audit the authentication flow for security vulnerabilities "
+        "and redesign the session architecture",
+    )
     assert hard["alias"] == "codex-hf-fast"
     assert _path(hard, "huggingface")["model"] == "openai/gpt-oss-120b:fastest"
 

@@ -36,13 +36,27 @@ def test_version_imports_nothing_heavy() -> None:
 
 def test_lean_path_imports_no_cli_framework() -> None:
     """The console script runs `compress` without Typer/Click (~35 ms) or anything heavy."""
-    code = ("import sys\nfrom codex_router.entry import main\nrc = main(['compress'])\n"
-            "sys.stderr.write(' '.join(sorted(sys.modules)))\nsys.exit(rc)\n")
-    done = subprocess.run([sys.executable, "-c", code], input=b"x 1\nx 2\n", capture_output=True,
-                          check=False)
+    code = (
+        "import sys\nfrom codex_router.entry import main\nrc = main(['compress'])\n"
+        "sys.stderr.write(' '.join(sorted(sys.modules)))\nsys.exit(rc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=b"x 1\nx 2\n", capture_output=True, check=False
+    )
     assert done.returncode == 0, done.stderr
     loaded = {m.split(".")[0] for m in done.stderr.decode().split()}
     # (pathlib is left out: an editable install's import hook loads it before any of our code)
-    heavy = {"typer", "click", "rich", "tiktoken", "httpx", "tomlkit", "regex", "platformdirs", "yaml",
-             "typing", "dataclasses"}
+    heavy = {
+        "typer",
+        "click",
+        "rich",
+        "tiktoken",
+        "httpx",
+        "tomlkit",
+        "regex",
+        "platformdirs",
+        "yaml",
+        "typing",
+        "dataclasses",
+    }
     assert not loaded & heavy, loaded & heavy

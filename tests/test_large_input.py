@@ -16,7 +16,8 @@ SIZE = 200 * 1024 * 1024
 def _write_log(path: Path, size: int) -> None:
     block = "".join(
         f"2026-11-21T10:{i // 60 % 60:02d}:{i % 60:02d}Z INFO [worker-{i % 7}] request id={i * 7919 % 100003} "
-        f"took {i % 250} ms status=200\n" for i in range(2000)
+        f"took {i % 250} ms status=200\n"
+        for i in range(2000)
     ).encode()
     error = b"2026-11-21T11:00:00Z ERROR [worker-3] database connection lost: timeout after 30 s\n"
     with path.open("wb") as handle:
@@ -33,16 +34,23 @@ def test_200_mb_log_streams_in_bounded_memory(tmp_path: Path) -> None:
     _write_log(log, SIZE)
     # The child reports its own peak RSS. Not getrusage: on Linux ru_maxrss survives exec, so it
     # would include the pytest parent's RSS copied at fork. VmHWM belongs to the new image only.
-    code = ("import sys\nfrom codex_router.cli import main\n"
-            "rc = main(['run', '--dry-run', '--json', 'fix it'])\n"
-            "try:\n    hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]\n"
-            "except OSError:  # not Linux: the best figure there is\n"
-            "    import resource; hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-            "sys.stderr.write(f'MAXRSS_KIB {hwm}\\n')\n"
-            "sys.exit(rc)\n")
+    code = (
+        "import sys\nfrom codex_router.cli import main\n"
+        "rc = main(['run', '--dry-run', '--json', 'fix it'])\n"
+        "try:\n    hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]\n"
+        "except OSError:  # not Linux: the best figure there is\n"
+        "    import resource; hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "sys.stderr.write(f'MAXRSS_KIB {hwm}\\n')\n"
+        "sys.exit(rc)\n"
+    )
     with log.open("rb") as stdin:
-        done = subprocess.run([sys.executable, "-c", code], stdin=stdin, capture_output=True,
-                              env=dict(os.environ), check=False)
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            stdin=stdin,
+            capture_output=True,
+            env=dict(os.environ),
+            check=False,
+        )
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     plan = json.loads(done.stdout)
     assert plan["tokens"]["raw"] > 50_000_000

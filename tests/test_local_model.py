@@ -13,9 +13,9 @@ from fake_chat_server import FakeChatServer
 from typer.testing import CliRunner
 
 from codex_router.cli import app
+from codex_router.dirs import app_paths
 from codex_router.errors import LocalModelError
 from codex_router.local.ollama import percentile, run_local, stream_chat
-from codex_router.dirs import app_paths
 from codex_router.policy.settings import resolve_settings
 
 MODEL = "qwen2.5-coder:3b"
@@ -66,11 +66,15 @@ def test_max_output_tokens_is_sent_and_honoured(ollama: FakeChatServer) -> None:
 
 
 def test_decode_rate_uses_the_time_after_the_first_token() -> None:
-    with FakeChatServer(models={MODEL}, reply="a b c d e", first_token_delay=0.3, token_delay=0.02) as server:
+    with FakeChatServer(
+        models={MODEL}, reply="a b c d e", first_token_delay=0.3, token_delay=0.02
+    ) as server:
         result = stream_chat(server.base_url, MODEL, "x")
     assert result.ttft_seconds is not None and result.ttft_seconds >= 0.3
     # 4 tokens after the first, ~0.02 s apart: far faster than 5 tokens over the whole 0.4 s
-    assert result.tokens_per_second is not None and result.tokens_per_second > 5 / result.total_seconds
+    assert (
+        result.tokens_per_second is not None and result.tokens_per_second > 5 / result.total_seconds
+    )
 
 
 def test_model_missing_names_the_pull_command() -> None:
@@ -89,17 +93,24 @@ def test_server_down_names_ollama_serve() -> None:
 
 
 def test_a_stream_that_breaks_off_is_an_error_not_a_short_answer() -> None:
-    with FakeChatServer(models={MODEL}) as server, pytest.raises(LocalModelError, match="ended before"):
+    with (
+        FakeChatServer(models={MODEL}) as server,
+        pytest.raises(LocalModelError, match="ended before"),
+    ):
         stream_chat(server.base_url, "fake-trunc", "x")
 
 
 def test_http_error_carries_the_server_message() -> None:
-    with FakeChatServer() as server, pytest.raises(LocalModelError, match="HTTP 500: fake upstream internal"):
+    with (
+        FakeChatServer() as server,
+        pytest.raises(LocalModelError, match="HTTP 500: fake upstream internal"),
+    ):
         stream_chat(server.base_url, "fake-500", "x")
 
 
-def test_run_local_takes_endpoint_model_and_cap_from_the_settings(ollama: FakeChatServer,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_local_takes_endpoint_model_and_cap_from_the_settings(
+    ollama: FakeChatServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CODEX_ROUTE_OLLAMA_BASE_URL", ollama.base_url)
     settings = resolve_settings({"max_output_tokens": 2}, os.environ, app_paths())
     pieces: list[str] = []
@@ -108,8 +119,9 @@ def test_run_local_takes_endpoint_model_and_cap_from_the_settings(ollama: FakeCh
     assert ollama.requests[-1]["body"]["max_tokens"] == 2 and "".join(pieces) == "def add(a,"
 
 
-def test_run_local_reads_the_model_from_the_policy(ollama: FakeChatServer, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_local_reads_the_model_from_the_policy(
+    ollama: FakeChatServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     policy = tmp_path / "p.yaml"
     policy.write_text("aliases:\n  codex-qwen-local:\n    local_model: llama3:8b\n")
     monkeypatch.setenv("CODEX_ROUTE_OLLAMA_BASE_URL", ollama.base_url)
@@ -120,20 +132,25 @@ def test_run_local_reads_the_model_from_the_policy(ollama: FakeChatServer, tmp_p
     assert info.value.hint == "download it: ollama pull llama3:8b"
 
 
-@pytest.mark.parametrize(("values", "pct", "expected"), [
-    ([1.0], 95, 1.0),
-    ([1.0, 2.0, 3.0, 4.0], 50, 2.0),
-    ([float(i) for i in range(1, 21)], 95, 19.0),
-    ([float(i) for i in range(1, 101)], 95, 95.0),
-    ([5.0, 1.0, 3.0], 100, 5.0),
-])
+@pytest.mark.parametrize(
+    ("values", "pct", "expected"),
+    [
+        ([1.0], 95, 1.0),
+        ([1.0, 2.0, 3.0, 4.0], 50, 2.0),
+        ([float(i) for i in range(1, 21)], 95, 19.0),
+        ([float(i) for i in range(1, 101)], 95, 95.0),
+        ([5.0, 1.0, 3.0], 100, 5.0),
+    ],
+)
 def test_percentile_nearest_rank(values: list[float], pct: float, expected: float) -> None:
     assert percentile(values, pct) == expected
 
 
 def test_bench_local_json(ollama: FakeChatServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CODEX_ROUTE_OLLAMA_BASE_URL", ollama.base_url)
-    result = CliRunner().invoke(app, ["bench-local", "--runs", "3", "--json", "--max-output-tokens", "4"])
+    result = CliRunner().invoke(
+        app, ["bench-local", "--runs", "3", "--json", "--max-output-tokens", "4"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["runs"] == 3 and len(data["each"]) == 3 and data["model"] == MODEL
@@ -148,7 +165,11 @@ def test_bench_local_text(ollama: FakeChatServer, monkeypatch: pytest.MonkeyPatc
     result = CliRunner().invoke(app, ["bench-local", "--runs", "2"])
     assert result.exit_code == 0, result.output
     assert f"{MODEL} at {ollama.base_url}, 2 runs" in result.stdout
-    assert "time to first token" in result.stdout and "median" in result.stdout and "p95" in result.stdout
+    assert (
+        "time to first token" in result.stdout
+        and "median" in result.stdout
+        and "p95" in result.stdout
+    )
 
 
 def test_bench_local_with_ollama_down_exits_1_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:

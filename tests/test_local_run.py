@@ -33,7 +33,11 @@ def _history() -> list[dict]:
     result = CliRunner().invoke(app, ["history", "--json", "--limit", "10"])
     assert result.exit_code == 0, result.output
     text = result.stdout.strip()
-    data = json.loads(text) if text.startswith("[") else [json.loads(line) for line in text.splitlines()]
+    data = (
+        json.loads(text)
+        if text.startswith("[")
+        else [json.loads(line) for line in text.splitlines()]
+    )
     return data
 
 
@@ -44,7 +48,11 @@ def test_simple_task_is_answered_by_ollama_directly_and_recorded(ollama: FakeCha
     assert f"codex-qwen-local answers this simple task directly: Ollama {MODEL}" in result.stderr
     assert f"local {MODEL}: 6 tokens, first token" in result.stderr and "tok/s" in result.stderr
     sent = ollama.requests[-1]["body"]
-    assert sent["model"] == MODEL and sent["messages"][0]["content"] == PROMPT and "max_tokens" not in sent
+    assert (
+        sent["model"] == MODEL
+        and sent["messages"][0]["content"] == PROMPT
+        and "max_tokens" not in sent
+    )
     runs = _history()
     assert runs[0]["outcome"] == "success" and runs[0]["alias"] == "codex-qwen-local"
     attempt = runs[0]["attempts"][0]
@@ -88,12 +96,19 @@ def test_model_missing_names_ollama_pull(monkeypatch: pytest.MonkeyPatch) -> Non
     assert result.exit_code == 1 and f"ollama pull {MODEL}" in result.stderr
 
 
-@pytest.mark.parametrize("args", [
-    ["--provider", "qwen", "--codex-provider", "litellm", PROMPT],   # Codex asked for explicitly
-    ["--provider", "qwen", "refactor the authentication module across the whole codebase and "
-     "redesign its session architecture for security"],             # not a simple task
-    ["--provider", "gemini", PROMPT],                                # not the local provider
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--provider", "qwen", "--codex-provider", "litellm", PROMPT],  # Codex asked for explicitly
+        [
+            "--provider",
+            "qwen",
+            "refactor the authentication module across the whole codebase and "
+            "redesign its session architecture for security",
+        ],  # not a simple task
+        ["--provider", "gemini", PROMPT],  # not the local provider
+    ],
+)
 def test_only_simple_qwen_tasks_take_the_fast_path(args: list[str], ollama: FakeChatServer) -> None:
     result = _run("--dry-run", *args)
     assert result.exit_code == 0, result.output
@@ -106,4 +121,3 @@ def test_dry_run_says_the_local_model_answers(ollama: FakeChatServer) -> None:
     assert json.loads(result.stdout)["alias"] == "codex-qwen-local"
     assert "note: codex-qwen-local answers this simple task directly" in result.stderr
     assert ollama.requests == []  # a dry run asks nothing
-

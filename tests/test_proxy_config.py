@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from codex_router.routing.classify import Classification
-from codex_router.errors import PolicyError
 from codex_router.dirs import app_paths
+from codex_router.errors import PolicyError
+from codex_router.policy.settings import Settings, resolve_settings
 from codex_router.proxy.config import (
     CODEX_ONLY_PARAMS,
     LOCAL_ALIAS,
@@ -21,18 +21,31 @@ from codex_router.proxy.config import (
     build_proxy_config,
     required_keys,
 )
+from codex_router.routing.classify import Classification
 from codex_router.routing.route import ReadinessFacts, decide_route
-from codex_router.policy.settings import Settings, resolve_settings
 
 ALL_KEYS = frozenset({"OPENAI_API_KEY", "GEMINI_API_KEY", "HF_TOKEN"})
-SPEC_ALIASES = ("codex-light", "codex-default", "codex-long", "codex-deep", "codex-no-openai",
-                "codex-cheap", "codex-strong", "codex-hf-cheap", "codex-hf-fast", "codex-qwen-local")
+SPEC_ALIASES = (
+    "codex-light",
+    "codex-default",
+    "codex-long",
+    "codex-deep",
+    "codex-no-openai",
+    "codex-cheap",
+    "codex-strong",
+    "codex-hf-cheap",
+    "codex-hf-fast",
+    "codex-qwen-local",
+)
 MAIN_ALIASES = ("codex-light", "codex-default", "codex-long", "codex-deep", "codex-no-openai")
 ENDPOINTS = ProxyEndpoints("https://router.huggingface.co/v1", "http://127.0.0.1:11434/v1")
 
 
-def _settings(flags: dict[str, Any] | None = None, policy_text: str | None = None,
-              tmp_path: Path | None = None) -> Settings:
+def _settings(
+    flags: dict[str, Any] | None = None,
+    policy_text: str | None = None,
+    tmp_path: Path | None = None,
+) -> Settings:
     policy = None
     if policy_text is not None:
         assert tmp_path is not None
@@ -83,12 +96,16 @@ def test_codex_no_openai_is_gemini_first_local_qwen_second_never_openai(tmp_path
     assert [d.upstream for d in group] == ["gemini"]
     assert config.fallbacks["codex-no-openai"] == (LOCAL_ALIAS,)
     # Even a policy that lists OpenAI for it gets no OpenAI deployment and no OpenAI fallback.
-    bad = ("aliases:\n  codex-no-openai:\n    openai_model: gpt-5.1-codex\n"
-           "    upstreams: [openai, gemini, qwen]\n    fallbacks: [codex-default, codex-hf-fast]\n")
+    bad = (
+        "aliases:\n  codex-no-openai:\n    openai_model: gpt-5.1-codex\n"
+        "    upstreams: [openai, gemini, qwen]\n    fallbacks: [codex-default, codex-hf-fast]\n"
+    )
     config = _config(_settings(policy_text=bad, tmp_path=tmp_path))
     assert [d.upstream for d in config.groups["codex-no-openai"]] == ["gemini"]
     assert config.fallbacks["codex-no-openai"] == ("codex-hf-fast", LOCAL_ALIAS)
-    assert any(s.group == "codex-no-openai" and "never reaches OpenAI" in s.reason for s in config.skipped)
+    assert any(
+        s.group == "codex-no-openai" and "never reaches OpenAI" in s.reason for s in config.skipped
+    )
 
 
 @pytest.mark.parametrize("alias", [a for a in SPEC_ALIASES if a != LOCAL_ALIAS])
@@ -117,11 +134,18 @@ def test_chat_upstreams_use_the_bridge_and_drop_codex_only_params() -> None:
             if d.upstream in ("huggingface", "qwen"):
                 assert d.params["use_chat_completions_api"] is True
     hf = config.groups["codex-hf-fast"][0].params
-    assert hf == {"model": "openai/openai/gpt-oss-120b:fastest", "api_base": "https://router.huggingface.co/v1",
-                  "api_key": "os.environ/HF_TOKEN", "use_chat_completions_api": True,
-                  "additional_drop_params": list(CODEX_ONLY_PARAMS)}
+    assert hf == {
+        "model": "openai/openai/gpt-oss-120b:fastest",
+        "api_base": "https://router.huggingface.co/v1",
+        "api_key": "os.environ/HF_TOKEN",
+        "use_chat_completions_api": True,
+        "additional_drop_params": list(CODEX_ONLY_PARAMS),
+    }
     qwen = config.groups[LOCAL_ALIAS][0].params
-    assert qwen["model"] == "openai/qwen2.5-coder:3b" and qwen["api_base"] == "http://127.0.0.1:11434/v1"
+    assert (
+        qwen["model"] == "openai/qwen2.5-coder:3b"
+        and qwen["api_base"] == "http://127.0.0.1:11434/v1"
+    )
 
 
 def test_endpoints_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -144,7 +168,10 @@ def test_missing_keys_leave_out_deployments_and_say_why() -> None:
     config = _config(_settings(), keys=frozenset({"GEMINI_API_KEY"}))
     assert [d.upstream for d in config.groups["codex-default"]] == ["gemini"]
     assert config.groups["codex-default"][0].order == 1
-    assert "codex-hf-cheap" not in config.groups and config.unavailable["codex-hf-cheap"] == "HF_TOKEN not set"
+    assert (
+        "codex-hf-cheap" not in config.groups
+        and config.unavailable["codex-hf-cheap"] == "HF_TOKEN not set"
+    )
     # fallbacks only name groups that exist
     assert config.fallbacks["codex-light"] == (LOCAL_ALIAS,)
     reasons = {(s.group, s.upstream): s.reason for s in config.skipped}
@@ -169,7 +196,9 @@ def test_required_keys_name_the_aliases_that_need_them() -> None:
 
 def test_legacy_names_serve_their_target() -> None:
     config = _config(_settings())
-    assert [d.model for d in config.groups["codex-cheap"]] == [d.model for d in config.groups["codex-light"]]
+    assert [d.model for d in config.groups["codex-cheap"]] == [
+        d.model for d in config.groups["codex-light"]
+    ]
     assert config.fallbacks["codex-strong"] == config.fallbacks["codex-deep"]
 
 
@@ -203,12 +232,15 @@ QUOTA_SAVER_INPUTS = {
 @pytest.mark.parametrize("name", list(QUOTA_SAVER_INPUTS))
 @pytest.mark.parametrize("complexity", ["simple", "medium", "complex"])
 def test_quota_saver_routes_to_codex_no_openai_and_nothing_reaches_openai(
-        name: str, complexity: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    name: str, complexity: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     flags, env, policy_text = QUOTA_SAVER_INPUTS[name]
     for var, value in env.items():
         monkeypatch.setenv(var, value)
     settings = _settings(flags, policy_text, tmp_path)
-    task = Classification(complexity=complexity, long_context=False, intents=frozenset(), reasons=())
+    task = Classification(
+        complexity=complexity, long_context=False, intents=frozenset(), reasons=()
+    )
     facts = ReadinessFacts(frozenset({"LITELLM_API_KEY", "HF_TOKEN", "OPENAI_API_KEY"}), True)
     decision = decide_route(settings, task, facts)
     assert decision.alias == "codex-no-openai"
@@ -239,13 +271,19 @@ def test_quota_saver_refuses_a_forced_openai_alias() -> None:
 
 # --- policy validation of the new keys ----------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("aliases:\n  codex-light:\n    fallbacks: [codex-nope]\n", "unknown alias 'codex-nope'"),
-    ("aliases:\n  codex-light:\n    fallbacks: [codex-light]\n", "cannot fall back to itself"),
-    ("aliases:\n  codex-light:\n    fallbacks: codex-default\n", "expected a list of strings"),
-    ("aliases:\n  codex-light:\n    gemini_model: 3\n", "expected a non-empty string"),
-])
-def test_bad_fallbacks_or_gemini_model_name_file_line_and_key(text: str, message: str, tmp_path: Path) -> None:
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("aliases:\n  codex-light:\n    fallbacks: [codex-nope]\n", "unknown alias 'codex-nope'"),
+        ("aliases:\n  codex-light:\n    fallbacks: [codex-light]\n", "cannot fall back to itself"),
+        ("aliases:\n  codex-light:\n    fallbacks: codex-default\n", "expected a list of strings"),
+        ("aliases:\n  codex-light:\n    gemini_model: 3\n", "expected a non-empty string"),
+    ],
+)
+def test_bad_fallbacks_or_gemini_model_name_file_line_and_key(
+    text: str, message: str, tmp_path: Path
+) -> None:
     with pytest.raises(PolicyError) as info:
         _settings(policy_text=text, tmp_path=tmp_path)
     assert message in info.value.message

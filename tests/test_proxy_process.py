@@ -20,8 +20,8 @@ from fake_litellm import make_fake_litellm
 from typer.testing import CliRunner
 
 from codex_router.cli import app
-from codex_router.errors import ProxyError
 from codex_router.dirs import app_paths
+from codex_router.errors import ProxyError
 from codex_router.proxy import install
 from codex_router.proxy.process import StartRequest, proxy_status, start_proxy, stop_proxy
 from codex_router.proxy.session import pid_alive, proxy_env_for_codex, running_proxy
@@ -68,17 +68,22 @@ def _state_text() -> str:
 
 # --- install checks ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("version", "extra", "message"), [
-    ("1.107.0", (), "LiteLLM 1.107.0 is a compromised release"),
-    ("1.82.7", (), "LiteLLM 1.82.7 is a compromised release"),
-    ("1.82.8", (), "compromised release"),
-    ("1.106.2", ("litellm_init.pth",), "with litellm_init.pth in"),
-    ("1.106.2", ("cook.pth",), "compromised release"),
-    ("1.105.0", (), "LiteLLM 1.105.0 is installed; codex-route runs only the pinned 1.106.2"),
-    ("1.109.1", (), "runs only the pinned 1.106.2"),
-])
+
+@pytest.mark.parametrize(
+    ("version", "extra", "message"),
+    [
+        ("1.107.0", (), "LiteLLM 1.107.0 is a compromised release"),
+        ("1.82.7", (), "LiteLLM 1.82.7 is a compromised release"),
+        ("1.82.8", (), "compromised release"),
+        ("1.106.2", ("litellm_init.pth",), "with litellm_init.pth in"),
+        ("1.106.2", ("cook.pth",), "compromised release"),
+        ("1.105.0", (), "LiteLLM 1.105.0 is installed; codex-route runs only the pinned 1.106.2"),
+        ("1.109.1", (), "runs only the pinned 1.106.2"),
+    ],
+)
 def test_versions_outside_the_pin_are_refused_before_running_anything(
-        tmp_path: Path, version: str, extra: tuple[str, ...], message: str) -> None:
+    tmp_path: Path, version: str, extra: tuple[str, ...], message: str
+) -> None:
     exe = make_fake_litellm(tmp_path / "v", version, extra)
     with pytest.raises(ProxyError) as info:
         install.find_litellm(str(exe), {})
@@ -107,7 +112,9 @@ def test_no_dist_info_or_two_versions_is_refused(tmp_path: Path) -> None:
         install.find_litellm(str(exe), {})
 
 
-def test_missing_litellm_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_litellm_says_how_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(sys, "executable", str(tmp_path / "nobin" / "python"))
     with pytest.raises(ProxyError) as info:
         install.find_litellm(None, {"PATH": str(tmp_path)})
@@ -117,9 +124,12 @@ def test_missing_litellm_says_how_to_install(tmp_path: Path, monkeypatch: pytest
         install.find_litellm(str(tmp_path / "nope"), {})
 
 
-def test_start_refuses_a_compromised_release_and_writes_nothing(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CODEX_ROUTE_LITELLM_BIN", str(make_fake_litellm(tmp_path / "bad", "1.107.0")))
+def test_start_refuses_a_compromised_release_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "CODEX_ROUTE_LITELLM_BIN", str(make_fake_litellm(tmp_path / "bad", "1.107.0"))
+    )
     result = CliRunner().invoke(app, ["proxy", "start", "--port", str(free_port())])
     assert result.exit_code == 1
     assert "compromised release" in result.stderr
@@ -128,6 +138,7 @@ def test_start_refuses_a_compromised_release_and_writes_nothing(tmp_path: Path,
 
 
 # --- start / status / stop --------------------------------------------------------------------
+
 
 def test_start_status_stop(fake_bin: Path, tmp_path: Path, stopper: None) -> None:
     port = free_port()
@@ -160,7 +171,9 @@ def test_start_status_stop(fake_bin: Path, tmp_path: Path, stopper: None) -> Non
     assert data["litellm_version"] == "1.106.2" and data["aliases"] == ["codex-qwen-local"]
     assert data["unavailable_aliases"]["codex-hf-cheap"] == "HF_TOKEN not set"
     text = runner.invoke(app, ["proxy", "status"])
-    assert "running, healthy" in text.stdout and "1.106.2" in text.stdout and str(pid) in text.stdout
+    assert (
+        "running, healthy" in text.stdout and "1.106.2" in text.stdout and str(pid) in text.stdout
+    )
 
     again = runner.invoke(app, ["proxy", "start", "--port", str(port)])
     assert again.exit_code == 0 and f"already running: PID {pid}" in again.stdout
@@ -173,7 +186,9 @@ def test_start_status_stop(fake_bin: Path, tmp_path: Path, stopper: None) -> Non
     assert after.exit_code == 1 and "not running" in after.stdout
 
 
-def test_typed_keys_reach_only_the_proxy_environment(fake_bin: Path, tmp_path: Path, stopper: None) -> None:
+def test_typed_keys_reach_only_the_proxy_environment(
+    fake_bin: Path, tmp_path: Path, stopper: None
+) -> None:
     asked: list[tuple[str, tuple[str, ...]]] = []
 
     def ask(var: str, aliases: tuple[str, ...]) -> str | None:
@@ -184,24 +199,31 @@ def test_typed_keys_reach_only_the_proxy_environment(fake_bin: Path, tmp_path: P
     result = start_proxy(StartRequest(port=free_port()), env=env, paths=app_paths(), ask=ask)
     assert {v for v, _ in asked} == {"OPENAI_API_KEY", "GEMINI_API_KEY", "HF_TOKEN"}
     assert dict(asked)["HF_TOKEN"] == ("codex-hf-cheap", "codex-hf-fast")
-    assert "codex-hf-cheap" in result.record.aliases and "codex-default" not in result.record.aliases
+    assert (
+        "codex-hf-cheap" in result.record.aliases and "codex-default" not in result.record.aliases
+    )
     assert _report(tmp_path)["env_sha256"]["HF_TOKEN"] == _sha(HF_SECRET)
     assert "HF_TOKEN" not in os.environ  # not leaked into our own environment either
     assert HF_SECRET not in _state_text()
     assert HF_SECRET[:10] not in _state_text()
 
 
-def test_unsafe_override_never_reaches_the_proxy(fake_bin: Path, tmp_path: Path, stopper: None,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unsafe_override_never_reaches_the_proxy(
+    fake_bin: Path, tmp_path: Path, stopper: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY", "true")
     start_proxy(StartRequest(port=free_port()), env=dict(os.environ), paths=app_paths())
-    assert "LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY" not in _report(tmp_path)["env_sha256"]
+    assert (
+        "LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY" not in _report(tmp_path)["env_sha256"]
+    )
 
 
 def test_a_policy_leaving_no_deployment_fails_clearly(fake_bin: Path, tmp_path: Path) -> None:
     policy = tmp_path / "p.yaml"
     policy.write_text("aliases:\n  codex-qwen-local:\n    local_model: null\n")
-    result = CliRunner().invoke(app, ["proxy", "start", "--policy", str(policy), "--port", str(free_port())])
+    result = CliRunner().invoke(
+        app, ["proxy", "start", "--policy", str(policy), "--port", str(free_port())]
+    )
     assert result.exit_code == 1
     assert "the policy leaves the proxy no deployment at all" in result.stderr
     assert "codex-no-openai: GEMINI_API_KEY not set" in result.stderr
@@ -220,8 +242,9 @@ def test_port_in_use_is_a_clear_error_and_changes_nothing(fake_bin: Path, tmp_pa
     assert not proxy_files(app_paths()).key.exists() and not (tmp_path / "report.json").exists()
 
 
-def test_default_port_comes_from_litellm_base_url(fake_bin: Path, tmp_path: Path, stopper: None,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_port_comes_from_litellm_base_url(
+    fake_bin: Path, tmp_path: Path, stopper: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     port = free_port()
     monkeypatch.setenv("CODEX_ROUTE_LITELLM_BASE_URL", f"http://127.0.0.1:{port}/v1")
     result = CliRunner().invoke(app, ["proxy", "start"])
@@ -230,8 +253,9 @@ def test_default_port_comes_from_litellm_base_url(fake_bin: Path, tmp_path: Path
     assert "export CODEX_ROUTE_LITELLM_BASE_URL" not in result.stderr
 
 
-def test_a_proxy_that_dies_during_start_points_at_its_log(fake_bin: Path, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_proxy_that_dies_during_start_points_at_its_log(
+    fake_bin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FAKE_LITELLM_MODE", "die")
     result = CliRunner().invoke(app, ["proxy", "start", "--port", str(free_port())])
     files = proxy_files(app_paths())
@@ -242,12 +266,19 @@ def test_a_proxy_that_dies_during_start_points_at_its_log(fake_bin: Path, tmp_pa
     assert not pid_alive(_report(tmp_path)["pid"])
 
 
-def test_a_proxy_never_ready_is_stopped_after_the_timeout(fake_bin: Path, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_proxy_never_ready_is_stopped_after_the_timeout(
+    fake_bin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FAKE_LITELLM_MODE", "hang")
-    result = CliRunner().invoke(app, ["proxy", "start", "--port", str(free_port()), "--timeout", "1"])
+    result = CliRunner().invoke(
+        app, ["proxy", "start", "--port", str(free_port()), "--timeout", "1"]
+    )
     files = proxy_files(app_paths())
-    assert result.exit_code == 1 and "not ready after 1 s" in result.stderr and str(files.log) in result.stderr
+    assert (
+        result.exit_code == 1
+        and "not ready after 1 s" in result.stderr
+        and str(files.log) in result.stderr
+    )
     assert not pid_alive(_report(tmp_path)["pid"])
     assert not files.key.exists() and not files.record.exists()
 
@@ -255,9 +286,14 @@ def test_a_proxy_never_ready_is_stopped_after_the_timeout(fake_bin: Path, tmp_pa
 def test_ctrl_c_during_start_leaves_nothing_running(fake_bin: Path, tmp_path: Path) -> None:
     env = {**os.environ, "FAKE_LITELLM_MODE": "hang"}
     files = proxy_files(app_paths())
-    proc = subprocess.Popen([sys.executable, "-m", "codex_router", "proxy", "start", "--port", str(free_port())],
-                            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "codex_router", "proxy", "start", "--port", str(free_port())],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
     try:
         deadline = time.monotonic() + 30
         while not (files.record.exists() and (tmp_path / "report.json").exists()):
@@ -279,9 +315,18 @@ def test_ctrl_c_during_start_leaves_nothing_running(fake_bin: Path, tmp_path: Pa
 
 def test_two_starts_at_once_give_one_proxy(fake_bin: Path, tmp_path: Path, stopper: None) -> None:
     port = str(free_port())
-    procs = [subprocess.Popen([sys.executable, "-m", "codex_router", "proxy", "start", "--port", port],
-                              env=dict(os.environ), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, cwd=REPO) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "codex_router", "proxy", "start", "--port", port],
+            env=dict(os.environ),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
     stdout = "".join(out for out, _err in outs)
@@ -312,10 +357,19 @@ def test_stop_never_kills_a_process_that_is_not_ours(tmp_path: Path) -> None:
     files.directory.mkdir(parents=True)
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        write_record(files, ProxyRecord(pid=other.pid, host="127.0.0.1", port=4000,
-                                        config=str(files.config), log=str(files.log),
-                                        litellm_bin="/x/litellm", litellm_version="1.106.2",
-                                        started_at=time.time()))
+        write_record(
+            files,
+            ProxyRecord(
+                pid=other.pid,
+                host="127.0.0.1",
+                port=4000,
+                config=str(files.config),
+                log=str(files.log),
+                litellm_bin="/x/litellm",
+                litellm_version="1.106.2",
+                started_at=time.time(),
+            ),
+        )
         files.key.write_text("sk-old\n")
         result = stop_proxy(app_paths())
         assert other.poll() is None, "an unrelated process was killed"
@@ -337,6 +391,7 @@ def test_stop_with_nothing_recorded_removes_a_stray_key() -> None:
 
 # --- what run gets from the proxy --------------------------------------------------------------
 
+
 def test_session_key_for_codex_only_while_our_proxy_runs(fake_bin: Path, stopper: None) -> None:
     paths = app_paths()
     assert proxy_env_for_codex(paths) == {}
@@ -352,7 +407,9 @@ def test_session_key_for_codex_only_while_our_proxy_runs(fake_bin: Path, stopper
     assert proxy_env_for_codex(paths) == {}
 
 
-def test_readiness_counts_the_session_key_and_knows_the_aliases(fake_bin: Path, stopper: None) -> None:
+def test_readiness_counts_the_session_key_and_knows_the_aliases(
+    fake_bin: Path, stopper: None
+) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
     start_proxy(StartRequest(port=port), env=dict(os.environ), paths=app_paths())
@@ -361,7 +418,9 @@ def test_readiness_counts_the_session_key_and_knows_the_aliases(fake_bin: Path, 
     assert facts.litellm_aliases == frozenset({"codex-qwen-local"})
 
 
-def test_plan_uses_the_running_proxy(fake_bin: Path, stopper: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plan_uses_the_running_proxy(
+    fake_bin: Path, stopper: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     port = free_port()
     monkeypatch.setenv("CODEX_ROUTE_LITELLM_BASE_URL", f"http://127.0.0.1:{port}/v1")
     runner = CliRunner()
@@ -371,10 +430,18 @@ def test_plan_uses_the_running_proxy(fake_bin: Path, stopper: None, monkeypatch:
         return json.loads(runner.invoke(app, args).stdout)
 
     down = plan("qwen")
-    assert down["paths"][0]["ready"] is False and "codex-route proxy start" in down["paths"][0]["reason"]
+    assert (
+        down["paths"][0]["ready"] is False
+        and "codex-route proxy start" in down["paths"][0]["reason"]
+    )
     assert runner.invoke(app, ["proxy", "start"]).exit_code == 0
     up = plan("qwen")
-    assert up["paths"][0] == {**up["paths"][0], "name": "litellm", "ready": True, "model": "codex-qwen-local"}
+    assert up["paths"][0] == {
+        **up["paths"][0],
+        "name": "litellm",
+        "ready": True,
+        "model": "codex-qwen-local",
+    }
     # an alias the proxy could not serve (no key at start) is not ready, and the plan says why
     gem = plan("no-openai")
     litellm = next(p for p in gem["paths"] if p["name"] == "litellm")

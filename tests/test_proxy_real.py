@@ -42,7 +42,9 @@ from codex_router.proxy.state import proxy_files, read_key, read_record
 pytestmark = pytest.mark.proxy
 
 REPO = Path(__file__).resolve().parents[1]
-LITELLM_BIN = os.environ.get("CODEX_ROUTE_TEST_LITELLM_BIN") or str(REPO / ".venv-proxy" / "bin" / "litellm")
+LITELLM_BIN = os.environ.get("CODEX_ROUTE_TEST_LITELLM_BIN") or str(
+    REPO / ".venv-proxy" / "bin" / "litellm"
+)
 CODEX_BIN = REPO / "tools" / "node_modules" / ".bin" / "codex"
 HF_DUMMY = "hf-dummy-token-for-the-fake-upstream"
 CODEX_ARGS = ["--", "--skip-git-repo-check"]
@@ -95,11 +97,18 @@ class Proxy:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def cli(self, *args: str, timeout: float = 240, env: dict[str, str] | None = None
-            ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "codex_router", *args], env=env or self.env,
-                              cwd=self.work, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
+    def cli(
+        self, *args: str, timeout: float = 240, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "codex_router", *args],
+            env=env or self.env,
+            cwd=self.work,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
 
     def key(self) -> str:
         key = read_key(proxy_files(self.paths))
@@ -108,8 +117,13 @@ class Proxy:
 
     def responses(self, model: str, *, key: str | None, stream: bool = True) -> httpx.Response:
         headers = {"Authorization": f"Bearer {key}"} if key is not None else {}
-        body = {"model": model, "input": "say hi", "stream": stream,
-                "prompt_cache_key": "session-123", "store": False}
+        body = {
+            "model": model,
+            "input": "say hi",
+            "stream": stream,
+            "prompt_cache_key": "session-123",
+            "store": False,
+        }
         with httpx.Client(timeout=60, trust_env=False) as client:
             return client.post(f"{self.base_url}/responses", json=body, headers=headers)
 
@@ -117,8 +131,10 @@ class Proxy:
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
     if not Path(LITELLM_BIN).exists():
-        _missing(f"LiteLLM is not installed at {LITELLM_BIN}: run ./scripts/test.sh (it installs the "
-                 "pinned litellm[proxy] in .venv-proxy) or set CODEX_ROUTE_TEST_LITELLM_BIN")
+        _missing(
+            f"LiteLLM is not installed at {LITELLM_BIN}: run ./scripts/test.sh (it installs the "
+            "pinned litellm[proxy] in .venv-proxy) or set CODEX_ROUTE_TEST_LITELLM_BIN"
+        )
     if not CODEX_BIN.exists():
         _missing("the real codex is not installed: run ./scripts/test.sh (npm ci --prefix tools)")
     root = tmp_path_factory.mktemp("proxy-real")
@@ -127,18 +143,28 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
     (root / "policy.yaml").write_text(POLICY)
     upstream = FakeChatServer().start()
     port = _free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CODEX_ROUTE_", "CODEX_ROUTER_", "LITELLM_"))
-           and k not in ("OPENAI_API_KEY", "GEMINI_API_KEY", "HF_TOKEN", "CODEX_API_KEY")}
-    env.update({
-        "HOME": str(root / "home"), "CODEX_HOME": str(root / "codex-home"),
-        "CODEX_ROUTE_HOME": str(root / "route-home"), "CODEX_ROUTE_POLICY": str(root / "policy.yaml"),
-        "CODEX_ROUTE_LITELLM_BIN": LITELLM_BIN, "CODEX_ROUTE_CODEX_BIN": str(CODEX_BIN),
-        "CODEX_ROUTE_LITELLM_BASE_URL": f"http://127.0.0.1:{port}/v1",
-        "CODEX_ROUTE_HF_BASE_URL": upstream.base_url,
-        "CODEX_ROUTE_OLLAMA_BASE_URL": f"http://127.0.0.1:{_free_port()}/v1",
-        "HF_TOKEN": HF_DUMMY, "PYTHONPATH": str(REPO), "NO_COLOR": "1",
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CODEX_ROUTE_", "CODEX_ROUTER_", "LITELLM_"))
+        and k not in ("OPENAI_API_KEY", "GEMINI_API_KEY", "HF_TOKEN", "CODEX_API_KEY")
+    }
+    env.update(
+        {
+            "HOME": str(root / "home"),
+            "CODEX_HOME": str(root / "codex-home"),
+            "CODEX_ROUTE_HOME": str(root / "route-home"),
+            "CODEX_ROUTE_POLICY": str(root / "policy.yaml"),
+            "CODEX_ROUTE_LITELLM_BIN": LITELLM_BIN,
+            "CODEX_ROUTE_CODEX_BIN": str(CODEX_BIN),
+            "CODEX_ROUTE_LITELLM_BASE_URL": f"http://127.0.0.1:{port}/v1",
+            "CODEX_ROUTE_HF_BASE_URL": upstream.base_url,
+            "CODEX_ROUTE_OLLAMA_BASE_URL": f"http://127.0.0.1:{_free_port()}/v1",
+            "HF_TOKEN": HF_DUMMY,
+            "PYTHONPATH": str(REPO),
+            "NO_COLOR": "1",
+        }
+    )
     p = Proxy(env, app_paths(env), port, upstream, root / "work", root / "codex-home")
     started = p.cli("proxy", "start", "--timeout", "240")
     try:
@@ -155,15 +181,24 @@ def test_start_serves_the_generated_aliases(proxy: Proxy) -> None:
     data = json.loads(status.stdout)
     assert data["running"] and data["healthy"] and data["litellm_version"] == "1.106.2"
     assert data["host"] == "127.0.0.1" and data["port"] == proxy.port
-    assert {"codex-hf-cheap", "codex-hf-fast", "t-429", "t-refused", "t-ordered",
-            "codex-qwen-local"} <= set(data["aliases"])
+    assert {
+        "codex-hf-cheap",
+        "codex-hf-fast",
+        "t-429",
+        "t-refused",
+        "t-ordered",
+        "codex-qwen-local",
+    } <= set(data["aliases"])
     assert "codex-default" in data["unavailable_aliases"]  # no OpenAI/Gemini key in this test
 
 
 def test_the_proxy_listens_on_loopback_only(proxy: Proxy) -> None:
     listening = Path("/proc/net/tcp").read_text().splitlines()[1:]
-    ours = [line.split() for line in listening if line.split()[1].endswith(f":{proxy.port:04X}")
-            and line.split()[3] == "0A"]
+    ours = [
+        line.split()
+        for line in listening
+        if line.split()[1].endswith(f":{proxy.port:04X}") and line.split()[3] == "0A"
+    ]
     assert ours and all(fields[1].startswith("0100007F:") for fields in ours)  # 127.0.0.1
 
 
@@ -175,14 +210,22 @@ def test_the_bridge_reaches_the_chat_upstream_without_codex_only_params(proxy: P
     sent = proxy.upstream.requests[mark:]
     assert [r["path"] for r in sent] == ["/v1/chat/completions"]  # bridged, not /v1/responses
     body = sent[0]["body"]
-    assert body["model"] == "fake-ok" and "prompt_cache_key" not in body and "web_search_options" not in body
+    assert (
+        body["model"] == "fake-ok"
+        and "prompt_cache_key" not in body
+        and "web_search_options" not in body
+    )
     assert sent[0]["has_auth"]
 
 
-@pytest.mark.parametrize(("alias", "failing"), [("codex-hf-fast", "fake-500"), ("t-429", "fake-429"),
-                                                ("t-refused", None)],
-                         ids=["500", "429", "connection-refused"])
-def test_litellm_falls_back_from_a_failing_deployment(proxy: Proxy, alias: str, failing: str | None) -> None:
+@pytest.mark.parametrize(
+    ("alias", "failing"),
+    [("codex-hf-fast", "fake-500"), ("t-429", "fake-429"), ("t-refused", None)],
+    ids=["500", "429", "connection-refused"],
+)
+def test_litellm_falls_back_from_a_failing_deployment(
+    proxy: Proxy, alias: str, failing: str | None
+) -> None:
     mark = len(proxy.upstream.requests)
     resp = proxy.responses(alias, key=proxy.key(), stream=False)
     assert resp.status_code == 200, resp.text
@@ -199,7 +242,9 @@ def test_deployments_of_a_group_are_tried_in_order(proxy: Proxy) -> None:
     for _ in range(4):
         resp = proxy.responses("t-ordered", key=proxy.key(), stream=False)
         assert resp.status_code == 200, resp.text
-        assert int(resp.headers.get("x-litellm-attempted-fallbacks", "0")) == 0  # never the refused one
+        assert (
+            int(resp.headers.get("x-litellm-attempted-fallbacks", "0")) == 0
+        )  # never the refused one
     assert proxy.upstream.models_requested()[mark:] == ["fake-ok"] * 4
 
 
@@ -217,14 +262,21 @@ def test_requests_without_the_master_key_are_refused(proxy: Proxy, key: str | No
 
 def test_codex_with_a_wrong_key_is_refused(proxy: Proxy) -> None:
     config = proxy.codex_home / "config.toml"
-    config.write_text(f'model_provider = "lp"\n[model_providers.lp]\nname = "proxy"\n'
-                      f'base_url = "{proxy.base_url}"\nenv_key = "LITELLM_API_KEY"\n'
-                      "request_max_retries = 0\nstream_max_retries = 0\n")
+    config.write_text(
+        f'model_provider = "lp"\n[model_providers.lp]\nname = "proxy"\n'
+        f'base_url = "{proxy.base_url}"\nenv_key = "LITELLM_API_KEY"\n'
+        "request_max_retries = 0\nstream_max_retries = 0\n"
+    )
     try:
-        done = subprocess.run([str(CODEX_BIN), "exec", "--skip-git-repo-check", "-m", "codex-hf-cheap", "hi"],
-                              env={**proxy.env, "LITELLM_API_KEY": "sk-wrong-key-0123456789"},
-                              cwd=proxy.work, capture_output=True, text=True, timeout=120,
-                              stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            [str(CODEX_BIN), "exec", "--skip-git-repo-check", "-m", "codex-hf-cheap", "hi"],
+            env={**proxy.env, "LITELLM_API_KEY": "sk-wrong-key-0123456789"},
+            cwd=proxy.work,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
     finally:
         config.unlink()
     assert done.returncode == 1
@@ -236,8 +288,9 @@ def test_codex_route_run_through_the_litellm_path(proxy: Proxy, alias: str) -> N
     # A stale LITELLM_API_KEY of the user's must not shadow the session key.
     env = {**proxy.env, "LITELLM_API_KEY": "sk-stale-user-key-0123456789"}
     mark = len(proxy.upstream.requests)
-    done = proxy.cli("run", "--codex-provider", "litellm", "--force-model", alias, "say hi", *CODEX_ARGS,
-                     env=env)
+    done = proxy.cli(
+        "run", "--codex-provider", "litellm", "--force-model", alias, "say hi", *CODEX_ARGS, env=env
+    )
     assert done.returncode == 0, done.stderr
     assert DEFAULT_REPLY in done.stdout
     assert "attempt 1/1 litellm" in done.stderr and ": ok in" in done.stderr

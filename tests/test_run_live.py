@@ -48,22 +48,35 @@ def fake(tmp_path: Path, isolated_env: Path):
     work = tmp_path / "work"
     work.mkdir()
     log = tmp_path / "calls.jsonl"
-    env = {**os.environ, "CODEX_ROUTE_CODEX_BIN": str(script), "FAKE_CODEX_LOG": str(log),
-           "LITELLM_API_KEY": "sk-test", "PYTHONPATH": str(REPO)}
+    env = {
+        **os.environ,
+        "CODEX_ROUTE_CODEX_BIN": str(script),
+        "FAKE_CODEX_LOG": str(log),
+        "LITELLM_API_KEY": "sk-test",
+        "PYTHONPATH": str(REPO),
+    }
 
     class Fake:
         home = Path(env["CODEX_HOME"])
 
         def run(self, *args, plan="ok", extra=None, stdin=None):
-            done = subprocess.run([sys.executable, "-m", "codex_router", "run", *args],
-                                  env={**env, "FAKE_CODEX_PLAN": plan, **(extra or {})}, cwd=work,
-                                  capture_output=True, text=True, timeout=60,
-                                  input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL)
+            done = subprocess.run(
+                [sys.executable, "-m", "codex_router", "run", *args],
+                env={**env, "FAKE_CODEX_PLAN": plan, **(extra or {})},
+                cwd=work,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                input=stdin,
+                stdin=None if stdin is not None else subprocess.DEVNULL,
+            )
             return done
 
         @property
         def calls(self):
-            return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+            return (
+                [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+            )
 
     Fake.work = work
     Fake.env = env
@@ -122,8 +135,12 @@ def test_no_fallback_after_the_working_tree_changed(fake, proxy_port):
 
 def test_retry_after_changes_opts_in(fake, proxy_port):
     subprocess.run(["git", "init", "-q"], cwd=fake.work, check=True)
-    done = fake.run("say hi", "--retry-after-changes", plan="touch,ok",
-                    extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port})
+    done = fake.run(
+        "say hi",
+        "--retry-after-changes",
+        plan="touch,ok",
+        extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port},
+    )
     assert done.returncode == 0, done.stderr
     assert len(fake.calls) == 2
 
@@ -152,8 +169,9 @@ def test_a_profile_without_its_file_is_refused(fake):
 def test_unparsable_config_refuses_a_managed_path_and_touches_nothing(fake, proxy_port):
     broken = b'model = "o3"\n[model_providers.x\nname = "X"\n'
     (fake.home / "config.toml").write_bytes(broken)
-    done = fake.run("say hi", "--codex-provider", "litellm",
-                    extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port})
+    done = fake.run(
+        "say hi", "--codex-provider", "litellm", extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port}
+    )
     assert done.returncode == 5
     assert "line 2" in done.stderr and "config.toml" in done.stderr
     assert (fake.home / "config.toml").read_bytes() == broken
@@ -165,8 +183,12 @@ def test_unwritable_state_dir_refuses_before_touching_the_config(fake, proxy_por
     blocker.write_text("x")
     original = b'model = "o3"\n'
     (fake.home / "config.toml").write_bytes(original)
-    done = fake.run("say hi", "--codex-provider", "litellm",
-                    extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port, "CODEX_ROUTE_HOME": str(blocker)})
+    done = fake.run(
+        "say hi",
+        "--codex-provider",
+        "litellm",
+        extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port, "CODEX_ROUTE_HOME": str(blocker)},
+    )
     assert done.returncode == 5, done.stderr
     assert (fake.home / "config.toml").read_bytes() == original
 
@@ -183,17 +205,29 @@ def test_quiet_prints_only_codex(fake):
     assert "codex-route:" not in done.stderr
 
 
-@pytest.mark.parametrize("line, kind", [
-    ("ERROR: Missing environment variable: `LITELLM_API_KEY`.", "missing env var LITELLM_API_KEY"),
-    ("ERROR: exceeded retry limit, last status: 429 Too Many Requests", "http 429"),
-    ("ERROR: unexpected status 401 Unauthorized: fake 401, url: http://x", "http 401"),
-    ("ERROR: We’re currently experiencing high demand, which may cause temporary errors.", "http 5xx"),
-    ("ERROR: Quota exceeded. Check your plan and billing details.", "quota exceeded"),
-    ("ERROR: Connection failed: error sending request for url", "connection failed"),
-    ("ERROR: stream disconnected before completion: idle timeout waiting for SSE", "stream idle timeout"),
-    ("ERROR: stream closed before response.completed", "stream closed early"),
-    ("ERROR: something new", None),
-])
+@pytest.mark.parametrize(
+    "line, kind",
+    [
+        (
+            "ERROR: Missing environment variable: `LITELLM_API_KEY`.",
+            "missing env var LITELLM_API_KEY",
+        ),
+        ("ERROR: exceeded retry limit, last status: 429 Too Many Requests", "http 429"),
+        ("ERROR: unexpected status 401 Unauthorized: fake 401, url: http://x", "http 401"),
+        (
+            "ERROR: We’re currently experiencing high demand, which may cause temporary errors.",
+            "http 5xx",
+        ),
+        ("ERROR: Quota exceeded. Check your plan and billing details.", "quota exceeded"),
+        ("ERROR: Connection failed: error sending request for url", "connection failed"),
+        (
+            "ERROR: stream disconnected before completion: idle timeout waiting for SSE",
+            "stream idle timeout",
+        ),
+        ("ERROR: stream closed before response.completed", "stream closed early"),
+        ("ERROR: something new", None),
+    ],
+)
 def test_error_kinds_hold_no_raw_text(line, kind):
     assert error_kind(line) == kind
 
@@ -209,17 +243,26 @@ def test_interactive_opens_the_tui_without_a_daemon_with_the_prompt_as_argument(
 
 def test_every_run_is_recorded_without_the_prompt(fake, proxy_port):
     secret_prompt = "fix auth; token sk-canary-0123456789abcdef"
-    done = fake.run(secret_prompt, plan="fail,ok", extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port})
+    done = fake.run(
+        secret_prompt, plan="fail,ok", extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port}
+    )
     assert done.returncode == 0, done.stderr
     dry = fake.run("--dry-run", "--record", secret_prompt)
     assert dry.returncode == 0, dry.stderr
-    listed = subprocess.run([sys.executable, "-m", "codex_router", "history", "--json"], env=fake.env,
-                            capture_output=True, text=True, check=True).stdout.splitlines()
+    listed = subprocess.run(
+        [sys.executable, "-m", "codex_router", "history", "--json"],
+        env=fake.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
     records = [json.loads(line) for line in listed]
     assert [r["outcome"] for r in records] == ["dry_run", "success"]
     live = records[1]
     assert [(a["path"], a["outcome"], a["exit_code"]) for a in live["attempts"]] == [
-        ("standard", "failed", 1), ("litellm", "ok", 0)]
+        ("standard", "failed", 1),
+        ("litellm", "ok", 0),
+    ]
     assert live["attempts"][0]["error"] == "http 503"
     assert live["codex_version"] == "codex-cli 0.169.0"
     home = Path(fake.env["CODEX_ROUTE_HOME"])

@@ -6,42 +6,127 @@ from pathlib import Path
 
 import pytest
 
-from codex_router.errors import ExitCode, PolicyError, UsageError
 from codex_router.dirs import AppPaths
+from codex_router.errors import ExitCode, PolicyError, UsageError
 from codex_router.policy.settings import DEFAULT_POLICY_FILE, SETTING_SPECS, resolve_settings
 
 # setting, flag value, env var, env value (text), policy line, expected (flag, env, file, default)
 LAYERS = [
-    ("provider", "qwen", "CODEX_ROUTE_PROVIDER", "gemini", "default_provider: openai",
-     ("qwen", "gemini", "openai", "auto")),
-    ("codex_provider", "litellm", "CODEX_ROUTE_CODEX_PROVIDER", "huggingface",
-     "default_codex_provider: standard", ("litellm", "huggingface", "standard", "auto")),
-    ("force_model", "codex-deep", "CODEX_ROUTE_FORCE_MODEL", "codex-long", "force_model: codex-light",
-     ("codex-deep", "codex-long", "codex-light", None)),
-    ("open_models_only", False, "CODEX_ROUTE_OPEN_MODELS_ONLY", "yes", "open_models_only: false",
-     (False, True, False, False)),
-    ("avoid_openai", False, "CODEX_ROUTE_AVOID_OPENAI", "1", "avoid_openai: false",
-     (False, True, False, False)),
-    ("disable_litellm", False, "CODEX_ROUTE_DISABLE_LITELLM", "true", "disable_litellm: true",
-     (False, True, True, False)),
-    ("max_cost_usd", 0.1, "CODEX_ROUTE_MAX_COST_USD", "0.2", "max_cost_usd: 0.3", (0.1, 0.2, 0.3, 0.0)),
-    ("max_input_tokens", 5000, "CODEX_ROUTE_MAX_INPUT_TOKENS", "6000", "max_input_tokens: 7000",
-     (5000, 6000, 7000, 120000)),
-    ("max_output_tokens", 100, "CODEX_ROUTE_MAX_OUTPUT_TOKENS", "200", "max_output_tokens: 300",
-     (100, 200, 300, 0)),
+    (
+        "provider",
+        "qwen",
+        "CODEX_ROUTE_PROVIDER",
+        "gemini",
+        "default_provider: openai",
+        ("qwen", "gemini", "openai", "auto"),
+    ),
+    (
+        "codex_provider",
+        "litellm",
+        "CODEX_ROUTE_CODEX_PROVIDER",
+        "huggingface",
+        "default_codex_provider: standard",
+        ("litellm", "huggingface", "standard", "auto"),
+    ),
+    (
+        "force_model",
+        "codex-deep",
+        "CODEX_ROUTE_FORCE_MODEL",
+        "codex-long",
+        "force_model: codex-light",
+        ("codex-deep", "codex-long", "codex-light", None),
+    ),
+    (
+        "open_models_only",
+        False,
+        "CODEX_ROUTE_OPEN_MODELS_ONLY",
+        "yes",
+        "open_models_only: false",
+        (False, True, False, False),
+    ),
+    (
+        "avoid_openai",
+        False,
+        "CODEX_ROUTE_AVOID_OPENAI",
+        "1",
+        "avoid_openai: false",
+        (False, True, False, False),
+    ),
+    (
+        "disable_litellm",
+        False,
+        "CODEX_ROUTE_DISABLE_LITELLM",
+        "true",
+        "disable_litellm: true",
+        (False, True, True, False),
+    ),
+    (
+        "max_cost_usd",
+        0.1,
+        "CODEX_ROUTE_MAX_COST_USD",
+        "0.2",
+        "max_cost_usd: 0.3",
+        (0.1, 0.2, 0.3, 0.0),
+    ),
+    (
+        "max_input_tokens",
+        5000,
+        "CODEX_ROUTE_MAX_INPUT_TOKENS",
+        "6000",
+        "max_input_tokens: 7000",
+        (5000, 6000, 7000, 120000),
+    ),
+    (
+        "max_output_tokens",
+        100,
+        "CODEX_ROUTE_MAX_OUTPUT_TOKENS",
+        "200",
+        "max_output_tokens: 300",
+        (100, 200, 300, 0),
+    ),
     ("timeout_seconds", 10, "CODEX_ROUTE_TIMEOUT", "20", "timeout_seconds: 30", (10, 20, 30, 1800)),
-    ("fallback_order", None, "CODEX_ROUTE_FALLBACK_ORDER", "litellm,standard",
-     "fallback_order: [huggingface]",
-     (None, ("litellm", "standard"), ("huggingface",), ("standard", "litellm", "huggingface"))),
-    ("litellm_base_url", None, "CODEX_ROUTE_LITELLM_BASE_URL", "http://127.0.0.1:4100/v1",
-     "endpoints:\n  litellm_base_url: http://127.0.0.1:4200/v1",
-     (None, "http://127.0.0.1:4100/v1", "http://127.0.0.1:4200/v1", "http://127.0.0.1:4000/v1")),
-    ("huggingface_base_url", None, "CODEX_ROUTE_HF_BASE_URL", "https://hf.mirror.example/v1",
-     "endpoints:\n  huggingface_base_url: https://hf2.example/v1",
-     (None, "https://hf.mirror.example/v1", "https://hf2.example/v1", "https://router.huggingface.co/v1")),
-    ("ollama_base_url", None, "CODEX_ROUTE_OLLAMA_BASE_URL", "http://127.0.0.1:11500/v1",
-     "endpoints:\n  ollama_base_url: http://127.0.0.1:11600/v1",
-     (None, "http://127.0.0.1:11500/v1", "http://127.0.0.1:11600/v1", "http://127.0.0.1:11434/v1")),
+    (
+        "fallback_order",
+        None,
+        "CODEX_ROUTE_FALLBACK_ORDER",
+        "litellm,standard",
+        "fallback_order: [huggingface]",
+        (None, ("litellm", "standard"), ("huggingface",), ("standard", "litellm", "huggingface")),
+    ),
+    (
+        "litellm_base_url",
+        None,
+        "CODEX_ROUTE_LITELLM_BASE_URL",
+        "http://127.0.0.1:4100/v1",
+        "endpoints:\n  litellm_base_url: http://127.0.0.1:4200/v1",
+        (None, "http://127.0.0.1:4100/v1", "http://127.0.0.1:4200/v1", "http://127.0.0.1:4000/v1"),
+    ),
+    (
+        "huggingface_base_url",
+        None,
+        "CODEX_ROUTE_HF_BASE_URL",
+        "https://hf.mirror.example/v1",
+        "endpoints:\n  huggingface_base_url: https://hf2.example/v1",
+        (
+            None,
+            "https://hf.mirror.example/v1",
+            "https://hf2.example/v1",
+            "https://router.huggingface.co/v1",
+        ),
+    ),
+    (
+        "ollama_base_url",
+        None,
+        "CODEX_ROUTE_OLLAMA_BASE_URL",
+        "http://127.0.0.1:11500/v1",
+        "endpoints:\n  ollama_base_url: http://127.0.0.1:11600/v1",
+        (
+            None,
+            "http://127.0.0.1:11500/v1",
+            "http://127.0.0.1:11600/v1",
+            "http://127.0.0.1:11434/v1",
+        ),
+    ),
 ]
 
 
@@ -54,11 +139,21 @@ def app_paths(tmp_path: Path) -> AppPaths:
     return AppPaths(tmp_path / "config", tmp_path / "state", tmp_path / "cache")
 
 
-@pytest.mark.parametrize(("name", "flag", "env_var", "env_value", "policy_text", "expected"), LAYERS,
-                         ids=[row[0] for row in LAYERS])
-def test_each_layer_wins_over_the_next(tmp_path: Path, app_paths: AppPaths, name: str, flag: object,
-                                       env_var: str, env_value: str, policy_text: str,
-                                       expected: tuple) -> None:
+@pytest.mark.parametrize(
+    ("name", "flag", "env_var", "env_value", "policy_text", "expected"),
+    LAYERS,
+    ids=[row[0] for row in LAYERS],
+)
+def test_each_layer_wins_over_the_next(
+    tmp_path: Path,
+    app_paths: AppPaths,
+    name: str,
+    flag: object,
+    env_var: str,
+    env_value: str,
+    policy_text: str,
+    expected: tuple,
+) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text(policy_text + "\n", encoding="utf-8")
     want_flag, want_env, want_file, want_default = expected
@@ -66,8 +161,11 @@ def test_each_layer_wins_over_the_next(tmp_path: Path, app_paths: AppPaths, name
     layers = []
     if flag is not None:
         layers.append(({name: flag}, env, policy, want_flag, "flag"))
-    layers += [({}, env, policy, want_env, "env"), ({}, {}, policy, want_file, "file"),
-               ({}, {}, None, want_default, "default")]
+    layers += [
+        ({}, env, policy, want_env, "env"),
+        ({}, {}, policy, want_file, "file"),
+        ({}, {}, None, want_default, "default"),
+    ]
     for flags, environment, policy_file, want, source in layers:
         settings = resolve_settings(flags, environment, app_paths, policy_flag=policy_file)
         got = settings.values[name]
@@ -80,19 +178,45 @@ def test_each_layer_wins_over_the_next(tmp_path: Path, app_paths: AppPaths, name
             assert got.origin == env_var
 
 
-@pytest.mark.parametrize(("env", "name", "value", "origin"), [
-    ({"CODEX_ROUTER_PROVIDER": "qwen"}, "provider", "qwen", "CODEX_ROUTER_PROVIDER"),
-    ({"CODEX_ROUTER_PROVIDER": "qwen", "CODEX_ROUTE_PROVIDER": "gemini"}, "provider", "gemini",
-     "CODEX_ROUTE_PROVIDER"),
-    ({"CODEX_ROUTER_CODEX_PROVIDER": "litellm"}, "codex_provider", "litellm", "CODEX_ROUTER_CODEX_PROVIDER"),
-    ({"CODEX_ROUTER_OPENAI_MODE": "avoid"}, "avoid_openai", True, "CODEX_ROUTER_OPENAI_MODE"),
-    ({"CODEX_ROUTER_OPENAI_MODE": "AVOID"}, "avoid_openai", True, "CODEX_ROUTER_OPENAI_MODE"),
-    ({"CODEX_ROUTER_OPENAI_MODE": "allow"}, "avoid_openai", False, "CODEX_ROUTER_OPENAI_MODE"),
-    ({"CODEX_ROUTER_DISABLE_LITELLM": "1"}, "disable_litellm", True, "CODEX_ROUTER_DISABLE_LITELLM"),
-], ids=["legacy-provider", "new-name-wins", "legacy-codex-provider", "openai-mode-avoid",
-        "openai-mode-case", "openai-mode-allow", "legacy-disable-litellm"])
-def test_legacy_environment_names(app_paths: AppPaths, env: dict, name: str, value: object,
-                                  origin: str) -> None:
+@pytest.mark.parametrize(
+    ("env", "name", "value", "origin"),
+    [
+        ({"CODEX_ROUTER_PROVIDER": "qwen"}, "provider", "qwen", "CODEX_ROUTER_PROVIDER"),
+        (
+            {"CODEX_ROUTER_PROVIDER": "qwen", "CODEX_ROUTE_PROVIDER": "gemini"},
+            "provider",
+            "gemini",
+            "CODEX_ROUTE_PROVIDER",
+        ),
+        (
+            {"CODEX_ROUTER_CODEX_PROVIDER": "litellm"},
+            "codex_provider",
+            "litellm",
+            "CODEX_ROUTER_CODEX_PROVIDER",
+        ),
+        ({"CODEX_ROUTER_OPENAI_MODE": "avoid"}, "avoid_openai", True, "CODEX_ROUTER_OPENAI_MODE"),
+        ({"CODEX_ROUTER_OPENAI_MODE": "AVOID"}, "avoid_openai", True, "CODEX_ROUTER_OPENAI_MODE"),
+        ({"CODEX_ROUTER_OPENAI_MODE": "allow"}, "avoid_openai", False, "CODEX_ROUTER_OPENAI_MODE"),
+        (
+            {"CODEX_ROUTER_DISABLE_LITELLM": "1"},
+            "disable_litellm",
+            True,
+            "CODEX_ROUTER_DISABLE_LITELLM",
+        ),
+    ],
+    ids=[
+        "legacy-provider",
+        "new-name-wins",
+        "legacy-codex-provider",
+        "openai-mode-avoid",
+        "openai-mode-case",
+        "openai-mode-allow",
+        "legacy-disable-litellm",
+    ],
+)
+def test_legacy_environment_names(
+    app_paths: AppPaths, env: dict, name: str, value: object, origin: str
+) -> None:
     got = resolve_settings({}, env, app_paths).values[name]
     assert (got.value, got.source, got.origin) == (value, "env", origin)
 
@@ -102,31 +226,53 @@ def test_empty_env_value_counts_as_unset(app_paths: AppPaths) -> None:
     assert got.source == "default"
 
 
-@pytest.mark.parametrize(("env", "needle"), [
-    ({"CODEX_ROUTE_MAX_COST_USD": "cheap"}, "CODEX_ROUTE_MAX_COST_USD: expected a number"),
-    ({"CODEX_ROUTE_MAX_COST_USD": "-2"}, "at least 0"),
-    ({"CODEX_ROUTE_PROVIDER": "claude"}, "CODEX_ROUTE_PROVIDER: 'claude' is not one of: auto, openai"),
-    ({"CODEX_ROUTER_OPENAI_MODE": "sometimes"}, "expected 'avoid' or 'allow'"),
-    ({"CODEX_ROUTE_AVOID_OPENAI": "perhaps"}, "expected one of 1/0"),
-    ({"CODEX_ROUTE_FORCE_MODEL": "gpt-9"}, "unknown alias 'gpt-9' (valid: codex-cheap"),
-    ({"CODEX_ROUTE_MAX_INPUT_TOKENS": "1e9"}, "whole number"),
-], ids=["non-numeric", "negative", "unknown-provider", "bad-openai-mode", "bad-bool", "unknown-alias",
-        "float-for-int"])
-def test_bad_environment_values_name_the_variable(app_paths: AppPaths, env: dict, needle: str) -> None:
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"CODEX_ROUTE_MAX_COST_USD": "cheap"}, "CODEX_ROUTE_MAX_COST_USD: expected a number"),
+        ({"CODEX_ROUTE_MAX_COST_USD": "-2"}, "at least 0"),
+        (
+            {"CODEX_ROUTE_PROVIDER": "claude"},
+            "CODEX_ROUTE_PROVIDER: 'claude' is not one of: auto, openai",
+        ),
+        ({"CODEX_ROUTER_OPENAI_MODE": "sometimes"}, "expected 'avoid' or 'allow'"),
+        ({"CODEX_ROUTE_AVOID_OPENAI": "perhaps"}, "expected one of 1/0"),
+        ({"CODEX_ROUTE_FORCE_MODEL": "gpt-9"}, "unknown alias 'gpt-9' (valid: codex-cheap"),
+        ({"CODEX_ROUTE_MAX_INPUT_TOKENS": "1e9"}, "whole number"),
+    ],
+    ids=[
+        "non-numeric",
+        "negative",
+        "unknown-provider",
+        "bad-openai-mode",
+        "bad-bool",
+        "unknown-alias",
+        "float-for-int",
+    ],
+)
+def test_bad_environment_values_name_the_variable(
+    app_paths: AppPaths, env: dict, needle: str
+) -> None:
     with pytest.raises(PolicyError) as info:
         resolve_settings({}, env, app_paths)
     assert info.value.exit_code == ExitCode.POLICY
     assert needle in info.value.message
 
 
-@pytest.mark.parametrize(("flags", "needle"), [
-    ({"max_cost_usd": -1.0}, "--max-cost-usd: must be at least 0"),
-    ({"max_input_tokens": 5}, "--max-input-tokens: must be at least 1000"),
-    ({"provider": "claude"}, "--provider: 'claude' is not one of"),
-    ({"codex_provider": "ollama"}, "--codex-provider: 'ollama' is not one of: auto, standard"),
-    ({"force_model": "gpt-9"}, "--force-model: unknown alias 'gpt-9' (valid:"),
-], ids=["negative-cost", "tiny-budget", "provider", "codex-provider", "force-model"])
-def test_bad_flags_are_usage_errors_naming_the_flag(app_paths: AppPaths, flags: dict, needle: str) -> None:
+@pytest.mark.parametrize(
+    ("flags", "needle"),
+    [
+        ({"max_cost_usd": -1.0}, "--max-cost-usd: must be at least 0"),
+        ({"max_input_tokens": 5}, "--max-input-tokens: must be at least 1000"),
+        ({"provider": "claude"}, "--provider: 'claude' is not one of"),
+        ({"codex_provider": "ollama"}, "--codex-provider: 'ollama' is not one of: auto, standard"),
+        ({"force_model": "gpt-9"}, "--force-model: unknown alias 'gpt-9' (valid:"),
+    ],
+    ids=["negative-cost", "tiny-budget", "provider", "codex-provider", "force-model"],
+)
+def test_bad_flags_are_usage_errors_naming_the_flag(
+    app_paths: AppPaths, flags: dict, needle: str
+) -> None:
     with pytest.raises(UsageError) as info:
         resolve_settings(flags, {}, app_paths)
     assert info.value.exit_code == ExitCode.USAGE
@@ -145,7 +291,10 @@ def test_policy_file_choice(tmp_path: Path, app_paths: AppPaths) -> None:
     env = {"CODEX_ROUTE_POLICY": str(other)}
     settings = resolve_settings({}, env, app_paths)
     assert settings["max_cost_usd"] == 2
-    assert (settings.policy_file.source, settings.policy_file.origin) == ("env", "CODEX_ROUTE_POLICY")
+    assert (settings.policy_file.source, settings.policy_file.origin) == (
+        "env",
+        "CODEX_ROUTE_POLICY",
+    )
     settings = resolve_settings({}, env, app_paths, policy_flag=flag_file)
     assert settings["max_cost_usd"] == 3
     assert settings.policy_file.source == "flag"

@@ -12,6 +12,7 @@ from history_factory import make_attempt, make_record
 from typer.testing import CliRunner
 
 from codex_router.cli import app
+from codex_router.dirs import app_paths
 from codex_router.history import migrations
 from codex_router.history.record import RunRecord, TokenUsage
 from codex_router.history.stats import (
@@ -21,7 +22,6 @@ from codex_router.history.stats import (
     percentile_of,
 )
 from codex_router.history.store import history_path, local_day, record_run, record_runs
-from codex_router.dirs import app_paths
 
 
 @pytest.fixture
@@ -29,20 +29,29 @@ def paths():
     return app_paths()
 
 
-@pytest.mark.parametrize(("values", "p", "expected"), [
-    ([], 50, None),
-    ([7], 50, 7), ([7], 95, 7),
-    ([1, 2], 50, 1), ([1, 2], 95, 2),
-    ([1, 2, 3, 4], 50, 2), ([1, 2, 3, 4], 95, 4),
-    (list(range(1, 101)), 50, 50), (list(range(1, 101)), 95, 95),
-    (list(range(1, 21)), 95, 19),
-])
+@pytest.mark.parametrize(
+    ("values", "p", "expected"),
+    [
+        ([], 50, None),
+        ([7], 50, 7),
+        ([7], 95, 7),
+        ([1, 2], 50, 1),
+        ([1, 2], 95, 2),
+        ([1, 2, 3, 4], 50, 2),
+        ([1, 2, 3, 4], 95, 4),
+        (list(range(1, 101)), 50, 50),
+        (list(range(1, 101)), 95, 95),
+        (list(range(1, 21)), 95, 19),
+    ],
+)
 def test_nearest_rank(values: list[int], p: int, expected: int | None) -> None:
     assert percentile_of(values, p) == expected
 
 
-@pytest.mark.parametrize(("count", "p", "offset"), [(1, 50, 0), (2, 50, 0), (3, 50, 1),
-                                                    (10, 95, 9), (100, 95, 94), (0, 50, 0)])
+@pytest.mark.parametrize(
+    ("count", "p", "offset"),
+    [(1, 50, 0), (2, 50, 0), (3, 50, 1), (10, 95, 9), (100, 95, 94), (0, 50, 0)],
+)
 def test_nearest_rank_offset(count: int, p: int, offset: int) -> None:
     assert nearest_rank_offset(count, p) == offset
 
@@ -61,11 +70,13 @@ def _reference(records: list[RunRecord], key=lambda r: None) -> dict:
         with_usage = [r for r in launched if r.usage and r.usage.input_tokens > 0]
         durations = sorted(r.duration_ms for r in launched)
         out[name] = dict(
-            runs=len(runs), launched=len(launched),
+            runs=len(runs),
+            launched=len(launched),
             succeeded=sum(r.outcome == "success" for r in launched),
             fell_back=sum(len(r.attempts) > 1 for r in launched),
             dry_runs=sum(r.dry_run for r in runs),
-            p50_ms=percentile_of(durations, 50), p95_ms=percentile_of(durations, 95),
+            p50_ms=percentile_of(durations, 50),
+            p95_ms=percentile_of(durations, 95),
             tokens_raw=sum(r.tokens_raw for r in launched),
             tokens_clean=sum(r.tokens_clean for r in launched),
             estimated_cost_usd=pytest.approx(sum(r.estimated_cost_usd for r in launched)),
@@ -74,17 +85,39 @@ def _reference(records: list[RunRecord], key=lambda r: None) -> dict:
             usage_estimated_tokens=sum(r.tokens_clean for r in with_usage),
             usage_input_tokens=sum(r.usage.input_tokens for r in with_usage),
             token_error=pytest.approx(
-                sum(abs(r.usage.input_tokens - r.tokens_clean) / r.usage.input_tokens
-                    for r in with_usage) / len(with_usage)) if with_usage else None,
+                sum(
+                    abs(r.usage.input_tokens - r.tokens_clean) / r.usage.input_tokens
+                    for r in with_usage
+                )
+                / len(with_usage)
+            )
+            if with_usage
+            else None,
         )
     return out
 
 
 def _numbers(group: GroupStats) -> dict:
-    return {k: getattr(group, k) for k in (
-        "runs", "launched", "succeeded", "fell_back", "dry_runs", "p50_ms", "p95_ms", "tokens_raw",
-        "tokens_clean", "estimated_cost_usd", "deep_cost_usd", "usage_runs",
-        "usage_estimated_tokens", "usage_input_tokens", "token_error")}
+    return {
+        k: getattr(group, k)
+        for k in (
+            "runs",
+            "launched",
+            "succeeded",
+            "fell_back",
+            "dry_runs",
+            "p50_ms",
+            "p95_ms",
+            "tokens_raw",
+            "tokens_clean",
+            "estimated_cost_usd",
+            "deep_cost_usd",
+            "usage_runs",
+            "usage_estimated_tokens",
+            "usage_input_tokens",
+            "token_error",
+        )
+    }
 
 
 def _random_runs(seed: int, count: int, start: float, span: float) -> list[RunRecord]:
@@ -92,22 +125,43 @@ def _random_runs(seed: int, count: int, start: float, span: float) -> list[RunRe
     records = []
     for i in range(count):
         kind = rng.random()
-        attempts = () if kind < 0.15 else tuple(
-            make_attempt(rng.choice(("standard", "litellm")), duration_ms=rng.randint(1, 900))
-            for _ in range(rng.choice((1, 1, 1, 2, 3))))
-        outcome = ("dry_run" if kind < 0.1 else "blocked") if not attempts else \
-            rng.choice(("success", "success", "failed", "interrupted"))
-        usage = TokenUsage(input_tokens=rng.randint(0, 5000), output_tokens=9) \
-            if attempts and rng.random() < 0.6 else None
+        attempts = (
+            ()
+            if kind < 0.15
+            else tuple(
+                make_attempt(rng.choice(("standard", "litellm")), duration_ms=rng.randint(1, 900))
+                for _ in range(rng.choice((1, 1, 1, 2, 3)))
+            )
+        )
+        outcome = (
+            ("dry_run" if kind < 0.1 else "blocked")
+            if not attempts
+            else rng.choice(("success", "success", "failed", "interrupted"))
+        )
+        usage = (
+            TokenUsage(input_tokens=rng.randint(0, 5000), output_tokens=9)
+            if attempts and rng.random() < 0.6
+            else None
+        )
         raw = rng.randint(1, 10_000)
-        records.append(make_record(
-            run_id=f"{seed}-{i}", started_at=start + rng.random() * span,
-            duration_ms=rng.randint(1, 100_000), outcome=outcome, attempts=attempts,
-            dry_run=outcome == "dry_run", alias=rng.choice(("codex-light", "codex-deep", "codex-long")),
-            provider=rng.choice(("openai", "gemini")), tokens_raw=raw,
-            tokens_clean=rng.randint(1, raw), usage=usage,
-            rules={"ansi": rng.randint(0, 50), "repeated_lines": rng.randint(0, 500)},
-            estimated_cost_usd=rng.random() / 100, deep_cost_usd=rng.random() / 10))
+        records.append(
+            make_record(
+                run_id=f"{seed}-{i}",
+                started_at=start + rng.random() * span,
+                duration_ms=rng.randint(1, 100_000),
+                outcome=outcome,
+                attempts=attempts,
+                dry_run=outcome == "dry_run",
+                alias=rng.choice(("codex-light", "codex-deep", "codex-long")),
+                provider=rng.choice(("openai", "gemini")),
+                tokens_raw=raw,
+                tokens_clean=rng.randint(1, raw),
+                usage=usage,
+                rules={"ansi": rng.randint(0, 50), "repeated_lines": rng.randint(0, 500)},
+                estimated_cost_usd=rng.random() / 100,
+                deep_cost_usd=rng.random() / 10,
+            )
+        )
     return records
 
 
@@ -125,8 +179,17 @@ def random_runs(paths) -> list[RunRecord]:
     return records
 
 
-@pytest.mark.parametrize("since", [None, START - 1, START + 0.5 * 86_400, START + 3 * 86_400 + 7,
-                                   START + 8.99 * 86_400, START + 20 * 86_400])
+@pytest.mark.parametrize(
+    "since",
+    [
+        None,
+        START - 1,
+        START + 0.5 * 86_400,
+        START + 3 * 86_400 + 7,
+        START + 8.99 * 86_400,
+        START + 20 * 86_400,
+    ],
+)
 def test_totals_match_the_reference(paths, random_runs, since) -> None:
     chosen = [r for r in random_runs if since is None or r.started_at >= since]
     report = compute_stats(paths, since=since)
@@ -145,8 +208,14 @@ def test_totals_match_the_reference(paths, random_runs, since) -> None:
     assert list(report.rule_savings.values()) == sorted(report.rule_savings.values(), reverse=True)
 
 
-@pytest.mark.parametrize("by,key", [("alias", lambda r: r.alias), ("provider", lambda r: r.provider),
-                                     ("day", lambda r: local_day(r.started_at))])
+@pytest.mark.parametrize(
+    "by,key",
+    [
+        ("alias", lambda r: r.alias),
+        ("provider", lambda r: r.provider),
+        ("day", lambda r: local_day(r.started_at)),
+    ],
+)
 @pytest.mark.parametrize("since", [None, START + 4.25 * 86_400])
 def test_groups_match_the_reference(paths, random_runs, by, key, since) -> None:
     chosen = [r for r in random_runs if since is None or r.started_at >= since]
@@ -157,25 +226,50 @@ def test_groups_match_the_reference(paths, random_runs, by, key, since) -> None:
         assert _numbers(group) == expected[group.key], group.key
 
 
-@pytest.mark.parametrize(("records", "expect"), [
-    # a dry run counts as a run, in nothing else
-    ([dict(outcome="dry_run", dry_run=True, attempts=())],
-     dict(runs=1, launched=0, dry_runs=1, success_rate=None, fallback_rate=None, tokens_saved=0,
-          saving_vs_deep_usd=0.0, p50_ms=None)),
-    # one success after a fallback: success 100 %, fallback 100 %
-    ([dict(attempts=(make_attempt(outcome="failed", exit_code=1), make_attempt()))],
-     dict(runs=1, launched=1, success_rate=1.0, fallback_rate=1.0)),
-    # tokens saved and money saved vs codex-deep
-    ([dict(tokens_raw=1000, tokens_clean=250, estimated_cost_usd=0.01, deep_cost_usd=0.08)] * 2,
-     dict(tokens_saved=1500, saving_vs_deep_usd=pytest.approx(0.14))),
-    # estimate error: |1200 - 1000| / 1200 and |500 - 1000| / 500 → mean (1/6 + 1) / 2
-    ([dict(tokens_clean=1000, usage=TokenUsage(input_tokens=1200)),
-      dict(tokens_clean=1000, usage=TokenUsage(input_tokens=500)),
-      dict(tokens_clean=1000, usage=None)],
-     dict(usage_runs=2, token_error=pytest.approx((1 / 6 + 1) / 2))),
-    # usage of 0 input tokens is no usage
-    ([dict(usage=TokenUsage(input_tokens=0, output_tokens=5))], dict(usage_runs=0, token_error=None)),
-])
+@pytest.mark.parametrize(
+    ("records", "expect"),
+    [
+        # a dry run counts as a run, in nothing else
+        (
+            [dict(outcome="dry_run", dry_run=True, attempts=())],
+            dict(
+                runs=1,
+                launched=0,
+                dry_runs=1,
+                success_rate=None,
+                fallback_rate=None,
+                tokens_saved=0,
+                saving_vs_deep_usd=0.0,
+                p50_ms=None,
+            ),
+        ),
+        # one success after a fallback: success 100 %, fallback 100 %
+        (
+            [dict(attempts=(make_attempt(outcome="failed", exit_code=1), make_attempt()))],
+            dict(runs=1, launched=1, success_rate=1.0, fallback_rate=1.0),
+        ),
+        # tokens saved and money saved vs codex-deep
+        (
+            [dict(tokens_raw=1000, tokens_clean=250, estimated_cost_usd=0.01, deep_cost_usd=0.08)]
+            * 2,
+            dict(tokens_saved=1500, saving_vs_deep_usd=pytest.approx(0.14)),
+        ),
+        # estimate error: |1200 - 1000| / 1200 and |500 - 1000| / 500 → mean (1/6 + 1) / 2
+        (
+            [
+                dict(tokens_clean=1000, usage=TokenUsage(input_tokens=1200)),
+                dict(tokens_clean=1000, usage=TokenUsage(input_tokens=500)),
+                dict(tokens_clean=1000, usage=None),
+            ],
+            dict(usage_runs=2, token_error=pytest.approx((1 / 6 + 1) / 2)),
+        ),
+        # usage of 0 input tokens is no usage
+        (
+            [dict(usage=TokenUsage(input_tokens=0, output_tokens=5))],
+            dict(usage_runs=0, token_error=None),
+        ),
+    ],
+)
 def test_definitions(paths, records: list[dict], expect: dict) -> None:
     record_runs(paths, [make_record(**r) for r in records])
     total = compute_stats(paths).total
@@ -192,12 +286,19 @@ def test_no_history(paths) -> None:
 def test_percentiles_walk_an_index(paths, random_runs) -> None:
     conn = sqlite3.connect(history_path(paths))
     try:
-        for index, where in (("runs_duration", ""), ("runs_day_duration", "AND day = 'x'"),
-                             ("runs_alias_duration", "AND alias = 'x'")):
-            plan = " ".join(r[-1] for r in conn.execute(
-                f"EXPLAIN QUERY PLAN SELECT duration_ms FROM runs INDEXED BY {index} "
-                f"WHERE attempt_count > 0 {where} AND started_at >= 0 "
-                "ORDER BY duration_ms LIMIT 1 OFFSET 3"))
+        for index, where in (
+            ("runs_duration", ""),
+            ("runs_day_duration", "AND day = 'x'"),
+            ("runs_alias_duration", "AND alias = 'x'"),
+        ):
+            plan = " ".join(
+                r[-1]
+                for r in conn.execute(
+                    f"EXPLAIN QUERY PLAN SELECT duration_ms FROM runs INDEXED BY {index} "
+                    f"WHERE attempt_count > 0 {where} AND started_at >= 0 "
+                    "ORDER BY duration_ms LIMIT 1 OFFSET 3"
+                )
+            )
             assert index in plan and "TEMP B-TREE" not in plan, plan
     finally:
         conn.close()
@@ -219,15 +320,34 @@ def test_a_version_1_store_gets_its_rollup_from_its_runs(paths, random_runs) -> 
 
 
 def test_cli_json(paths, random_runs) -> None:
-    result = CliRunner().invoke(app, ["stats", "--json", "--by", "provider", "--since", "2026-09-25"])
+    result = CliRunner().invoke(
+        app, ["stats", "--json", "--by", "provider", "--since", "2026-09-25"]
+    )
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert set(data) == {"since", "by", "total", "groups", "rule_savings"}
-    assert data["by"] == "provider" and [g["provider"] for g in data["groups"]] == ["gemini", "openai"]
+    assert data["by"] == "provider" and [g["provider"] for g in data["groups"]] == [
+        "gemini",
+        "openai",
+    ]
     assert set(data["total"]) == {
-        "runs", "launched", "succeeded", "fell_back", "dry_runs", "success_rate", "fallback_rate",
-        "duration_p50_ms", "duration_p95_ms", "tokens_raw", "tokens_clean", "tokens_saved",
-        "estimated_cost_usd", "deep_cost_usd", "saving_vs_deep_usd", "token_estimate"}
+        "runs",
+        "launched",
+        "succeeded",
+        "fell_back",
+        "dry_runs",
+        "success_rate",
+        "fallback_rate",
+        "duration_p50_ms",
+        "duration_p95_ms",
+        "tokens_raw",
+        "tokens_clean",
+        "tokens_saved",
+        "estimated_cost_usd",
+        "deep_cost_usd",
+        "saving_vs_deep_usd",
+        "token_estimate",
+    }
     assert sum(g["runs"] for g in data["groups"]) == data["total"]["runs"]
 
 
@@ -239,8 +359,9 @@ def test_cli_human_fits_80_columns(paths, random_runs) -> None:
         assert max(len(line) for line in result.stdout.splitlines()) <= 80
 
 
-@pytest.mark.parametrize(("args", "needle"), [(["--by", "week"], "--by"),
-                                              (["--since", "soon"], "--since")])
+@pytest.mark.parametrize(
+    ("args", "needle"), [(["--by", "week"], "--by"), (["--since", "soon"], "--since")]
+)
 def test_cli_bad_flags(paths, args: list[str], needle: str) -> None:
     result = CliRunner().invoke(app, ["stats", *args])
     assert result.exit_code == 2
@@ -254,8 +375,11 @@ def test_the_reference_doc_lists_every_field(paths, random_runs) -> None:
 
     doc = (Path(__file__).parents[1] / "docs" / "reference" / "history-json.md").read_text()
     documented = set(re.findall(r"^\| `([^`]+)`", doc, re.M))
-    documented |= {n for cell in re.findall(r"^\| (`[^|]+`) \|", doc, re.M)
-                   for n in re.findall(r"`([^`]+)`", cell)}
+    documented |= {
+        n
+        for cell in re.findall(r"^\| (`[^|]+`) \|", doc, re.M)
+        for n in re.findall(r"`([^`]+)`", cell)
+    }
     record = random_runs[0].to_dict()
     for name in record:
         assert name in documented, name

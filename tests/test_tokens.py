@@ -20,13 +20,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codex_router.tokens import chunks as _bpe_chunks
+from codex_router.errors import ExitCode, TokenizerError
 from codex_router.tokens import bpe_count as _bpe_count
 from codex_router.tokens import bpe_index as _bpe_index
 from codex_router.tokens import bpe_source as _bpe_source
+from codex_router.tokens import chunks as _bpe_chunks
 from codex_router.tokens import counter as tokens
 from codex_router.tokens.bpe_index import RankIndex
-from codex_router.errors import ExitCode, TokenizerError
 from codex_router.tokens.counter import (
     ENCODING_NAME,
     FAST_PATH_MAX_CHARS,
@@ -99,8 +99,13 @@ def _drifting_codepoints(fast: TokenCounter) -> list[int]:
 
 
 def _run_python(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, env=os.environ.copy())
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ.copy(),
+    )
 
 
 def test_import_loads_no_heavy_module() -> None:
@@ -152,21 +157,82 @@ def test_samples_match_tiktoken(reference, fast: TokenCounter, text: str) -> Non
 
 
 FRAGMENTS = [
-    "'s", "'S", "'t", "'re", "'VE", "'m", "'LL", "'d", "'", "\u017f", "\u0130", "\u212a",
-    " ", "  ", "\t", "\n", "\r\n", "\r", "\n\n", " \n", "/", "//", "\\", ".", "...",
-    "<|endoftext|>", "<|endofprompt|>", "<|fim_middle|>",
-    "0", "12", "12345", "٣", "Ⅻ", "½",
-    "é", "e\u0301", "\u0301", "ß", "Ω", "я", "ع", "א", "देव", "ไทย",
-    "日本", "語", "한", "😀", "👍🏽", "\u200d", "🇫🇷", "\ufe0f",
-    "\xa0", "\u2028", "\x85", "\u3000", "\x1c", "\x00", "\ufffd",
-    "hello", "World", "CamelCase", "snake_case", "HTTPServer", "x=1;", "(a)", "{}", "#!",
+    "'s",
+    "'S",
+    "'t",
+    "'re",
+    "'VE",
+    "'m",
+    "'LL",
+    "'d",
+    "'",
+    "\u017f",
+    "\u0130",
+    "\u212a",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\r\n",
+    "\r",
+    "\n\n",
+    " \n",
+    "/",
+    "//",
+    "\\",
+    ".",
+    "...",
+    "<|endoftext|>",
+    "<|endofprompt|>",
+    "<|fim_middle|>",
+    "0",
+    "12",
+    "12345",
+    "٣",
+    "Ⅻ",
+    "½",
+    "é",
+    "e\u0301",
+    "\u0301",
+    "ß",
+    "Ω",
+    "я",
+    "ع",
+    "א",
+    "देव",
+    "ไทย",
+    "日本",
+    "語",
+    "한",
+    "😀",
+    "👍🏽",
+    "\u200d",
+    "🇫🇷",
+    "\ufe0f",
+    "\xa0",
+    "\u2028",
+    "\x85",
+    "\u3000",
+    "\x1c",
+    "\x00",
+    "\ufffd",
+    "hello",
+    "World",
+    "CamelCase",
+    "snake_case",
+    "HTTPServer",
+    "x=1;",
+    "(a)",
+    "{}",
+    "#!",
 ]
 TEXTS = st.one_of(
     st.text(max_size=200),
     st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=4)), max_size=60).map("".join),
     st.lists(
-        st.one_of(st.sampled_from(FRAGMENTS),
-                  st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)),
+        st.one_of(
+            st.sampled_from(FRAGMENTS), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+        ),
         max_size=30,
     ).map("".join),
 )
@@ -174,8 +240,9 @@ TEXTS = st.one_of(
 
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=TEXTS)
-def test_fast_path_equals_tiktoken_on_arbitrary_text(reference, fast: TokenCounter,
-                                                     text: str) -> None:
+def test_fast_path_equals_tiktoken_on_arbitrary_text(
+    reference, fast: TokenCounter, text: str
+) -> None:
     counted = fast.fast_count(text)
     if counted is None:  # a drifting code point: the public count goes to tiktoken instead
         assert fast.count(text) == _ref_count(reference, text)
@@ -184,14 +251,35 @@ def test_fast_path_equals_tiktoken_on_arbitrary_text(reference, fast: TokenCount
 
 
 @settings(max_examples=500, deadline=None)
-@given(piece=st.one_of(
-    st.binary(min_size=1, max_size=300),
-    st.lists(st.sampled_from([b" ", b"a", b"ab", b"x", b"=", b"-", b"\n", b"1", b"^", b"?",
-                              b"\xe2\x96\x88", b"\xe6\x97\xa5", b"\xc3\xa9"]),
-             min_size=1, max_size=400).map(b"".join),
-))
-def test_merge_equals_tiktoken_byte_pair_encode(reference, fast: TokenCounter,
-                                                piece: bytes) -> None:
+@given(
+    piece=st.one_of(
+        st.binary(min_size=1, max_size=300),
+        st.lists(
+            st.sampled_from(
+                [
+                    b" ",
+                    b"a",
+                    b"ab",
+                    b"x",
+                    b"=",
+                    b"-",
+                    b"\n",
+                    b"1",
+                    b"^",
+                    b"?",
+                    b"\xe2\x96\x88",
+                    b"\xe6\x97\xa5",
+                    b"\xc3\xa9",
+                ]
+            ),
+            min_size=1,
+            max_size=400,
+        ).map(b"".join),
+    )
+)
+def test_merge_equals_tiktoken_byte_pair_encode(
+    reference, fast: TokenCounter, piece: bytes
+) -> None:
     """Both merge strategies (scan for short pieces, heap for long) against tiktoken's BPE."""
     rank = fast._index.lookup() if fast._index else None
     assert rank is not None
@@ -211,16 +299,22 @@ def test_every_stable_code_point_splits_like_tiktoken(reference, fast: TokenCoun
     assert fast._index is not None
     ranges = _bpe_count.parse_ranges(fast._index.metadata["drifting_ranges"])
     drifting = {c for first, last in ranges for c in range(first, last + 1)}
-    codepoints = [c for c in list(range(0x10000)) + list(range(0x10000, 0x110000, 13))
-                  if not 0xD800 <= c < 0xE000]
+    codepoints = [
+        c
+        for c in list(range(0x10000)) + list(range(0x10000, 0x110000, 13))
+        if not 0xD800 <= c < 0xE000
+    ]
     stable = [chr(c) for c in codepoints if c not in drifting]
     for template in PROBES:
         for start in range(0, len(stable), 4000):
             batch = "\u3002\n".join(template.format(c=c) for c in stable[start : start + 4000])
             if fast.fast_count(batch) != _ref_count(reference, batch):
-                bad = [c for c in stable[start : start + 4000]
-                       if fast.fast_count(template.format(c=c))
-                       != _ref_count(reference, template.format(c=c))]
+                bad = [
+                    c
+                    for c in stable[start : start + 4000]
+                    if fast.fast_count(template.format(c=c))
+                    != _ref_count(reference, template.format(c=c))
+                ]
                 pytest.fail(f"{template!r}: {[hex(ord(c)) for c in bad[:20]]}")
     for codepoint in sorted(drifting)[:200]:
         assert fast.fast_count(f"A{chr(codepoint)}'s") is None
@@ -264,9 +358,12 @@ def test_chunked_corpus_count_equals_whole_count(reference, use_shared_home: Pat
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=6)),
-                     max_size=120).map("".join),
-       target=st.integers(min_value=1, max_value=40))
+@given(
+    text=st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=6)), max_size=120).map(
+        "".join
+    ),
+    target=st.integers(min_value=1, max_value=40),
+)
 def test_exact_pieces_add_up_to_the_whole(reference, text: str, target: int) -> None:
     """Safe cuts only (forced cuts disabled): the sum of the pieces' counts is the whole count."""
     original = _bpe_chunks.FORCED_CUT_FACTOR
@@ -352,10 +449,19 @@ def _damage_foreign_inputs(path: Path) -> None:
     path.write_bytes(_bpe_index.encode_index({b"a": 0, b"b": 1}, metadata))
 
 
-@pytest.mark.parametrize("damage", [_damage_flip_body_byte, _damage_truncate, _damage_garbage,
-                                    _damage_empty, _damage_foreign_inputs])
-def test_damaged_or_stale_index_is_rebuilt(reference, fast: TokenCounter, tmp_path: Path,
-                                           damage) -> None:
+@pytest.mark.parametrize(
+    "damage",
+    [
+        _damage_flip_body_byte,
+        _damage_truncate,
+        _damage_garbage,
+        _damage_empty,
+        _damage_foreign_inputs,
+    ],
+)
+def test_damaged_or_stale_index_is_rebuilt(
+    reference, fast: TokenCounter, tmp_path: Path, damage
+) -> None:
     index_path = _copy_index(fast, tmp_path / "cache")
     damage(index_path)
     counter = TokenCounter(tmp_path / "cache")
@@ -401,9 +507,12 @@ def test_tiktoken_is_never_asked_to_fetch(monkeypatch: pytest.MonkeyPatch) -> No
     def no_fetch(*args: object, **kwargs: object) -> None:
         raise AssertionError(f"tiktoken tried to load {args!r}")
 
-    for module, name in [(tiktoken.load, "read_file"), (tiktoken.load, "read_file_cached"),
-                         (tiktoken.load, "load_tiktoken_bpe"),
-                         (tiktoken_ext.openai_public, "load_tiktoken_bpe")]:
+    for module, name in [
+        (tiktoken.load, "read_file"),
+        (tiktoken.load, "read_file_cached"),
+        (tiktoken.load, "load_tiktoken_bpe"),
+        (tiktoken_ext.openai_public, "load_tiktoken_bpe"),
+    ]:
         monkeypatch.setattr(module, name, no_fetch)
     facts = _bpe_source.encoding_facts(ENCODING_NAME)
     assert facts.expected_sha256 == tokens.PINNED_SOURCE_SHA256
@@ -425,10 +534,14 @@ def test_unwritable_cache_still_counts_exactly(reference, tmp_path: Path) -> Non
 
 def test_concurrent_first_builds_are_safe(reference, tmp_path: Path) -> None:
     env = dict(os.environ, CODEX_ROUTE_HOME=str(tmp_path / "home"))
-    code = ("import json; from codex_router.tokens.counter import TokenCounter, count_tokens;"
-            "print(json.dumps(count_tokens('concurrent builders, one index')))")
-    builders = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                                 env=env) for _ in range(2)]
+    code = (
+        "import json; from codex_router.tokens.counter import TokenCounter, count_tokens;"
+        "print(json.dumps(count_tokens('concurrent builders, one index')))"
+    )
+    builders = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+        for _ in range(2)
+    ]
     outputs = [builder.communicate(timeout=60)[0] for builder in builders]
     assert all(builder.returncode == 0 for builder in builders)
     expected = _ref_count(reference, "concurrent builders, one index")

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from codex_router.routing.route import PathChoice
 from codex_router.policy.settings import Settings
+from codex_router.routing.route import PathChoice
 
 #: Provider ids codex-route owns inside Codex's config (stable, so `codex resume` keeps history).
 MANAGED_PROVIDER_IDS = {"litellm": "cost-routing", "huggingface": "cost-routing-hf"}
@@ -25,11 +25,17 @@ PROMPT_PLACEHOLDER = "{prompt}"
 def managed_provider_table(path: str, settings: Settings) -> dict[str, Any]:
     """The ``[model_providers.<id>]`` table for a managed path (names of key variables, no values)."""
     if path == "litellm":
-        table = {"name": "codex-route LiteLLM proxy", "base_url": settings["litellm_base_url"],
-                 "env_key": "LITELLM_API_KEY"}
+        table = {
+            "name": "codex-route LiteLLM proxy",
+            "base_url": settings["litellm_base_url"],
+            "env_key": "LITELLM_API_KEY",
+        }
     elif path == "huggingface":
-        table = {"name": "codex-route Hugging Face router", "base_url": settings["huggingface_base_url"],
-                 "env_key": "HF_TOKEN"}
+        table = {
+            "name": "codex-route Hugging Face router",
+            "base_url": settings["huggingface_base_url"],
+            "env_key": "HF_TOKEN",
+        }
     else:
         raise ValueError(f"{path} is not a managed path")
     return {**table, "wire_api": "responses", **FAIL_FAST}
@@ -46,15 +52,22 @@ class ConfigChange:
     def to_dict(self) -> dict[str, Any]:
         if self.provider_id is None:
             return {"file": self.file, "writes": False, "set": {}}
-        return {"file": self.file, "writes": True,
-                "set": {"model_provider": self.provider_id,
-                        f"model_providers.{self.provider_id}": self.table}}
+        return {
+            "file": self.file,
+            "writes": True,
+            "set": {
+                "model_provider": self.provider_id,
+                f"model_providers.{self.provider_id}": self.table,
+            },
+        }
 
 
 def config_change(path: str, settings: Settings, config_file: str) -> ConfigChange:
     if path == "standard":
         return ConfigChange(config_file, None, None)
-    return ConfigChange(config_file, MANAGED_PROVIDER_IDS[path], managed_provider_table(path, settings))
+    return ConfigChange(
+        config_file, MANAGED_PROVIDER_IDS[path], managed_provider_table(path, settings)
+    )
 
 
 def build_argv(

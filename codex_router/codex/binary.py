@@ -58,13 +58,20 @@ def require_codex(binary: CodexBinary) -> str:
     return binary.path
 
 
-def probe_version(path: str, timeout: float = VERSION_PROBE_TIMEOUT_SECONDS,
-                  env: Mapping[str, str] | None = None) -> str:
+def probe_version(
+    path: str, timeout: float = VERSION_PROBE_TIMEOUT_SECONDS, env: Mapping[str, str] | None = None
+) -> str:
     """Run ``codex --version`` and return the version text (e.g. ``codex-cli 0.169.0``)."""
     try:
-        done = subprocess.run([path, "--version"], capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL, check=False,
-                              env=None if env is None else dict(env))
+        done = subprocess.run(
+            [path, "--version"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+            env=None if env is None else dict(env),
+        )
     except subprocess.TimeoutExpired:
         raise CodexNotFoundError(f"{path} --version did not answer within {timeout:g} s") from None
     except OSError as exc:
@@ -111,17 +118,27 @@ def launch_target(path: str) -> LaunchTarget:
     if package is None:
         return LaunchTarget(path, {}, "as-is")
     name, triple = package
-    for vendor in (root / "node_modules" / "@openai" / name / "vendor", root.parent / name / "vendor",
-                   root / "vendor"):
+    for vendor in (
+        root / "node_modules" / "@openai" / name / "vendor",
+        root.parent / name / "vendor",
+        root / "vendor",
+    ):
         native = vendor / triple / "bin" / "codex"
         if native.is_file() and os.access(native, os.X_OK):
-            return LaunchTarget(str(native), {"CODEX_MANAGED_PACKAGE_ROOT": str(root),
-                                              "CODEX_MANAGED_BY_NPM": "1"}, "native")
+            return LaunchTarget(
+                str(native),
+                {"CODEX_MANAGED_PACKAGE_ROOT": str(root), "CODEX_MANAGED_BY_NPM": "1"},
+                "native",
+            )
     return LaunchTarget(path, {}, "as-is")
 
 
-def probe_version_cached(path: str, cache_dir: Path, env: Mapping[str, str] | None = None,
-                         timeout: float = VERSION_PROBE_TIMEOUT_SECONDS) -> str:
+def probe_version_cached(
+    path: str,
+    cache_dir: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = VERSION_PROBE_TIMEOUT_SECONDS,
+) -> str:
     """:func:`probe_version`, remembered per binary (path, size, mtime): an upgrade re-probes."""
     import json
 

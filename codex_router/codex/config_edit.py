@@ -34,42 +34,59 @@ class Layout:
 class Edit:
     """What one edit added, kept in the run journal so it can be taken back exactly."""
 
-    inserted: tuple[str, ...] = ()          # text blocks added verbatim (top line, appended tables)
+    inserted: tuple[str, ...] = ()  # text blocks added verbatim (top line, appended tables)
     replaced_selection: str | None = None  # the user's own model_provider value, when it was edited
-    replaced_providers: dict[str, Any] = field(default_factory=dict)  # id → user's table it replaced
-    added_providers: tuple[str, ...] = ()   # provider ids codex-route added
-    selection_added: bool = False           # codex-route added a top-level model_provider
+    replaced_providers: dict[str, Any] = field(
+        default_factory=dict
+    )  # id → user's table it replaced
+    added_providers: tuple[str, ...] = ()  # provider ids codex-route added
+    selection_added: bool = False  # codex-route added a top-level model_provider
 
     def to_dict(self) -> dict[str, Any]:
-        return {"inserted": list(self.inserted), "replaced_selection": self.replaced_selection,
-                "replaced_providers": self.replaced_providers,
-                "added_providers": list(self.added_providers), "selection_added": self.selection_added}
+        return {
+            "inserted": list(self.inserted),
+            "replaced_selection": self.replaced_selection,
+            "replaced_providers": self.replaced_providers,
+            "added_providers": list(self.added_providers),
+            "selection_added": self.selection_added,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Edit:
-        return cls(tuple(data.get("inserted", ())), data.get("replaced_selection"),
-                   dict(data.get("replaced_providers", {})), tuple(data.get("added_providers", ())),
-                   bool(data.get("selection_added", False)))
+        return cls(
+            tuple(data.get("inserted", ())),
+            data.get("replaced_selection"),
+            dict(data.get("replaced_providers", {})),
+            tuple(data.get("added_providers", ())),
+            bool(data.get("selection_added", False)),
+        )
 
     def merged(self, other: Edit) -> Edit:
         """Two edits of one guarded period (concurrent runs), as one."""
-        return Edit(self.inserted + other.inserted,
-                    self.replaced_selection if self.replaced_selection is not None else other.replaced_selection,
-                    {**other.replaced_providers, **self.replaced_providers},
-                    self.added_providers + tuple(p for p in other.added_providers if p not in self.added_providers),
-                    self.selection_added or other.selection_added)
+        return Edit(
+            self.inserted + other.inserted,
+            self.replaced_selection
+            if self.replaced_selection is not None
+            else other.replaced_selection,
+            {**other.replaced_providers, **self.replaced_providers},
+            self.added_providers
+            + tuple(p for p in other.added_providers if p not in self.added_providers),
+            self.selection_added or other.selection_added,
+        )
 
 
 def decode(data: bytes, file: str) -> tuple[str, Layout]:
     """The text of a config file and its layout; a file that is not UTF-8 TOML is refused."""
     bom = data.startswith(BOM)
-    body = data[len(BOM):] if bom else data
+    body = data[len(BOM) :] if bom else data
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = body[: exc.start].count(b"\n") + 1
-        raise CodexConfigError(f"{file}:{line}: not UTF-8 text; codex-route will not touch it",
-                               hint="TOML files must be UTF-8; fix or re-save the file") from None
+        raise CodexConfigError(
+            f"{file}:{line}: not UTF-8 text; codex-route will not touch it",
+            hint="TOML files must be UTF-8; fix or re-save the file",
+        ) from None
     first = text.find("\n")
     newline = "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
     return text, Layout(bom, newline, text == "" or text.endswith("\n"))
@@ -116,8 +133,9 @@ def _provider_block(provider_id: str, table: dict[str, Any], newline: str) -> st
     return newline.join(lines) + newline
 
 
-def _expected(data: dict[str, Any], selection: str | None, provider_id: str,
-              table: dict[str, Any]) -> dict[str, Any]:
+def _expected(
+    data: dict[str, Any], selection: str | None, provider_id: str, table: dict[str, Any]
+) -> dict[str, Any]:
     """What the edited file must mean: the user's data plus codex-route's keys, nothing else."""
     want = dict(data)
     if selection is not None:
@@ -128,8 +146,9 @@ def _expected(data: dict[str, Any], selection: str | None, provider_id: str,
     return want
 
 
-def apply(data: bytes, file: str, *, provider_id: str, table: dict[str, Any],
-          select: bool = True) -> tuple[bytes, Edit]:
+def apply(
+    data: bytes, file: str, *, provider_id: str, table: dict[str, Any], select: bool = True
+) -> tuple[bytes, Edit]:
     """Add ``[model_providers.<provider_id>]`` (and select it) to the file's bytes."""
     text, layout = decode(data, file)
     before = parse(text, file)
@@ -138,7 +157,9 @@ def apply(data: bytes, file: str, *, provider_id: str, table: dict[str, Any],
     edit_kwargs: dict[str, Any] = {}
     providers = before.get("model_providers", {})
     if not isinstance(providers, dict):
-        raise CodexConfigError(f"{file}: model_providers is not a table; codex-route will not touch it")
+        raise CodexConfigError(
+            f"{file}: model_providers is not a table; codex-route will not touch it"
+        )
 
     # 1. The provider table.
     if provider_id in providers or _is_inline(text, "model_providers"):
@@ -183,10 +204,12 @@ def apply(data: bytes, file: str, *, provider_id: str, table: dict[str, Any],
     except tomllib.TOMLDecodeError:
         after = None
     if after != _expected(before, selection, provider_id, table):
-        raise CodexConfigError(f"{file}: codex-route could not add its provider without changing "
-                               "other settings; the file was left as it is",
-                               hint="run with --codex-provider standard, or simplify the file's "
-                                    "model_providers layout")
+        raise CodexConfigError(
+            f"{file}: codex-route could not add its provider without changing "
+            "other settings; the file was left as it is",
+            hint="run with --codex-provider standard, or simplify the file's "
+            "model_providers layout",
+        )
     return encode(text, layout), Edit(tuple(inserted), **edit_kwargs)
 
 
@@ -211,7 +234,7 @@ def remove(data: bytes, file: str, edit: Edit) -> bytes:
         at = candidate.rfind(block)
         if at < 0:
             break
-        candidate = candidate[:at] + candidate[at + len(block):]
+        candidate = candidate[:at] + candidate[at + len(block) :]
     else:
         candidate = _restore_values(candidate, edit)
         if _parses_to(candidate, want):
@@ -227,7 +250,11 @@ def remove(data: bytes, file: str, edit: Edit) -> bytes:
     for provider_id, table in edit.replaced_providers.items():
         if providers is not None:
             providers[provider_id] = table
-    if providers is not None and len(providers) == 0 and "model_providers" not in _original_keys(edit):
+    if (
+        providers is not None
+        and len(providers) == 0
+        and "model_providers" not in _original_keys(edit)
+    ):
         del doc["model_providers"]
     if edit.selection_added and "model_provider" in doc:
         del doc["model_provider"]
@@ -235,10 +262,11 @@ def remove(data: bytes, file: str, edit: Edit) -> bytes:
         doc["model_provider"] = edit.replaced_selection
     candidate = _strip_marker_comments(doc.as_string())
     if not _parses_to(candidate, want):
-        raise CodexConfigError(f"{file}: codex-route could not take its keys out without touching "
-                               "other settings; the file was left as it is",
-                               hint="run `codex-route config status` to see the backup, then edit "
-                                    "the file by hand")
+        raise CodexConfigError(
+            f"{file}: codex-route could not take its keys out without touching "
+            "other settings; the file was left as it is",
+            hint="run `codex-route config status` to see the backup, then edit the file by hand",
+        )
     return encode(candidate, layout)
 
 

@@ -47,7 +47,7 @@ def process_start_ticks(pid: int) -> int | None:
     except OSError:
         return None
     # The command name (field 2) may hold spaces and parentheses: split after the last ')'.
-    fields = raw[raw.rfind(b")") + 2:].split()
+    fields = raw[raw.rfind(b")") + 2 :].split()
     try:
         return int(fields[19])
     except (IndexError, ValueError):
@@ -94,8 +94,11 @@ class Journal:
         return json.dumps(self.__dict__, indent=2, sort_keys=True).encode() + b"\n"
 
     def live_runs(self) -> dict[str, dict[str, Any]]:
-        return {rid: r for rid, r in self.runs.items()
-                if process_alive(int(r["pid"]), r.get("start_ticks"))}
+        return {
+            rid: r
+            for rid, r in self.runs.items()
+            if process_alive(int(r["pid"]), r.get("start_ticks"))
+        }
 
 
 @dataclass(frozen=True)
@@ -108,8 +111,14 @@ class GuardStatus:
     created_at: float | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"config": self.config, "active": self.active, "live_runs": list(self.live_runs),
-                "interrupted": self.interrupted, "backup": self.backup, "created_at": self.created_at}
+        return {
+            "config": self.config,
+            "active": self.active,
+            "live_runs": list(self.live_runs),
+            "interrupted": self.interrupted,
+            "backup": self.backup,
+            "created_at": self.created_at,
+        }
 
 
 class ConfigGuard:
@@ -133,8 +142,10 @@ class ConfigGuard:
             self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
-            raise StateError(f"cannot use codex-route's state dir {self.dir}: {exc.strerror}",
-                             hint="make it writable, or set CODEX_ROUTE_HOME to a writable directory") from None
+            raise StateError(
+                f"cannot use codex-route's state dir {self.dir}: {exc.strerror}",
+                hint="make it writable, or set CODEX_ROUTE_HOME to a writable directory",
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -154,9 +165,11 @@ class ConfigGuard:
                 raise ValueError(f"journal version {data.get('version')!r}")
             return Journal(**data)
         except (ValueError, TypeError) as exc:
-            raise StateError(f"{self.journal_path} is damaged ({exc}); config.toml was not touched",
-                             hint=f"the original config bytes are in {self.backup_path}; compare, "
-                                  "copy back by hand if needed, then delete both files") from None
+            raise StateError(
+                f"{self.journal_path} is damaged ({exc}); config.toml was not touched",
+                hint=f"the original config bytes are in {self.backup_path}; compare, "
+                "copy back by hand if needed, then delete both files",
+            ) from None
 
     def _save(self, journal: Journal) -> None:
         from codex_router.fsutil import atomic_write_bytes
@@ -164,13 +177,17 @@ class ConfigGuard:
         try:
             atomic_write_bytes(self.journal_path, journal.to_json(), mode=0o600)
         except OSError as exc:
-            raise StateError(f"cannot write {self.journal_path}: {exc.strerror}",
-                             hint="make the state dir writable, or set CODEX_ROUTE_HOME") from None
+            raise StateError(
+                f"cannot write {self.journal_path}: {exc.strerror}",
+                hint="make the state dir writable, or set CODEX_ROUTE_HOME",
+            ) from None
 
     def _read_config(self) -> bytes | None:
         if not self.target.parent.is_dir():
-            raise CodexConfigError(f"CODEX_HOME {self.target.parent} does not exist",
-                                   hint="create it (mkdir -p) or fix CODEX_HOME")
+            raise CodexConfigError(
+                f"CODEX_HOME {self.target.parent} does not exist",
+                hint="create it (mkdir -p) or fix CODEX_HOME",
+            )
         try:
             return self.target.read_bytes()
         except FileNotFoundError:
@@ -184,9 +201,10 @@ class ConfigGuard:
         try:
             atomic_write_bytes(self.target, data, exact_mode=mode)
         except OSError as exc:
-            raise CodexConfigError(f"cannot write {self.config}: {exc.strerror}; it was left as it was",
-                                   hint=f"make {self.target.parent} writable, or run with "
-                                        "--codex-provider standard") from None
+            raise CodexConfigError(
+                f"cannot write {self.config}: {exc.strerror}; it was left as it was",
+                hint=f"make {self.target.parent} writable, or run with --codex-provider standard",
+            ) from None
 
     # -- the guarded period -----------------------------------------------------------------------
     def enter(self, run_id: str, provider_id: str, table: dict[str, Any]) -> list[str]:
@@ -203,14 +221,33 @@ class ConfigGuard:
                 notices.append(self._finish(journal).message)
                 journal = None
             current = self._read_config()
-            me = {"pid": os.getpid(), "start_ticks": process_start_ticks(os.getpid()),
-                  "provider_id": provider_id, "since": time.time()}
+            me = {
+                "pid": os.getpid(),
+                "start_ticks": process_start_ticks(os.getpid()),
+                "provider_id": provider_id,
+                "since": time.time(),
+            }
             if journal is None:
-                new, edit = config_edit.apply(current or b"", str(self.config),
-                                              provider_id=provider_id, table=table, select=True)
+                new, edit = config_edit.apply(
+                    current or b"",
+                    str(self.config),
+                    provider_id=provider_id,
+                    table=table,
+                    select=True,
+                )
                 mode = self._mode_of(current)
-                journal = Journal(str(self.config), str(self.target), current is not None, _sha(current),
-                                  mode, _sha(new), False, edit.to_dict(), {run_id: me}, time.time())
+                journal = Journal(
+                    str(self.config),
+                    str(self.target),
+                    current is not None,
+                    _sha(current),
+                    mode,
+                    _sha(new),
+                    False,
+                    edit.to_dict(),
+                    {run_id: me},
+                    time.time(),
+                )
                 self._write_backup(current)
                 self._save(journal)  # durable before the config changes: a crash is recoverable
                 try:
@@ -225,17 +262,20 @@ class ConfigGuard:
             if _sha(current) != journal.written_sha256:
                 journal.foreign_change = True
             base = current or b""
-            providers = config_edit.parse(config_edit.decode(base, str(self.config))[0],
-                                          str(self.config)).get("model_providers", {})
+            providers = config_edit.parse(
+                config_edit.decode(base, str(self.config))[0], str(self.config)
+            ).get("model_providers", {})
             if provider_id in providers:
                 if providers[provider_id] != table:
                     raise CodexConfigError(
                         f"another codex-route run uses [{'model_providers.' + provider_id}] in "
                         f"{self.config} with different settings",
-                        hint="wait for it to finish, or give both runs the same endpoint")
+                        hint="wait for it to finish, or give both runs the same endpoint",
+                    )
             else:
-                new, edit = config_edit.apply(base, str(self.config), provider_id=provider_id,
-                                              table=table, select=False)
+                new, edit = config_edit.apply(
+                    base, str(self.config), provider_id=provider_id, table=table, select=False
+                )
                 before = (journal.edit, journal.written_sha256)
                 journal.edit = config_edit.Edit.from_dict(journal.edit).merged(edit).to_dict()
                 journal.written_sha256 = _sha(new)
@@ -261,8 +301,12 @@ class ConfigGuard:
             if live:
                 journal.runs = live
                 self._save(journal)
-                return Outcome("in-use", f"config.toml stays edited for {len(live)} other "
-                                         "codex-route run(s); the last one restores it", len(live))
+                return Outcome(
+                    "in-use",
+                    f"config.toml stays edited for {len(live)} other "
+                    "codex-route run(s); the last one restores it",
+                    len(live),
+                )
             return self._finish(journal)
 
     def recover(self, *, force: bool = False) -> Outcome:
@@ -274,8 +318,10 @@ class ConfigGuard:
             live = journal.live_runs()
             if live and not force:
                 pids = ", ".join(str(r["pid"]) for r in live.values())
-                raise CodexConfigError(f"codex-route run(s) in progress use {self.config} (pid {pids})",
-                                       hint="wait for them, or pass --force to restore anyway")
+                raise CodexConfigError(
+                    f"codex-route run(s) in progress use {self.config} (pid {pids})",
+                    hint="wait for them, or pass --force to restore anyway",
+                )
             return self._finish(journal)
 
     def selection_outside(self) -> str | None:
@@ -300,8 +346,14 @@ class ConfigGuard:
         if journal is None:
             return GuardStatus(str(self.config), False, (), False, None, None)
         live = journal.live_runs()
-        return GuardStatus(str(self.config), bool(live), tuple(live.values()), not live,
-                           str(self.backup_path) if self.backup_path.exists() else None, journal.created_at)
+        return GuardStatus(
+            str(self.config),
+            bool(live),
+            tuple(live.values()),
+            not live,
+            str(self.backup_path) if self.backup_path.exists() else None,
+            journal.created_at,
+        )
 
     # -- internals --------------------------------------------------------------------------------
     def _mode_of(self, current: bytes | None) -> int | None:
@@ -318,16 +370,20 @@ class ConfigGuard:
             else:
                 atomic_write_bytes(self.backup_path, current, exact_mode=0o600)
         except OSError as exc:
-            raise StateError(f"cannot write the backup {self.backup_path}: {exc.strerror}; "
-                             "config.toml was not touched",
-                             hint="make the state dir writable, or set CODEX_ROUTE_HOME") from None
+            raise StateError(
+                f"cannot write the backup {self.backup_path}: {exc.strerror}; "
+                "config.toml was not touched",
+                hint="make the state dir writable, or set CODEX_ROUTE_HOME",
+            ) from None
 
     def _read_backup(self) -> bytes:
         try:
             data = self.backup_path.read_bytes()
         except OSError as exc:
-            raise CodexConfigError(f"the backup {self.backup_path} is missing ({exc.strerror}); "
-                                   f"{self.config} was left as it is") from None
+            raise CodexConfigError(
+                f"the backup {self.backup_path} is missing ({exc.strerror}); "
+                f"{self.config} was left as it is"
+            ) from None
         return data
 
     def _finish(self, journal: Journal) -> Outcome:
@@ -337,8 +393,11 @@ class ConfigGuard:
         edit = config_edit.Edit.from_dict(journal.edit)
         mode = journal.original_mode if journal.original_mode is not None else NEW_FILE_MODE
         if current is None:
-            outcome = Outcome("deleted-by-user", f"{self.config} was deleted during the run; "
-                              f"its original bytes are kept in {self.backup_path}")
+            outcome = Outcome(
+                "deleted-by-user",
+                f"{self.config} was deleted during the run; "
+                f"its original bytes are kept in {self.backup_path}",
+            )
             self.journal_path.unlink(missing_ok=True)
             return outcome
         if _sha(current) == journal.original_sha256:
@@ -348,8 +407,10 @@ class ConfigGuard:
             if journal.original_present:
                 original = self._read_backup()
                 if _sha(original) != journal.original_sha256:
-                    raise CodexConfigError(f"the backup {self.backup_path} does not match the hash "
-                                           f"recorded before the run; {self.config} was left as it is")
+                    raise CodexConfigError(
+                        f"the backup {self.backup_path} does not match the hash "
+                        f"recorded before the run; {self.config} was left as it is"
+                    )
                 self._write_config(original, mode)
             else:
                 self.target.unlink()
@@ -357,8 +418,11 @@ class ConfigGuard:
         else:
             merged = config_edit.remove(current, str(self.config), edit)
             self._write_config(merged, mode)
-            outcome = Outcome("merged", f"{self.config} changed during the run (Codex or you edited it); "
-                              "kept those changes and removed only codex-route's keys")
+            outcome = Outcome(
+                "merged",
+                f"{self.config} changed during the run (Codex or you edited it); "
+                "kept those changes and removed only codex-route's keys",
+            )
         self.backup_path.unlink(missing_ok=True)
         self.journal_path.unlink(missing_ok=True)
         return outcome

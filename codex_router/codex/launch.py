@@ -35,7 +35,8 @@ TERMINATE_GRACE_SECONDS = 5.0
 _SESSION_RE = re.compile(rb"^session id:\s*([0-9a-fA-F-]{16,})\s*$")
 #: Codex's final ERROR lines, mapped to a short kind that holds no request or prompt text.
 _ERROR_KINDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(p, re.IGNORECASE), kind) for p, kind in (
+    (re.compile(p, re.IGNORECASE), kind)
+    for p, kind in (
         (r"Missing environment variable: `?([A-Z0-9_]+)`?", r"missing env var \1"),
         (r"last status: (\d{3})", r"http \1"),
         (r"unexpected status (\d{3})", r"http \1"),
@@ -48,7 +49,8 @@ _ERROR_KINDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"Model provider `[^`]*` not found", "provider not found"),
         (r"Error loading config", "config rejected by codex"),
         (r"Not inside a trusted directory", "untrusted directory"),
-    ))
+    )
+)
 
 
 def error_kind(line: str) -> str | None:
@@ -63,7 +65,9 @@ def error_kind(line: str) -> str | None:
 class LaunchSpec:
     argv: Sequence[str]
     env: Mapping[str, str]
-    stdin_text: str | None  # exec: the prompt for `codex exec -`; None: inherit (the TUI's terminal)
+    stdin_text: (
+        str | None
+    )  # exec: the prompt for `codex exec -`; None: inherit (the TUI's terminal)
     timeout: float | None
     interactive: bool = False
     cwd: str | None = None
@@ -71,12 +75,12 @@ class LaunchSpec:
 
 @dataclass(frozen=True)
 class AttemptResult:
-    exit_code: int | None        # None: codex could not be started
+    exit_code: int | None  # None: codex could not be started
     duration_ms: int
-    outcome: str                 # ok | failed | timeout | interrupted | launch_error
-    stop_signal: int | None      # the signal codex-route received, if any
+    outcome: str  # ok | failed | timeout | interrupted | launch_error
+    stop_signal: int | None  # the signal codex-route received, if any
     session_id: str | None
-    error: str | None            # short failure kind, never codex's raw text
+    error: str | None  # short failure kind, never codex's raw text
 
 
 class _SignalWatch:
@@ -181,8 +185,9 @@ def _stop(proc: subprocess.Popen[bytes], own_group: bool, sig: int) -> None:
         pass
 
 
-def run_attempt(attempt: LaunchSpec, *, stderr_sink: Any = None,
-                clock: Callable[[], float] = time.monotonic) -> AttemptResult:
+def run_attempt(
+    attempt: LaunchSpec, *, stderr_sink: Any = None, clock: Callable[[], float] = time.monotonic
+) -> AttemptResult:
     """Run codex once and wait for it; never raises for codex's own failures."""
     sink = stderr_sink if stderr_sink is not None else sys.stderr.buffer
     started = clock()
@@ -191,23 +196,34 @@ def run_attempt(attempt: LaunchSpec, *, stderr_sink: Any = None,
     with _SignalWatch() as watch:
         try:
             proc = subprocess.Popen(
-                list(attempt.argv), env=dict(attempt.env), cwd=attempt.cwd,
+                list(attempt.argv),
+                env=dict(attempt.env),
+                cwd=attempt.cwd,
                 stdin=None if attempt.stdin_text is None else subprocess.PIPE,
                 stderr=None if attempt.interactive else subprocess.PIPE,
                 process_group=0 if own_group else None,
                 preexec_fn=_death_signal_setter(),
             )
         except OSError as exc:
-            return AttemptResult(None, int((clock() - started) * 1000), "launch_error", None, None,
-                                 f"cannot start codex: {exc.strerror}")
+            return AttemptResult(
+                None,
+                int((clock() - started) * 1000),
+                "launch_error",
+                None,
+                None,
+                f"cannot start codex: {exc.strerror}",
+            )
         watch.proc, watch.own_group = proc, own_group
         threads = []
         if proc.stdin is not None:
             data = (attempt.stdin_text or "").encode("utf-8")
-            threads.append(threading.Thread(target=_feed_stdin, args=(proc.stdin, data), daemon=True))
+            threads.append(
+                threading.Thread(target=_feed_stdin, args=(proc.stdin, data), daemon=True)
+            )
         if proc.stderr is not None:
-            threads.append(threading.Thread(target=_pump_stderr, args=(proc.stderr, sink, found),
-                                            daemon=True))
+            threads.append(
+                threading.Thread(target=_pump_stderr, args=(proc.stderr, sink, found), daemon=True)
+            )
         for thread in threads:
             thread.start()
         timed_out = _wait(proc, attempt.timeout, watch, own_group, started, clock)
@@ -216,19 +232,37 @@ def run_attempt(attempt: LaunchSpec, *, stderr_sink: Any = None,
     duration_ms = int((clock() - started) * 1000)
     code = proc.returncode
     if watch.received is not None:
-        return AttemptResult(code, duration_ms, "interrupted", watch.received, found.get("session"),
-                             f"stopped by {signal.Signals(watch.received).name}")
+        return AttemptResult(
+            code,
+            duration_ms,
+            "interrupted",
+            watch.received,
+            found.get("session"),
+            f"stopped by {signal.Signals(watch.received).name}",
+        )
     if timed_out:
-        return AttemptResult(code, duration_ms, "timeout", None, found.get("session"),
-                             f"timeout after {attempt.timeout:g} s")
+        return AttemptResult(
+            code,
+            duration_ms,
+            "timeout",
+            None,
+            found.get("session"),
+            f"timeout after {attempt.timeout:g} s",
+        )
     if code == 0:
         return AttemptResult(0, duration_ms, "ok", None, found.get("session"), None)
     error = found.get("error") or (f"killed by signal {-code}" if code < 0 else f"exit {code}")
     return AttemptResult(code, duration_ms, "failed", None, found.get("session"), error)
 
 
-def _wait(proc: subprocess.Popen[bytes], timeout: float | None, watch: _SignalWatch, own_group: bool,
-          started: float, clock: Callable[[], float]) -> bool:
+def _wait(
+    proc: subprocess.Popen[bytes],
+    timeout: float | None,
+    watch: _SignalWatch,
+    own_group: bool,
+    started: float,
+    clock: Callable[[], float],
+) -> bool:
     """Wait for codex; on timeout or a stop signal, end it (TERM, then KILL). True if timed out.
 
     The main thread blocks in waitpid (woken at once when codex exits; signal handlers still run,
@@ -240,7 +274,9 @@ def _wait(proc: subprocess.Popen[bytes], timeout: float | None, watch: _SignalWa
         if proc.poll() is None and watch.received is None:
             timed_out.set()
             _stop(proc, own_group, signal.SIGTERM)
-            kill_later = threading.Timer(TERMINATE_GRACE_SECONDS, _stop, (proc, own_group, signal.SIGKILL))
+            kill_later = threading.Timer(
+                TERMINATE_GRACE_SECONDS, _stop, (proc, own_group, signal.SIGKILL)
+            )
             kill_later.daemon = True
             kill_later.start()
 

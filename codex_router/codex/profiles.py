@@ -32,8 +32,13 @@ class ProfileState:
     detail: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "path": self.path, "file": self.file, "state": self.state,
-                "detail": self.detail}
+        return {
+            "name": self.name,
+            "path": self.path,
+            "file": self.file,
+            "state": self.state,
+            "detail": self.detail,
+        }
 
 
 def profile_file(home: Path, path: str) -> Path:
@@ -80,9 +85,16 @@ def states(home: Path, settings: Settings) -> list[ProfileState]:
         if not _is_ours(data):
             out.append(ProfileState(name, path, str(file), "foreign", "not written by codex-route"))
         elif data != render(path, settings):
-            out.append(ProfileState(name, path, str(file), "outdated",
-                                    "differs from the policy (or Codex added trust entries); "
-                                    "`config enable` rewrites it"))
+            out.append(
+                ProfileState(
+                    name,
+                    path,
+                    str(file),
+                    "outdated",
+                    "differs from the policy (or Codex added trust entries); "
+                    "`config enable` rewrites it",
+                )
+            )
         else:
             out.append(ProfileState(name, path, str(file), "enabled"))
     return out
@@ -90,12 +102,16 @@ def states(home: Path, settings: Settings) -> list[ProfileState]:
 
 def enable(home: Path, settings: Settings, *, force: bool = False) -> list[ProfileState]:
     if not home.is_dir():
-        raise CodexConfigError(f"CODEX_HOME {home} does not exist", hint="create it, or fix CODEX_HOME")
+        raise CodexConfigError(
+            f"CODEX_HOME {home} does not exist", hint="create it, or fix CODEX_HOME"
+        )
     current = states(home, settings)
     foreign = [s for s in current if s.state == "foreign"]
     if foreign and not force:
-        raise CodexConfigError(f"{foreign[0].file} exists and was not written by codex-route; left as it is",
-                               hint="move it away, or pass --force to replace it")
+        raise CodexConfigError(
+            f"{foreign[0].file} exists and was not written by codex-route; left as it is",
+            hint="move it away, or pass --force to replace it",
+        )
     for state in current:
         if state.state != "enabled":
             try:

@@ -30,8 +30,13 @@ from codex_router.history.record import TokenUsage
 RECENT_DAY_DIRS = 7
 
 _SESSION_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-]{7,63}$")
-_USAGE_FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens",
-                 "reasoning_output_tokens", "total_tokens")
+_USAGE_FIELDS = (
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "reasoning_output_tokens",
+    "total_tokens",
+)
 _TAIL_BLOCK = 64 * 1024
 _ENDING_LOOKBACK = 8
 
@@ -55,7 +60,9 @@ def _day_dirs_for(sessions: Path, started_at: float) -> list[Path]:
     seen: list[Path] = []
     for stamp in (started_at, started_at + 86_400, started_at - 86_400):
         for parts in (time.localtime(stamp), time.gmtime(stamp)):
-            path = sessions / f"{parts.tm_year:04d}" / f"{parts.tm_mon:02d}" / f"{parts.tm_mday:02d}"
+            path = (
+                sessions / f"{parts.tm_year:04d}" / f"{parts.tm_mon:02d}" / f"{parts.tm_mday:02d}"
+            )
             if path not in seen:
                 seen.append(path)
     return seen
@@ -90,8 +97,13 @@ def _match_in(directory: Path, suffix: str) -> Path | None:
     return directory / hits[-1] if hits else None
 
 
-def find_rollout(codex_home: Path, session_id: str, *, started_at: float | None = None,
-                 recent_days: int = RECENT_DAY_DIRS) -> Path | None:
+def find_rollout(
+    codex_home: Path,
+    session_id: str,
+    *,
+    started_at: float | None = None,
+    recent_days: int = RECENT_DAY_DIRS,
+) -> Path | None:
     """The rollout file of ``session_id``, or None.
 
     Looks in the day directories ``started_at`` points to first, then in the newest
@@ -207,12 +219,15 @@ def read_session(rollout: Path) -> SessionReport:
             info = payload.get("info")
             usage = _usage_from(info.get("total_token_usage")) if isinstance(info, dict) else None
         elif usage is None and kind == "token_usage_record":
-            usage = _usage_from(payload.get("thread_token_usage")) or _usage_from(payload.get("usage"))
+            usage = _usage_from(payload.get("thread_token_usage")) or _usage_from(
+                payload.get("usage")
+            )
     return SessionReport(rollout, usage, ended or "incomplete", error)
 
 
-def session_report(codex_home: Path, session_id: str, *,
-                   started_at: float | None = None) -> SessionReport | None:
+def session_report(
+    codex_home: Path, session_id: str, *, started_at: float | None = None
+) -> SessionReport | None:
     """Find and read the rollout of ``session_id``; None when there is none or it is unreadable."""
     rollout = find_rollout(codex_home, session_id, started_at=started_at)
     if rollout is None:

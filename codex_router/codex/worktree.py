@@ -25,9 +25,15 @@ class TreeState:
 
 def _git(args: list[str], cwd: str | None) -> subprocess.CompletedProcess[bytes]:
     # GIT_OPTIONAL_LOCKS=0: a status must not take the index lock from a concurrent git command.
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT_SECONDS,
-                          stdin=subprocess.DEVNULL, check=False,
-                          env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"})
+    return subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        timeout=GIT_TIMEOUT_SECONDS,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
+    )
 
 
 def snapshot(cwd: str | None = None) -> TreeState:

@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 
     import typer
 
-COMPRESS_HELP = ("Clean and compress noisy text (logs, test and build output); "
-                 "the result goes to stdout.")
+COMPRESS_HELP = (
+    "Clean and compress noisy text (logs, test and build output); the result goes to stdout."
+)
 TOKENS_HELP = "Count o200k_base tokens exactly (the encoding of current Codex models), offline."
 
 
@@ -26,12 +27,17 @@ def register(app: typer.Typer) -> None:
 
     @app.command("compress", help=COMPRESS_HELP)
     def compress_command(
-        file: str = typer.Argument("-", metavar="[FILE|-]",
-                                   help="Text to compress (default: stdin)."),
-        json_out: bool = typer.Option(False, "--json",
-                                      help="One JSON object: the text and the per-rule report."),
-        report: bool = typer.Option(False, "--report", help="Print the per-rule report on stderr "
-                                    "(the default when stderr is a terminal)."),
+        file: str = typer.Argument(
+            "-", metavar="[FILE|-]", help="Text to compress (default: stdin)."
+        ),
+        json_out: bool = typer.Option(
+            False, "--json", help="One JSON object: the text and the per-rule report."
+        ),
+        report: bool = typer.Option(
+            False,
+            "--report",
+            help="Print the per-rule report on stderr (the default when stderr is a terminal).",
+        ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No report on stderr."),
     ) -> None:
         compress(file, json_out=json_out, report=report, quiet=quiet)
@@ -40,8 +46,9 @@ def register(app: typer.Typer) -> None:
     def tokens_command(
         file: str = typer.Argument("-", metavar="[FILE|-]", help="Text to count (default: stdin)."),
         json_out: bool = typer.Option(False, "--json", help="One JSON object with the count."),
-        clean: bool = typer.Option(False, "--clean",
-                                   help="Also count the text after cleaning and compression."),
+        clean: bool = typer.Option(
+            False, "--clean", help="Also count the text after cleaning and compression."
+        ),
     ) -> None:
         tokens(file, json_out=json_out, clean=clean)
 
@@ -52,7 +59,7 @@ def _open(file: str) -> tuple[BinaryIO, str]:
     from codex_router.errors import InputError  # enum: not on the hot path of a pipe
 
     try:
-        return open(file, "rb"), file  # noqa: SIM115 - closed by the caller
+        return open(file, "rb"), file
     except FileNotFoundError:
         raise InputError(f"{file}: no such file") from None
     except IsADirectoryError:
@@ -61,8 +68,9 @@ def _open(file: str) -> tuple[BinaryIO, str]:
         raise InputError(f"{file}: {exc.strerror}") from None
 
 
-def compress(file: str = "-", *, json_out: bool = False, report: bool = False,
-             quiet: bool = False) -> None:
+def compress(
+    file: str = "-", *, json_out: bool = False, report: bool = False, quiet: bool = False
+) -> None:
     """The ``compress`` command: stream ``file`` through the compressor to stdout.
 
     Tokens are counted (which loads the token counter) only when the per-rule report is shown:

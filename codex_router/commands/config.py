@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-app = typer.Typer(help="Manage codex-route's Codex profiles; restore config.toml after a crash.",
-                  no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+app = typer.Typer(
+    help="Manage codex-route's Codex profiles; restore config.toml after a crash.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
 
 
-def _context(policy: Optional[Path]):
+def _context(policy: Path | None):
     from codex_router.dirs import app_paths, codex_home
     from codex_router.policy.settings import resolve_settings
 
@@ -25,8 +28,12 @@ _POLICY = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file 
 
 
 @app.command("enable")
-def enable(policy: Optional[Path] = _POLICY,
-           force: bool = typer.Option(False, "--force", help="Replace profile files codex-route did not write.")) -> None:
+def enable(
+    policy: Path | None = _POLICY,
+    force: bool = typer.Option(
+        False, "--force", help="Replace profile files codex-route did not write."
+    ),
+) -> None:
     """Write the cost-routing and cost-routing-hf profiles into $CODEX_HOME (codex -p cost-routing)."""
     from codex_router.codex import profiles
     from codex_router.views import config as view
@@ -36,7 +43,7 @@ def enable(policy: Optional[Path] = _POLICY,
 
 
 @app.command("disable")
-def disable(policy: Optional[Path] = _POLICY) -> None:
+def disable(policy: Path | None = _POLICY) -> None:
     """Remove the managed profile files (files codex-route did not write are left alone)."""
     from codex_router.codex import profiles
     from codex_router.views import config as view
@@ -46,8 +53,10 @@ def disable(policy: Optional[Path] = _POLICY) -> None:
 
 
 @app.command("status")
-def status(policy: Optional[Path] = _POLICY,
-           json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout.")) -> None:
+def status(
+    policy: Path | None = _POLICY,
+    json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
+) -> None:
     """Show the managed profiles and whether config.toml is edited by a run or needs a restore."""
     from codex_router.codex import profiles
     from codex_router.codex.config_guard import ConfigGuard
@@ -63,7 +72,9 @@ def status(policy: Optional[Path] = _POLICY,
 
 
 @app.command("restore")
-def restore(force: bool = typer.Option(False, "--force", help="Restore even while a run is in progress.")) -> None:
+def restore(
+    force: bool = typer.Option(False, "--force", help="Restore even while a run is in progress."),
+) -> None:
     """Give config.toml back after an interrupted run (original bytes, or minus codex-route's keys)."""
     from codex_router.codex.config_guard import ConfigGuard
     from codex_router.dirs import app_paths, codex_home

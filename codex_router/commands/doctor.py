@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 import typer
 
@@ -15,15 +14,19 @@ def register(app: typer.Typer) -> None:
 
 
 def doctor(
-    json_out: bool = typer.Option(False, "--json", help="One JSON object: every check and the overall status."),
-    codex_bin: Optional[str] = typer.Option(None, "--codex-bin", metavar="PATH", help="The codex binary to check."),
+    json_out: bool = typer.Option(
+        False, "--json", help="One JSON object: every check and the overall status."
+    ),
+    codex_bin: str | None = typer.Option(
+        None, "--codex-bin", metavar="PATH", help="The codex binary to check."
+    ),
 ) -> None:
     """Check codex, its config, the policy, tokens, LiteLLM, Ollama, keys and state dirs.
 
     Exit 0 when no check fails (warnings included), 1 when any does.
     """
-    from codex_router.doctor import DoctorContext, failed, run_checks
     from codex_router.dirs import app_paths
+    from codex_router.doctor import DoctorContext, failed, run_checks
     from codex_router.views import doctor as view
 
     results = run_checks(DoctorContext.build(os.environ, app_paths(), codex_bin_flag=codex_bin))

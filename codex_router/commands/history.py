@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from contextlib import closing
-from typing import Optional
 
 import typer
 
@@ -29,17 +28,24 @@ def since_from_flag(text: str | None) -> float | None:
 
 def history(
     limit: int = typer.Option(20, "--limit", "-n", metavar="N", help="Show at most N runs."),
-    alias: Optional[str] = typer.Option(None, "--alias", metavar="ALIAS", help="Only runs of this alias."),
-    provider: Optional[str] = typer.Option(None, "--provider", metavar="NAME",
-                                           help="Only runs routed to this provider."),
+    alias: str | None = typer.Option(
+        None, "--alias", metavar="ALIAS", help="Only runs of this alias."
+    ),
+    provider: str | None = typer.Option(
+        None, "--provider", metavar="NAME", help="Only runs routed to this provider."
+    ),
     failed: bool = typer.Option(False, "--failed", help="Only runs that did not succeed."),
-    since: Optional[str] = typer.Option(None, "--since", metavar="WHEN",
-                                        help="Only runs started since: 7d, 24h, 30m, 2w or an ISO date."),
+    since: str | None = typer.Option(
+        None,
+        "--since",
+        metavar="WHEN",
+        help="Only runs started since: 7d, 24h, 30m, 2w or an ISO date.",
+    ),
     json_out: bool = typer.Option(False, "--json", help="JSON Lines: one recorded run per line."),
 ) -> None:
     """Recorded runs, newest first (never the prompt: it is not stored)."""
-    from codex_router.history.query import RunFilter, recent_runs
     from codex_router.dirs import app_paths
+    from codex_router.history.query import RunFilter, recent_runs
     from codex_router.views import history as view
 
     if limit < 0:

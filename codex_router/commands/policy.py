@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-app = typer.Typer(help="Show, validate or create a routing policy.", no_args_is_help=True,
-                  add_completion=False, rich_markup_mode=None)
+app = typer.Typer(
+    help="Show, validate or create a routing policy.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
 
 
 @app.command("show")
 def show(
-    policy: Optional[Path] = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file."),
-    json_out: bool = typer.Option(False, "--json", help="A JSON list of {key, value, source, origin, file, line}."),
+    policy: Path | None = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file."),
+    json_out: bool = typer.Option(
+        False, "--json", help="A JSON list of {key, value, source, origin, file, line}."
+    ),
 ) -> None:
     """Print the effective policy and where every value came from (flag > env > file > default)."""
     from codex_router.dirs import app_paths
@@ -45,11 +50,16 @@ def validate(
 
 @app.command("init")
 def init(
-    template: str = typer.Option("starter", "--template", metavar="NAME",
-                                 help="starter | quota-saver | open-models-only"),
+    template: str = typer.Option(
+        "starter", "--template", metavar="NAME", help="starter | quota-saver | open-models-only"
+    ),
     force: bool = typer.Option(False, "--force", help="Replace an existing policy file."),
-    path: Optional[Path] = typer.Option(None, "--path", metavar="FILE",
-                                        help="Where to write (default: the user policy in the config dir)."),
+    path: Path | None = typer.Option(
+        None,
+        "--path",
+        metavar="FILE",
+        help="Where to write (default: the user policy in the config dir).",
+    ),
 ) -> None:
     """Write a commented policy to start from (never overwrites without --force)."""
     from codex_router.dirs import app_paths

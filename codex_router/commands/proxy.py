@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-app = typer.Typer(help="Start, stop or inspect the local LiteLLM proxy (extra: codex-route[proxy]).",
-                  no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+app = typer.Typer(
+    help="Start, stop or inspect the local LiteLLM proxy (extra: codex-route[proxy]).",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
 
 
 def _ask_hidden(var: str, aliases: tuple[str, ...]) -> str | None:
@@ -24,20 +27,38 @@ def _ask_hidden(var: str, aliases: tuple[str, ...]) -> str | None:
 
 @app.command("start")
 def start(
-    port: Optional[int] = typer.Option(None, "--port", metavar="N",
-                                       help="Port on 127.0.0.1 (default: the port of litellm_base_url, 4000)."),
-    policy: Optional[Path] = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file."),
-    litellm_bin: Optional[str] = typer.Option(None, "--litellm-bin", metavar="PATH",
-                                              help="The litellm executable (default: CODEX_ROUTE_LITELLM_BIN, "
-                                                   "beside this Python, then PATH)."),
-    avoid_openai: Optional[bool] = typer.Option(None, "--avoid-openai/--allow-openai",
-                                                help="Generate no OpenAI deployment at all.", show_default=False),
-    open_models_only: Optional[bool] = typer.Option(None, "--open-models-only/--any-models",
-                                                    help="Only Hugging Face and local deployments.",
-                                                    show_default=False),
-    timeout: float = typer.Option(90.0, "--timeout", metavar="SECONDS", help="How long to wait for readiness."),
-    no_prompt: bool = typer.Option(False, "--no-prompt",
-                                   help="Never ask for missing provider keys: skip their deployments."),
+    port: int | None = typer.Option(
+        None,
+        "--port",
+        metavar="N",
+        help="Port on 127.0.0.1 (default: the port of litellm_base_url, 4000).",
+    ),
+    policy: Path | None = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file."),
+    litellm_bin: str | None = typer.Option(
+        None,
+        "--litellm-bin",
+        metavar="PATH",
+        help="The litellm executable (default: CODEX_ROUTE_LITELLM_BIN, "
+        "beside this Python, then PATH).",
+    ),
+    avoid_openai: bool | None = typer.Option(
+        None,
+        "--avoid-openai/--allow-openai",
+        help="Generate no OpenAI deployment at all.",
+        show_default=False,
+    ),
+    open_models_only: bool | None = typer.Option(
+        None,
+        "--open-models-only/--any-models",
+        help="Only Hugging Face and local deployments.",
+        show_default=False,
+    ),
+    timeout: float = typer.Option(
+        90.0, "--timeout", metavar="SECONDS", help="How long to wait for readiness."
+    ),
+    no_prompt: bool = typer.Option(
+        False, "--no-prompt", help="Never ask for missing provider keys: skip their deployments."
+    ),
 ) -> None:
     """Generate the LiteLLM config from the policy and start the proxy on 127.0.0.1.
 
@@ -46,17 +67,21 @@ def start(
     proxy's environment. A random master key for this session is kept in a 0600 file that
     `proxy stop` deletes; `run` hands it to codex as LITELLM_API_KEY.
     """
-    from codex_router.errors import UsageError
     from codex_router.dirs import app_paths
+    from codex_router.errors import UsageError
     from codex_router.proxy.process import StartRequest, start_proxy
     from codex_router.views import proxy as view
 
     if timeout <= 0:
         raise UsageError("--timeout: must be more than 0 seconds")
     ask = None if (no_prompt or not sys.stdin.isatty()) else _ask_hidden
-    request = StartRequest(port=port, litellm_bin=litellm_bin, policy_file=policy,
-                           flags={"avoid_openai": avoid_openai, "open_models_only": open_models_only},
-                           timeout=timeout)
+    request = StartRequest(
+        port=port,
+        litellm_bin=litellm_bin,
+        policy_file=policy,
+        flags={"avoid_openai": avoid_openai, "open_models_only": open_models_only},
+        timeout=timeout,
+    )
     result = start_proxy(request, env=os.environ, paths=app_paths(), ask=ask, waiting=view.starting)
     view.print_started(result)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -21,46 +20,81 @@ def register(app: typer.Typer) -> None:
 
 
 def run(
-    prompt: str = typer.Argument(..., metavar="PROMPT", help="The task for Codex. '-' reads it from stdin; "
-                                 "with a PROMPT, piped stdin is attached (e.g. a log)."),
-    codex_args: Optional[list[str]] = typer.Argument(None, metavar="[-- CODEX_ARGS...]",
-                                                     help="Extra arguments for codex, after --."),
+    prompt: str = typer.Argument(
+        ...,
+        metavar="PROMPT",
+        help="The task for Codex. '-' reads it from stdin; "
+        "with a PROMPT, piped stdin is attached (e.g. a log).",
+    ),
+    codex_args: list[str] | None = typer.Argument(
+        None, metavar="[-- CODEX_ARGS...]", help="Extra arguments for codex, after --."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; touch nothing."),
-    json_out: bool = typer.Option(False, "--json", help="With --dry-run: one JSON object on stdout."),
-    provider: Optional[str] = typer.Option(None, "--provider", metavar="NAME",
-                                           help="auto|openai|gemini|no-openai|huggingface|qwen"),
-    codex_provider: Optional[str] = typer.Option(None, "--codex-provider", metavar="PATH",
-                                                 help="auto|standard|litellm|huggingface"),
-    force_model: Optional[str] = typer.Option(None, "--force-model", metavar="ALIAS",
-                                              help="Use this alias whatever the task."),
-    policy: Optional[Path] = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file."),
-    max_input_tokens: Optional[int] = typer.Option(None, "--max-input-tokens", metavar="N",
-                                                   help="Token budget of the cleaned prompt."),
-    max_output_tokens: Optional[int] = typer.Option(None, "--max-output-tokens", metavar="N",
-                                                    help="Output tokens assumed by the estimate."),
-    max_cost_usd: Optional[float] = typer.Option(None, "--max-cost-usd", metavar="X",
-                                                 help="Refuse to launch above this estimate (0: no limit)."),
-    avoid_openai: Optional[bool] = typer.Option(None, "--avoid-openai/--allow-openai",
-                                                help="Never reach OpenAI.", show_default=False),
-    open_models_only: Optional[bool] = typer.Option(None, "--open-models-only/--any-models",
-                                                    help="Only open-weight models.", show_default=False),
-    no_litellm: Optional[bool] = typer.Option(None, "--no-litellm/--litellm",
-                                              help="Treat the LiteLLM path as unavailable.",
-                                              show_default=False),
-    timeout: Optional[int] = typer.Option(None, "--timeout", metavar="SECONDS",
-                                          help="Wall-clock limit of one codex attempt."),
-    codex_bin: Optional[str] = typer.Option(None, "--codex-bin", metavar="PATH", help="The codex binary."),
-    interactive: bool = typer.Option(False, "--interactive", help="Open the Codex TUI instead of codex exec."),
-    no_stdin: bool = typer.Option(False, "--no-stdin", help="Do not read piped stdin as an attachment."),
-    retry_after_changes: bool = typer.Option(False, "--retry-after-changes",
-                                             help="Fall back even after an attempt changed the git working tree."),
-    record: bool = typer.Option(False, "--record", help="With --dry-run: record the plan in the history."),
-    quiet: bool = typer.Option(False, "-q", "--quiet", help="Only codex's output and errors; no codex-route lines."),
+    json_out: bool = typer.Option(
+        False, "--json", help="With --dry-run: one JSON object on stdout."
+    ),
+    provider: str | None = typer.Option(
+        None, "--provider", metavar="NAME", help="auto|openai|gemini|no-openai|huggingface|qwen"
+    ),
+    codex_provider: str | None = typer.Option(
+        None, "--codex-provider", metavar="PATH", help="auto|standard|litellm|huggingface"
+    ),
+    force_model: str | None = typer.Option(
+        None, "--force-model", metavar="ALIAS", help="Use this alias whatever the task."
+    ),
+    policy: Path | None = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file."),
+    max_input_tokens: int | None = typer.Option(
+        None, "--max-input-tokens", metavar="N", help="Token budget of the cleaned prompt."
+    ),
+    max_output_tokens: int | None = typer.Option(
+        None, "--max-output-tokens", metavar="N", help="Output tokens assumed by the estimate."
+    ),
+    max_cost_usd: float | None = typer.Option(
+        None,
+        "--max-cost-usd",
+        metavar="X",
+        help="Refuse to launch above this estimate (0: no limit).",
+    ),
+    avoid_openai: bool | None = typer.Option(
+        None, "--avoid-openai/--allow-openai", help="Never reach OpenAI.", show_default=False
+    ),
+    open_models_only: bool | None = typer.Option(
+        None, "--open-models-only/--any-models", help="Only open-weight models.", show_default=False
+    ),
+    no_litellm: bool | None = typer.Option(
+        None,
+        "--no-litellm/--litellm",
+        help="Treat the LiteLLM path as unavailable.",
+        show_default=False,
+    ),
+    timeout: int | None = typer.Option(
+        None, "--timeout", metavar="SECONDS", help="Wall-clock limit of one codex attempt."
+    ),
+    codex_bin: str | None = typer.Option(
+        None, "--codex-bin", metavar="PATH", help="The codex binary."
+    ),
+    interactive: bool = typer.Option(
+        False, "--interactive", help="Open the Codex TUI instead of codex exec."
+    ),
+    no_stdin: bool = typer.Option(
+        False, "--no-stdin", help="Do not read piped stdin as an attachment."
+    ),
+    retry_after_changes: bool = typer.Option(
+        False,
+        "--retry-after-changes",
+        help="Fall back even after an attempt changed the git working tree.",
+    ),
+    record: bool = typer.Option(
+        False, "--record", help="With --dry-run: record the plan in the history."
+    ),
+    quiet: bool = typer.Option(
+        False, "-q", "--quiet", help="Only codex's output and errors; no codex-route lines."
+    ),
 ) -> None:
     """Clean and compress the prompt, choose model and provider, and run codex."""
     from codex_router.dirs import app_paths
-    from codex_router.run.plan import RunRequest, build_plan
     from codex_router.prompt.source import iter_lines, read_text, require_prompt
+    from codex_router.run.plan import RunRequest, build_plan
     from codex_router.tokens.counter import count_tokens
 
     if json_out and not dry_run:
@@ -75,19 +109,32 @@ def run(
         if not no_stdin and not sys.stdin.isatty():
             attachment = iter_lines(sys.stdin.buffer)
     flags = {
-        "provider": provider, "codex_provider": codex_provider, "force_model": force_model,
-        "max_input_tokens": max_input_tokens, "max_output_tokens": max_output_tokens,
-        "max_cost_usd": max_cost_usd, "avoid_openai": avoid_openai,
-        "open_models_only": open_models_only, "disable_litellm": no_litellm, "timeout_seconds": timeout,
+        "provider": provider,
+        "codex_provider": codex_provider,
+        "force_model": force_model,
+        "max_input_tokens": max_input_tokens,
+        "max_output_tokens": max_output_tokens,
+        "max_cost_usd": max_cost_usd,
+        "avoid_openai": avoid_openai,
+        "open_models_only": open_models_only,
+        "disable_litellm": no_litellm,
+        "timeout_seconds": timeout,
     }
-    request = RunRequest(prompt_text, attachment, flags, policy, codex_bin, tuple(codex_args or ()),
-                         interactive)
+    request = RunRequest(
+        prompt_text, attachment, flags, policy, codex_bin, tuple(codex_args or ()), interactive
+    )
     paths = app_paths()
     plan = build_plan(request, env=os.environ, paths=paths, count=count_tokens)
     from codex_router.views import plan as plan_view
 
     if not dry_run:
-        _launch(plan, paths, interactive=interactive, retry_after_changes=retry_after_changes, quiet=quiet)
+        _launch(
+            plan,
+            paths,
+            interactive=interactive,
+            retry_after_changes=retry_after_changes,
+            quiet=quiet,
+        )
         return
     if record:
         from codex_router.history.store import record_run
@@ -107,12 +154,16 @@ def run(
         from codex_router.codex.config_guard import guards_needing_recovery
 
         for left in guards_needing_recovery(paths.state_dir):
-            sys.stderr.write(f"note: an interrupted run left codex-route's keys in {left.config}; "
-                             "the next run restores it first, or run `codex-route config restore`\n")
+            sys.stderr.write(
+                f"note: an interrupted run left codex-route's keys in {left.config}; "
+                "the next run restores it first, or run `codex-route config restore`\n"
+            )
     if plan.blocked:
         from codex_router.errors import BudgetExceededError
 
-        raise BudgetExceededError(plan.blocked, hint="raise --max-cost-usd or choose a cheaper alias")
+        raise BudgetExceededError(
+            plan.blocked, hint="raise --max-cost-usd or choose a cheaper alias"
+        )
 
 
 def _launch(plan, paths, *, interactive: bool, retry_after_changes: bool, quiet: bool) -> None:
@@ -144,7 +195,12 @@ def _launch(plan, paths, *, interactive: bool, retry_after_changes: bool, quiet:
         return
     if not quiet:
         run_view.print_intro(plan)
-    result = execute(plan, env=os.environ, paths=paths, notify=notify,
-                     options=RunOptions(interactive=interactive, retry_after_changes=retry_after_changes))
+    result = execute(
+        plan,
+        env=os.environ,
+        paths=paths,
+        notify=notify,
+        options=RunOptions(interactive=interactive, retry_after_changes=retry_after_changes),
+    )
     if result.exit_code:
         raise typer.Exit(result.exit_code)

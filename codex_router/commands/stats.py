@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from codex_router.errors import UsageError
@@ -16,16 +14,26 @@ def register(app: typer.Typer) -> None:
 
 
 def stats(
-    since: Optional[str] = typer.Option(None, "--since", metavar="WHEN",
-                                        help="Only runs started since: 7d, 24h, 30m, 2w or an ISO date."),
-    by: Optional[str] = typer.Option(None, "--by", metavar="alias|provider|day",
-                                     help="Also break the numbers down per alias, provider or day."),
-    json_out: bool = typer.Option(False, "--json", help="One JSON object (docs/reference/history-json.md)."),
+    since: str | None = typer.Option(
+        None,
+        "--since",
+        metavar="WHEN",
+        help="Only runs started since: 7d, 24h, 30m, 2w or an ISO date.",
+    ),
+    by: str | None = typer.Option(
+        None,
+        "--by",
+        metavar="alias|provider|day",
+        help="Also break the numbers down per alias, provider or day.",
+    ),
+    json_out: bool = typer.Option(
+        False, "--json", help="One JSON object (docs/reference/history-json.md)."
+    ),
 ) -> None:
     """Runs, success and fallback rates, durations, tokens and money saved."""
     from codex_router.commands.history import since_from_flag
-    from codex_router.history.stats import compute_stats
     from codex_router.dirs import app_paths
+    from codex_router.history.stats import compute_stats
     from codex_router.views import stats as view
 
     if by is not None and by not in BY_CHOICES:

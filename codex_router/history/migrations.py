@@ -116,9 +116,21 @@ _V2_TOTALS_AGGREGATES = """
 """
 TOTALS_AGGREGATES = _V2_TOTALS_AGGREGATES
 
-TOTALS_COLUMNS = ("runs", "launched", "succeeded", "fell_back", "dry_runs", "tokens_raw",
-                  "tokens_clean", "estimated_cost_usd", "deep_cost_usd", "usage_runs",
-                  "usage_estimated_tokens", "usage_input_tokens", "token_error_sum")
+TOTALS_COLUMNS = (
+    "runs",
+    "launched",
+    "succeeded",
+    "fell_back",
+    "dry_runs",
+    "tokens_raw",
+    "tokens_clean",
+    "estimated_cost_usd",
+    "deep_cost_usd",
+    "usage_runs",
+    "usage_estimated_tokens",
+    "usage_input_tokens",
+    "token_error_sum",
+)
 
 #: The rollup key: UTC day number (``started_at // 86400``), local day, alias, provider.
 TOTALS_KEY = "CAST(started_at / 86400 AS INTEGER), day, alias, provider"
@@ -146,8 +158,10 @@ def _v2_run_totals(conn: sqlite3.Connection) -> None:
             token_error_sum REAL NOT NULL,
             PRIMARY KEY (utc_day, day, alias, provider)
         ) WITHOUT ROWID""")
-    conn.execute(f"INSERT INTO run_totals SELECT {TOTALS_KEY}, {_V2_TOTALS_AGGREGATES} "
-                 "FROM runs GROUP BY 1, 2, 3, 4")
+    conn.execute(
+        f"INSERT INTO run_totals SELECT {TOTALS_KEY}, {_V2_TOTALS_AGGREGATES} "
+        "FROM runs GROUP BY 1, 2, 3, 4"
+    )
 
 
 #: Ordered: index ``i`` upgrades schema version ``i`` to ``i + 1``.
@@ -157,7 +171,9 @@ MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_run_totals)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def apply_migrations(conn: sqlite3.Connection, current: int, migrations: Sequence[Migration]) -> int:
+def apply_migrations(
+    conn: sqlite3.Connection, current: int, migrations: Sequence[Migration]
+) -> int:
     """Run the migrations after ``current`` inside the caller's transaction; return the new version.
 
     The caller holds a write transaction (``BEGIN IMMEDIATE``) and re-read ``current`` inside

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from codex_router.dirs import AppPaths
 from codex_router.history.record import RunRecord
 from codex_router.history.store import open_history
-from codex_router.dirs import AppPaths
 
 #: Outcomes ``--failed`` selects: the run was launched or attempted and did not succeed.
 FAILED_OUTCOMES = ("failed", "interrupted", "stopped_changes", "blocked", "error")
@@ -57,7 +57,8 @@ def parse_since(text: str, *, now: float) -> float:
     except ValueError:
         raise ValueError(
             f"{text!r} is neither a duration like 7d, 24h, 30m, 2w, nor today/yesterday, nor an "
-            "ISO date like 2026-11-01 or 2026-11-01T08:30") from None
+            "ISO date like 2026-11-01 or 2026-11-01T08:30"
+        ) from None
     return moment.timestamp()  # naive: local time, as the user reads their clock
 
 
@@ -87,9 +88,11 @@ def recent_runs(paths: AppPaths, flt: RunFilter, limit: int) -> Iterator[RunReco
     where, params = where_clause(flt)
     # The inner query walks an index newest-first and stops at ``limit``; only those rows
     # are joined to their JSON.
-    sql = (f"SELECT d.record FROM (SELECT id, started_at FROM runs {where} "
-           f"ORDER BY started_at DESC, id DESC LIMIT ?) AS r "
-           f"JOIN run_details AS d ON d.run = r.id ORDER BY r.started_at DESC, r.id DESC")
+    sql = (
+        f"SELECT d.record FROM (SELECT id, started_at FROM runs {where} "
+        f"ORDER BY started_at DESC, id DESC LIMIT ?) AS r "
+        f"JOIN run_details AS d ON d.run = r.id ORDER BY r.started_at DESC, r.id DESC"
+    )
     with open_history(paths) as conn:
         if conn is None:
             return

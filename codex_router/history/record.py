@@ -12,13 +12,13 @@ from typing import Any
 
 #: Outcome of a whole run.
 OUTCOMES = (
-    "success",          # an attempt exited 0
-    "failed",           # the last attempt failed and no further path was ready
-    "interrupted",      # Ctrl-C: exit 130, no fallback
+    "success",  # an attempt exited 0
+    "failed",  # the last attempt failed and no further path was ready
+    "interrupted",  # Ctrl-C: exit 130, no fallback
     "stopped_changes",  # an attempt changed the git working tree; fallback refused
-    "blocked",          # max_cost_usd stop before launch
-    "dry_run",          # run --dry-run --record
-    "error",            # codex-route error before or between attempts (config, codex missing…)
+    "blocked",  # max_cost_usd stop before launch
+    "dry_run",  # run --dry-run --record
+    "error",  # codex-route error before or between attempts (config, codex missing…)
 )
 
 #: Outcome of one attempt.
@@ -45,20 +45,28 @@ class TokenUsage:
 
 @dataclass(frozen=True)
 class Attempt:
-    path: str                      # standard | litellm | huggingface
-    model: str | None              # what Codex was told to use (None: Codex's default)
-    exit_code: int | None          # None when codex could not be started
+    path: str  # standard | litellm | huggingface
+    model: str | None  # what Codex was told to use (None: Codex's default)
+    exit_code: int | None  # None when codex could not be started
     duration_ms: int
-    outcome: str                   # one of ATTEMPT_OUTCOMES
-    error: str | None = None       # short kind, e.g. "http 429", "timeout after 30 s"; never text from the prompt
+    outcome: str  # one of ATTEMPT_OUTCOMES
+    error: str | None = (
+        None  # short kind, e.g. "http 429", "timeout after 30 s"; never text from the prompt
+    )
     session_id: str | None = None  # Codex thread id, to find its rollout under $CODEX_HOME/sessions
     usage: TokenUsage | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "model": self.model, "exit_code": self.exit_code,
-                "duration_ms": self.duration_ms, "outcome": self.outcome, "error": self.error,
-                "session_id": self.session_id,
-                "usage": self.usage.to_dict() if self.usage else None}
+        return {
+            "path": self.path,
+            "model": self.model,
+            "exit_code": self.exit_code,
+            "duration_ms": self.duration_ms,
+            "outcome": self.outcome,
+            "error": self.error,
+            "session_id": self.session_id,
+            "usage": self.usage.to_dict() if self.usage else None,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Attempt:
@@ -69,26 +77,26 @@ class Attempt:
 
 @dataclass(frozen=True)
 class RunRecord:
-    run_id: str                    # uuid4 hex
-    started_at: float              # unix seconds, UTC
+    run_id: str  # uuid4 hex
+    started_at: float  # unix seconds, UTC
     duration_ms: int
-    outcome: str                   # one of OUTCOMES
+    outcome: str  # one of OUTCOMES
     exit_code: int
     alias: str
     provider: str
-    path_order: tuple[str, ...]    # every path of the plan, in order
-    skipped: dict[str, str]        # path → why it was not ready
+    path_order: tuple[str, ...]  # every path of the plan, in order
+    skipped: dict[str, str]  # path → why it was not ready
     attempts: tuple[Attempt, ...]
     complexity: str
     long_context: bool
     intents: tuple[str, ...]
-    reasons: tuple[str, ...]       # classification + decision reasons (rule names and sizes only)
+    reasons: tuple[str, ...]  # classification + decision reasons (rule names and sizes only)
     tokens_raw: int
     tokens_clean: int
-    rules: dict[str, int]          # compression rule → tokens removed
+    rules: dict[str, int]  # compression rule → tokens removed
     estimated_cost_usd: float
-    deep_cost_usd: float           # what the same tokens would cost on codex-deep
-    provenance: dict[str, str]     # setting → layer that set it (flag/env/policy/default)
+    deep_cost_usd: float  # what the same tokens would cost on codex-deep
+    provenance: dict[str, str]  # setting → layer that set it (flag/env/policy/default)
     codex_version: str | None
     codex_route_version: str
     interactive: bool = False

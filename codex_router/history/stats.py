@@ -29,9 +29,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from codex_router.dirs import AppPaths
 from codex_router.history.migrations import TOTALS_AGGREGATES, TOTALS_COLUMNS
 from codex_router.history.store import open_history
-from codex_router.dirs import AppPaths
 
 #: ``--by`` choices → the column grouped on, and the partial index whose walk gives percentiles.
 GROUPINGS: dict[str, tuple[str, str]] = {
@@ -42,6 +42,7 @@ GROUPINGS: dict[str, tuple[str, str]] = {
 _OVERALL_INDEX = "runs_duration"
 
 PERCENTILES = (50, 95)
+
 
 @dataclass(frozen=True)
 class GroupStats:
@@ -85,17 +86,24 @@ class GroupStats:
             return None if value is None else round(value, 4)
 
         return {
-            "runs": self.runs, "launched": self.launched, "succeeded": self.succeeded,
-            "fell_back": self.fell_back, "dry_runs": self.dry_runs,
-            "success_rate": ratio(self.success_rate), "fallback_rate": ratio(self.fallback_rate),
-            "duration_p50_ms": self.p50_ms, "duration_p95_ms": self.p95_ms,
-            "tokens_raw": self.tokens_raw, "tokens_clean": self.tokens_clean,
+            "runs": self.runs,
+            "launched": self.launched,
+            "succeeded": self.succeeded,
+            "fell_back": self.fell_back,
+            "dry_runs": self.dry_runs,
+            "success_rate": ratio(self.success_rate),
+            "fallback_rate": ratio(self.fallback_rate),
+            "duration_p50_ms": self.p50_ms,
+            "duration_p95_ms": self.p95_ms,
+            "tokens_raw": self.tokens_raw,
+            "tokens_clean": self.tokens_clean,
             "tokens_saved": self.tokens_saved,
             "estimated_cost_usd": round(self.estimated_cost_usd, 6),
             "deep_cost_usd": round(self.deep_cost_usd, 6),
             "saving_vs_deep_usd": round(self.saving_vs_deep_usd, 6),
             "token_estimate": {
-                "runs": self.usage_runs, "estimated_tokens": self.usage_estimated_tokens,
+                "runs": self.usage_runs,
+                "estimated_tokens": self.usage_estimated_tokens,
                 "actual_input_tokens": self.usage_input_tokens,
                 "mean_abs_error": ratio(self.token_error),
             },
@@ -132,8 +140,14 @@ def percentile_of(sorted_values: Sequence[int], percentile: float) -> int | None
     return sorted_values[nearest_rank_offset(len(sorted_values), percentile)]
 
 
-def _percentiles(conn: sqlite3.Connection, index: str, column: str | None, key: Any,
-                 launched: int, since: float | None) -> list[int | None]:
+def _percentiles(
+    conn: sqlite3.Connection,
+    index: str,
+    column: str | None,
+    key: Any,
+    launched: int,
+    since: float | None,
+) -> list[int | None]:
     if not launched:
         return [None] * len(PERCENTILES)
     terms = ["attempt_count > 0"]
@@ -144,23 +158,55 @@ def _percentiles(conn: sqlite3.Connection, index: str, column: str | None, key: 
     if since is not None:
         terms.append("started_at >= ?")
         params.append(since)
-    sql = (f"SELECT duration_ms FROM runs INDEXED BY {index} WHERE {' AND '.join(terms)} "
-           "ORDER BY duration_ms LIMIT 1 OFFSET ?")
-    return [conn.execute(sql, [*params, nearest_rank_offset(launched, p)]).fetchone()[0]
-            for p in PERCENTILES]
+    sql = (
+        f"SELECT duration_ms FROM runs INDEXED BY {index} WHERE {' AND '.join(terms)} "
+        "ORDER BY duration_ms LIMIT 1 OFFSET ?"
+    )
+    return [
+        conn.execute(sql, [*params, nearest_rank_offset(launched, p)]).fetchone()[0]
+        for p in PERCENTILES
+    ]
 
 
 def _group_stats(key: str | None, sums: Sequence[Any], percentiles: list[int | None]) -> GroupStats:
-    (runs, launched, succeeded, fell_back, dry_runs, tokens_raw, tokens_clean, cost, deep,
-     usage_runs, usage_estimated, usage_input, token_error_sum) = sums
-    return GroupStats(key, runs, launched, succeeded, fell_back, dry_runs, percentiles[0],
-                      percentiles[1], tokens_raw, tokens_clean, cost, deep, usage_runs,
-                      usage_estimated, usage_input,
-                      token_error_sum / usage_runs if usage_runs else None)
+    (
+        runs,
+        launched,
+        succeeded,
+        fell_back,
+        dry_runs,
+        tokens_raw,
+        tokens_clean,
+        cost,
+        deep,
+        usage_runs,
+        usage_estimated,
+        usage_input,
+        token_error_sum,
+    ) = sums
+    return GroupStats(
+        key,
+        runs,
+        launched,
+        succeeded,
+        fell_back,
+        dry_runs,
+        percentiles[0],
+        percentiles[1],
+        tokens_raw,
+        tokens_clean,
+        cost,
+        deep,
+        usage_runs,
+        usage_estimated,
+        usage_input,
+        token_error_sum / usage_runs if usage_runs else None,
+    )
 
 
-def _sums(conn: sqlite3.Connection, column: str | None,
-          since: float | None) -> dict[str | None, list[Any]]:
+def _sums(
+    conn: sqlite3.Connection, column: str | None, since: float | None
+) -> dict[str | None, list[Any]]:
     """Per group (``column``; None: one overall group), the ``TOTALS_COLUMNS`` sums."""
     key = column or "NULL"
     rollup_where, params = "", []
@@ -169,9 +215,13 @@ def _sums(conn: sqlite3.Connection, column: str | None,
         cut_day = int(since // 86_400)
         rollup_where, params = "WHERE utc_day > ?", [cut_day]
         # The cut's own UTC day, row by row (at most a day of runs, through runs_started).
-        parts.append((f"SELECT {key}, {TOTALS_AGGREGATES} FROM runs "
-                      f"WHERE started_at >= ? AND started_at < ? GROUP BY 1",
-                      [since, (cut_day + 1) * 86_400]))
+        parts.append(
+            (
+                f"SELECT {key}, {TOTALS_AGGREGATES} FROM runs "
+                f"WHERE started_at >= ? AND started_at < ? GROUP BY 1",
+                [since, (cut_day + 1) * 86_400],
+            )
+        )
     sums_sql = ", ".join(f"sum({c})" for c in TOTALS_COLUMNS)
     parts.append((f"SELECT {key}, {sums_sql} FROM run_totals {rollup_where} GROUP BY 1", params))
     merged: dict[str | None, list[Any]] = {}
@@ -187,8 +237,9 @@ def _sums(conn: sqlite3.Connection, column: str | None,
 
 def _rule_savings(conn: sqlite3.Connection, since: float | None) -> dict[str, int]:
     where, params = ("WHERE started_at >= ?", [since]) if since is not None else ("", [])
-    rows = conn.execute(f"SELECT rule, sum(tokens) FROM run_rules {where} GROUP BY rule "
-                        "ORDER BY 2 DESC, 1", params).fetchall()
+    rows = conn.execute(
+        f"SELECT rule, sum(tokens) FROM run_rules {where} GROUP BY rule ORDER BY 2 DESC, 1", params
+    ).fetchall()
     return {rule: tokens for rule, tokens in rows}
 
 
@@ -196,7 +247,9 @@ def _empty(key: str | None) -> GroupStats:
     return GroupStats(key, 0, 0, 0, 0, 0, None, None, 0, 0, 0.0, 0.0, 0, 0, 0, None)
 
 
-def compute_stats(paths: AppPaths, *, since: float | None = None, by: str | None = None) -> StatsReport:
+def compute_stats(
+    paths: AppPaths, *, since: float | None = None, by: str | None = None
+) -> StatsReport:
     """Aggregate the recorded runs started at or after ``since``, optionally per ``by`` group."""
     if by is not None and by not in GROUPINGS:
         raise ValueError(f"by must be one of {', '.join(GROUPINGS)}, not {by!r}")
@@ -206,13 +259,15 @@ def compute_stats(paths: AppPaths, *, since: float | None = None, by: str | None
         overall = _sums(conn, None, since).get(None)
         if overall is None:
             return StatsReport(since, by, _empty(None), (), _rule_savings(conn, since))
-        total = _group_stats(None, overall,
-                             _percentiles(conn, _OVERALL_INDEX, None, None, overall[1], since))
+        total = _group_stats(
+            None, overall, _percentiles(conn, _OVERALL_INDEX, None, None, overall[1], since)
+        )
         groups: list[GroupStats] = []
         if by is not None:
             column, index = GROUPINGS[by]
             for key, sums in sorted(_sums(conn, column, since).items()):
-                groups.append(_group_stats(key, sums,
-                                           _percentiles(conn, index, column, key, sums[1], since)))
+                groups.append(
+                    _group_stats(key, sums, _percentiles(conn, index, column, key, sums[1], since))
+                )
         rules = _rule_savings(conn, since)
     return StatsReport(since, by, total, tuple(groups), rules)

@@ -27,10 +27,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from codex_router.dirs import AppPaths
 from codex_router.errors import StateError
 from codex_router.history import migrations as schema
 from codex_router.history.record import RunRecord
-from codex_router.dirs import AppPaths
 
 HISTORY_FILE_NAME = "history.sqlite3"
 
@@ -38,23 +38,52 @@ HISTORY_FILE_NAME = "history.sqlite3"
 BUSY_TIMEOUT_SECONDS = 10.0
 
 #: Variables whose values must never reach the store, even if a caller put one in a record.
-SECRET_VARIABLES = ("HF_TOKEN", "LITELLM_API_KEY", "GEMINI_API_KEY", "OPENAI_API_KEY",
-                    "CODEX_API_KEY", "ANTHROPIC_API_KEY", "LITELLM_MASTER_KEY")
+SECRET_VARIABLES = (
+    "HF_TOKEN",
+    "LITELLM_API_KEY",
+    "GEMINI_API_KEY",
+    "OPENAI_API_KEY",
+    "CODEX_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "LITELLM_MASTER_KEY",
+)
 
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@?#]+@")
 _SECRET_QUERY = re.compile(
     r"(?i)([?&](?:[a-z0-9_\-]*(?:key|token|secret|password|passwd|sig|signature|auth)[a-z0-9_\-]*)=)"
-    r"[^&#\s]*")
+    r"[^&#\s]*"
+)
 
 _RUN_COLUMNS = (
-    "run_id", "started_at", "day", "duration_ms", "outcome", "exit_code", "alias", "provider",
-    "final_path", "attempt_count", "complexity", "long_context", "interactive", "dry_run",
-    "tokens_raw", "tokens_clean", "estimated_cost_usd", "deep_cost_usd",
-    "usage_input_tokens", "usage_cached_input_tokens", "usage_output_tokens",
-    "usage_reasoning_output_tokens", "usage_total_tokens", "codex_version", "codex_route_version",
+    "run_id",
+    "started_at",
+    "day",
+    "duration_ms",
+    "outcome",
+    "exit_code",
+    "alias",
+    "provider",
+    "final_path",
+    "attempt_count",
+    "complexity",
+    "long_context",
+    "interactive",
+    "dry_run",
+    "tokens_raw",
+    "tokens_clean",
+    "estimated_cost_usd",
+    "deep_cost_usd",
+    "usage_input_tokens",
+    "usage_cached_input_tokens",
+    "usage_output_tokens",
+    "usage_reasoning_output_tokens",
+    "usage_total_tokens",
+    "codex_version",
+    "codex_route_version",
 )
-_INSERT_RUN = (f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) "
-               f"VALUES ({', '.join('?' * len(_RUN_COLUMNS))})")
+_INSERT_RUN = (
+    f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) VALUES ({', '.join('?' * len(_RUN_COLUMNS))})"
+)
 
 
 def history_path(paths: AppPaths) -> Path:
@@ -106,18 +135,31 @@ def _run_row(record: RunRecord) -> tuple[Any, ...]:
     usage = record.usage
     final_path = record.attempts[-1].path if record.attempts else None
     return (
-        record.run_id, float(record.started_at), local_day(record.started_at),
-        int(record.duration_ms), record.outcome, int(record.exit_code), record.alias,
-        record.provider, final_path, len(record.attempts), record.complexity,
-        int(record.long_context), int(record.interactive), int(record.dry_run),
-        int(record.tokens_raw), int(record.tokens_clean), float(record.estimated_cost_usd),
+        record.run_id,
+        float(record.started_at),
+        local_day(record.started_at),
+        int(record.duration_ms),
+        record.outcome,
+        int(record.exit_code),
+        record.alias,
+        record.provider,
+        final_path,
+        len(record.attempts),
+        record.complexity,
+        int(record.long_context),
+        int(record.interactive),
+        int(record.dry_run),
+        int(record.tokens_raw),
+        int(record.tokens_clean),
+        float(record.estimated_cost_usd),
         float(record.deep_cost_usd),
         usage.input_tokens if usage else None,
         usage.cached_input_tokens if usage else None,
         usage.output_tokens if usage else None,
         usage.reasoning_output_tokens if usage else None,
         usage.total_tokens if usage else None,
-        record.codex_version, record.codex_route_version,
+        record.codex_version,
+        record.codex_route_version,
     )
 
 
@@ -143,16 +185,18 @@ def _state_error(path: Path, exc: BaseException) -> StateError:
         return StateError(
             f"{path}: the history database stayed locked by another process for more than "
             f"{BUSY_TIMEOUT_SECONDS:g} s",
-            hint="another codex-route may be stuck; retry when it has finished")
+            hint="another codex-route may be stuck; retry when it has finished",
+        )
     if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
         return StateError(
-            f"{path}: cannot write the history database ({text}); "
-            f"is {path.parent} writable?",
-            hint="make the state directory writable, or point CODEX_ROUTE_HOME elsewhere")
+            f"{path}: cannot write the history database ({text}); is {path.parent} writable?",
+            hint="make the state directory writable, or point CODEX_ROUTE_HOME elsewhere",
+        )
     if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
         return StateError(
             f"{path}: not a usable codex-route history database ({text})",
-            hint="move the file aside (codex-route never deletes it) and a new one is created")
+            hint="move the file aside (codex-route never deletes it) and a new one is created",
+        )
     return StateError(f"{path}: history database error: {text}")
 
 
@@ -163,23 +207,27 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> int:
     application_id, version, tables = conn.execute(
         "SELECT (SELECT application_id FROM pragma_application_id),"
         " (SELECT user_version FROM pragma_user_version),"
-        " (SELECT count(*) FROM sqlite_master)").fetchone()
+        " (SELECT count(*) FROM sqlite_master)"
+    ).fetchone()
     if application_id == 0 and version == 0:
         if tables:
             raise StateError(
                 f"{path}: this SQLite database belongs to another program, not codex-route",
-                hint="move it aside (codex-route never deletes it) and a new history is created")
+                hint="move it aside (codex-route never deletes it) and a new history is created",
+            )
         return 0
     if application_id != schema.APPLICATION_ID:
         raise StateError(
             f"{path}: this SQLite database belongs to another program "
             f"(application_id {application_id:#x}), not codex-route",
-            hint="move it aside (codex-route never deletes it) and a new history is created")
+            hint="move it aside (codex-route never deletes it) and a new history is created",
+        )
     if version > schema.SCHEMA_VERSION:
         raise StateError(
             f"{path}: the history was written by a newer codex-route (schema {version}; "
             f"this version knows up to {schema.SCHEMA_VERSION}); nothing was read or written",
-            hint="upgrade codex-route")
+            hint="upgrade codex-route",
+        )
     return version
 
 
@@ -219,12 +267,15 @@ def _open_for_write(path: Path) -> sqlite3.Connection:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StateError(f"{path.parent}: cannot create the state directory ({exc.strerror})",
-                         hint="make it writable, or point CODEX_ROUTE_HOME elsewhere") from None
+        raise StateError(
+            f"{path.parent}: cannot create the state directory ({exc.strerror})",
+            hint="make it writable, or point CODEX_ROUTE_HOME elsewhere",
+        ) from None
     if not path.exists() and not os.access(path.parent, os.W_OK):
-        raise StateError(f"{path.parent}: the state directory is not writable, so the run "
-                         "cannot be recorded",
-                         hint="make it writable, or point CODEX_ROUTE_HOME elsewhere")
+        raise StateError(
+            f"{path.parent}: the state directory is not writable, so the run cannot be recorded",
+            hint="make it writable, or point CODEX_ROUTE_HOME elsewhere",
+        )
     try:
         conn = _connect(path)
     except sqlite3.Error as exc:
@@ -254,8 +305,9 @@ def open_history(paths: AppPaths) -> Iterator[sqlite3.Connection | None]:
     if not path.exists():
         yield None
         return
-    read_only = (not os.access(path.parent, os.W_OK)
-                 and not path.with_name(path.name + "-wal").exists())
+    read_only = (
+        not os.access(path.parent, os.W_OK) and not path.with_name(path.name + "-wal").exists()
+    )
     try:
         if read_only:
             conn = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
@@ -268,9 +320,11 @@ def open_history(paths: AppPaths) -> Iterator[sqlite3.Connection | None]:
             if not read_only:
                 _prepare(conn, path)
             elif _check_identity(conn, path) < schema.SCHEMA_VERSION:
-                raise StateError(f"{path}: the history needs an upgrade to schema "
-                                 f"{schema.SCHEMA_VERSION}, but {path.parent} is not writable",
-                                 hint="make the state directory writable")
+                raise StateError(
+                    f"{path}: the history needs an upgrade to schema "
+                    f"{schema.SCHEMA_VERSION}, but {path.parent} is not writable",
+                    hint="make the state directory writable",
+                )
         except sqlite3.Error as exc:
             raise _state_error(path, exc) from None
         yield conn
@@ -311,7 +365,8 @@ _ADD_TO_TOTALS = (
     f"INSERT INTO run_totals SELECT {schema.TOTALS_KEY}, {schema.TOTALS_AGGREGATES} "
     "FROM runs WHERE id = ? GROUP BY 1, 2, 3, 4 "
     "ON CONFLICT (utc_day, day, alias, provider) DO UPDATE SET "
-    + ", ".join(f"{c} = {c} + excluded.{c}" for c in schema.TOTALS_COLUMNS))
+    + ", ".join(f"{c} = {c} + excluded.{c}" for c in schema.TOTALS_COLUMNS)
+)
 
 
 def _insert(conn: sqlite3.Connection, record: RunRecord, document: str) -> None:
@@ -321,11 +376,15 @@ def _insert(conn: sqlite3.Connection, record: RunRecord, document: str) -> None:
     # Per-rule savings count only what was kept out of a real launch (as ``stats`` defines
     # savings); a dry run's rules stay in its JSON.
     launched = bool(record.attempts)
-    rules = [(run, float(record.started_at), name, int(tokens))
-             for name, tokens in record.rules.items() if tokens and launched]
+    rules = [
+        (run, float(record.started_at), name, int(tokens))
+        for name, tokens in record.rules.items()
+        if tokens and launched
+    ]
     if rules:
-        conn.executemany("INSERT INTO run_rules (run, started_at, rule, tokens) VALUES (?, ?, ?, ?)",
-                         rules)
+        conn.executemany(
+            "INSERT INTO run_rules (run, started_at, rule, tokens) VALUES (?, ?, ?, ?)", rules
+        )
 
 
 def record_run(paths: AppPaths, record: RunRecord) -> None:

@@ -22,20 +22,34 @@ LOCAL_PATH = "local"
 
 def wants_local_fast_path(plan: Any) -> bool:
     """Provider qwen (from any layer), its own alias, a simple short task, nothing asking for Codex."""
-    return (plan.decision.provider == "qwen" and plan.decision.alias == LOCAL_ALIAS
-            and plan.classification.complexity == "simple" and not plan.classification.long_context
-            and not plan.interactive and not tuple(plan.codex_args)
-            and plan.settings["codex_provider"] == "auto")
+    return (
+        plan.decision.provider == "qwen"
+        and plan.decision.alias == LOCAL_ALIAS
+        and plan.classification.complexity == "simple"
+        and not plan.classification.long_context
+        and not plan.interactive
+        and not tuple(plan.codex_args)
+        and plan.settings["codex_provider"] == "auto"
+    )
 
 
 def describe(plan: Any) -> str:
     model = plan.settings.policy.aliases[LOCAL_ALIAS].local_model
-    return (f"{LOCAL_ALIAS} answers this simple task directly: Ollama {model} at "
-            f"{plan.settings['ollama_base_url']}, no Codex agent (pass --codex-provider litellm for one)")
+    return (
+        f"{LOCAL_ALIAS} answers this simple task directly: Ollama {model} at "
+        f"{plan.settings['ollama_base_url']}, no Codex agent (pass --codex-provider litellm for one)"
+    )
 
 
-def run_local_plan(plan: Any, *, paths: Any, notify: Callable[[str], None], write: Callable[[str], Any],
-                   record: bool = True, record_run: Callable[..., None] | None = None) -> LocalResult:
+def run_local_plan(
+    plan: Any,
+    *,
+    paths: Any,
+    notify: Callable[[str], None],
+    write: Callable[[str], Any],
+    record: bool = True,
+    record_run: Callable[..., None] | None = None,
+) -> LocalResult:
     """Stream the local answer, record the run, and return what was measured.
 
     Errors (Ollama down, model missing) and Ctrl-C are recorded too, then raised as they are.
@@ -52,7 +66,12 @@ def run_local_plan(plan: Any, *, paths: Any, notify: Callable[[str], None], writ
         attempt_outcome, run_outcome, exit_code = "ok", "success", 0
         return result
     except KeyboardInterrupt:
-        attempt_outcome, run_outcome, exit_code, error = "interrupted", "interrupted", 130, "interrupted"
+        attempt_outcome, run_outcome, exit_code, error = (
+            "interrupted",
+            "interrupted",
+            130,
+            "interrupted",
+        )
         raise
     except Exception as exc:
         error = getattr(exc, "message", type(exc).__name__)[:200]
@@ -62,16 +81,29 @@ def run_local_plan(plan: Any, *, paths: Any, notify: Callable[[str], None], writ
         usage = None
         extra: dict[str, Any] = {}
         if result is not None:
-            usage = TokenUsage(input_tokens=result.input_tokens or 0, output_tokens=result.output_tokens,
-                               total_tokens=(result.input_tokens or 0) + result.output_tokens)
+            usage = TokenUsage(
+                input_tokens=result.input_tokens or 0,
+                output_tokens=result.output_tokens,
+                total_tokens=(result.input_tokens or 0) + result.output_tokens,
+            )
             extra = {"local": result.to_dict()}
             notify(_summary(result))
-        attempt = Attempt(LOCAL_PATH, model, exit_code, duration_ms, attempt_outcome, error, None, usage)
+        attempt = Attempt(
+            LOCAL_PATH, model, exit_code, duration_ms, attempt_outcome, error, None, usage
+        )
         if record:
             base = dry_run_record(plan)
-            run = replace(base, dry_run=False, outcome=run_outcome, exit_code=exit_code,
-                          duration_ms=duration_ms, path_order=(LOCAL_PATH,), attempts=(attempt,),
-                          usage=usage, extra={**base.extra, **extra})
+            run = replace(
+                base,
+                dry_run=False,
+                outcome=run_outcome,
+                exit_code=exit_code,
+                duration_ms=duration_ms,
+                path_order=(LOCAL_PATH,),
+                attempts=(attempt,),
+                usage=usage,
+                extra={**base.extra, **extra},
+            )
             _record(paths, run, notify, record_run)
 
 
@@ -81,7 +113,9 @@ def _summary(result: LocalResult) -> str:
     return f"local {result.model}: {result.output_tokens} tokens, first token {ttft}, {rate}"
 
 
-def _record(paths: Any, run: Any, notify: Callable[[str], None], record_run: Callable[..., None] | None) -> None:
+def _record(
+    paths: Any, run: Any, notify: Callable[[str], None], record_run: Callable[..., None] | None
+) -> None:
     from codex_router.errors import CodexRouteError
 
     if record_run is None:

@@ -50,11 +50,17 @@ class LocalResult:
     finish_reason: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "base_url": self.base_url, "output_tokens": self.output_tokens,
-                "tokens_source": self.tokens_source, "input_tokens": self.input_tokens,
-                "ttft_seconds": _round(self.ttft_seconds), "total_seconds": _round(self.total_seconds),
-                "tokens_per_second": _round(self.tokens_per_second, 2),
-                "finish_reason": self.finish_reason}
+        return {
+            "model": self.model,
+            "base_url": self.base_url,
+            "output_tokens": self.output_tokens,
+            "tokens_source": self.tokens_source,
+            "input_tokens": self.input_tokens,
+            "ttft_seconds": _round(self.ttft_seconds),
+            "total_seconds": _round(self.total_seconds),
+            "tokens_per_second": _round(self.tokens_per_second, 2),
+            "finish_reason": self.finish_reason,
+        }
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:
@@ -68,9 +74,11 @@ def local_model_name(policy: Any) -> str:
     if not model:
         from codex_router.errors import PolicyError
 
-        raise PolicyError("has no local_model, so the local path has no model to ask Ollama for",
-                          key=f"aliases.{LOCAL_ALIAS}.local_model",
-                          hint=f"set aliases.{LOCAL_ALIAS}.local_model: {DEFAULT_LOCAL_MODEL}")
+        raise PolicyError(
+            "has no local_model, so the local path has no model to ask Ollama for",
+            key=f"aliases.{LOCAL_ALIAS}.local_model",
+            hint=f"set aliases.{LOCAL_ALIAS}.local_model: {DEFAULT_LOCAL_MODEL}",
+        )
     return str(model)
 
 
@@ -92,11 +100,15 @@ def _error_message(body: bytes) -> str:
 def _http_error(status: int, body: bytes, model: str, base_url: str) -> LocalModelError:
     message = _error_message(body)
     if status == 404 or "not found" in message.lower():
-        return LocalModelError(f"Ollama at {base_url} does not have the model {model}: {message}",
-                               hint=f"download it: ollama pull {model}")
-    return LocalModelError(f"Ollama at {base_url} answered HTTP {status}: {message}",
-                           hint="check the server's own log (journalctl -u ollama, or the terminal "
-                                "running ollama serve)")
+        return LocalModelError(
+            f"Ollama at {base_url} does not have the model {model}: {message}",
+            hint=f"download it: ollama pull {model}",
+        )
+    return LocalModelError(
+        f"Ollama at {base_url} answered HTTP {status}: {message}",
+        hint="check the server's own log (journalctl -u ollama, or the terminal "
+        "running ollama serve)",
+    )
 
 
 def stream_chat(
@@ -137,67 +149,104 @@ def stream_chat(
     started = time.perf_counter()
     try:
         # A loopback server must not be reached through an HTTP(S)_PROXY from the environment.
-        with httpx.Client(timeout=timeout, transport=transport, trust_env=not _is_loopback(base_url)) as client:
-            with client.stream("POST", url, json=body, headers={"Authorization": "Bearer ollama"}) as resp:
-                if resp.status_code != 200:
-                    raise _http_error(resp.status_code, resp.read(), model, base_url)
-                for line in resp.iter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    payload = line[5:].strip()
-                    if payload == "[DONE]":
-                        done = True
-                        break
-                    try:
-                        event = json.loads(payload)
-                    except ValueError:
-                        raise LocalModelError(f"Ollama at {base_url} sent a malformed stream event") from None
-                    if event.get("error"):
-                        raise _http_error(500, json.dumps(event).encode(), model, base_url)
-                    if event.get("usage"):
-                        usage = event["usage"]
-                    for choice in event.get("choices") or ():
-                        text = (choice.get("delta") or {}).get("content") or ""
-                        if text:
-                            now = time.perf_counter()
-                            first = now if first is None else first
-                            last = now
-                            chunks += 1
-                            if write is not None:
-                                write(text)
-                        finish = choice.get("finish_reason") or finish
+        with (
+            httpx.Client(
+                timeout=timeout, transport=transport, trust_env=not _is_loopback(base_url)
+            ) as client,
+            client.stream(
+                "POST", url, json=body, headers={"Authorization": "Bearer ollama"}
+            ) as resp,
+        ):
+            if resp.status_code != 200:
+                raise _http_error(resp.status_code, resp.read(), model, base_url)
+            for line in resp.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                payload = line[5:].strip()
+                if payload == "[DONE]":
+                    done = True
+                    break
+                try:
+                    event = json.loads(payload)
+                except ValueError:
+                    raise LocalModelError(
+                        f"Ollama at {base_url} sent a malformed stream event"
+                    ) from None
+                if event.get("error"):
+                    raise _http_error(500, json.dumps(event).encode(), model, base_url)
+                if event.get("usage"):
+                    usage = event["usage"]
+                for choice in event.get("choices") or ():
+                    text = (choice.get("delta") or {}).get("content") or ""
+                    if text:
+                        now = time.perf_counter()
+                        first = now if first is None else first
+                        last = now
+                        chunks += 1
+                        if write is not None:
+                            write(text)
+                    finish = choice.get("finish_reason") or finish
     except httpx.ConnectError:
-        raise LocalModelError(f"Ollama is not reachable at {base_url}",
-                              hint="start it with: ollama serve (or point endpoints.ollama_base_url / "
-                                   "CODEX_ROUTE_OLLAMA_BASE_URL at your server)") from None
+        raise LocalModelError(
+            f"Ollama is not reachable at {base_url}",
+            hint="start it with: ollama serve (or point endpoints.ollama_base_url / "
+            "CODEX_ROUTE_OLLAMA_BASE_URL at your server)",
+        ) from None
     except httpx.TimeoutException:
-        raise LocalModelError(f"Ollama at {base_url} did not answer in time",
-                              hint="the first request loads the model; try again, or check ollama ps") from None
+        raise LocalModelError(
+            f"Ollama at {base_url} did not answer in time",
+            hint="the first request loads the model; try again, or check ollama ps",
+        ) from None
     except httpx.HTTPError as exc:
-        raise LocalModelError(f"the stream from Ollama at {base_url} broke off: {type(exc).__name__}") from None
+        raise LocalModelError(
+            f"the stream from Ollama at {base_url} broke off: {type(exc).__name__}"
+        ) from None
     total = time.perf_counter() - started
     if not done and finish is None:
-        raise LocalModelError(f"the stream from Ollama at {base_url} ended before the answer was complete",
-                              hint="check the server's log; a crash or an out-of-memory kill stops streams")
+        raise LocalModelError(
+            f"the stream from Ollama at {base_url} ended before the answer was complete",
+            hint="check the server's log; a crash or an out-of-memory kill stops streams",
+        )
     out_tokens = int(usage.get("completion_tokens") or 0) if usage else 0
     source = "usage" if usage and out_tokens else "chunks"
     if source == "chunks":
         out_tokens = chunks
     rate = None
     if first is not None and last is not None:
-        rate = (out_tokens - 1) / (last - first) if out_tokens > 1 and last > first else out_tokens / total
-    in_tokens = int(usage["prompt_tokens"]) if usage and usage.get("prompt_tokens") is not None else None
-    return LocalResult(model, base_url, out_tokens, source, in_tokens,
-                       None if first is None else first - started, total, rate, finish)
+        rate = (
+            (out_tokens - 1) / (last - first)
+            if out_tokens > 1 and last > first
+            else out_tokens / total
+        )
+    in_tokens = (
+        int(usage["prompt_tokens"]) if usage and usage.get("prompt_tokens") is not None else None
+    )
+    return LocalResult(
+        model,
+        base_url,
+        out_tokens,
+        source,
+        in_tokens,
+        None if first is None else first - started,
+        total,
+        rate,
+        finish,
+    )
 
 
 def run_local(settings: Any, prompt_text: str, write: Writer) -> LocalResult:
     """The ``run --provider qwen`` fast path: endpoint, model and output cap from the settings."""
-    return stream_chat(settings["ollama_base_url"], local_model_name(settings.policy), prompt_text,
-                       max_output_tokens=int(settings["max_output_tokens"] or 0), write=write)
+    return stream_chat(
+        settings["ollama_base_url"],
+        local_model_name(settings.policy),
+        prompt_text,
+        max_output_tokens=int(settings["max_output_tokens"] or 0),
+        write=write,
+    )
 
 
 # --- bench-local ---------------------------------------------------------------------------
+
 
 def percentile(values: Sequence[float], pct: float) -> float:
     """Nearest-rank percentile (p50 of [1, 2, 3, 4] is 2; p95 of 20 values is the 19th)."""
@@ -218,20 +267,32 @@ class BenchReport:
         values = [getattr(r, name) for r in self.runs if getattr(r, name) is not None]
         if not values:
             return {"median": None, "p95": None}
-        return {"median": round(statistics.median(values), 4), "p95": round(percentile(values, 95), 4)}
+        return {
+            "median": round(statistics.median(values), 4),
+            "p95": round(percentile(values, 95), 4),
+        }
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "base_url": self.base_url, "runs": len(self.runs),
-                "ttft_seconds": self._stat("ttft_seconds"),
-                "tokens_per_second": self._stat("tokens_per_second"),
-                "total_seconds": self._stat("total_seconds"),
-                "output_tokens": self._stat("output_tokens"),
-                "each": [r.to_dict() for r in self.runs]}
+        return {
+            "model": self.model,
+            "base_url": self.base_url,
+            "runs": len(self.runs),
+            "ttft_seconds": self._stat("ttft_seconds"),
+            "tokens_per_second": self._stat("tokens_per_second"),
+            "total_seconds": self._stat("total_seconds"),
+            "output_tokens": self._stat("output_tokens"),
+            "each": [r.to_dict() for r in self.runs],
+        }
 
 
-def bench_local(settings: Any, *, runs: int, prompt: str = BENCH_PROMPT,
-                max_output_tokens: int = BENCH_MAX_OUTPUT_TOKENS,
-                on_run: Callable[[int, LocalResult], Any] | None = None) -> BenchReport:
+def bench_local(
+    settings: Any,
+    *,
+    runs: int,
+    prompt: str = BENCH_PROMPT,
+    max_output_tokens: int = BENCH_MAX_OUTPUT_TOKENS,
+    on_run: Callable[[int, LocalResult], Any] | None = None,
+) -> BenchReport:
     """Run ``runs`` completions against the local model; the reply text is discarded."""
     if runs < 1:
         from codex_router.errors import UsageError

@@ -32,9 +32,16 @@ def describe_policy(settings: Settings) -> list[ShownValue]:
     for key, value in policy.values.items():
         if key in overridable:
             resolved = settings.values[overridable[key]]
-            shown.append(ShownValue(key, resolved.value, resolved.source,
-                                    resolved.origin if resolved.source in ("flag", "env") else None,
-                                    resolved.file, resolved.line))
+            shown.append(
+                ShownValue(
+                    key,
+                    resolved.value,
+                    resolved.source,
+                    resolved.origin if resolved.source in ("flag", "env") else None,
+                    resolved.file,
+                    resolved.line,
+                )
+            )
             continue
         origin = policy.origins[key]
         shown.append(ShownValue(key, value, origin.layer, None, origin.file, origin.line))
@@ -43,11 +50,23 @@ def describe_policy(settings: Settings) -> list[ShownValue]:
             key = f"task_provider_rules.{kind}.{prop}"
             if key in policy.origins:
                 origin = policy.origins[key]
-                shown.append(ShownValue(key, getattr(rule, prop), origin.layer, None, origin.file, origin.line))
+                shown.append(
+                    ShownValue(
+                        key, getattr(rule, prop), origin.layer, None, origin.file, origin.line
+                    )
+                )
     for name in policy.aliases:
         for key in (k for k in policy.origins if k.startswith(f"aliases.{name}.")):
             origin = policy.origins[key]
             prop = key.rsplit(".", 1)[1]
-            shown.append(ShownValue(key, getattr(policy.aliases[name], prop), origin.layer, None,
-                                    origin.file, origin.line))
+            shown.append(
+                ShownValue(
+                    key,
+                    getattr(policy.aliases[name], prop),
+                    origin.layer,
+                    None,
+                    origin.file,
+                    origin.line,
+                )
+            )
     return shown

@@ -75,7 +75,10 @@ def _cache_entry(path: Path, cache_dir: Path) -> tuple[Path, str] | None:
 
 def _to_plain(tree: Tree) -> dict[str, Any]:
     # marshal (built in, no class objects) instead of pickle: Located leaves become tuples.
-    return {k: _to_plain(v) if isinstance(v, dict) else (v.value, v.file, v.line) for k, v in tree.items()}
+    return {
+        k: _to_plain(v) if isinstance(v, dict) else (v.value, v.file, v.line)
+        for k, v in tree.items()
+    }
 
 
 def _from_plain(data: dict[str, Any]) -> Tree:
@@ -147,7 +150,9 @@ def _mapping(node: Any, file: str, prefix: str) -> Tree:
     for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1
         if not isinstance(key_node, yaml.ScalarNode):
-            raise PolicyError("keys must be plain strings", file=file, line=line, key=prefix or None)
+            raise PolicyError(
+                "keys must be plain strings", file=file, line=line, key=prefix or None
+            )
         key = str(key_node.value)
         dotted = f"{prefix}.{key}" if prefix else key
         if key == "<<":

@@ -155,7 +155,9 @@ def _check(fld: f.Field, loc: Located, key: str) -> Any:
 def _expect_mapping(value: Any, key: str) -> Tree:
     if isinstance(value, dict):
         return value
-    raise PolicyError("expected a mapping of keys to values", file=value.file, line=value.line, key=key)
+    raise PolicyError(
+        "expected a mapping of keys to values", file=value.file, line=value.line, key=key
+    )
 
 
 def _flatten(tree: Tree) -> dict[str, Located]:
@@ -172,17 +174,25 @@ def _flatten(tree: Tree) -> dict[str, Located]:
                     file, line = _locate(sub_value)
                     raise _unknown(dotted, known, file, line)
                 if isinstance(sub_value, dict):
-                    raise PolicyError("expected a single value", file=_locate(sub_value)[0],
-                                      line=_locate(sub_value)[1], key=dotted)
+                    raise PolicyError(
+                        "expected a single value",
+                        file=_locate(sub_value)[0],
+                        line=_locate(sub_value)[1],
+                        key=dotted,
+                    )
                 flat[dotted] = sub_value
         elif key in SETTINGS_SCHEMA:
             if isinstance(value, dict):
                 file, line = _locate(value)
-                raise PolicyError("expected a single value, not a mapping", file=file, line=line, key=key)
+                raise PolicyError(
+                    "expected a single value, not a mapping", file=file, line=line, key=key
+                )
             flat[key] = value
         else:
             file, line = _locate(value)
-            raise _unknown(key, [*top_known, *_SECTIONS, "task_provider_rules", "aliases"], file, line)
+            raise _unknown(
+                key, [*top_known, *_SECTIONS, "task_provider_rules", "aliases"], file, line
+            )
     return flat
 
 
@@ -192,8 +202,9 @@ def _locate(value: Any) -> tuple[str | None, int | None]:
     return _first_line(value)
 
 
-def _check_props(tree: Tree, schema: dict[str, f.Field], key: str, default_file: str,
-                 origins: dict[str, Origin]) -> dict[str, Any]:
+def _check_props(
+    tree: Tree, schema: dict[str, f.Field], key: str, default_file: str, origins: dict[str, Origin]
+) -> dict[str, Any]:
     """Check each property of a mapping against ``schema``, recording where it came from."""
     props: dict[str, Any] = {}
     for prop, loc in tree.items():
@@ -223,13 +234,19 @@ def build_policy(tree: Tree, *, default_file: str) -> Policy:
         body_tree = _expect_mapping(body, key)
         if not _ALIAS_NAME.match(name):
             file, line = _locate(body_tree)
-            raise PolicyError("alias names use a-z, 0-9, '.', '_' and '-'", file=file, line=line, key=key)
+            raise PolicyError(
+                "alias names use a-z, 0-9, '.', '_' and '-'", file=file, line=line, key=key
+            )
         kwargs = _check_props(body_tree, ALIAS_SCHEMA, key, default_file, origins)
         bad = [v for v in kwargs.get("requires_env", ()) if not _ENV_NAME.match(v)]
         if bad:
             loc = body_tree["requires_env"]
-            raise PolicyError(f"{bad[0]!r} is not an environment variable name",
-                              file=loc.file, line=loc.line, key=f"{key}.requires_env")
+            raise PolicyError(
+                f"{bad[0]!r} is not an environment variable name",
+                file=loc.file,
+                line=loc.line,
+                key=f"{key}.requires_env",
+            )
         aliases[name] = AliasSpec(name=name, **{k: v for k, v in kwargs.items() if v is not None})
 
     task_rules: dict[str, TaskRule] = {}
@@ -243,8 +260,11 @@ def build_policy(tree: Tree, *, default_file: str) -> Policy:
             # Shorthand kept from the earlier cost-routing scripts: `simple: qwen` names a provider.
             body = {"provider": body}
         rule_tree = _expect_mapping(body, key)
-        props = {"alias": None, "provider": None,
-                 **_check_props(rule_tree, TASK_RULE_SCHEMA, key, default_file, origins)}
+        props = {
+            "alias": None,
+            "provider": None,
+            **_check_props(rule_tree, TASK_RULE_SCHEMA, key, default_file, origins),
+        }
         task_rules[kind] = TaskRule(**props)
 
     policy = Policy(values, origins, aliases, task_rules)
@@ -258,27 +278,39 @@ def _cross_check(policy: Policy) -> None:
 
     def fail(key: str, message: str) -> PolicyError:
         origin = policy.origins.get(key)
-        return PolicyError(message, file=origin.file if origin else None,
-                           line=origin.line if origin else None, key=key)
+        return PolicyError(
+            message,
+            file=origin.file if origin else None,
+            line=origin.line if origin else None,
+            key=key,
+        )
 
     for name, spec in policy.aliases.items():
         if spec.alias_of is not None:
             target = policy.aliases.get(spec.alias_of)
             if target is None:
-                raise fail(f"aliases.{name}.alias_of",
-                           f"unknown alias {spec.alias_of!r} (valid: {', '.join(names)})")
+                raise fail(
+                    f"aliases.{name}.alias_of",
+                    f"unknown alias {spec.alias_of!r} (valid: {', '.join(names)})",
+                )
             if target.alias_of is not None:
-                raise fail(f"aliases.{name}.alias_of", "must name an alias that is not itself an alias_of")
+                raise fail(
+                    f"aliases.{name}.alias_of", "must name an alias that is not itself an alias_of"
+                )
         for target_name in spec.fallbacks:
             if target_name not in policy.aliases:
-                raise fail(f"aliases.{name}.fallbacks",
-                           f"unknown alias {target_name!r} (valid: {', '.join(names)})")
+                raise fail(
+                    f"aliases.{name}.fallbacks",
+                    f"unknown alias {target_name!r} (valid: {', '.join(names)})",
+                )
             if target_name == name:
                 raise fail(f"aliases.{name}.fallbacks", "an alias cannot fall back to itself")
     for kind, rule in policy.task_rules.items():
         if rule.alias is not None and rule.alias not in policy.aliases:
-            raise fail(f"task_provider_rules.{kind}.alias",
-                       f"unknown alias {rule.alias!r} (valid: {', '.join(names)})")
+            raise fail(
+                f"task_provider_rules.{kind}.alias",
+                f"unknown alias {rule.alias!r} (valid: {', '.join(names)})",
+            )
     forced = policy.values.get("force_model")
     if forced is not None and forced not in policy.aliases:
         raise fail("force_model", f"unknown alias {forced!r} (valid: {', '.join(names)})")

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codex_router.errors import PolicyError, UsageError
 from codex_router.dirs import AppPaths
+from codex_router.errors import PolicyError, UsageError
 from codex_router.policy import fields as f
 from codex_router.policy.load import merge_trees, read_policy_file
 from codex_router.policy.model import SETTINGS_SCHEMA, Policy, build_policy
@@ -39,30 +39,61 @@ class SettingSpec:
 
 
 SETTING_SPECS: tuple[SettingSpec, ...] = (
-    SettingSpec("provider", "default_provider", "--provider",
-                ("CODEX_ROUTE_PROVIDER", "CODEX_ROUTER_PROVIDER")),
-    SettingSpec("codex_provider", "default_codex_provider", "--codex-provider",
-                ("CODEX_ROUTE_CODEX_PROVIDER", "CODEX_ROUTER_CODEX_PROVIDER")),
+    SettingSpec(
+        "provider",
+        "default_provider",
+        "--provider",
+        ("CODEX_ROUTE_PROVIDER", "CODEX_ROUTER_PROVIDER"),
+    ),
+    SettingSpec(
+        "codex_provider",
+        "default_codex_provider",
+        "--codex-provider",
+        ("CODEX_ROUTE_CODEX_PROVIDER", "CODEX_ROUTER_CODEX_PROVIDER"),
+    ),
     SettingSpec("force_model", "force_model", "--force-model", ("CODEX_ROUTE_FORCE_MODEL",)),
-    SettingSpec("open_models_only", "open_models_only", "--open-models-only",
-                ("CODEX_ROUTE_OPEN_MODELS_ONLY",)),
-    SettingSpec("avoid_openai", "avoid_openai", "--avoid-openai",
-                ("CODEX_ROUTE_AVOID_OPENAI", "CODEX_ROUTER_OPENAI_MODE")),
-    SettingSpec("disable_litellm", "disable_litellm", "--no-litellm",
-                ("CODEX_ROUTE_DISABLE_LITELLM", "CODEX_ROUTER_DISABLE_LITELLM")),
+    SettingSpec(
+        "open_models_only",
+        "open_models_only",
+        "--open-models-only",
+        ("CODEX_ROUTE_OPEN_MODELS_ONLY",),
+    ),
+    SettingSpec(
+        "avoid_openai",
+        "avoid_openai",
+        "--avoid-openai",
+        ("CODEX_ROUTE_AVOID_OPENAI", "CODEX_ROUTER_OPENAI_MODE"),
+    ),
+    SettingSpec(
+        "disable_litellm",
+        "disable_litellm",
+        "--no-litellm",
+        ("CODEX_ROUTE_DISABLE_LITELLM", "CODEX_ROUTER_DISABLE_LITELLM"),
+    ),
     SettingSpec("max_cost_usd", "max_cost_usd", "--max-cost-usd", ("CODEX_ROUTE_MAX_COST_USD",)),
-    SettingSpec("max_input_tokens", "max_input_tokens", "--max-input-tokens",
-                ("CODEX_ROUTE_MAX_INPUT_TOKENS",)),
-    SettingSpec("max_output_tokens", "max_output_tokens", "--max-output-tokens",
-                ("CODEX_ROUTE_MAX_OUTPUT_TOKENS",)),
+    SettingSpec(
+        "max_input_tokens",
+        "max_input_tokens",
+        "--max-input-tokens",
+        ("CODEX_ROUTE_MAX_INPUT_TOKENS",),
+    ),
+    SettingSpec(
+        "max_output_tokens",
+        "max_output_tokens",
+        "--max-output-tokens",
+        ("CODEX_ROUTE_MAX_OUTPUT_TOKENS",),
+    ),
     SettingSpec("timeout_seconds", "timeout_seconds", "--timeout", ("CODEX_ROUTE_TIMEOUT",)),
     SettingSpec("fallback_order", "fallback_order", None, ("CODEX_ROUTE_FALLBACK_ORDER",)),
-    SettingSpec("litellm_base_url", "endpoints.litellm_base_url", None,
-                ("CODEX_ROUTE_LITELLM_BASE_URL",)),
-    SettingSpec("huggingface_base_url", "endpoints.huggingface_base_url", None,
-                ("CODEX_ROUTE_HF_BASE_URL",)),
-    SettingSpec("ollama_base_url", "endpoints.ollama_base_url", None,
-                ("CODEX_ROUTE_OLLAMA_BASE_URL",)),
+    SettingSpec(
+        "litellm_base_url", "endpoints.litellm_base_url", None, ("CODEX_ROUTE_LITELLM_BASE_URL",)
+    ),
+    SettingSpec(
+        "huggingface_base_url", "endpoints.huggingface_base_url", None, ("CODEX_ROUTE_HF_BASE_URL",)
+    ),
+    SettingSpec(
+        "ollama_base_url", "endpoints.ollama_base_url", None, ("CODEX_ROUTE_OLLAMA_BASE_URL",)
+    ),
 )
 
 #: Every environment variable codex-route reads for settings (documented in the env-var reference).
@@ -80,8 +111,10 @@ class Resolved:
     line: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"value": list(self.value) if isinstance(self.value, tuple) else self.value,
-                               "source": self.source}
+        out: dict[str, Any] = {
+            "value": list(self.value) if isinstance(self.value, tuple) else self.value,
+            "source": self.source,
+        }
         if self.origin:
             out["origin"] = self.origin
         if self.file:
@@ -179,8 +212,9 @@ def resolve_settings(
             values[spec.name] = from_env
             continue
         origin = policy.origins[spec.policy_key]
-        values[spec.name] = Resolved(policy.get(spec.policy_key), origin.layer, spec.policy_key,
-                                     origin.file, origin.line)
+        values[spec.name] = Resolved(
+            policy.get(spec.policy_key), origin.layer, spec.policy_key, origin.file, origin.line
+        )
     forced = values["force_model"]
     if forced.value is not None and forced.value not in policy.aliases:
         message = f"unknown alias {forced.value!r} (valid: {', '.join(sorted(policy.aliases))})"

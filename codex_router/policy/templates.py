@@ -38,6 +38,8 @@ def check_template(name: str) -> None:
     from codex_router.policy.load import merge_trees, read_policy_file
     from codex_router.policy.settings import DEFAULT_POLICY_FILE
 
-    tree = merge_trees(read_policy_file(DEFAULT_POLICY_FILE),
-                       parse_policy_text(template_path(name).read_text("utf-8"), str(template_path(name))))
+    tree = merge_trees(
+        read_policy_file(DEFAULT_POLICY_FILE),
+        parse_policy_text(template_path(name).read_text("utf-8"), str(template_path(name))),
+    )
     build_policy(tree, default_file=str(DEFAULT_POLICY_FILE))

@@ -62,7 +62,7 @@ def _load() -> dict[tuple[str, int], _Entry]:
     return {}
 
 
-def compile(pattern: str, flags: int = 0) -> Pattern[str]:  # noqa: A001 - mirrors re.compile
+def compile(pattern: str, flags: int = 0) -> Pattern[str]:
     """``re.compile(pattern, flags)``, from the cache when it holds this pattern."""
     global _loaded
     if _loaded is None:
@@ -95,11 +95,19 @@ def _compile_and_record(pattern: str, flags: int) -> Pattern[str]:
         indexgroup: list[str | None] = [None] * parsed.state.groups
         for name, index in groupindex.items():
             indexgroup[index] = name
-        entry = (int(flags | parsed.state.flags), code, parsed.state.groups - 1, groupindex,
-                 tuple(indexgroup))
+        entry = (
+            int(flags | parsed.state.flags),
+            code,
+            parsed.state.groups - 1,
+            groupindex,
+            tuple(indexgroup),
+        )
         again = _sre.compile(pattern, *entry)
         if (again.flags, again.groups, again.groupindex) != (
-                compiled.flags, compiled.groups, compiled.groupindex):
+            compiled.flags,
+            compiled.groups,
+            compiled.groupindex,
+        ):
             return compiled
     except Exception:  # a Python whose re internals differ: no cache, same pattern
         return compiled

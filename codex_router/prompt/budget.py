@@ -43,15 +43,31 @@ class BudgetResult:
     note: str
 
     def to_dict(self) -> dict[str, object]:
-        return {k: getattr(self, k) for k in (
-            "truncated", "fits", "tokens_before", "tokens_after", "tokens_removed",
-            "lines_removed", "must_keep_dropped", "note")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "truncated",
+                "fits",
+                "tokens_before",
+                "tokens_after",
+                "tokens_removed",
+                "lines_removed",
+                "must_keep_dropped",
+                "note",
+            )
+        }
 
 
 def _marker(n_lines: int, tokens: int, budget: int, kept_must: int, dropped_must: int) -> str:
-    extra = f"; {dropped_must} must-keep lines also dropped (they alone exceed the budget)" if dropped_must else ""
-    return (f"[… {n_lines} lines (about {tokens} tokens) cut to fit max_input_tokens={budget}; "
-            f"{kept_must} must-keep lines from the cut part kept below{extra} …]")
+    extra = (
+        f"; {dropped_must} must-keep lines also dropped (they alone exceed the budget)"
+        if dropped_must
+        else ""
+    )
+    return (
+        f"[… {n_lines} lines (about {tokens} tokens) cut to fit max_input_tokens={budget}; "
+        f"{kept_must} must-keep lines from the cut part kept below{extra} …]"
+    )
 
 
 def _assemble(lines: list[str], keep: list[bool], marker_at: int, marker: str) -> str:
@@ -142,5 +158,14 @@ def fit_to_budget(text: str, max_tokens: int, count: Count) -> BudgetResult:
         note = f"must-keep lines alone exceed the budget: {dropped_must} of {len(must)} dropped"
     else:
         note = f"cut {removed_lines} lines; all {len(must)} must-keep lines kept"
-    return BudgetResult(out, True, fits, total, after, total - after, removed_lines,
-                        dropped_must if out else len(must), note)
+    return BudgetResult(
+        out,
+        True,
+        fits,
+        total,
+        after,
+        total - after,
+        removed_lines,
+        dropped_must if out else len(must),
+        note,
+    )

@@ -34,14 +34,38 @@ from . import clean as _clean
 from .clean import CONTROL_RE, clean_line
 from .reducers import fold_frames, fold_python_traceback, template_key, template_keys
 from .sections import (
-    PY_TB_START, fence_closes, fence_open, frame_kind, has_location, hunk_sizes, is_code_like,
-    error_line_candidates, is_diff_header, is_error_line, is_passing_test, is_progress, is_vcs_meta,
-    lines_matching, rare_line_candidates,
+    PY_TB_START,
+    error_line_candidates,
+    fence_closes,
+    fence_open,
+    frame_kind,
+    has_location,
+    hunk_sizes,
+    is_code_like,
+    is_diff_header,
+    is_error_line,
+    is_passing_test,
+    is_progress,
+    is_vcs_meta,
+    lines_matching,
+    rare_line_candidates,
 )
 from .structured import (
-    RULE_JSON, RULE_LISTING, ListingRun, json_key, listing_entry, listing_marker,
+    RULE_JSON,
+    RULE_LISTING,
+    ListingRun,
+    json_key,
+    listing_entry,
+    listing_marker,
 )
-from .window import RULE_BLANK, RULE_DUPLICATES, RULE_FAMILIES, RULE_PASSING, Accounting, FamilyWindow
+from .window import (
+    RULE_BLANK,
+    RULE_DUPLICATES,
+    RULE_FAMILIES,
+    RULE_PASSING,
+    Accounting,
+    FamilyWindow,
+)
 
 TYPE_CHECKING = False  # typing costs ~8 ms to import; this module is on the CLI's start-up path
 if TYPE_CHECKING:
@@ -52,11 +76,31 @@ if TYPE_CHECKING:
 RULE_PROGRESS = "progress_noise"
 RULE_FRAMES = "library_frames"
 RULE_ORDER = (
-    _clean.RULE_ANSI, _clean.RULE_CONTROL, _clean.RULE_CR, _clean.RULE_TRAILING, RULE_BLANK,
-    RULE_PROGRESS, RULE_PASSING, RULE_FRAMES, RULE_FAMILIES, RULE_JSON, RULE_LISTING, RULE_DUPLICATES,
+    _clean.RULE_ANSI,
+    _clean.RULE_CONTROL,
+    _clean.RULE_CR,
+    _clean.RULE_TRAILING,
+    RULE_BLANK,
+    RULE_PROGRESS,
+    RULE_PASSING,
+    RULE_FRAMES,
+    RULE_FAMILIES,
+    RULE_JSON,
+    RULE_LISTING,
+    RULE_DUPLICATES,
 )
-_LINE_RULES = frozenset({RULE_BLANK, RULE_PROGRESS, RULE_PASSING, RULE_FRAMES, RULE_FAMILIES, RULE_JSON,
-                         RULE_LISTING, RULE_DUPLICATES})
+_LINE_RULES = frozenset(
+    {
+        RULE_BLANK,
+        RULE_PROGRESS,
+        RULE_PASSING,
+        RULE_FRAMES,
+        RULE_FAMILIES,
+        RULE_JSON,
+        RULE_LISTING,
+        RULE_DUPLICATES,
+    }
+)
 _BATCH = 1 << 16
 _LINES_PER_BATCH = 4096  # compress_stream hands lines to the stream in lists of this many
 _PROBE_LINES = 256  # lines judged with batch scans to decide how to judge the rest of a batch
@@ -110,20 +154,32 @@ class RuleReport(_Record):
     tokens_removed: int | None
     lines_changed: int
 
-    def __init__(self, name: str, lines_removed: int, tokens_removed: int | None,
-                 lines_changed: int = 0) -> None:
+    def __init__(
+        self, name: str, lines_removed: int, tokens_removed: int | None, lines_changed: int = 0
+    ) -> None:
         super().__init__(name, lines_removed, tokens_removed, lines_changed)
 
     def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "lines_removed": self.lines_removed,
-                "lines_changed": self.lines_changed, "tokens_removed": self.tokens_removed}
+        return {
+            "name": self.name,
+            "lines_removed": self.lines_removed,
+            "lines_changed": self.lines_changed,
+            "tokens_removed": self.tokens_removed,
+        }
 
 
 class CompressionReport(_Record):
     """Totals of one :func:`compress_stream` run; rules in a fixed order, all listed."""
 
-    __slots__ = ("lines_in", "lines_out", "chars_in", "chars_out", "tokens_before",
-                 "tokens_after", "rules")
+    __slots__ = (
+        "lines_in",
+        "lines_out",
+        "chars_in",
+        "chars_out",
+        "tokens_before",
+        "tokens_after",
+        "rules",
+    )
     lines_in: int
     lines_out: int
     chars_in: int
@@ -133,9 +189,15 @@ class CompressionReport(_Record):
     rules: tuple[RuleReport, ...]
 
     def to_dict(self) -> dict[str, object]:
-        return {"lines_in": self.lines_in, "lines_out": self.lines_out, "chars_in": self.chars_in,
-                "chars_out": self.chars_out, "tokens_before": self.tokens_before,
-                "tokens_after": self.tokens_after, "rules": [r.to_dict() for r in self.rules]}
+        return {
+            "lines_in": self.lines_in,
+            "lines_out": self.lines_out,
+            "chars_in": self.chars_in,
+            "chars_out": self.chars_out,
+            "tokens_before": self.tokens_before,
+            "tokens_after": self.tokens_after,
+            "rules": [r.to_dict() for r in self.rules],
+        }
 
 
 class CompressionResult(_Record):
@@ -176,7 +238,8 @@ class _Counter:
         if self.count is None:
             return
         if self.size >= _BATCH and (
-                (self.at_line_end and self._can_cut(text)) or self.size >= 4 * _BATCH):
+            (self.at_line_end and self._can_cut(text)) or self.size >= 4 * _BATCH
+        ):
             self.drain()
         self.buf.append(text)
         self.size += len(text)
@@ -243,7 +306,9 @@ _HUNK_HEADER_RE = _regex.compile(r"\n@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
 
 def _hunk_lines(text: str) -> int:
     """About how many lines of ``text`` are unified-diff hunk bodies (by their headers)."""
-    return sum(max(int(m.group(1) or 1), int(m.group(2) or 1)) for m in _HUNK_HEADER_RE.finditer(text))
+    return sum(
+        max(int(m.group(1) or 1), int(m.group(2) or 1)) for m in _HUNK_HEADER_RE.finditer(text)
+    )
 
 
 def _is_blank(raw: str) -> bool:
@@ -263,18 +328,25 @@ class _Stream:
     turns out to be foldable).
     """
 
-    def __init__(self, write: Callable[[str], None], count: Count | None, window: dict[str, int] | None,
-                 batched: bool = True) -> None:
+    def __init__(
+        self,
+        write: Callable[[str], None],
+        count: Count | None,
+        window: dict[str, int] | None,
+        batched: bool = True,
+    ) -> None:
         self.batched = batched
         self.out = _Counter(count)
         self.lines_out = 0
         self.chars_out = 0
         if count is None:
+
             def emit(text: str) -> None:
                 self.lines_out += 1
                 self.chars_out += len(text)
                 write(text)
         else:
+
             def emit(text: str) -> None:
                 self.lines_out += 1
                 self.chars_out += len(text)
@@ -404,13 +476,19 @@ class _Stream:
                 continue
             line = raw.rstrip()
             if len(line) != len(raw):
-                sink(_clean.RULE_TRAILING, raw[len(line):])
+                sink(_clean.RULE_TRAILING, raw[len(line) :])
             if not line:
                 self._blank()
                 quiet = self._quiet()
                 continue
             c0 = line[0]
-            if c0 in slow_starts or i in errors or i in rare or len(line) <= 3 or not line.isascii():
+            if (
+                c0 in slow_starts
+                or i in errors
+                or i in rare
+                or len(line) <= 3
+                or not line.isascii()
+            ):
                 wide = not line.isascii()
                 may_rare = wide or i in rare or len(line) <= 3 or c0 in "to"
                 if may_rare:  # the costliest per-line tests run anyway
@@ -451,7 +529,7 @@ class _Stream:
         """Family keys of the block of :data:`_KEY_BLOCK` lines holding line ``i``, in one pass
         (a line needing cleaning gets its key from its cleaned text, elsewhere)."""
         start = i - i % _KEY_BLOCK
-        block = raws[start:start + _KEY_BLOCK]
+        block = raws[start : start + _KEY_BLOCK]
         if dirty is not None:
             block = ["" if start + k in dirty else raw for k, raw in enumerate(block)]
         keys.update(enumerate(template_keys("\n".join(block)).split("\n"), start))
@@ -459,8 +537,16 @@ class _Stream:
 
     def _quiet(self) -> bool:
         """No block state: lines are judged on their own."""
-        return (self.listing is None and self.fence is None and self.hunk_old <= 0 and self.hunk_new <= 0 and self.tb is None
-                and not self.frames and not self.go_mode and not self.diff_header)
+        return (
+            self.listing is None
+            and self.fence is None
+            and self.hunk_old <= 0
+            and self.hunk_new <= 0
+            and self.tb is None
+            and not self.frames
+            and not self.go_mode
+            and not self.diff_header
+        )
 
     def process(self, raw: str, force_keep: bool = False) -> None:
         """Route one line (no terminator): fence > diff hunk > clean > the rest (:meth:`_line`)."""
@@ -481,7 +567,9 @@ class _Stream:
         if self._line(line, raw, force_keep=force_keep):
             self.win.foldable(line, template_key(line))
 
-    def _line(self, line: str, raw: str, errors: bool = True, rare: bool = True, force_keep: bool = False) -> bool:
+    def _line(
+        self, line: str, raw: str, errors: bool = True, rare: bool = True, force_keep: bool = False
+    ) -> bool:
         """Route one cleaned, non-blank line: traceback > frames > fence/diff headers >
         must-keep > git metadata > passing tests > progress > code. True means it is a
         log-like line for the caller to fold into its family. ``errors`` False promises the line
@@ -691,7 +779,11 @@ class _Stream:
                 if ln not in kept:
                     self.acct.removed(RULE_FRAMES, ln)
             for ln in out:
-                if ln.lstrip().startswith("[… ") and ln.endswith("]") and "library frames folded" in ln:
+                if (
+                    ln.lstrip().startswith("[… ")
+                    and ln.endswith("]")
+                    and "library frames folded" in ln
+                ):
                     self.acct.added(RULE_FRAMES, ln)
         for ln in out:
             if ln:
@@ -705,12 +797,24 @@ class _Stream:
 
     def report(self, lines_in: int, chars_in: int, tokens_before: int | None) -> CompressionReport:
         return CompressionReport(
-            lines_in, self.lines_out, chars_in, self.chars_out, tokens_before,
-            self.out.drain() if tokens_before is not None else None, self.acct.reports())
+            lines_in,
+            self.lines_out,
+            chars_in,
+            self.chars_out,
+            tokens_before,
+            self.out.drain() if tokens_before is not None else None,
+            self.acct.reports(),
+        )
 
 
-def compress_stream(lines: Iterable[str], write: Callable[[str], None], count: Count | None = None,
-                    *, window: dict[str, int] | None = None, batched: bool = True) -> CompressionReport:
+def compress_stream(
+    lines: Iterable[str],
+    write: Callable[[str], None],
+    count: Count | None = None,
+    *,
+    window: dict[str, int] | None = None,
+    batched: bool = True,
+) -> CompressionReport:
     """Clean and compress ``lines`` (with or without terminators, e.g. ``sys.stdin``), writing
     output lines (each ending in ``\\n``) through ``write``. Memory is bounded by the window
     (``window`` may override ``max_entries``, ``max_lines``, ``max_chars`` of
@@ -751,8 +855,13 @@ def compress_stream(lines: Iterable[str], write: Callable[[str], None], count: C
     return st.report(n_in, chars_in, inp.drain() if count is not None else None)
 
 
-def compress_chunks(chunks: Iterable[str], write: Callable[[str], None], count: Count | None = None,
-                    *, window: dict[str, int] | None = None) -> CompressionReport:
+def compress_chunks(
+    chunks: Iterable[str],
+    write: Callable[[str], None],
+    count: Count | None = None,
+    *,
+    window: dict[str, int] | None = None,
+) -> CompressionReport:
     """:func:`compress_stream` for text arriving in pieces of any size (e.g. 1 MiB reads of a
     pipe): lines are split on ``\\n`` here, a line cut between two pieces is joined first.
     Same output and report as ``compress_stream`` over the same text's lines."""
@@ -796,6 +905,13 @@ def compress_text(text: str, count: Count | None = None) -> CompressionResult:
     out = "".join(parts)
     if count is not None:
         # One exact count each for a prompt (the stream counts in chunks).
-        rep = CompressionReport(rep.lines_in, rep.lines_out, rep.chars_in, rep.chars_out,
-                                count(text), count(out), rep.rules)
+        rep = CompressionReport(
+            rep.lines_in,
+            rep.lines_out,
+            rep.chars_in,
+            rep.chars_out,
+            count(text),
+            count(out),
+            rep.rules,
+        )
     return CompressionResult(out, rep.tokens_before, rep.tokens_after, rep.rules, rep)

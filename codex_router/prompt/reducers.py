@@ -109,10 +109,16 @@ _PY_MODULE_NAME_RE = _regex.compile(r'([\w-]+)(?:\.py)?"')
 def _lib_name(line: str) -> str:
     """A short name for the library a frame belongs to (for the fold marker)."""
     s = line.strip()
-    for sep in ("site-packages/", "dist-packages/", "node_modules/", "/pkg/mod/", ".cargo/registry/src/"):
+    for sep in (
+        "site-packages/",
+        "dist-packages/",
+        "node_modules/",
+        "/pkg/mod/",
+        ".cargo/registry/src/",
+    ):
         k = s.find(sep)
         if k >= 0:
-            rest = s[k + len(sep):].split("/")
+            rest = s[k + len(sep) :].split("/")
             return rest[1] if sep == ".cargo/registry/src/" and len(rest) > 1 else rest[0]
     if s.startswith("File "):
         m = _PY_LIB_NAME_RE.search(s) or _PY_MODULE_NAME_RE.search(s)
@@ -126,7 +132,9 @@ def _lib_name(line: str) -> str:
     return s.split("(", 1)[0][:24]
 
 
-def _fold_groups(lines: list[str], heads: list[int], keep_frame: list[bool], indent_of: str) -> tuple[list[str], int]:
+def _fold_groups(
+    lines: list[str], heads: list[int], keep_frame: list[bool], indent_of: str
+) -> tuple[list[str], int]:
     """Emit frames, replacing each run of >= 2 consecutive non-kept frames by one marker."""
     out: list[str] = []
     folded = 0
@@ -135,7 +143,7 @@ def _fold_groups(lines: list[str], heads: list[int], keep_frame: list[bool], ind
     while i < nf:
         if keep_frame[i]:
             end = heads[i + 1] if i + 1 < nf else len(lines)
-            out.extend(lines[heads[i]:end])
+            out.extend(lines[heads[i] : end])
             i += 1
             continue
         j = i
@@ -143,7 +151,7 @@ def _fold_groups(lines: list[str], heads: list[int], keep_frame: list[bool], ind
             j += 1
         end = heads[j] if j < nf else len(lines)
         if j - i < 2:  # a single frame: a marker would save nothing
-            out.extend(lines[heads[i]:end])
+            out.extend(lines[heads[i] : end])
         else:
             names: list[str] = []
             for k in range(i, j):
@@ -151,7 +159,9 @@ def _fold_groups(lines: list[str], heads: list[int], keep_frame: list[bool], ind
                 if nm not in names:
                     names.append(nm)
             more = f", +{len(names) - 3} more" if len(names) > 3 else ""
-            out.append(f"{indent_of}[… {j - i} library frames folded: {', '.join(names[:3])}{more}]")
+            out.append(
+                f"{indent_of}[… {j - i} library frames folded: {', '.join(names[:3])}{more}]"
+            )
             folded += end - heads[i]
         i = j
     return out, folded
@@ -173,7 +183,8 @@ def fold_frames(lines: Sequence[str]) -> tuple[list[str], int]:
         kind = frame_kind(ln)
         s = ln.lstrip()
         is_body = kind is not None and (
-            (kind[0] == "rust" and s.startswith("at ")) or (kind[0] == "go" and i > 0 and frame_kind(lines[i - 1]) is None)
+            (kind[0] == "rust" and s.startswith("at "))
+            or (kind[0] == "go" and i > 0 and frame_kind(lines[i - 1]) is None)
         )
         if is_body and heads:
             lib[-1] = (lib[-1] or kind[1]) if kind[0] == "rust" else kind[1]
@@ -186,7 +197,7 @@ def fold_frames(lines: Sequence[str]) -> tuple[list[str], int]:
     keep = [False] * nf
     for k in range(nf):
         end = heads[k + 1] if k + 1 < nf else len(lines)
-        keep[k] = k == 0 or k == nf - 1 or not lib[k] or any(protected[heads[k]:end])
+        keep[k] = k == 0 or k == nf - 1 or not lib[k] or any(protected[heads[k] : end])
     indent = lines[0][: len(lines[0]) - len(lines[0].lstrip())] or "\t"
     return _fold_groups(lines, heads, keep, indent)
 
@@ -203,21 +214,26 @@ def fold_python_traceback(block: Sequence[str]) -> tuple[list[str], int]:
     nonblank = [i for i, ln in enumerate(lines) if ln.strip()]
     for i in nonblank[-5:]:
         protected[i] = True
-    heads = [i for i, ln in enumerate(lines) if ln.lstrip().startswith('File "') and frame_kind(ln) is not None]
+    heads = [
+        i
+        for i, ln in enumerate(lines)
+        if ln.lstrip().startswith('File "') and frame_kind(ln) is not None
+    ]
     if len(heads) < 3:
         return lines, 0
     first, last_frame_end = heads[0], heads[-1]
     # Frame k spans heads[k] .. next head (the last frame ends before the first unindented
     # line, i.e. the exception line and anything after it stays outside the frame list).
-    ends = heads[1:] + [next((i for i in range(last_frame_end + 1, n) if lines[i][:1] not in (" ", "\t", "")), n)]
+    ends = heads[1:] + [
+        next((i for i in range(last_frame_end + 1, n) if lines[i][:1] not in (" ", "\t", "")), n)
+    ]
     keep: list[bool] = []
     for k, h in enumerate(heads):
         kind = frame_kind(lines[h])
         is_lib = kind is not None and kind[1]
-        keep.append(k == 0 or k == len(heads) - 1 or not is_lib or any(protected[h:ends[k]]))
-    frame_lines = lines[first:ends[-1]]
+        keep.append(k == 0 or k == len(heads) - 1 or not is_lib or any(protected[h : ends[k]]))
+    frame_lines = lines[first : ends[-1]]
     rel_heads = [h - first for h in heads]
     indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
     folded_out, folded = _fold_groups(frame_lines, rel_heads, keep, indent)
-    return lines[:first] + folded_out + lines[ends[-1]:], folded
-
+    return lines[:first] + folded_out + lines[ends[-1] :], folded

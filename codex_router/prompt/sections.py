@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 # ------------------------------------------------------------------ must-keep vocabulary
 # Scorer R1, plus compiler-style "warning:" / "warning[E0599]:" diagnostics, TAP "not ok",
 # jest/mocha failure glyphs. Matched on the lower-cased line (one C-level scan).
-_MUST_WORDS_RE = _regex.compile(r"error|exception|fail|fatal|panic|traceback|assert|caused by|warning(?:\[[\w-]+\])?:")
+_MUST_WORDS_RE = _regex.compile(
+    r"error|exception|fail|fatal|panic|traceback|assert|caused by|warning(?:\[[\w-]+\])?:"
+)
 _MUST_START = ("not ok ", "✕ ", "✗ ", "× ", "● ")
 # Scorer R3: "path.ext:NN" or 'File "...", line NN'; also covers rustc "--> src/x.rs:4:5",
 # Go "\t/x/y.go:12 +0x1d", Java "(Foo.java:12)", JS "(app.js:3:7)". The single-character prefix
@@ -37,8 +39,16 @@ def is_error_line(line: str) -> bool:
     """True when the line carries error/failure vocabulary (scorer R1 and friends)."""
     low = line.lower()
     # Plain substring tests beat one regex alternation by ~30 % here (hot path).
-    if ("error" in low or "fail" in low or "exception" in low or "assert" in low or "fatal" in low
-            or "panic" in low or "traceback" in low or "caused by" in low):
+    if (
+        "error" in low
+        or "fail" in low
+        or "exception" in low
+        or "assert" in low
+        or "fatal" in low
+        or "panic" in low
+        or "traceback" in low
+        or "caused by" in low
+    ):
         return True
     if "warning" in low and _MUST_WORDS_RE.search(low) is not None:
         return True
@@ -82,9 +92,23 @@ def fence_closes(line: str, marker: str) -> bool:
 
 _HUNK_RE = _regex.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
 _DIFF_HEADER_PREFIXES = (
-    "diff --git ", "diff --cc ", "diff -", "index ", "--- ", "+++ ", "new file mode",
-    "deleted file mode", "old mode", "new mode", "similarity index", "dissimilarity index",
-    "rename from ", "rename to ", "copy from ", "copy to ", "Binary files ",
+    "diff --git ",
+    "diff --cc ",
+    "diff -",
+    "index ",
+    "--- ",
+    "+++ ",
+    "new file mode",
+    "deleted file mode",
+    "old mode",
+    "new mode",
+    "similarity index",
+    "dissimilarity index",
+    "rename from ",
+    "rename to ",
+    "copy from ",
+    "copy to ",
+    "Binary files ",
 )
 
 
@@ -119,22 +143,69 @@ def is_vcs_meta(line: str) -> bool:
 PY_TB_START = "Traceback (most recent call last):"
 _PY_FRAME_RE = _regex.compile(r'^\s+File "([^"]*)", line \d+')
 _JAVA_FRAME_RE = _regex.compile(r"^\s+at ([\w$.<>/]+)\((.*)\)\s*$")
-_JS_FRAME_RE = _regex.compile(r"^\s+at (?:.+ \()?((?:node:|file://|/|[A-Za-z]:\\|\.{0,2}/|internal/)\S*?:\d+(?::\d+)?)\)?\s*$")
+_JS_FRAME_RE = _regex.compile(
+    r"^\s+at (?:.+ \()?((?:node:|file://|/|[A-Za-z]:\\|\.{0,2}/|internal/)\S*?:\d+(?::\d+)?)\)?\s*$"
+)
 _RUST_FRAME_RE = _regex.compile(r"^\s+\d+: (\S+)|^\s+at (\S+:\d+(?::\d+)?)\s*$")
 _GO_PATH_RE = _regex.compile(r"^\t(\S+\.go):\d+(?: \+0x[0-9a-f]+)?$")
 
-_PY_LIB = ("site-packages", "dist-packages", "/lib/python", "\\lib\\python", "<frozen ", "/lib64/python")
+_PY_LIB = (
+    "site-packages",
+    "dist-packages",
+    "/lib/python",
+    "\\lib\\python",
+    "<frozen ",
+    "/lib64/python",
+)
 _JAVA_LIB = (
-    "java.", "javax.", "jdk.", "sun.", "com.sun.", "org.junit.", "junit.", "org.apache.",
-    "org.springframework.", "org.eclipse.", "org.gradle.", "worker.org.gradle.", "org.hibernate.",
-    "kotlin.", "kotlinx.", "scala.", "akka.", "io.netty.", "com.google.", "reactor.", "groovy.",
-    "org.codehaus.", "org.testng.", "net.bytebuddy.", "org.mockito.", "org.jboss.", "io.micronaut.",
-    "org.glassfish.", "com.fasterxml.", "org.slf4j.", "ch.qos.logback.", "android.", "dalvik.",
-    "com.android.", "androidx.",
+    "java.",
+    "javax.",
+    "jdk.",
+    "sun.",
+    "com.sun.",
+    "org.junit.",
+    "junit.",
+    "org.apache.",
+    "org.springframework.",
+    "org.eclipse.",
+    "org.gradle.",
+    "worker.org.gradle.",
+    "org.hibernate.",
+    "kotlin.",
+    "kotlinx.",
+    "scala.",
+    "akka.",
+    "io.netty.",
+    "com.google.",
+    "reactor.",
+    "groovy.",
+    "org.codehaus.",
+    "org.testng.",
+    "net.bytebuddy.",
+    "org.mockito.",
+    "org.jboss.",
+    "io.micronaut.",
+    "org.glassfish.",
+    "com.fasterxml.",
+    "org.slf4j.",
+    "ch.qos.logback.",
+    "android.",
+    "dalvik.",
+    "com.android.",
+    "androidx.",
 )
 _JS_LIB = ("node_modules", "node:", "internal/", "<anonymous>")
-_RUST_LIB = ("std::", "core::", "alloc::", "rust_begin_unwind", "__rust", "/rustc/", ".cargo/registry",
-             "test::", "<unknown>")
+_RUST_LIB = (
+    "std::",
+    "core::",
+    "alloc::",
+    "rust_begin_unwind",
+    "__rust",
+    "/rustc/",
+    ".cargo/registry",
+    "test::",
+    "<unknown>",
+)
 _GO_LIB = ("/go/src/", "/pkg/mod/", "/usr/local/go/", "/usr/lib/go", "GOROOT")
 
 
@@ -227,8 +298,20 @@ def is_progress(line: str) -> bool:
     """Download/percent bars, spinners and transfer counters (what a ``\\r`` redraw left)."""
     if len(line) > 3:
         if line.isascii():  # bar glyphs and braille spinners are not ASCII: cheap substring gate
-            if not ("%" in line or "B/s" in line or "it/s" in line or "==" in line or "##" in line or "Progress (" in line
-                    or "B" in line and ("MB" in line or "kB" in line or "KB" in line or "iB" in line or "GB" in line)):
+            if not (
+                "%" in line
+                or "B/s" in line
+                or "it/s" in line
+                or "==" in line
+                or "##" in line
+                or "Progress (" in line
+                or (
+                    "B" in line
+                    and (
+                        "MB" in line or "kB" in line or "KB" in line or "iB" in line or "GB" in line
+                    )
+                )
+            ):
                 return False
         elif _PROGRESS_GATE_RE.search(line) is None:
             return False
@@ -246,14 +329,38 @@ def is_progress(line: str) -> bool:
 #
 # Error vocabulary (is_error_line), matched in the lower-cased batch; "rror", "ssert" and
 # "xception" are looser than the words, which only adds lines for the exact test.
-_ERROR_SCANS = tuple(_regex.compile(p) for p in (
-    "rror", "xception", "f(?:ail|atal)", "panic", "traceback", "caused by", "warning", "ssert", "not ok "))
+_ERROR_SCANS = tuple(
+    _regex.compile(p)
+    for p in (
+        "rror",
+        "xception",
+        "f(?:ail|atal)",
+        "panic",
+        "traceback",
+        "caused by",
+        "warning",
+        "ssert",
+        "not ok ",
+    )
+)
 # Locations, passing tests, progress (has_location, is_passing_test, is_progress). Every line for
 # which one of those can be true holds one of these -- except passing-test lines starting with
 # "t" ("test ...") or "o" ("ok ...") and progress lines of at most 3 characters.
-_RARE_SCANS = tuple(_regex.compile(p) for p in (
-    "%", "==", "##", "::", r"B(?:/s|(?<=[MkKiG]B))", r"/s(?<=it/s)", r"P(?:rogress \(|ASS)", 'File "',
-    "--- ", r"\.(?:py \.|[A-Za-z]\w{0,5}:\d)"))
+_RARE_SCANS = tuple(
+    _regex.compile(p)
+    for p in (
+        "%",
+        "==",
+        "##",
+        "::",
+        r"B(?:/s|(?<=[MkKiG]B))",
+        r"/s(?<=it/s)",
+        r"P(?:rogress \(|ASS)",
+        'File "',
+        "--- ",
+        r"\.(?:py \.|[A-Za-z]\w{0,5}:\d)",
+    )
+)
 # Callers must also test per line every line that is not ASCII: failure and tick glyphs, bars and
 # spinners are not, and lower-casing a non-ASCII letter can give an ASCII one (Kelvin sign: k).
 
@@ -303,11 +410,54 @@ def rare_line_candidates(text: str) -> set[int]:
 
 # ------------------------------------------------------------------ code versus log
 _CODE_START = (
-    "def ", "class ", "import ", "from ", "return", "if ", "elif ", "else", "for ", "while ",
-    "try:", "except", "finally:", "with ", "fn ", "let ", "const ", "var ", "func ", "pub ",
-    "use ", "#include", "#define", "public ", "private ", "protected ", "static ", "package ",
-    "//", "/*", "* ", "*/", "}", "{", "@", "async ", "await ", "yield", "raise ", "switch ",
-    "case ", "struct ", "impl ", "type ", "interface ", "export ", "function ", "namespace ",
+    "def ",
+    "class ",
+    "import ",
+    "from ",
+    "return",
+    "if ",
+    "elif ",
+    "else",
+    "for ",
+    "while ",
+    "try:",
+    "except",
+    "finally:",
+    "with ",
+    "fn ",
+    "let ",
+    "const ",
+    "var ",
+    "func ",
+    "pub ",
+    "use ",
+    "#include",
+    "#define",
+    "public ",
+    "private ",
+    "protected ",
+    "static ",
+    "package ",
+    "//",
+    "/*",
+    "* ",
+    "*/",
+    "}",
+    "{",
+    "@",
+    "async ",
+    "await ",
+    "yield",
+    "raise ",
+    "switch ",
+    "case ",
+    "struct ",
+    "impl ",
+    "type ",
+    "interface ",
+    "export ",
+    "function ",
+    "namespace ",
 )
 
 

@@ -50,7 +50,7 @@ def iter_text(stream: BinaryIO, *, name: str = "stdin") -> Iterator[str]:
                     hint="pipe text: a log, a diff, test output",
                 )
             if first and chunk.startswith(codecs.BOM_UTF8):
-                chunk = chunk[len(codecs.BOM_UTF8):]
+                chunk = chunk[len(codecs.BOM_UTF8) :]
                 offset += len(codecs.BOM_UTF8)
             first = False
         try:
@@ -78,7 +78,9 @@ def require_prompt(text: str, *, name: str = "PROMPT") -> str:
     from codex_router.errors import InputError
 
     if not text.strip():
-        raise InputError(f"{name} is empty", hint='give the task, e.g. codex-route run "fix the failing test"')
+        raise InputError(
+            f"{name} is empty", hint='give the task, e.g. codex-route run "fix the failing test"'
+        )
     if "\x00" in text:
         raise InputError(f"{name} contains a NUL character")
     return text

@@ -21,11 +21,31 @@ RULE_LISTING = "listing"
 JSON_KEY_PREFIX = "\x01json\x01"
 
 # Fields whose value names what happened: equal values are required to fold together.
-MESSAGE_FIELDS = frozenset({
-    "level", "lvl", "severity", "loglevel", "log.level", "levelname", "event",
-    "logger", "name", "status", "status_code", "statuscode", "code", "method", "component",
-    "service", "module", "type", "kind", "action", "op",
-})
+MESSAGE_FIELDS = frozenset(
+    {
+        "level",
+        "lvl",
+        "severity",
+        "loglevel",
+        "log.level",
+        "levelname",
+        "event",
+        "logger",
+        "name",
+        "status",
+        "status_code",
+        "statuscode",
+        "code",
+        "method",
+        "component",
+        "service",
+        "module",
+        "type",
+        "kind",
+        "action",
+        "op",
+    }
+)
 # Free-text message fields: values must be equal but for their variable tokens (numbers, ids,
 # paths: :func:`~.reducers.template_key`), as two plain log lines must to fold together.
 TEXT_FIELDS = frozenset({"msg", "message", "text", "log", "error", "err"})
@@ -36,7 +56,7 @@ _json_decode = None
 def json_key(line: str) -> str | None:
     """Family key of a one-line JSON object, or None when ``line`` is no JSON object."""
     s = line.strip()
-    if len(s) < 7 or s[0] != "{" or s[-1] != "}" or '":' not in s and '" :' not in s:
+    if len(s) < 7 or s[0] != "{" or s[-1] != "}" or ('":' not in s and '" :' not in s):
         return None
     global _json_decode
     if _json_decode is None:
@@ -65,10 +85,12 @@ def json_key(line: str) -> str | None:
 
 # ------------------------------------------------------------------ listings
 LISTING_KEEP = 5  # entries of a run written before the rest is counted
-_LS_RE = _regex.compile(r"^[-dlcbpsD][-rwxsStTlL]{9}[.@+]?\s+\d+\s+\S.*?\s"
-                        r"(?:(?:\w{3}\s+\d{1,2}|\d{1,2}\s+\w{3})\s+(?:\d{1,2}:\d\d|\d{4})"  # Nov 21 10:00
-                        r"|\d{4}-\d\d-\d\d\s+\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:\s+[+-]\d{4})?)"  # --time-style
-                        r"\s(.+)$")
+_LS_RE = _regex.compile(
+    r"^[-dlcbpsD][-rwxsStTlL]{9}[.@+]?\s+\d+\s+\S.*?\s"
+    r"(?:(?:\w{3}\s+\d{1,2}|\d{1,2}\s+\w{3})\s+(?:\d{1,2}:\d\d|\d{4})"  # Nov 21 10:00
+    r"|\d{4}-\d\d-\d\d\s+\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:\s+[+-]\d{4})?)"  # --time-style
+    r"\s(.+)$"
+)
 _TOTAL_RE = _regex.compile(r"^total \d+(?:\.\d+)?[KMGk]?$")
 _TREE_RE = _regex.compile(r"^(?:(?:│|\|)\s{1,3}|\s{4})*(?:[├└]──|[|`]--)\s(.+)$")
 _FIND_RE = _regex.compile(r"^(?:\.{1,2}|~)?/[^\s:]+$")
@@ -109,7 +131,9 @@ def entry_kind(name: str) -> str:
 
 def listing_marker(indent: str, folded: int, kinds: dict[str, int]) -> str:
     """``[… 212 more entries (*.py 140, *.json 60, other 12)]``."""
-    ranked = sorted(((k, n) for k, n in kinds.items() if k != "other"), key=lambda kv: (-kv[1], kv[0]))
+    ranked = sorted(
+        ((k, n) for k, n in kinds.items() if k != "other"), key=lambda kv: (-kv[1], kv[0])
+    )
     rest = kinds.get("other", 0) + sum(n for _, n in ranked[3:])
     parts = [f"{k} {n}" for k, n in ranked[:3]]
     if rest:
@@ -126,7 +150,7 @@ class ListingRun:
     entries not yet summarised (count, the first one, counts per kind) and, for ``tree``
     output, the names of the enclosing directories."""
 
-    __slots__ = ("kept", "folded", "held", "kinds", "stack")
+    __slots__ = ("folded", "held", "kept", "kinds", "stack")
 
     def __init__(self) -> None:
         self.kept: dict[str, int] = {}

@@ -59,8 +59,15 @@ class _Family:
 class FamilyWindow:
     """Collects output entries in order and renders them through ``write`` on :meth:`flush`."""
 
-    def __init__(self, write: Callable[[str], None], acct: Accounting, *, max_entries: int = 8192,
-                 max_lines: int = 200_000, max_chars: int = 8 << 20) -> None:
+    def __init__(
+        self,
+        write: Callable[[str], None],
+        acct: Accounting,
+        *,
+        max_entries: int = 8192,
+        max_lines: int = 200_000,
+        max_chars: int = 8 << 20,
+    ) -> None:
         self._write = write
         self._acct = acct
         self.max_entries = max_entries
@@ -86,7 +93,11 @@ class FamilyWindow:
 
     def _tick(self) -> None:
         self.lines += 1
-        if len(self.entries) >= self.max_entries or self.lines >= self.max_lines or self.chars >= self.max_chars:
+        if (
+            len(self.entries) >= self.max_entries
+            or self.lines >= self.max_lines
+            or self.chars >= self.max_chars
+        ):
             self.flush()
 
     def verbatim(self, line: str, protected: bool = False) -> None:
@@ -122,14 +133,19 @@ class FamilyWindow:
         entries = self.entries
         if fam is None:
             self.families[key] = _Family(
-                len(entries), line, RULE_JSON if key.startswith(JSON_KEY_PREFIX) else RULE_FAMILIES)
+                len(entries), line, RULE_JSON if key.startswith(JSON_KEY_PREFIX) else RULE_FAMILIES
+            )
         else:
             fam.count = 2
             fam.last = line
             fam.second_idx = len(entries)
         entries.append(line)
         self.chars += len(line)
-        if len(entries) >= self.max_entries or self.lines >= self.max_lines or self.chars >= self.max_chars:
+        if (
+            len(entries) >= self.max_entries
+            or self.lines >= self.max_lines
+            or self.chars >= self.max_chars
+        ):
             self.flush()
 
     def passing(self, line: str) -> None:

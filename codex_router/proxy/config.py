@@ -96,9 +96,11 @@ class Deployment:
         return f"{self.group}:{self.order}:{self.upstream}"
 
     def to_entry(self) -> dict[str, Any]:
-        return {"model_name": self.group,
-                "litellm_params": {**self.params, "order": self.order},
-                "model_info": {"id": self.deployment_id}}
+        return {
+            "model_name": self.group,
+            "litellm_params": {**self.params, "order": self.order},
+            "model_info": {"id": self.deployment_id},
+        }
 
 
 @dataclass(frozen=True)
@@ -162,18 +164,29 @@ def _params(upstream: str, model: str, endpoints: ProxyEndpoints) -> dict[str, A
         # Native Responses passthrough: OpenAI speaks the API Codex speaks.
         return {"model": f"openai/{model}", "api_key": "os.environ/OPENAI_API_KEY"}
     if upstream == "gemini":
-        return {"model": f"gemini/{model}", "api_key": "os.environ/GEMINI_API_KEY",
-                "additional_drop_params": list(CODEX_ONLY_PARAMS)}
+        return {
+            "model": f"gemini/{model}",
+            "api_key": "os.environ/GEMINI_API_KEY",
+            "additional_drop_params": list(CODEX_ONLY_PARAMS),
+        }
     if upstream == "huggingface":
-        return {"model": f"openai/{model}", "api_base": endpoints.huggingface_base_url,
-                "api_key": "os.environ/HF_TOKEN", "use_chat_completions_api": True,
-                "additional_drop_params": list(CODEX_ONLY_PARAMS)}
+        return {
+            "model": f"openai/{model}",
+            "api_base": endpoints.huggingface_base_url,
+            "api_key": "os.environ/HF_TOKEN",
+            "use_chat_completions_api": True,
+            "additional_drop_params": list(CODEX_ONLY_PARAMS),
+        }
     if upstream == "qwen":
         # Ollama ignores the key but the OpenAI client wants one; a small coder model has no
         # reasoning effort to set.
-        return {"model": f"openai/{model}", "api_base": endpoints.ollama_base_url,
-                "api_key": "ollama", "use_chat_completions_api": True,
-                "additional_drop_params": [*CODEX_ONLY_PARAMS, "reasoning_effort"]}
+        return {
+            "model": f"openai/{model}",
+            "api_base": endpoints.ollama_base_url,
+            "api_key": "ollama",
+            "use_chat_completions_api": True,
+            "additional_drop_params": [*CODEX_ONLY_PARAMS, "reasoning_effort"],
+        }
     raise ValueError(f"no deployment recipe for upstream {upstream!r}")
 
 
@@ -193,7 +206,9 @@ def _exclusion(name: str, upstream: str, options: ProxyOptions) -> str | None:
     return None
 
 
-def planned_deployments(policy: Policy, options: ProxyOptions) -> list[tuple[str, str, str, str | None]]:
+def planned_deployments(
+    policy: Policy, options: ProxyOptions
+) -> list[tuple[str, str, str, str | None]]:
     """``(alias, upstream, model, key variable)`` for every deployment the policy asks for."""
     planned = []
     for name, spec in policy.aliases.items():
@@ -217,8 +232,14 @@ def required_keys(policy: Policy, options: ProxyOptions) -> dict[str, tuple[str,
     return {var: tuple(aliases) for var, aliases in needed.items()}
 
 
-def _group(name: str, spec: AliasSpec, endpoints: ProxyEndpoints, options: ProxyOptions,
-           available: frozenset[str], skipped: list[Skipped]) -> tuple[Deployment, ...]:
+def _group(
+    name: str,
+    spec: AliasSpec,
+    endpoints: ProxyEndpoints,
+    options: ProxyOptions,
+    available: frozenset[str],
+    skipped: list[Skipped],
+) -> tuple[Deployment, ...]:
     deployments: list[Deployment] = []
     for upstream in spec.upstreams:
         excluded = _exclusion(name, upstream, options)
@@ -232,8 +253,16 @@ def _group(name: str, spec: AliasSpec, endpoints: ProxyEndpoints, options: Proxy
         if key_var is not None and key_var not in available:
             skipped.append(Skipped(name, upstream, f"{key_var} not set", key_var))
             continue
-        deployments.append(Deployment(name, upstream, model, key_var, len(deployments) + 1,
-                                      _params(upstream, model, endpoints)))
+        deployments.append(
+            Deployment(
+                name,
+                upstream,
+                model,
+                key_var,
+                len(deployments) + 1,
+                _params(upstream, model, endpoints),
+            )
+        )
     return tuple(deployments)
 
 
@@ -241,8 +270,9 @@ def _dedupe(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def build_proxy_config(policy: Policy, endpoints: ProxyEndpoints, options: ProxyOptions,
-                       available_keys: frozenset[str]) -> ProxyConfig:
+def build_proxy_config(
+    policy: Policy, endpoints: ProxyEndpoints, options: ProxyOptions, available_keys: frozenset[str]
+) -> ProxyConfig:
     """Turn the policy's aliases into LiteLLM model groups with ordered deployments and fallbacks.
 
     ``available_keys`` names the key variables the proxy's environment will hold (never values).
@@ -267,8 +297,9 @@ def build_proxy_config(policy: Policy, endpoints: ProxyEndpoints, options: Proxy
         if target is None:
             unavailable[name] = f"legacy name of {spec.alias_of}, which is unavailable"
             continue
-        groups[name] = tuple(Deployment(name, d.upstream, d.model, d.key_var, d.order, d.params)
-                             for d in target)
+        groups[name] = tuple(
+            Deployment(name, d.upstream, d.model, d.key_var, d.order, d.params) for d in target
+        )
 
     fallbacks: dict[str, tuple[str, ...]] = {}
     openai_groups = {g for g, ds in groups.items() if any(d.upstream == "openai" for d in ds)}

@@ -27,9 +27,11 @@ PINNED_VERSION = "1.106.2"
 COMPROMISED_VERSIONS = frozenset({"1.82.7", "1.82.8", "1.107.0"})
 #: Files the compromised releases dropped into site-packages.
 IMPLANT_FILES = ("litellm_init.pth", "cook.pth", "cook.py", "remote_code_loader.lock")
-INSTALL_HINT = (f"install the pinned proxy: pip install 'codex-route[proxy]' "
-                f"(litellm[proxy]=={PINNED_VERSION}), or point --litellm-bin / "
-                "CODEX_ROUTE_LITELLM_BIN at a litellm of that version")
+INSTALL_HINT = (
+    f"install the pinned proxy: pip install 'codex-route[proxy]' "
+    f"(litellm[proxy]=={PINNED_VERSION}), or point --litellm-bin / "
+    "CODEX_ROUTE_LITELLM_BIN at a litellm of that version"
+)
 
 _VERSION_LINE = re.compile(r"^Version:\s*(\S+)\s*$", re.M)
 
@@ -57,8 +59,9 @@ def locate_litellm(flag: str | None, env: Mapping[str, str]) -> tuple[Path, str]
     for value, source, origin in _candidates(flag, env):
         found = shutil.which(value) if os.sep not in value else value
         if found is None or not Path(found).is_file() or not os.access(found, os.X_OK):
-            raise ProxyError(f"{origin} names {value!r}, which is not an executable file",
-                             hint=INSTALL_HINT)
+            raise ProxyError(
+                f"{origin} names {value!r}, which is not an executable file", hint=INSTALL_HINT
+            )
         return Path(found).absolute(), source
     beside = Path(sys.executable).parent / "litellm"
     if beside.is_file() and os.access(beside, os.X_OK):
@@ -72,9 +75,14 @@ def locate_litellm(flag: str | None, env: Mapping[str, str]) -> tuple[Path, str]
 def _site_packages(bin_path: Path) -> list[Path]:
     root = bin_path.resolve().parent.parent
     found: list[Path] = []
-    for pattern in ("lib/python3*/site-packages", "lib/python3*/dist-packages",
-                    "local/lib/python3*/site-packages", "local/lib/python3*/dist-packages",
-                    "lib/site-packages", "Lib/site-packages"):
+    for pattern in (
+        "lib/python3*/site-packages",
+        "lib/python3*/dist-packages",
+        "local/lib/python3*/site-packages",
+        "local/lib/python3*/dist-packages",
+        "lib/site-packages",
+        "Lib/site-packages",
+    ):
         found.extend(p for p in sorted(root.glob(pattern)) if p.is_dir())
     return found
 
@@ -85,8 +93,10 @@ def read_installed_version(bin_path: Path) -> tuple[str, Path]:
     for site in _site_packages(bin_path):
         dists.extend((d, site) for d in sorted(site.glob("litellm-*.dist-info")))
     if not dists:
-        raise ProxyError(f"cannot tell which LiteLLM version {bin_path} runs: no litellm-*.dist-info "
-                         "beside it", hint=INSTALL_HINT)
+        raise ProxyError(
+            f"cannot tell which LiteLLM version {bin_path} runs: no litellm-*.dist-info beside it",
+            hint=INSTALL_HINT,
+        )
     versions = {}
     for dist, site in dists:
         try:
@@ -97,8 +107,11 @@ def read_installed_version(bin_path: Path) -> tuple[str, Path]:
             raise ProxyError(f"{dist}/METADATA has no Version line", hint=INSTALL_HINT)
         versions[match.group(1)] = site
     if len(versions) > 1:
-        raise ProxyError(f"several LiteLLM versions are installed beside {bin_path}: "
-                         f"{', '.join(sorted(versions))}", hint=INSTALL_HINT)
+        raise ProxyError(
+            f"several LiteLLM versions are installed beside {bin_path}: "
+            f"{', '.join(sorted(versions))}",
+            hint=INSTALL_HINT,
+        )
     version, site = next(iter(versions.items()))
     return version, site
 
@@ -111,11 +124,13 @@ def check_version(version: str, site: Path) -> None:
         raise ProxyError(
             f"{what} is a compromised release (credential stealer); codex-route will not run it",
             hint="uninstall it now, rotate every key that machine held, and install "
-                 f"litellm[proxy]=={PINNED_VERSION}",
+            f"litellm[proxy]=={PINNED_VERSION}",
         )
     if version != PINNED_VERSION:
-        raise ProxyError(f"LiteLLM {version} is installed; codex-route runs only the pinned "
-                         f"{PINNED_VERSION}", hint=INSTALL_HINT)
+        raise ProxyError(
+            f"LiteLLM {version} is installed; codex-route runs only the pinned {PINNED_VERSION}",
+            hint=INSTALL_HINT,
+        )
 
 
 def find_litellm(flag: str | None, env: Mapping[str, str]) -> LiteLLMInstall:

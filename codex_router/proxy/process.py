@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from codex_router.errors import ProxyError, UsageError
 from codex_router.dirs import AppPaths
+from codex_router.errors import ProxyError, UsageError
 from codex_router.proxy import state
 from codex_router.proxy.config import (
     MASTER_KEY_VAR,
@@ -108,7 +108,9 @@ class ProxyStatus:
             "litellm_version": rec.litellm_version if rec else None,
             "litellm_bin": rec.litellm_bin if rec else None,
             "started_at": rec.started_at if rec else None,
-            "aliases": list(self.models if self.models is not None else (rec.aliases if rec else ())),
+            "aliases": list(
+                self.models if self.models is not None else (rec.aliases if rec else ())
+            ),
             "unavailable_aliases": dict(rec.unavailable) if rec else {},
             "avoid_openai": rec.avoid_openai if rec else None,
             "config_file": rec.config if rec else None,
@@ -119,6 +121,7 @@ class ProxyStatus:
 
 
 # --- helpers -------------------------------------------------------------------------------
+
 
 def default_port(base_url: str) -> int:
     """The port of ``litellm_base_url`` when it points at this machine, else 4000."""
@@ -138,17 +141,22 @@ def check_port_free(port: int, host: str = HOST) -> None:
             sock.bind((host, port))
         except OSError as exc:
             if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                why = "already in use" if exc.errno == errno.EADDRINUSE else "not allowed for this user"
+                why = (
+                    "already in use"
+                    if exc.errno == errno.EADDRINUSE
+                    else "not allowed for this user"
+                )
                 raise ProxyError(
                     f"port {port} on {host} is {why}",
                     hint=f"pick a free port: codex-route proxy start --port {port + 100}, and export "
-                         f"CODEX_ROUTE_LITELLM_BASE_URL=http://{host}:{port + 100}/v1 so run finds it",
+                    f"CODEX_ROUTE_LITELLM_BASE_URL=http://{host}:{port + 100}/v1 so run finds it",
                 ) from None
             raise ProxyError(f"cannot bind {host}:{port}: {exc.strerror or exc}") from None
 
 
-def _http_get(host: str, port: int, path: str, *, key: str | None = None,
-              timeout: float = 2.0) -> tuple[int, bytes]:
+def _http_get(
+    host: str, port: int, path: str, *, key: str | None = None, timeout: float = 2.0
+) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
@@ -184,9 +192,11 @@ def list_models(host: str, port: int, key: str, timeout: float = 5.0) -> tuple[s
         return None
 
 
-def _end_process_group(pid: int, grace: float = STOP_GRACE_SECONDS,
-                       proc: subprocess.Popen[bytes] | None = None) -> None:
+def _end_process_group(
+    pid: int, grace: float = STOP_GRACE_SECONDS, proc: subprocess.Popen[bytes] | None = None
+) -> None:
     """SIGTERM the proxy's process group (it leads its own session), SIGKILL after ``grace``."""
+
     def send(sig: signal.Signals) -> None:
         try:
             if os.getpgid(pid) == pid:
@@ -234,11 +244,15 @@ def _cleanup_stale(files: state.ProxyFiles) -> tuple[str, ...]:
         if started is not None:
             started.poll()  # reap a proxy this process started and that has died
         if pid_alive(record.pid):
-            notes.append(f"PID {record.pid} of the last recorded proxy now belongs to another "
-                         "program: left alone")
+            notes.append(
+                f"PID {record.pid} of the last recorded proxy now belongs to another "
+                "program: left alone"
+            )
         else:
-            notes.append(f"the proxy recorded with PID {record.pid} is no longer running "
-                         "(crashed or killed): cleaned up its key and record")
+            notes.append(
+                f"the proxy recorded with PID {record.pid} is no longer running "
+                "(crashed or killed): cleaned up its key and record"
+            )
         state.remove_session(files)
     elif record is None and files.key.exists():
         state.remove_session(files)
@@ -248,8 +262,10 @@ def _cleanup_stale(files: state.ProxyFiles) -> tuple[str, ...]:
 
 # --- start ---------------------------------------------------------------------------------
 
-def _ask_missing_keys(needed: Mapping[str, tuple[str, ...]], env: Mapping[str, str],
-                      ask: KeyAsker | None) -> tuple[dict[str, str], frozenset[str]]:
+
+def _ask_missing_keys(
+    needed: Mapping[str, tuple[str, ...]], env: Mapping[str, str], ask: KeyAsker | None
+) -> tuple[dict[str, str], frozenset[str]]:
     """Values typed by the user (only for the proxy's environment) and the variables available."""
     provided: dict[str, str] = {}
     for var, aliases in needed.items():
@@ -262,23 +278,30 @@ def _ask_missing_keys(needed: Mapping[str, tuple[str, ...]], env: Mapping[str, s
     return provided, available
 
 
-def prepare_config(settings: Any, env: Mapping[str, str], ask: KeyAsker | None
-                   ) -> tuple[ProxyConfig, dict[str, str], ProxyOptions]:
+def prepare_config(
+    settings: Any, env: Mapping[str, str], ask: KeyAsker | None
+) -> tuple[ProxyConfig, dict[str, str], ProxyOptions]:
     """The config for these settings, asking for missing keys first (values stay in memory)."""
-    options = ProxyOptions(avoid_openai=bool(settings["avoid_openai"]),
-                           open_models_only=bool(settings["open_models_only"]))
+    options = ProxyOptions(
+        avoid_openai=bool(settings["avoid_openai"]),
+        open_models_only=bool(settings["open_models_only"]),
+    )
     endpoints = ProxyEndpoints(settings["huggingface_base_url"], settings["ollama_base_url"])
     needed = required_keys(settings.policy, options)
     provided, available = _ask_missing_keys(needed, env, ask)
     config = build_proxy_config(settings.policy, endpoints, options, available)
     if not config.groups:
         reasons = "; ".join(f"{a}: {r}" for a, r in config.unavailable.items())
-        raise ProxyError(f"the policy leaves the proxy no deployment at all ({reasons})",
-                         hint="set the provider keys it names, or give codex-qwen-local a local_model")
+        raise ProxyError(
+            f"the policy leaves the proxy no deployment at all ({reasons})",
+            hint="set the provider keys it names, or give codex-qwen-local a local_model",
+        )
     return config, provided, options
 
 
-def _child_env(env: Mapping[str, str], provided: Mapping[str, str], master_key: str) -> dict[str, str]:
+def _child_env(
+    env: Mapping[str, str], provided: Mapping[str, str], master_key: str
+) -> dict[str, str]:
     child = {k: v for k, v in env.items() if k not in _UNSAFE_VARS}
     child.update(provided)
     child[MASTER_KEY_VAR] = master_key
@@ -288,8 +311,9 @@ def _child_env(env: Mapping[str, str], provided: Mapping[str, str], master_key: 
     return child
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], port: int, timeout: float,
-                files: state.ProxyFiles) -> float:
+def _wait_ready(
+    proc: subprocess.Popen[bytes], port: int, timeout: float, files: state.ProxyFiles
+) -> float:
     started = time.monotonic()
     while True:
         code = proc.poll()
@@ -297,20 +321,27 @@ def _wait_ready(proc: subprocess.Popen[bytes], port: int, timeout: float,
             raise ProxyError(
                 f"LiteLLM exited with code {code} while starting; its log: {files.log}",
                 hint="read the end of the log; a port taken meanwhile, a bad policy model id or a "
-                     "broken install are the usual causes",
+                "broken install are the usual causes",
             )
         ready, _detail = probe_readiness(HOST, port, timeout=1.0)
         if ready:
             return time.monotonic() - started
         if time.monotonic() - started > timeout:
-            raise ProxyError(f"LiteLLM was not ready after {timeout:g} s; its log: {files.log}",
-                             hint="a busy machine may need more: codex-route proxy start --timeout 180")
+            raise ProxyError(
+                f"LiteLLM was not ready after {timeout:g} s; its log: {files.log}",
+                hint="a busy machine may need more: codex-route proxy start --timeout 180",
+            )
         time.sleep(POLL_SECONDS)
 
 
-def start_proxy(request: StartRequest, *, env: Mapping[str, str], paths: AppPaths,
-                ask: KeyAsker | None = None,
-                waiting: Callable[[], AbstractContextManager[Any]] = nullcontext) -> StartResult:
+def start_proxy(
+    request: StartRequest,
+    *,
+    env: Mapping[str, str],
+    paths: AppPaths,
+    ask: KeyAsker | None = None,
+    waiting: Callable[[], AbstractContextManager[Any]] = nullcontext,
+) -> StartResult:
     """Start the proxy (or report the one already running). See the module docstring.
 
     ``ask`` is called for each missing key before anything starts; ``waiting()`` wraps only the
@@ -328,9 +359,15 @@ def start_proxy(request: StartRequest, *, env: Mapping[str, str], paths: AppPath
         return _start_locked(request, settings, env, files, install, ask, waiting)
 
 
-def _start_locked(request: StartRequest, settings: Any, env: Mapping[str, str], files: state.ProxyFiles,
-                  install: LiteLLMInstall, ask: KeyAsker | None,
-                  waiting: Callable[[], AbstractContextManager[Any]]) -> StartResult:
+def _start_locked(
+    request: StartRequest,
+    settings: Any,
+    env: Mapping[str, str],
+    files: state.ProxyFiles,
+    install: LiteLLMInstall,
+    ask: KeyAsker | None,
+    waiting: Callable[[], AbstractContextManager[Any]],
+) -> StartResult:
     current = state.read_record(files)
     if current is not None and is_our_process(current):
         return StartResult(current, True)  # started meanwhile by another `proxy start`
@@ -340,8 +377,10 @@ def _start_locked(request: StartRequest, settings: Any, env: Mapping[str, str], 
     port = request.port if request.port is not None else default_port(base_url)
     check_port_free(port)
     if default_port(base_url) != port:
-        notes.append(f"run reaches the proxy through litellm_base_url ({base_url}): export "
-                     f"CODEX_ROUTE_LITELLM_BASE_URL=http://{HOST}:{port}/v1")
+        notes.append(
+            f"run reaches the proxy through litellm_base_url ({base_url}): export "
+            f"CODEX_ROUTE_LITELLM_BASE_URL=http://{HOST}:{port}/v1"
+        )
 
     config, provided, options = prepare_config(settings, env, ask)
     source = settings.policy_file.value or "the built-in policy"
@@ -356,15 +395,28 @@ def _start_locked(request: StartRequest, settings: Any, env: Mapping[str, str], 
     try:
         log_fd = os.open(files.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log_fd,
-                                    stderr=subprocess.STDOUT, env=_child_env(env, provided, master_key),
-                                    start_new_session=True, close_fds=True)
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log_fd,
+                stderr=subprocess.STDOUT,
+                env=_child_env(env, provided, master_key),
+                start_new_session=True,
+                close_fds=True,
+            )
         finally:
             os.close(log_fd)
         record = state.ProxyRecord(
-            pid=proc.pid, host=HOST, port=port, config=str(files.config), log=str(files.log),
-            litellm_bin=str(install.bin), litellm_version=install.version, started_at=time.time(),
-            aliases=config.aliases, unavailable=dict(config.unavailable),
+            pid=proc.pid,
+            host=HOST,
+            port=port,
+            config=str(files.config),
+            log=str(files.log),
+            litellm_bin=str(install.bin),
+            litellm_version=install.version,
+            started_at=time.time(),
+            aliases=config.aliases,
+            unavailable=dict(config.unavailable),
             avoid_openai=options.avoid_openai,
         )
         state.write_record(files, record)
@@ -383,6 +435,7 @@ def _start_locked(request: StartRequest, settings: Any, env: Mapping[str, str], 
 
 
 # --- stop and status -----------------------------------------------------------------------
+
 
 def stop_proxy(paths: AppPaths, *, grace: float = STOP_GRACE_SECONDS) -> StopResult:
     """End the recorded proxy if it is ours; always remove the key and the record."""
@@ -404,8 +457,10 @@ def _stop_locked(files: state.ProxyFiles, grace: float) -> StopResult:
     if is_our_process(record):
         _end_process_group(record.pid, grace=grace, proc=_STARTED.pop(record.pid, None))
         if pid_alive(record.pid):
-            raise ProxyError(f"LiteLLM (PID {record.pid}) did not exit after SIGKILL",
-                             hint="check it with ps; the key file was kept so it can be stopped again")
+            raise ProxyError(
+                f"LiteLLM (PID {record.pid}) did not exit after SIGKILL",
+                hint="check it with ps; the key file was kept so it can be stopped again",
+            )
         state.remove_session(files)
         return StopResult(record.pid, True)
     notes = _cleanup_stale(files)
@@ -418,8 +473,13 @@ def proxy_status(paths: AppPaths) -> ProxyStatus:
     if record is None:
         return ProxyStatus(False, None, files=files)
     if not is_our_process(record):
-        return ProxyStatus(False, record, stale=True, files=files,
-                           health_detail=f"recorded PID {record.pid} is not running litellm any more")
+        return ProxyStatus(
+            False,
+            record,
+            stale=True,
+            files=files,
+            health_detail=f"recorded PID {record.pid} is not running litellm any more",
+        )
     healthy, detail = probe_readiness(record.host, record.port)
     key = state.read_key(files)
     models = list_models(record.host, record.port, key) if healthy and key else None

@@ -51,8 +51,13 @@ def process_args(pid: int) -> list[str] | None:
     except OSError:
         return None
     try:  # no /proc (macOS): ps gives one string; good enough for the checks below
-        done = subprocess.run(["ps", "-o", "command=", "-p", str(pid)], capture_output=True,
-                              text=True, timeout=5, check=False)
+        done = subprocess.run(
+            ["ps", "-o", "command=", "-p", str(pid)],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     text = done.stdout.strip()

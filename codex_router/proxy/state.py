@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codex_router.errors import StateError
 from codex_router.dirs import AppPaths
+from codex_router.errors import StateError
 
 
 @dataclass(frozen=True)
@@ -117,9 +117,14 @@ def read_record(files: ProxyFiles) -> ProxyRecord | None:
     try:
         raw = json.loads(files.record.read_text("utf-8"))
         return ProxyRecord(
-            pid=int(raw["pid"]), host=str(raw["host"]), port=int(raw["port"]),
-            config=str(raw["config"]), log=str(raw["log"]), litellm_bin=str(raw["litellm_bin"]),
-            litellm_version=str(raw["litellm_version"]), started_at=float(raw["started_at"]),
+            pid=int(raw["pid"]),
+            host=str(raw["host"]),
+            port=int(raw["port"]),
+            config=str(raw["config"]),
+            log=str(raw["log"]),
+            litellm_bin=str(raw["litellm_bin"]),
+            litellm_version=str(raw["litellm_version"]),
+            started_at=float(raw["started_at"]),
             aliases=tuple(str(a) for a in raw.get("aliases", ())),
             unavailable={str(k): str(v) for k, v in (raw.get("unavailable") or {}).items()},
             avoid_openai=bool(raw.get("avoid_openai", False)),

@@ -570,8 +570,7 @@ def _default_level(prompt: str, limit: int) -> tuple[str, Reason]:
         )
     return SIMPLE, Reason(
         "default.short_prompt",
-        f"no level keyword; instruction of {words} words ≤ {limit} (long_prompt_words)"
-        " → simple",
+        f"no level keyword; instruction of {words} words ≤ {limit} (long_prompt_words) → simple",
     )
 
 

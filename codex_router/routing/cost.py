@@ -21,11 +21,17 @@ class CostEstimate:
     usd: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"alias": self.alias, "input_tokens": self.input_tokens,
-                "output_tokens": self.output_tokens, "usd": round(self.usd, 6)}
+        return {
+            "alias": self.alias,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "usd": round(self.usd, 6),
+        }
 
 
-def estimate_cost(policy: Policy, alias: str, prompt_tokens: int, max_output_tokens: int) -> CostEstimate:
+def estimate_cost(
+    policy: Policy, alias: str, prompt_tokens: int, max_output_tokens: int
+) -> CostEstimate:
     spec = policy.resolve_alias(alias)
     input_tokens = prompt_tokens + policy.get("cost_model.codex_overhead_input_tokens")
     output_tokens = max_output_tokens or policy.get("cost_model.expected_output_tokens")
@@ -33,7 +39,12 @@ def estimate_cost(policy: Policy, alias: str, prompt_tokens: int, max_output_tok
     return CostEstimate(alias, input_tokens, output_tokens, usd)
 
 
-def estimate_all(policy: Policy, prompt_tokens: int, max_output_tokens: int) -> dict[str, CostEstimate]:
+def estimate_all(
+    policy: Policy, prompt_tokens: int, max_output_tokens: int
+) -> dict[str, CostEstimate]:
     """An estimate for every alias that has its own prices (legacy names are skipped)."""
-    return {name: estimate_cost(policy, name, prompt_tokens, max_output_tokens)
-            for name, spec in policy.aliases.items() if spec.alias_of is None}
+    return {
+        name: estimate_cost(policy, name, prompt_tokens, max_output_tokens)
+        for name, spec in policy.aliases.items()
+        if spec.alias_of is None
+    }

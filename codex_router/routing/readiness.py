@@ -19,7 +19,9 @@ KEY_VARIABLES = ("HF_TOKEN", "LITELLM_API_KEY", "GEMINI_API_KEY", "OPENAI_API_KE
 PROBE_TIMEOUT_SECONDS = 0.3
 
 
-def present_variables(env: Mapping[str, str], names: tuple[str, ...] = KEY_VARIABLES) -> frozenset[str]:
+def present_variables(
+    env: Mapping[str, str], names: tuple[str, ...] = KEY_VARIABLES
+) -> frozenset[str]:
     """Names of variables that are set to something other than blanks."""
     return frozenset(n for n in names if env.get(n, "").strip())
 

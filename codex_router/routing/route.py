@@ -19,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from codex_router.routing.classify import Classification
 from codex_router.errors import UsageError
 from codex_router.policy.model import AliasSpec
 from codex_router.policy.settings import Settings
+from codex_router.routing.classify import Classification
 
 OPEN_UPSTREAMS = frozenset({"huggingface", "qwen"})
 
@@ -52,7 +52,9 @@ class ReadinessFacts:
     env_present: frozenset[str] = frozenset()
     litellm_reachable: bool | None = None  # None: not probed
     litellm_detail: str = ""
-    litellm_aliases: frozenset[str] | None = None  # what codex-route's running proxy serves; None: unknown
+    litellm_aliases: frozenset[str] | None = (
+        None  # what codex-route's running proxy serves; None: unknown
+    )
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,13 @@ class PathChoice:
     reasoning_effort: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "ready": self.ready, "reason": self.reason,
-                "model": self.model, "reasoning_effort": self.reasoning_effort}
+        return {
+            "name": self.name,
+            "ready": self.ready,
+            "reason": self.reason,
+            "model": self.model,
+            "reasoning_effort": self.reasoning_effort,
+        }
 
 
 @dataclass(frozen=True)
@@ -89,7 +96,9 @@ def _describe(settings: Settings, name: str) -> str:
     return f"{r.source} policy" + (f" ({r.file}:{r.line})" if r.source == "file" else "")
 
 
-def choose_provider(settings: Settings, task: Classification, facts: ReadinessFacts) -> tuple[str, str]:
+def choose_provider(
+    settings: Settings, task: Classification, facts: ReadinessFacts
+) -> tuple[str, str]:
     """The provider family and why."""
     provider = settings["provider"]
     if provider != "auto":
@@ -117,7 +126,11 @@ def choose_provider(settings: Settings, task: Classification, facts: ReadinessFa
 
 def _provider_alias(provider: str, task: Classification) -> str | None:
     if provider == "huggingface":
-        return "codex-hf-cheap" if task.complexity == "simple" and not task.long_context else "codex-hf-fast"
+        return (
+            "codex-hf-cheap"
+            if task.complexity == "simple" and not task.long_context
+            else "codex-hf-fast"
+        )
     return PROVIDER_RULES[provider].alias
 
 
@@ -129,7 +142,9 @@ def choose_alias(settings: Settings, provider: str, task: Classification) -> tup
     by_provider = _provider_alias(provider, task)
     if by_provider is not None:
         if by_provider not in policy.aliases:
-            raise UsageError(f"provider {provider} needs alias {by_provider!r}, which the policy does not define")
+            raise UsageError(
+                f"provider {provider} needs alias {by_provider!r}, which the policy does not define"
+            )
         return by_provider, f"provider {provider} uses {by_provider}"
     kind = "long_context" if task.long_context else task.complexity
     rule = policy.task_rules.get(kind)
@@ -176,44 +191,72 @@ def _path_order(settings: Settings, provider: str) -> tuple[list[str], str]:
     return order, "fallback_order filtered for provider " + provider
 
 
-def _path_choice(path: str, settings: Settings, alias_name: str, alias: AliasSpec,
-                 facts: ReadinessFacts) -> PathChoice:
+def _path_choice(
+    path: str, settings: Settings, alias_name: str, alias: AliasSpec, facts: ReadinessFacts
+) -> PathChoice:
     upstreams = set(alias.upstreams)
     missing = [v for v in alias.requires_env if v not in facts.env_present]
     if path == "standard":
         model, effort = alias.openai_model, alias.reasoning_effort
         if settings["avoid_openai"]:
-            return PathChoice(path, False, "avoid_openai: the standard path is OpenAI", model, effort)
+            return PathChoice(
+                path, False, "avoid_openai: the standard path is OpenAI", model, effort
+            )
         if settings["open_models_only"]:
-            return PathChoice(path, False, "open_models_only: the standard path is OpenAI", model, effort)
+            return PathChoice(
+                path, False, "open_models_only: the standard path is OpenAI", model, effort
+            )
         if upstreams and "openai" not in upstreams:
             return PathChoice(path, False, f"{alias_name} does not use OpenAI models", None)
         what = model or "Codex's own default model"
         return PathChoice(path, True, f"Codex as you configured it, model {what}", model, effort)
     if path == "litellm":
         if settings["disable_litellm"]:
-            return PathChoice(path, False, f"LiteLLM disabled by {_describe(settings, 'disable_litellm')}",
-                              alias_name)
+            return PathChoice(
+                path,
+                False,
+                f"LiteLLM disabled by {_describe(settings, 'disable_litellm')}",
+                alias_name,
+            )
         if missing:
-            return PathChoice(path, False, f"{', '.join(missing)} not set (needed by {alias_name})", alias_name)
+            return PathChoice(
+                path, False, f"{', '.join(missing)} not set (needed by {alias_name})", alias_name
+            )
         if "LITELLM_API_KEY" not in facts.env_present:
-            return PathChoice(path, False, "LITELLM_API_KEY not set and no codex-route proxy running "
-                              "(codex-route proxy start)", alias_name)
+            return PathChoice(
+                path,
+                False,
+                "LITELLM_API_KEY not set and no codex-route proxy running "
+                "(codex-route proxy start)",
+                alias_name,
+            )
         if facts.litellm_reachable is False:
-            return PathChoice(path, False, f"LiteLLM proxy down: {facts.litellm_detail} "
-                              "(codex-route proxy start)", alias_name)
+            return PathChoice(
+                path,
+                False,
+                f"LiteLLM proxy down: {facts.litellm_detail} (codex-route proxy start)",
+                alias_name,
+            )
         if facts.litellm_aliases is not None and alias_name not in facts.litellm_aliases:
-            return PathChoice(path, False, f"the running codex-route proxy has no deployment for {alias_name} "
-                              "(a provider key was missing at proxy start; see codex-route proxy status)",
-                              alias_name)
-        return PathChoice(path, True, f"LiteLLM proxy at {settings['litellm_base_url']}", alias_name)
+            return PathChoice(
+                path,
+                False,
+                f"the running codex-route proxy has no deployment for {alias_name} "
+                "(a provider key was missing at proxy start; see codex-route proxy status)",
+                alias_name,
+            )
+        return PathChoice(
+            path, True, f"LiteLLM proxy at {settings['litellm_base_url']}", alias_name
+        )
     # huggingface
     model = alias.huggingface_model
     if model is None:
         return PathChoice(path, False, f"{alias_name} has no huggingface_model", None)
     if "HF_TOKEN" not in facts.env_present:
         return PathChoice(path, False, "HF_TOKEN not set", model)
-    return PathChoice(path, True, f"Hugging Face router at {settings['huggingface_base_url']}", model)
+    return PathChoice(
+        path, True, f"Hugging Face router at {settings['huggingface_base_url']}", model
+    )
 
 
 def decide_route(settings: Settings, task: Classification, facts: ReadinessFacts) -> RouteDecision:

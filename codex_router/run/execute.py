@@ -9,7 +9,6 @@ attempts, outcome; never the prompt.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -18,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from codex_router import __version__
-from codex_router.codex.binary import launch_target, probe_version_cached, require_codex
+from codex_router.codex import worktree
 from codex_router.codex.argv import MANAGED_PROVIDER_IDS, PROMPT_PLACEHOLDER, managed_provider_table
+from codex_router.codex.binary import launch_target, probe_version_cached, require_codex
+from codex_router.codex.launch import AttemptResult, LaunchSpec, run_attempt
+from codex_router.dirs import AppPaths, codex_home
 from codex_router.errors import AllPathsFailedError, BudgetExceededError, CodexRouteError, ExitCode
 from codex_router.history.record import Attempt, RunRecord, TokenUsage
-from codex_router.codex.launch import LaunchSpec, AttemptResult, run_attempt
-from codex_router.dirs import AppPaths, codex_home
 from codex_router.run.plan import PathPlan, Plan
-from codex_router.codex import worktree
 
 Notify = Callable[[str], None]
 
@@ -78,14 +77,23 @@ def check_profiles(codex_args: tuple[str, ...], home: Path) -> None:
             names.append(arg.split("=", 1)[1])
     for name in names:
         if not (home / f"{name}.config.toml").is_file():
-            raise UsageError(f"codex profile {name!r} has no file {home / (name + '.config.toml')}; "
-                             "codex would silently ignore -p and use the base config",
-                             hint="create it, or `codex-route config enable` for the managed ones")
+            raise UsageError(
+                f"codex profile {name!r} has no file {home / (name + '.config.toml')}; "
+                "codex would silently ignore -p and use the base config",
+                hint="create it, or `codex-route config enable` for the managed ones",
+            )
 
 
-def execute(plan: Plan, *, env: Mapping[str, str], paths: AppPaths, options: RunOptions,
-            notify: Notify, launch: Callable[..., AttemptResult] = run_attempt,
-            record_run: Callable[[AppPaths, RunRecord], None] | None = None) -> RunResult:
+def execute(
+    plan: Plan,
+    *,
+    env: Mapping[str, str],
+    paths: AppPaths,
+    options: RunOptions,
+    notify: Notify,
+    launch: Callable[..., AttemptResult] = run_attempt,
+    record_run: Callable[[AppPaths, RunRecord], None] | None = None,
+) -> RunResult:
     """Run the plan; return codex's (or codex-route's) exit code and what happened."""
     started_at = time.time()
     t0 = time.monotonic()
@@ -105,39 +113,67 @@ def execute(plan: Plan, *, env: Mapping[str, str], paths: AppPaths, options: Run
     return result
 
 
-def _prepare_and_walk(plan: Plan, run_id: str, env: Mapping[str, str], paths: AppPaths,
-                      options: RunOptions, notify: Notify, launch: Callable[..., AttemptResult],
-                      result: RunResult, home: Path) -> None:
+def _prepare_and_walk(
+    plan: Plan,
+    run_id: str,
+    env: Mapping[str, str],
+    paths: AppPaths,
+    options: RunOptions,
+    notify: Notify,
+    launch: Callable[..., AttemptResult],
+    result: RunResult,
+    home: Path,
+) -> None:
     if plan.blocked:
         result.exit_code, result.outcome = int(BudgetExceededError.exit_code), "blocked"
-        raise BudgetExceededError(plan.blocked, hint="raise --max-cost-usd or choose a cheaper alias")
+        raise BudgetExceededError(
+            plan.blocked, hint="raise --max-cost-usd or choose a cheaper alias"
+        )
     codex_path = require_codex(plan.codex)
     check_profiles(tuple(plan.codex_args), home)
     target = launch_target(codex_path)
     # Raises when codex is missing or broken; cached per binary after the first probe.
-    result.codex_version = probe_version_cached(target.argv0, paths.cache_dir, env={**env, **target.env})
+    result.codex_version = probe_version_cached(
+        target.argv0, paths.cache_dir, env={**env, **target.env}
+    )
     ready = [p for p in plan.paths if p.ready]
     if not ready:
         skipped = "; ".join(f"{p.name}: {p.reason}" for p in plan.paths)
         result.exit_code, result.outcome = int(AllPathsFailedError.exit_code), "error"
-        raise AllPathsFailedError(f"no Codex path is ready for {plan.decision.alias} ({skipped})",
-                                  hint="see `codex-route run --dry-run` and `codex-route doctor`")
+        raise AllPathsFailedError(
+            f"no Codex path is ready for {plan.decision.alias} ({skipped})",
+            hint="see `codex-route run --dry-run` and `codex-route doctor`",
+        )
     for p in plan.paths:
         if not p.ready:
             notify(f"skipping {p.name}: {p.reason}")
     _walk(plan, ready, run_id, env, paths, options, notify, launch, target, result, home)
 
 
-def _walk(plan: Plan, ready: list[PathPlan], run_id: str, env: Mapping[str, str], paths: AppPaths,
-          options: RunOptions, notify: Notify, launch: Callable[..., AttemptResult], target,
-          result: RunResult, home: Path) -> None:
+def _walk(
+    plan: Plan,
+    ready: list[PathPlan],
+    run_id: str,
+    env: Mapping[str, str],
+    paths: AppPaths,
+    options: RunOptions,
+    notify: Notify,
+    launch: Callable[..., AttemptResult],
+    target,
+    result: RunResult,
+    home: Path,
+) -> None:
     from codex_router.codex.config_guard import ConfigGuard
 
     guard = ConfigGuard(home / "config.toml", paths.state_dir)
     child_env = {**env, **target.env}
     for index, path in enumerate(ready, start=1):
         is_last = index == len(ready)
-        before = worktree.snapshot(options.cwd) if not is_last and not options.retry_after_changes else None
+        before = (
+            worktree.snapshot(options.cwd)
+            if not is_last and not options.retry_after_changes
+            else None
+        )
         argv = [target.argv0, *path.argv[1:]]  # type: ignore[index]
         provider_id = MANAGED_PROVIDER_IDS.get(path.name)
         if provider_id:
@@ -150,13 +186,25 @@ def _walk(plan: Plan, ready: list[PathPlan], run_id: str, env: Mapping[str, str]
         if path.name == "litellm":  # codex-route's proxy accepts only its session key
             from codex_router.proxy.session import proxy_env_for_codex
 
-            attempt_env = {**child_env, **proxy_env_for_codex(paths, plan.settings["litellm_base_url"])}
+            attempt_env = {
+                **child_env,
+                **proxy_env_for_codex(paths, plan.settings["litellm_base_url"]),
+            }
         if options.interactive:  # the TUI reads the terminal: the prompt goes in as its argument
-            argv, stdin_text = [plan.codex_input if a == PROMPT_PLACEHOLDER else a for a in argv], None
+            argv, stdin_text = (
+                [plan.codex_input if a == PROMPT_PLACEHOLDER else a for a in argv],
+                None,
+            )
         else:
             stdin_text = plan.codex_input
-        spec = LaunchSpec(argv, attempt_env, stdin_text, float(plan.settings["timeout_seconds"]) or None,
-                          interactive=options.interactive, cwd=options.cwd)
+        spec = LaunchSpec(
+            argv,
+            attempt_env,
+            stdin_text,
+            float(plan.settings["timeout_seconds"]) or None,
+            interactive=options.interactive,
+            cwd=options.cwd,
+        )
         attempt_started = time.time()
         try:
             attempt_result = launch(spec)
@@ -166,9 +214,18 @@ def _walk(plan: Plan, ready: list[PathPlan], run_id: str, env: Mapping[str, str]
                 if outcome.action == "merged":
                     notify(outcome.message)
         usage, error = _session_facts(home, attempt_result, started_at=attempt_started)
-        result.attempts.append(Attempt(path.name, path.model, attempt_result.exit_code,
-                                       attempt_result.duration_ms, attempt_result.outcome,
-                                       attempt_result.error or error, attempt_result.session_id, usage))
+        result.attempts.append(
+            Attempt(
+                path.name,
+                path.model,
+                attempt_result.exit_code,
+                attempt_result.duration_ms,
+                attempt_result.outcome,
+                attempt_result.error or error,
+                attempt_result.session_id,
+                usage,
+            )
+        )
         notify(_attempt_line(index, len(ready), path, attempt_result))
         if attempt_result.outcome == "ok":
             result.exit_code, result.outcome = 0, "success"
@@ -181,8 +238,10 @@ def _walk(plan: Plan, ready: list[PathPlan], run_id: str, env: Mapping[str, str]
         if is_last:
             if len(ready) > 1:
                 result.exit_code, result.outcome = int(AllPathsFailedError.exit_code), "failed"
-                notify(f"every path failed ({', '.join(p.name for p in ready)}); exit "
-                       f"{int(AllPathsFailedError.exit_code)}")
+                notify(
+                    f"every path failed ({', '.join(p.name for p in ready)}); exit "
+                    f"{int(AllPathsFailedError.exit_code)}"
+                )
             else:
                 result.exit_code, result.outcome = int(code), "failed"
             return
@@ -190,9 +249,11 @@ def _walk(plan: Plan, ready: list[PathPlan], run_id: str, env: Mapping[str, str]
             after = worktree.snapshot(options.cwd)
             if worktree.changed_between(before, after):
                 result.exit_code, result.outcome = int(code), "stopped_changes"
-                notify(f"attempt on {path.name} changed the working tree; not re-running the task on "
-                       f"{ready[index].name} over its edits (review them, then rerun, or pass "
-                       "--retry-after-changes)")
+                notify(
+                    f"attempt on {path.name} changed the working tree; not re-running the task on "
+                    f"{ready[index].name} over its edits (review them, then rerun, or pass "
+                    "--retry-after-changes)"
+                )
                 return
             if before.note and index == 1:
                 notify(before.note)
@@ -208,7 +269,9 @@ def _failure_code(attempt: AttemptResult) -> int:
     return 128 - code if code < 0 else code  # killed by signal N: 128 + N, as a shell reports it
 
 
-def _session_facts(home: Path, attempt: AttemptResult, *, started_at: float) -> tuple[TokenUsage | None, str | None]:
+def _session_facts(
+    home: Path, attempt: AttemptResult, *, started_at: float
+) -> tuple[TokenUsage | None, str | None]:
     if not attempt.session_id:
         return None, None
     try:
@@ -226,27 +289,44 @@ def _sum_usage(attempts: list[Attempt]) -> TokenUsage | None:
     usages = [a.usage for a in attempts if a.usage is not None]
     if not usages:
         return None
-    return TokenUsage(*(sum(getattr(u, f) for u in usages) for f in TokenUsage.__dataclass_fields__))
+    return TokenUsage(
+        *(sum(getattr(u, f) for u in usages) for f in TokenUsage.__dataclass_fields__)
+    )
 
 
-def _build_record(plan: Plan, run_id: str, started_at: float, t0: float, result: RunResult) -> RunRecord:
+def _build_record(
+    plan: Plan, run_id: str, started_at: float, t0: float, result: RunResult
+) -> RunRecord:
     deep = plan.costs.get("codex-deep")
-    reasons = tuple(f"{r.rule}: {r.detail}" for r in plan.classification.reasons) + tuple(plan.decision.reasons)
+    reasons = tuple(f"{r.rule}: {r.detail}" for r in plan.classification.reasons) + tuple(
+        plan.decision.reasons
+    )
     return RunRecord(
-        run_id=run_id, started_at=started_at, duration_ms=int((time.monotonic() - t0) * 1000),
-        outcome=result.outcome, exit_code=result.exit_code, alias=plan.decision.alias,
-        provider=plan.decision.provider, path_order=tuple(p.name for p in plan.paths),
+        run_id=run_id,
+        started_at=started_at,
+        duration_ms=int((time.monotonic() - t0) * 1000),
+        outcome=result.outcome,
+        exit_code=result.exit_code,
+        alias=plan.decision.alias,
+        provider=plan.decision.provider,
+        path_order=tuple(p.name for p in plan.paths),
         skipped={p.name: p.reason for p in plan.paths if not p.ready},
-        attempts=tuple(result.attempts), complexity=plan.classification.complexity,
+        attempts=tuple(result.attempts),
+        complexity=plan.classification.complexity,
         long_context=plan.classification.long_context,
-        intents=tuple(sorted(plan.classification.intents)), reasons=reasons,
-        tokens_raw=plan.tokens.raw, tokens_clean=plan.tokens.clean,
+        intents=tuple(sorted(plan.classification.intents)),
+        reasons=reasons,
+        tokens_raw=plan.tokens.raw,
+        tokens_clean=plan.tokens.clean,
         rules={r.name: r.tokens_removed for r in plan.rules},
         estimated_cost_usd=round(plan.estimated_cost_usd, 6),
         deep_cost_usd=round(deep.usd if deep else plan.estimated_cost_usd, 6),
         provenance={name: r.source for name, r in plan.settings.values.items()},
-        codex_version=result.codex_version, codex_route_version=__version__,
-        interactive=plan.interactive, dry_run=False, usage=_sum_usage(result.attempts),
+        codex_version=result.codex_version,
+        codex_route_version=__version__,
+        interactive=plan.interactive,
+        dry_run=False,
+        usage=_sum_usage(result.attempts),
     )
 
 
@@ -260,8 +340,12 @@ def dry_run_record(plan: Plan) -> RunRecord:
     return replace(record, dry_run=True, duration_ms=0)
 
 
-def _record(paths: AppPaths, record: RunRecord, notify: Notify,
-            record_run: Callable[[AppPaths, RunRecord], None] | None) -> None:
+def _record(
+    paths: AppPaths,
+    record: RunRecord,
+    notify: Notify,
+    record_run: Callable[[AppPaths, RunRecord], None] | None,
+) -> None:
     if record_run is None:
         from codex_router.history.store import record_run
     try:

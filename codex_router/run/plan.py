@@ -14,16 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from codex_router import __version__
-from codex_router.routing.classify import Classification, ClassifyThresholds, classify
-from codex_router.codex.binary import CodexBinary, locate_codex
 from codex_router.codex.argv import build_argv, config_change
-from codex_router.routing.cost import CostEstimate, estimate_all
+from codex_router.codex.binary import CodexBinary, locate_codex
 from codex_router.dirs import AppPaths, codex_home
+from codex_router.policy.settings import Settings, resolve_settings
 from codex_router.prompt.budget import BudgetResult, fit_to_budget
 from codex_router.prompt.compress import RuleReport, compress_stream, compress_text
+from codex_router.routing.classify import Classification, ClassifyThresholds, classify
+from codex_router.routing.cost import CostEstimate, estimate_all
 from codex_router.routing.readiness import gather_facts
 from codex_router.routing.route import RouteDecision, decide_route, needs_litellm_probe
-from codex_router.policy.settings import Settings, resolve_settings
 
 Counter = Callable[[str], int]
 
@@ -54,9 +54,15 @@ class TokenCounts:
     truncated: bool
 
     def to_dict(self) -> dict[str, Any]:
-        return {"raw": self.raw, "clean": self.clean, "prompt": self.prompt,
-                "attachment": self.attachment, "budget": self.budget, "truncated": self.truncated,
-                "encoding": "o200k_base"}
+        return {
+            "raw": self.raw,
+            "clean": self.clean,
+            "prompt": self.prompt,
+            "attachment": self.attachment,
+            "budget": self.budget,
+            "truncated": self.truncated,
+            "encoding": "o200k_base",
+        }
 
 
 @dataclass(frozen=True)
@@ -72,9 +78,15 @@ class PathPlan:
     config_change: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "ready": self.ready, "reason": self.reason, "model": self.model,
-                "reasoning_effort": self.reasoning_effort, "codex_argv": self.argv,
-                "config_change": self.config_change}
+        return {
+            "name": self.name,
+            "ready": self.ready,
+            "reason": self.reason,
+            "model": self.model,
+            "reasoning_effort": self.reasoning_effort,
+            "codex_argv": self.argv,
+            "config_change": self.config_change,
+        }
 
 
 @dataclass(frozen=True)
@@ -168,7 +180,9 @@ def _prepare_text(request: RunRequest, settings: Settings, count: Counter):
     else:
         codex_input = prompt_text
     clean_tokens = count(codex_input)
-    counts = TokenCounts(raw_tokens, clean_tokens, prompt_tokens, attachment_tokens, budget, truncated)
+    counts = TokenCounts(
+        raw_tokens, clean_tokens, prompt_tokens, attachment_tokens, budget, truncated
+    )
     return prompt_text, codex_input, counts, _merge_rules(*rules)
 
 
@@ -189,9 +203,12 @@ def build_plan(
         complex_tokens=policy.get("classification.complex_tokens"),
         long_context_tokens=policy.get("classification.long_context_tokens"),
     )
-    task = classify(prompt_text, tokens=counts.clean, attachment_tokens=counts.attachment,
-                    thresholds=thresholds)
-    facts = gather(env, litellm_url=settings["litellm_base_url"] if needs_litellm_probe(settings) else None)
+    task = classify(
+        prompt_text, tokens=counts.clean, attachment_tokens=counts.attachment, thresholds=thresholds
+    )
+    facts = gather(
+        env, litellm_url=settings["litellm_base_url"] if needs_litellm_probe(settings) else None
+    )
     decision = decide_route(settings, task, facts)
     costs = estimate_all(policy, counts.clean, settings["max_output_tokens"])
     codex = locate_codex(request.codex_bin, env)
@@ -204,17 +221,43 @@ def build_plan(
             ready_left -= 1
             # Fail fast on every managed path, and on the standard path when a fallback follows.
             fail_fast = choice.name != "standard" or ready_left > 0
-            argv = build_argv(codex.path or "codex", choice, interactive=request.interactive,
-                              fail_fast=fail_fast, extra_args=request.codex_args)
-        path_plans.append(PathPlan(choice.name, choice.ready, choice.reason, choice.model,
-                                   choice.reasoning_effort, argv,
-                                   config_change(choice.name, settings, config_file).to_dict()))
+            argv = build_argv(
+                codex.path or "codex",
+                choice,
+                interactive=request.interactive,
+                fail_fast=fail_fast,
+                extra_args=request.codex_args,
+            )
+        path_plans.append(
+            PathPlan(
+                choice.name,
+                choice.ready,
+                choice.reason,
+                choice.model,
+                choice.reasoning_effort,
+                argv,
+                config_change(choice.name, settings, config_file).to_dict(),
+            )
+        )
     blocked = None
     limit = settings["max_cost_usd"]
     chosen_cost = costs[policy.resolve_alias(decision.alias).name].usd
     if limit and chosen_cost > limit:
-        blocked = (f"estimated cost ${chosen_cost:.4f} for {decision.alias} is above "
-                   f"max_cost_usd ${limit:.4f}")
-    return Plan(settings, decision, task, counts, rules, costs, tuple(path_plans), codex, blocked,
-                codex_input, tuple(request.codex_args), request.interactive)
-
+        blocked = (
+            f"estimated cost ${chosen_cost:.4f} for {decision.alias} is above "
+            f"max_cost_usd ${limit:.4f}"
+        )
+    return Plan(
+        settings,
+        decision,
+        task,
+        counts,
+        rules,
+        costs,
+        tuple(path_plans),
+        codex,
+        blocked,
+        codex_input,
+        tuple(request.codex_args),
+        request.interactive,
+    )

@@ -118,8 +118,18 @@ def encode_index(ranks: Mapping[bytes, int], metadata: Mapping[str, str]) -> byt
     file_size = blob_offset + len(blob)
     padding = bytes(slots_offset - _HEADER.size - len(packed_metadata))
     body_crc = zlib.crc32(blob, zlib.crc32(slot_bytes))
-    fields = (MAGIC, FORMAT_VERSION, _BYTE_ORDER, len(slots) // _SLOT_WORDS, len(ranks),
-              len(packed_metadata), slots_offset, blob_offset, file_size, body_crc)
+    fields = (
+        MAGIC,
+        FORMAT_VERSION,
+        _BYTE_ORDER,
+        len(slots) // _SLOT_WORDS,
+        len(ranks),
+        len(packed_metadata),
+        slots_offset,
+        blob_offset,
+        file_size,
+        body_crc,
+    )
     header = bytearray(_HEADER.pack(*fields, 0))
     header_crc = zlib.crc32(packed_metadata, zlib.crc32(header))
     header[_HEADER_CRC_FIELD] = _LENGTH.pack(header_crc)
@@ -176,8 +186,19 @@ class RankIndex:
         if len(mapped) < _HEADER.size:
             raise IndexInvalidError("shorter than its header")
         header = mapped[: _HEADER.size]
-        (magic, version, byte_order, slot_count, entry_count, metadata_length,
-         slots_offset, blob_offset, file_size, body_crc, header_crc) = _HEADER.unpack(header)
+        (
+            magic,
+            version,
+            byte_order,
+            slot_count,
+            entry_count,
+            metadata_length,
+            slots_offset,
+            blob_offset,
+            file_size,
+            body_crc,
+            header_crc,
+        ) = _HEADER.unpack(header)
         if magic != MAGIC:
             raise IndexInvalidError("not an index file (bad magic)")
         if version != FORMAT_VERSION or byte_order != _BYTE_ORDER:
@@ -185,9 +206,14 @@ class RankIndex:
         if file_size != len(mapped):
             raise IndexInvalidError(f"size {len(mapped)} is not the recorded {file_size}")
         metadata_end = _HEADER.size + metadata_length
-        if metadata_end > slots_offset or slot_count & (slot_count - 1) or slot_count == 0 \
-                or slots_offset + slot_count * _SLOT_WORDS * 4 != blob_offset \
-                or blob_offset > file_size or entry_count > slot_count:
+        if (
+            metadata_end > slots_offset
+            or slot_count & (slot_count - 1)
+            or slot_count == 0
+            or slots_offset + slot_count * _SLOT_WORDS * 4 != blob_offset
+            or blob_offset > file_size
+            or entry_count > slot_count
+        ):
             raise IndexInvalidError("inconsistent section layout")
         metadata_bytes = mapped[_HEADER.size : metadata_end]
         zeroed = header[: _HEADER_CRC_FIELD.start] + bytes(4)

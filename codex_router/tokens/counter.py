@@ -36,7 +36,8 @@ from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codex_router.tokens.chunks import exact_pieces
+from codex_router.dirs import cache_dir
+from codex_router.errors import TokenizerError
 from codex_router.tokens.bpe_count import (
     DriftGuard,
     FastCounter,
@@ -51,8 +52,7 @@ from codex_router.tokens.bpe_index import (
     probe_writable,
     write_index,
 )
-from codex_router.errors import TokenizerError
-from codex_router.dirs import cache_dir
+from codex_router.tokens.chunks import exact_pieces
 
 if TYPE_CHECKING:
     import tiktoken
@@ -269,8 +269,9 @@ class TokenCounter:
         try:
             import regex
         except ImportError as exc:
-            raise TokenizerError("the 'regex' module is not installed",
-                                 hint="pip install regex") from exc
+            raise TokenizerError(
+                "the 'regex' module is not installed", hint="pip install regex"
+            ) from exc
         return {
             _META_ENCODING: ENCODING_NAME,
             _META_SOURCE_SHA256: PINNED_SOURCE_SHA256,
@@ -284,11 +285,11 @@ class TokenCounter:
         """``<encoding>-<source sha256>-v<format>-<inputs>.idx``: the last part is a CRC of the
         versions the index depends on, so two installs with different ``regex`` versions
         sharing one cache keep one index each instead of rebuilding each other's."""
-        inputs = "\n".join(f"{key}={value}" for key, value in sorted(
-            self._expected_metadata.items()))
+        inputs = "\n".join(
+            f"{key}={value}" for key, value in sorted(self._expected_metadata.items())
+        )
         inputs_crc = zlib.crc32(inputs.encode("utf-8"))
-        name = (f"{ENCODING_NAME}-{PINNED_SOURCE_SHA256[:16]}-v{FORMAT_VERSION}"
-                f"-{inputs_crc:08x}.idx")
+        name = f"{ENCODING_NAME}-{PINNED_SOURCE_SHA256[:16]}-v{FORMAT_VERSION}-{inputs_crc:08x}.idx"
         return self.index_directory / name
 
     def _open_valid_index(self) -> RankIndex | None:
@@ -298,8 +299,10 @@ class TokenCounter:
         except IndexInvalidError:
             return None
         expected = self._expected_metadata
-        if any(index.metadata.get(key) != value for key, value in expected.items()) \
-                or _META_PAT_STR not in index.metadata:
+        if (
+            any(index.metadata.get(key) != value for key, value in expected.items())
+            or _META_PAT_STR not in index.metadata
+        ):
             index.close()
             return None
         return index
@@ -309,7 +312,9 @@ class TokenCounter:
 
         Raises :class:`TokenizerError` when the data is missing or its sha256 is wrong.
         """
-        from codex_router.tokens import bpe_source as _bpe_source  # gzip, hashlib, base64: only when building
+        from codex_router.tokens import (
+            bpe_source as _bpe_source,
+        )  # gzip, hashlib, base64: only when building
 
         try:
             probe_writable(self.index_path.parent)
@@ -381,8 +386,10 @@ class TokenCounter:
 
     def _index_note(self, index: RankIndex | None) -> str:
         if index is not None:
-            return (f"Fast index {index.path} ({index.size_bytes / 1e6:.1f} MB, "
-                    f"{index.entry_count} tokens).")
+            return (
+                f"Fast index {index.path} ({index.size_bytes / 1e6:.1f} MB, "
+                f"{index.entry_count} tokens)."
+            )
         if self.fast_path_off_reason:
             return f"Fast index off in this process: {self.fast_path_off_reason}."
         return f"Fast index not built yet; the first count builds it in {self.index_directory}."

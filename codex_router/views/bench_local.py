@@ -18,8 +18,14 @@ def progress(total: int) -> Iterator[Callable[[int, Any], None]]:
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("bench-local"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=ui.err(), transient=True) as bar:
+    with Progress(
+        TextColumn("bench-local"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=ui.err(),
+        transient=True,
+    ) as bar:
         task = bar.add_task("runs", total=total)
         yield lambda _i, _result: bar.advance(task)
 
@@ -40,8 +46,12 @@ def print_report(report: Any) -> None:
         ("total per answer", data["total_seconds"], "s", 3),
         ("output tokens", data["output_tokens"], "tok", 0),
     ]
-    lines = [f"bench-local: {data['model']} at {data['base_url']}, {data['runs']} runs",
-             f"  {'':22} {'median':>14} {'p95':>14}"]
+    lines = [
+        f"bench-local: {data['model']} at {data['base_url']}, {data['runs']} runs",
+        f"  {'':22} {'median':>14} {'p95':>14}",
+    ]
     for label, stat, unit, digits in rows:
-        lines.append(f"  {label:22} {_fmt(stat['median'], unit, digits):>14} {_fmt(stat['p95'], unit, digits):>14}")
+        lines.append(
+            f"  {label:22} {_fmt(stat['median'], unit, digits):>14} {_fmt(stat['p95'], unit, digits):>14}"
+        )
     sys.stdout.write("\n".join(lines) + "\n")

@@ -22,7 +22,9 @@ def print_report(result: Any) -> None:
         pct = (before - after) / before if before else 0.0
         sys.stderr.write(f"tokens: {before:,} → {after:,} (-{pct:.1%})\n")
     for r in rules:
-        sys.stderr.write(f"  {r['name']:<22} -{r['tokens_removed']:>9,} tokens  -{r['lines_removed']:>8,} lines\n")
+        sys.stderr.write(
+            f"  {r['name']:<22} -{r['tokens_removed']:>9,} tokens  -{r['lines_removed']:>8,} lines\n"
+        )
 
 
 def print_tokens(raw: int, chars: int, clean: int | None, *, json_out: bool) -> None:

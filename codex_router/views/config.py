@@ -20,11 +20,15 @@ def print_status(home: Path, guard: GuardStatus, states: list[ProfileState]) -> 
     out(f"config.toml      {guard.config}\n")
     if guard.active:
         pids = ", ".join(str(r["pid"]) for r in guard.live_runs)
-        out(f"edited by        {len(guard.live_runs)} running codex-route run(s) (pid {pids}); "
-            "restored when the last one ends\n")
+        out(
+            f"edited by        {len(guard.live_runs)} running codex-route run(s) (pid {pids}); "
+            "restored when the last one ends\n"
+        )
     elif guard.interrupted:
-        out("needs restore    an interrupted run left codex-route's keys in it: "
-            "run `codex-route config restore`\n")
+        out(
+            "needs restore    an interrupted run left codex-route's keys in it: "
+            "run `codex-route config restore`\n"
+        )
     else:
         out("state            as you wrote it (no codex-route edit in place)\n")
     if guard.backup:
@@ -36,5 +40,10 @@ def print_status(home: Path, guard: GuardStatus, states: list[ProfileState]) -> 
 def print_status_json(home: Path, guard: GuardStatus, states: list[ProfileState]) -> None:
     from codex_router.ui import print_json
 
-    print_json({"codex_home": str(home), "guard": guard.to_dict(),
-                "profiles": [s.to_dict() for s in states]})
+    print_json(
+        {
+            "codex_home": str(home),
+            "guard": guard.to_dict(),
+            "profiles": [s.to_dict() for s in states],
+        }
+    )

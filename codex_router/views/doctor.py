@@ -27,13 +27,26 @@ def render(results: list[Check], width: int = 80) -> str:
     lines = []
     for r in results:
         head = f"{_MARK[r.status]} {r.id:<{id_width}}"
-        lines.extend(textwrap.wrap(r.summary, width=width, initial_indent=head,
-                                   subsequent_indent=indent, break_on_hyphens=False)
-                     or [head.rstrip()])
+        lines.extend(
+            textwrap.wrap(
+                r.summary,
+                width=width,
+                initial_indent=head,
+                subsequent_indent=indent,
+                break_on_hyphens=False,
+            )
+            or [head.rstrip()]
+        )
         if r.fix and r.status != "ok":
-            lines.extend(textwrap.wrap(f"fix: {r.fix}", width=width, initial_indent=indent,
-                                       subsequent_indent=indent + "     ",
-                                       break_on_hyphens=False))
+            lines.extend(
+                textwrap.wrap(
+                    f"fix: {r.fix}",
+                    width=width,
+                    initial_indent=indent,
+                    subsequent_indent=indent + "     ",
+                    break_on_hyphens=False,
+                )
+            )
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "warn", "fail")}
     lines.append("")
     lines.append(f"{counts['ok']} ok, {counts['warn']} warnings, {counts['fail']} failed")

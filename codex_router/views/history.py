@@ -19,13 +19,26 @@ from codex_router.history.record import RunRecord
 _BATCH = 200
 
 # (header, width, justify). 78 columns with one space between columns.
-_COLUMNS = (("when", 11, "left"), ("alias", 10, "left"), ("provider", 11, "left"),
-            ("path", 11, "left"), ("result", 7, "left"), ("time", 6, "right"),
-            ("tokens", 9, "right"), ("cost", 6, "right"))
+_COLUMNS = (
+    ("when", 11, "left"),
+    ("alias", 10, "left"),
+    ("provider", 11, "left"),
+    ("path", 11, "left"),
+    ("result", 7, "left"),
+    ("time", 6, "right"),
+    ("tokens", 9, "right"),
+    ("cost", 6, "right"),
+)
 
-_RESULT = {"success": "ok", "failed": "failed", "interrupted": "ctrl-c",
-           "stopped_changes": "changes", "blocked": "blocked", "dry_run": "dry-run",
-           "error": "error"}
+_RESULT = {
+    "success": "ok",
+    "failed": "failed",
+    "interrupted": "ctrl-c",
+    "stopped_changes": "changes",
+    "blocked": "blocked",
+    "dry_run": "dry-run",
+    "error": "error",
+}
 _SHORT_PATH = {"standard": "std", "litellm": "litellm", "huggingface": "hf"}
 
 
@@ -58,7 +71,7 @@ def when(started_at: float, *, now: float) -> str:
 
 def short_alias(alias: str) -> str:
     """Every built-in alias starts with ``codex-``: the table shows the rest."""
-    return alias[len("codex-"):] if alias.startswith("codex-") and len(alias) > 6 else alias
+    return alias[len("codex-") :] if alias.startswith("codex-") and len(alias) > 6 else alias
 
 
 def path_label(record: RunRecord) -> str:
@@ -115,9 +128,16 @@ def cost(usd: float) -> str:
 
 
 def row(record: RunRecord, *, now: float) -> tuple[str, ...]:
-    return (when(record.started_at, now=now), short_alias(record.alias), record.provider,
-            path_label(record), _RESULT.get(record.outcome, record.outcome),
-            duration(record.duration_ms), tokens(record), cost(record.estimated_cost_usd))
+    return (
+        when(record.started_at, now=now),
+        short_alias(record.alias),
+        record.provider,
+        path_label(record),
+        _RESULT.get(record.outcome, record.outcome),
+        duration(record.duration_ms),
+        tokens(record),
+        cost(record.estimated_cost_usd),
+    )
 
 
 def _batches(runs: Iterable[RunRecord]) -> Iterator[list[RunRecord]]:
@@ -139,11 +159,17 @@ def print_runs_table(runs: Iterable[RunRecord], *, now: float | None = None) -> 
     shown = 0
     try:
         for batch in _batches(runs):
-            table = Table(box=None, show_header=shown == 0, padding=(0, 1, 0, 0),
-                          pad_edge=False, header_style="bold")
+            table = Table(
+                box=None,
+                show_header=shown == 0,
+                padding=(0, 1, 0, 0),
+                pad_edge=False,
+                header_style="bold",
+            )
             for header, width, justify in _COLUMNS:
-                table.add_column(header, width=width, no_wrap=True, overflow="ellipsis",
-                                 justify=justify)  # type: ignore[arg-type]
+                table.add_column(
+                    header, width=width, no_wrap=True, overflow="ellipsis", justify=justify
+                )  # type: ignore[arg-type]
             for record in batch:
                 table.add_row(*(ui.escape(cell) for cell in row(record, now=now)))
             ui.out().print(table)

@@ -64,13 +64,18 @@ def render_plan(data: dict[str, Any], *, color: bool = False) -> str:
         add(f"  because    {reason}")
     saved = tokens["raw"] - tokens["clean"]
     pct = f" (-{saved / tokens['raw']:.0%})" if tokens["raw"] and saved > 0 else ""
-    add(f"  tokens     {tokens['raw']:,} raw → {tokens['clean']:,} clean{pct}, budget {tokens['budget']:,}"
-        + (s("  truncated", "33") if tokens["truncated"] else ""))
+    add(
+        f"  tokens     {tokens['raw']:,} raw → {tokens['clean']:,} clean{pct}, budget {tokens['budget']:,}"
+        + (s("  truncated", "33") if tokens["truncated"] else "")
+    )
     removed = sorted(((k, v) for k, v in data["compression"].items() if v), key=lambda kv: -kv[1])
     if removed:
         add("  saved by   " + ", ".join(f"{name} -{n:,}" for name, n in removed))
     limit = data["max_cost_usd"]
-    add(f"  cost       ~${data['estimated_cost_usd']:.4f}" + (f" (limit ${limit:.4f})" if limit else " (no limit)"))
+    add(
+        f"  cost       ~${data['estimated_cost_usd']:.4f}"
+        + (f" (limit ${limit:.4f})" if limit else " (no limit)")
+    )
     add("")
     add(s("Codex-facing paths, in fallback order", "1"))
     width = max(len(p["name"]) for p in data["paths"])
@@ -87,14 +92,20 @@ def render_plan(data: dict[str, Any], *, color: bool = False) -> str:
         add(f"  codex argv {shlex.join(first['codex_argv'])}   (prompt on stdin)")
         change = first["config_change"]
         if change["writes"]:
-            add(f"  config     would set {', '.join(change['set'])} in {change['file']} for the run, then restore it")
+            add(
+                f"  config     would set {', '.join(change['set'])} in {change['file']} for the run, then restore it"
+            )
         else:
             add(f"  config     {change['file']} left as it is")
     add("")
     add(s("Settings and where they came from", "1"))
     width = max(len(name) for name in data["provenance"])
     for name, entry in data["provenance"].items():
-        shown = "(built-in only)" if name == "policy" and entry["value"] is None else _value(entry["value"])
+        shown = (
+            "(built-in only)"
+            if name == "policy" and entry["value"] is None
+            else _value(entry["value"])
+        )
         add(f"  {name:<{width}}  {shown}  [{_source(entry)}]")
     if data["blocked"]:
         add("")

@@ -20,8 +20,9 @@ def _fmt(value: Any) -> str:
 
 
 def print_policy_json(settings: Any, shown: list[Any]) -> None:
-    ui.print_json({"policy_file": settings.policy_file.to_dict(),
-                   "values": [v.to_dict() for v in shown]})
+    ui.print_json(
+        {"policy_file": settings.policy_file.to_dict(), "values": [v.to_dict() for v in shown]}
+    )
 
 
 def print_policy(settings: Any, shown: list[Any]) -> None:
@@ -29,8 +30,11 @@ def print_policy(settings: Any, shown: list[Any]) -> None:
 
     source = settings.policy_file
     where = source.value or "built-in default only"
-    ui.out().print(f"policy file: {ui.escape(where)} ({source.source}"
-                   + (f" {source.origin}" if source.origin else "") + ")")
+    ui.out().print(
+        f"policy file: {ui.escape(where)} ({source.source}"
+        + (f" {source.origin}" if source.origin else "")
+        + ")"
+    )
     table = Table(show_edge=False, expand=False)
     table.add_column("key")
     table.add_column("value", overflow="fold")
@@ -46,9 +50,13 @@ def print_policy(settings: Any, shown: list[Any]) -> None:
 
 def print_valid(file: Path, policy: Any) -> None:
     own = sum(1 for o in policy.origins.values() if o.layer == "file")
-    sys.stdout.write(f"ok: {file} is a valid policy ({own} values set, {len(policy.aliases)} aliases)\n")
+    sys.stdout.write(
+        f"ok: {file} is a valid policy ({own} values set, {len(policy.aliases)} aliases)\n"
+    )
 
 
 def print_written(path: Path, template: str) -> None:
-    sys.stdout.write(f"wrote the {template} policy to {path}\n"
-                     f"check it with: codex-route policy validate {path}\n")
+    sys.stdout.write(
+        f"wrote the {template} policy to {path}\n"
+        f"check it with: codex-route policy validate {path}\n"
+    )

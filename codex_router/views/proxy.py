@@ -33,8 +33,10 @@ def _skipped(result: Any) -> None:
     for (reason, upstream), groups in by_reason.items():
         ui.warn(f"{reason}: no {upstream} deployment for {', '.join(groups)}")
     if result.record.unavailable:
-        ui.warn(f"not served (no deployment left): {', '.join(result.record.unavailable)}; "
-                "`codex-route proxy status` says why")
+        ui.warn(
+            f"not served (no deployment left): {', '.join(result.record.unavailable)}; "
+            "`codex-route proxy status` says why"
+        )
 
 
 def print_started(result: Any) -> None:
@@ -72,8 +74,10 @@ def print_status(status: Any) -> None:
         sys.stdout.write("LiteLLM proxy: not running (start it with: codex-route proxy start)\n")
         return
     if status.stale:
-        sys.stdout.write(f"LiteLLM proxy: not running; {status.health_detail} "
-                         "(crashed?): `codex-route proxy stop` cleans up\n")
+        sys.stdout.write(
+            f"LiteLLM proxy: not running; {status.health_detail} "
+            "(crashed?): `codex-route proxy stop` cleans up\n"
+        )
         return
     health = "healthy" if status.healthy else f"NOT healthy ({status.health_detail})"
     aliases = status.models if status.models is not None else rec.aliases
@@ -87,6 +91,9 @@ def print_status(status: Any) -> None:
     ]
     for alias, why in rec.unavailable.items():
         lines.append(f"  missing   {alias}: {why}")
-    lines += [f"  openai    {'never (avoid_openai)' if rec.avoid_openai else 'allowed'}",
-              f"  config    {rec.config}", f"  log       {rec.log}"]
+    lines += [
+        f"  openai    {'never (avoid_openai)' if rec.avoid_openai else 'allowed'}",
+        f"  config    {rec.config}",
+        f"  log       {rec.log}",
+    ]
     sys.stdout.write("\n".join(lines) + "\n")

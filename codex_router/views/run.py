@@ -25,5 +25,9 @@ def print_intro(plan: Plan) -> None:
     first = plan.first_ready
     where = f"{first.name} ({first.model or 'codex default model'})" if first else "no ready path"
     tokens = plan.tokens
-    saved = f"{tokens.raw:,} → {tokens.clean:,} tokens" if tokens.raw != tokens.clean else f"{tokens.clean:,} tokens"
+    saved = (
+        f"{tokens.raw:,} → {tokens.clean:,} tokens"
+        if tokens.raw != tokens.clean
+        else f"{tokens.clean:,} tokens"
+    )
     notifier(f"{plan.decision.alias} via {where}; {saved}; est. ${plan.estimated_cost_usd:.4f}")

@@ -9,8 +9,16 @@ from codex_router.history.stats import GroupStats, StatsReport
 from codex_router.views.history import cost, count, duration, short_alias
 
 # (header, width) after the 11-wide key column: 77 columns with one space between columns.
-_GROUP_COLUMNS = (("runs", 8), ("ok", 6), ("fallbk", 6), ("p50", 6), ("p95", 6),
-                  ("tok saved", 9), ("cost", 8), ("vs deep", 8))
+_GROUP_COLUMNS = (
+    ("runs", 8),
+    ("ok", 6),
+    ("fallbk", 6),
+    ("p50", 6),
+    ("p95", 6),
+    ("tok saved", 9),
+    ("cost", 8),
+    ("vs deep", 8),
+)
 
 
 def print_stats_json(report: StatsReport) -> None:
@@ -32,36 +40,63 @@ def _ms(value: int | None) -> str:
 def summary_rows(report: StatsReport) -> list[tuple[str, str]]:
     """(label, text) pairs of the human summary."""
     t = report.total
-    scope = ("since " + time.strftime("%Y-%m-%d %H:%M", time.localtime(report.since))
-             if report.since is not None else "all recorded")
+    scope = (
+        "since " + time.strftime("%Y-%m-%d %H:%M", time.localtime(report.since))
+        if report.since is not None
+        else "all recorded"
+    )
     runs = f"{t.runs:,} {scope} ({t.launched:,} launched codex"
     runs += f", {t.dry_runs:,} dry runs)" if t.dry_runs else ")"
     rows = [
         ("runs", runs),
         ("success", f"{percent(t.success_rate)}   fallback {percent(t.fallback_rate)}"),
         ("duration", f"p50 {_ms(t.p50_ms)}   p95 {_ms(t.p95_ms)}"),
-        ("compression", f"{count(t.tokens_saved)} tokens saved "
-                        f"({count(t.tokens_raw)} raw → {count(t.tokens_clean)} sent)"),
-        ("cost", f"{money(t.estimated_cost_usd)} estimated; always codex-deep "
-                 f"{money(t.deep_cost_usd)}: routing saved {money(t.saving_vs_deep_usd)}"),
+        (
+            "compression",
+            f"{count(t.tokens_saved)} tokens saved "
+            f"({count(t.tokens_raw)} raw → {count(t.tokens_clean)} sent)",
+        ),
+        (
+            "cost",
+            f"{money(t.estimated_cost_usd)} estimated; always codex-deep "
+            f"{money(t.deep_cost_usd)}: routing saved {money(t.saving_vs_deep_usd)}",
+        ),
     ]
     if t.usage_runs:
-        rows.append(("estimate", f"{t.usage_runs:,} runs with usage from Codex: "
-                                 f"{count(t.usage_estimated_tokens)} estimated, "
-                                 f"{count(t.usage_input_tokens)} input reported, "
-                                 f"mean error {percent(t.token_error)}"))
+        rows.append(
+            (
+                "estimate",
+                f"{t.usage_runs:,} runs with usage from Codex: "
+                f"{count(t.usage_estimated_tokens)} estimated, "
+                f"{count(t.usage_input_tokens)} input reported, "
+                f"mean error {percent(t.token_error)}",
+            )
+        )
     else:
         rows.append(("estimate", "no run with usage reported by Codex yet"))
     if report.rule_savings:
-        rows.append(("per rule", ", ".join(f"{rule} {count(tokens)}"
-                                           for rule, tokens in report.rule_savings.items())))
+        rows.append(
+            (
+                "per rule",
+                ", ".join(
+                    f"{rule} {count(tokens)}" for rule, tokens in report.rule_savings.items()
+                ),
+            )
+        )
     return rows
 
 
 def _group_cells(group: GroupStats) -> tuple[str, ...]:
-    return (f"{group.runs:,}", percent(group.success_rate), percent(group.fallback_rate),
-            _ms(group.p50_ms), _ms(group.p95_ms), count(group.tokens_saved),
-            money(group.estimated_cost_usd), money(group.saving_vs_deep_usd))
+    return (
+        f"{group.runs:,}",
+        percent(group.success_rate),
+        percent(group.fallback_rate),
+        _ms(group.p50_ms),
+        _ms(group.p95_ms),
+        count(group.tokens_saved),
+        money(group.estimated_cost_usd),
+        money(group.saving_vs_deep_usd),
+    )
 
 
 def _wrapped(rows: list[tuple[str, str]], width: int) -> str:

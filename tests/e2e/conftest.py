@@ -48,16 +48,34 @@ class Route:
     def argv(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "codex_router", *args]
 
-    def run(self, *args: str, timeout: float = 120, input: str | None = None,
-            extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self.argv(*args), env={**self.env, **(extra_env or {})}, cwd=self.cwd,
-                              capture_output=True, text=True, timeout=timeout,
-                              input=input, stdin=None if input is not None else subprocess.DEVNULL)
+    def run(
+        self,
+        *args: str,
+        timeout: float = 120,
+        input: str | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.argv(*args),
+            env={**self.env, **(extra_env or {})},
+            cwd=self.cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+        )
 
     def popen(self, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-        return subprocess.Popen(self.argv(*args), env={**self.env, **(extra_env or {})}, cwd=self.cwd,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            self.argv(*args),
+            env={**self.env, **(extra_env or {})},
+            cwd=self.cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
 
 @pytest.fixture
@@ -65,8 +83,14 @@ def route(isolated_env: Path, codex_bin: str, tmp_path: Path) -> Route:
     work = tmp_path / "work"
     work.mkdir()
     env = dict(os.environ)
-    env.update({"CODEX_ROUTE_CODEX_BIN": codex_bin, "FAKE_KEY": "fake-user-key",
-                "LITELLM_API_KEY": "sk-litellm-test", "PYTHONPATH": str(REPO)})
+    env.update(
+        {
+            "CODEX_ROUTE_CODEX_BIN": codex_bin,
+            "FAKE_KEY": "fake-user-key",
+            "LITELLM_API_KEY": "sk-litellm-test",
+            "PYTHONPATH": str(REPO),
+        }
+    )
     env.pop("HF_TOKEN", None)
     return Route(env, work, Path(env["CODEX_HOME"]))
 

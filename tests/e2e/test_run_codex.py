@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from fake_responses import REPLY_TEXT, FakeResponses, refused_url
+
 from tests.e2e.conftest import Route, user_config
 
 pytestmark = pytest.mark.e2e
@@ -71,8 +71,9 @@ def test_fallback_from_a_failing_path_to_a_working_one(route: Route, mode: str):
     with FakeResponses(mode) as broken, FakeResponses("ok") as proxy:
         original = user_config(broken.base_url)
         route.config.write_bytes(original)
-        done = route.run("run", "say hi", *CODEX_ARGS,
-                         extra_env={"CODEX_ROUTE_LITELLM_BASE_URL": proxy.base_url})
+        done = route.run(
+            "run", "say hi", *CODEX_ARGS, extra_env={"CODEX_ROUTE_LITELLM_BASE_URL": proxy.base_url}
+        )
     assert done.returncode == 0, done.stderr
     assert REPLY_TEXT in done.stdout
     assert "falling back to litellm" in done.stderr
@@ -89,8 +90,9 @@ def test_every_path_failing_exits_6_and_restores(route: Route):
     with FakeResponses("500") as broken, FakeResponses("401") as proxy:
         original = user_config(broken.base_url)
         route.config.write_bytes(original)
-        done = route.run("run", "say hi", *CODEX_ARGS,
-                         extra_env={"CODEX_ROUTE_LITELLM_BASE_URL": proxy.base_url})
+        done = route.run(
+            "run", "say hi", *CODEX_ARGS, extra_env={"CODEX_ROUTE_LITELLM_BASE_URL": proxy.base_url}
+        )
     assert done.returncode == 6, done.stderr
     assert "every path failed" in done.stderr
     assert route.config.read_bytes() == original
@@ -100,8 +102,16 @@ def test_a_dead_managed_provider_fails_fast(route: Route):
     """Codex retries a refused connection forever unless codex-route turns that off."""
     route.config.write_bytes(user_config(refused_url()))
     started = time.monotonic()
-    done = route.run("run", "say hi", "--codex-provider", "huggingface", "--timeout", "100", *CODEX_ARGS,
-                     extra_env={"HF_TOKEN": "hf-test", "CODEX_ROUTE_HF_BASE_URL": refused_url()})
+    done = route.run(
+        "run",
+        "say hi",
+        "--codex-provider",
+        "huggingface",
+        "--timeout",
+        "100",
+        *CODEX_ARGS,
+        extra_env={"HF_TOKEN": "hf-test", "CODEX_ROUTE_HF_BASE_URL": refused_url()},
+    )
     took = time.monotonic() - started
     assert done.returncode == 1, done.stderr
     assert "connection failed" in done.stderr
@@ -112,8 +122,16 @@ def test_a_hanging_server_hits_the_timeout(route: Route):
     with FakeResponses("hang") as proxy:
         original = user_config(proxy.base_url)
         route.config.write_bytes(original)
-        done = route.run("run", "say hi", "--codex-provider", "litellm", "--timeout", "2", *CODEX_ARGS,
-                         extra_env={"CODEX_ROUTE_LITELLM_BASE_URL": proxy.base_url})
+        done = route.run(
+            "run",
+            "say hi",
+            "--codex-provider",
+            "litellm",
+            "--timeout",
+            "2",
+            *CODEX_ARGS,
+            extra_env={"CODEX_ROUTE_LITELLM_BASE_URL": proxy.base_url},
+        )
     assert done.returncode == 124, done.stderr
     assert "timeout after 2 s" in done.stderr
     assert route.config.read_bytes() == original
@@ -124,9 +142,17 @@ def test_ctrl_c_exits_130_without_fallback_and_restores(route: Route, sig: int, 
     with FakeResponses("hang") as proxy, FakeResponses("ok") as standard:
         original = user_config(standard.base_url)
         route.config.write_bytes(original)
-        proc = route.popen("run", "say hi", "--provider", "openai", *CODEX_ARGS,
-                           extra_env={"CODEX_ROUTE_LITELLM_BASE_URL": proxy.base_url,
-                                      "CODEX_ROUTE_FALLBACK_ORDER": "litellm,standard"})
+        proc = route.popen(
+            "run",
+            "say hi",
+            "--provider",
+            "openai",
+            *CODEX_ARGS,
+            extra_env={
+                "CODEX_ROUTE_LITELLM_BASE_URL": proxy.base_url,
+                "CODEX_ROUTE_FALLBACK_ORDER": "litellm,standard",
+            },
+        )
         wait_for(lambda: proxy.requests)
         assert route.config.read_bytes() != original  # codex-route's keys are in for the run
         proc.send_signal(sig)
@@ -141,14 +167,19 @@ CONFIGS = {
     "crlf": user_config("URL", newline="\r\n"),
     "bom": b"\xef\xbb\xbf" + user_config("URL"),
     "no-final-newline": user_config("URL").rstrip(b"\n"),
-    "comments-unicode": user_config("URL", extra='# modèle préféré ✓ — 日本語\n[projects."/home/zoë/项目"]\n'
-                                                  'trust_level = "trusted"\n'),
-    "inline-tables": user_config("URL", extra='[tui]\nnotifications = ["agent-turn-complete"]\n'
-                                               '[shell_environment_policy]\nset = { A = "1", B = "2" }\n'),
+    "comments-unicode": user_config(
+        "URL",
+        extra='# modèle préféré ✓ — 日本語\n[projects."/home/zoë/项目"]\ntrust_level = "trusted"\n',
+    ),
+    "inline-tables": user_config(
+        "URL",
+        extra='[tui]\nnotifications = ["agent-turn-complete"]\n'
+        '[shell_environment_policy]\nset = { A = "1", B = "2" }\n',
+    ),
     "existing-model-providers": user_config("URL") + b'\n[model_providers.other]\nname = "Other"\n'
-                                                     b'base_url = "http://127.0.0.1:1/v1"\n',
+    b'base_url = "http://127.0.0.1:1/v1"\n',
     "inline-model-providers": b'model = "gpt-test"\nmodel_providers = { other = { name = "O", '
-                              b'base_url = "http://127.0.0.1:1/v1" } }\n',
+    b'base_url = "http://127.0.0.1:1/v1" } }\n',
     "no-config": None,
 }
 
@@ -161,8 +192,14 @@ def test_config_is_byte_identical_after_a_managed_run(route: Route, name: str):
         if original is not None:
             route.config.write_bytes(original)
             os.chmod(route.config, 0o644)
-        done = route.run("run", "say hi", "--codex-provider", "litellm", *CODEX_ARGS,
-                         extra_env={"CODEX_ROUTE_LITELLM_BASE_URL": proxy.base_url})
+        done = route.run(
+            "run",
+            "say hi",
+            "--codex-provider",
+            "litellm",
+            *CODEX_ARGS,
+            extra_env={"CODEX_ROUTE_LITELLM_BASE_URL": proxy.base_url},
+        )
         assert done.returncode == 0, done.stderr
         assert len(proxy.requests) == 1
     if original is None:
@@ -181,8 +218,14 @@ def test_symlinked_config_keeps_the_link_and_the_target_bytes(route: Route, tmp_
         original = user_config(proxy.base_url)
         target.write_bytes(original)
         route.config.symlink_to(target)
-        done = route.run("run", "say hi", "--codex-provider", "litellm", *CODEX_ARGS,
-                         extra_env={"CODEX_ROUTE_LITELLM_BASE_URL": proxy.base_url})
+        done = route.run(
+            "run",
+            "say hi",
+            "--codex-provider",
+            "litellm",
+            *CODEX_ARGS,
+            extra_env={"CODEX_ROUTE_LITELLM_BASE_URL": proxy.base_url},
+        )
         assert done.returncode == 0, done.stderr
     assert route.config.is_symlink() and route.config.resolve() == target
     assert target.read_bytes() == original
@@ -192,8 +235,14 @@ def test_sigkill_mid_run_is_recovered_by_config_restore(route: Route):
     with FakeResponses("hang") as proxy:
         original = user_config(proxy.base_url, newline="\r\n")
         route.config.write_bytes(original)
-        proc = route.popen("run", "say hi", "--codex-provider", "litellm", *CODEX_ARGS,
-                           extra_env={"CODEX_ROUTE_LITELLM_BASE_URL": proxy.base_url})
+        proc = route.popen(
+            "run",
+            "say hi",
+            "--codex-provider",
+            "litellm",
+            *CODEX_ARGS,
+            extra_env={"CODEX_ROUTE_LITELLM_BASE_URL": proxy.base_url},
+        )
         wait_for(lambda: proxy.requests)
         proc.kill()
         proc.communicate(timeout=30)
@@ -212,13 +261,25 @@ def test_sigkill_mid_run_is_recovered_by_the_next_run(route: Route):
     with FakeResponses("hang") as hang, FakeResponses("ok") as proxy:
         original = user_config(proxy.base_url)
         route.config.write_bytes(original)
-        proc = route.popen("run", "say hi", "--codex-provider", "litellm", *CODEX_ARGS,
-                           extra_env={"CODEX_ROUTE_LITELLM_BASE_URL": hang.base_url})
+        proc = route.popen(
+            "run",
+            "say hi",
+            "--codex-provider",
+            "litellm",
+            *CODEX_ARGS,
+            extra_env={"CODEX_ROUTE_LITELLM_BASE_URL": hang.base_url},
+        )
         wait_for(lambda: hang.requests)
         proc.kill()
         proc.communicate(timeout=30)
-        done = route.run("run", "say hi", "--codex-provider", "litellm", *CODEX_ARGS,
-                         extra_env={"CODEX_ROUTE_LITELLM_BASE_URL": proxy.base_url})
+        done = route.run(
+            "run",
+            "say hi",
+            "--codex-provider",
+            "litellm",
+            *CODEX_ARGS,
+            extra_env={"CODEX_ROUTE_LITELLM_BASE_URL": proxy.base_url},
+        )
         assert done.returncode == 0, done.stderr
     assert "restored" in done.stderr
     assert route.config.read_bytes() == original
@@ -231,10 +292,20 @@ def test_eight_concurrent_runs_each_see_a_complete_file(route: Route):
         procs = []
         for i in range(8):
             path = "huggingface" if i % 2 else "litellm"
-            procs.append(route.popen("run", "say hi", "--codex-provider", path, *CODEX_ARGS,
-                                     extra_env={"CODEX_ROUTE_LITELLM_BASE_URL": proxy.base_url,
-                                                "HF_TOKEN": "hf-test",
-                                                "CODEX_ROUTE_HF_BASE_URL": hf.base_url}))
+            procs.append(
+                route.popen(
+                    "run",
+                    "say hi",
+                    "--codex-provider",
+                    path,
+                    *CODEX_ARGS,
+                    extra_env={
+                        "CODEX_ROUTE_LITELLM_BASE_URL": proxy.base_url,
+                        "HF_TOKEN": "hf-test",
+                        "CODEX_ROUTE_HF_BASE_URL": hf.base_url,
+                    },
+                )
+            )
         results = [p.communicate(timeout=180) for p in procs]
     for proc, (out, err) in zip(procs, results):
         assert proc.returncode == 0, err
@@ -250,12 +321,21 @@ def test_trust_entries_codex_writes_mid_run_are_kept(route: Route):
         original = user_config(proxy.base_url)
         route.config.write_bytes(original)
         os.chmod(route.config, 0o644)
-        done = route.run("run", "say hi", "--codex-provider", "litellm", "--", "--trust",
-                         extra_env={"CODEX_ROUTE_LITELLM_BASE_URL": proxy.base_url})
+        done = route.run(
+            "run",
+            "say hi",
+            "--codex-provider",
+            "litellm",
+            "--",
+            "--trust",
+            extra_env={"CODEX_ROUTE_LITELLM_BASE_URL": proxy.base_url},
+        )
         assert done.returncode == 0, done.stderr
     after = route.config.read_bytes()
     assert "kept those changes" in done.stderr
     assert after.startswith(original)  # every original byte, then Codex's addition
-    assert b"trust_level" in after[len(original):]
+    assert b"trust_level" in after[len(original) :]
     assert b"codex-route" not in after and b"cost-routing" not in after
-    assert route.config.stat().st_mode & 0o777 == 0o644  # Codex writes 0600; the user's mode is kept
+    assert (
+        route.config.stat().st_mode & 0o777 == 0o644
+    )  # Codex writes 0600; the user's mode is kept
