@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from codex_router.dirs import app_paths  # noqa: E402
+from codex_router.dirs import app_dirs  # noqa: E402
 from codex_router.history import store  # noqa: E402
 from codex_router.history.record import Attempt, RunRecord, TokenUsage  # noqa: E402
 
@@ -131,11 +131,11 @@ def synthetic_record(rng: random.Random, started_at: float, n: int) -> RunRecord
 def seed(home: Path, runs: int) -> None:
     """``runs`` runs over the last two years, oldest first, in 50,000-row transactions."""
     os.environ["CODEX_ROUTE_HOME"] = str(home)
-    paths = app_paths()
+    dirs = app_dirs()
     rng = random.Random(7)
     now = time.time()
     batch = 50_000
-    conn = store._open_for_write(store.history_path(paths))  # the real schema and pragmas
+    conn = store._open_for_write(store.history_path(dirs))  # the real schema and pragmas
     try:
         started = time.perf_counter()
         for first in range(0, runs, batch):
@@ -173,13 +173,13 @@ def _time_command(argv: list[str], env: dict[str, str], repeat: int) -> float:
 
 def _time_record_run(home: Path, repeat: int) -> float:
     os.environ["CODEX_ROUTE_HOME"] = str(home)
-    paths = app_paths()
+    dirs = app_dirs()
     rng = random.Random(11)
     records = [synthetic_record(rng, time.time(), 10**9 + i) for i in range(repeat)]
     samples = []
     for record in records:
         start = time.perf_counter()
-        store.record_run(paths, record)
+        store.record_run(dirs, record)
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
 
@@ -226,7 +226,7 @@ def main() -> int:
         ]
         results = [(name, _time_command(argv, env, args.repeat), goal) for name, argv, goal in rows]
         write = _time_record_run(home, args.writes)
-        count = store.history_path(app_paths()).stat().st_size
+        count = store.history_path(app_dirs()).stat().st_size
     print(f"store: {args.runs:,} runs, {count / 2**20:,.0f} MiB")
     print(f"{'measure':<48} {'median':>10}  goal")
     for name, value, goal in results:

@@ -12,13 +12,13 @@ import traceback
 from pathlib import Path
 
 from codex_router import __version__
-from codex_router.dirs import app_paths
+from codex_router.dirs import app_dirs
 
 
 def write_crash_log(exc: BaseException) -> Path | None:
     """Write ``crash-<time>.log`` in the state dir; None when that is impossible."""
     try:
-        state = app_paths().state_dir
+        state = app_dirs().state_dir
         state.mkdir(parents=True, exist_ok=True)
         path = state / f"crash-{time.strftime('%Y%m%d-%H%M%S')}.log"
         body = (

@@ -22,7 +22,7 @@ POLICY_FILE_NAME = "policy.yaml"
 
 
 @dataclass(frozen=True)
-class AppPaths:
+class AppDirs:
     """codex-route's directories and where the user's policy lives."""
 
     config_dir: Path
@@ -38,17 +38,17 @@ def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
     return os.environ if env is None else env
 
 
-def app_paths(env: Mapping[str, str] | None = None) -> AppPaths:
+def app_dirs(env: Mapping[str, str] | None = None) -> AppDirs:
     """Resolve codex-route's directories from ``env`` (default: the process environment)."""
     env = _env(env)
     home = env.get("CODEX_ROUTE_HOME", "").strip()
     if home:
         root = Path(home).expanduser()
-        return AppPaths(root / "config", root / "state", root / "cache")
+        return AppDirs(root / "config", root / "state", root / "cache")
     # platformdirs costs ~20 ms to import: only pay it when no override is set.
     import platformdirs
 
-    return AppPaths(
+    return AppDirs(
         Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
         Path(platformdirs.user_state_dir(APP_NAME, appauthor=False)),
         Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
@@ -56,7 +56,7 @@ def app_paths(env: Mapping[str, str] | None = None) -> AppPaths:
 
 
 def cache_dir(env: Mapping[str, str] | None = None) -> Path:
-    return app_paths(env).cache_dir
+    return app_dirs(env).cache_dir
 
 
 def codex_home(env: Mapping[str, str] | None = None) -> Path:

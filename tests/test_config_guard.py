@@ -241,11 +241,11 @@ def test_dry_run_mentions_an_interrupted_edit(isolated_env):
     from typer.testing import CliRunner
 
     from codex_router.cli import app
-    from codex_router.dirs import app_paths, codex_home
+    from codex_router.dirs import app_dirs, codex_home
 
     config = codex_home(os.environ) / "config.toml"
     config.write_bytes(ORIGINAL)
-    guard = ConfigGuard(config, app_paths().state_dir)
+    guard = ConfigGuard(config, app_dirs().state_dir)
     guard.enter("a", "cost-routing", TABLE)
     mark_runs_dead(guard)
     result = CliRunner().invoke(app, ["run", "--dry-run", "--no-stdin", "fix the typo"])

@@ -22,7 +22,7 @@ from codex_router import doctor
 from codex_router.cli import app
 from codex_router.codex import profiles
 from codex_router.codex.config_guard import ConfigGuard
-from codex_router.dirs import app_paths, codex_home
+from codex_router.dirs import app_dirs, codex_home
 from codex_router.doctor import CHECKS, Check, DoctorContext, run_checks
 from codex_router.errors import CodexConfigError
 from codex_router.history.store import history_path, record_run
@@ -30,7 +30,7 @@ from codex_router.tokens.counter import EncodingStatus
 
 
 def _check(function, **build) -> Check:
-    ctx = DoctorContext.build(dict(os.environ), app_paths(), **build)
+    ctx = DoctorContext.build(dict(os.environ), app_dirs(), **build)
     return function(ctx)
 
 
@@ -360,7 +360,7 @@ def test_state_dirs_blocked_by_a_file(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_state_dir_writable_by_everyone_is_a_warning() -> None:
-    state = app_paths().state_dir
+    state = app_dirs().state_dir
     state.mkdir(parents=True)
     state.chmod(0o777)
     result = _check(doctor.check_state_dirs)
@@ -370,17 +370,17 @@ def test_state_dir_writable_by_everyone_is_a_warning() -> None:
 
 
 def test_history_states() -> None:
-    paths = app_paths()
+    dirs = app_dirs()
     assert _status(doctor.check_history) == "ok"
-    record_run(paths, make_record())
+    record_run(dirs, make_record())
     result = _check(doctor.check_history)
     assert result.status == "ok" and "1 runs" in result.summary
-    conn = sqlite3.connect(history_path(paths))
+    conn = sqlite3.connect(history_path(dirs))
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
     assert _status(doctor.check_history) == "warn"
-    conn = sqlite3.connect(history_path(paths))
+    conn = sqlite3.connect(history_path(dirs))
     conn.execute("PRAGMA user_version = 99")
     conn.commit()
     conn.close()
@@ -389,7 +389,7 @@ def test_history_states() -> None:
 
 
 def test_history_corrupt_is_a_failure_and_kept() -> None:
-    path = history_path(app_paths())
+    path = history_path(app_dirs())
     path.parent.mkdir(parents=True)
     path.write_bytes(b"x" * 5000)
     result = _check(doctor.check_history)
@@ -408,7 +408,7 @@ TABLE = {"name": "p", "base_url": "http://127.0.0.1:4000/v1", "env_key": "LITELL
 def _guard() -> ConfigGuard:
     config = codex_home(os.environ) / "config.toml"
     config.write_text('model = "o3"\n')
-    return ConfigGuard(config, app_paths().state_dir)
+    return ConfigGuard(config, app_dirs().state_dir)
 
 
 def test_config_guard_ok_when_nothing_is_edited():
@@ -444,7 +444,7 @@ def test_config_guard_warns_on_a_stray_backup():
 
 def test_managed_profiles_states():
     assert _check(doctor.check_managed_profiles).status == "ok"
-    ctx = DoctorContext.build(dict(os.environ), app_paths())
+    ctx = DoctorContext.build(dict(os.environ), app_dirs())
     home = codex_home(os.environ)
     profiles.enable(home, ctx.settings)
     assert "enabled" in _check(doctor.check_managed_profiles).summary
@@ -457,7 +457,7 @@ def test_managed_profiles_states():
 
 
 def test_profiles_enable_refuses_a_foreign_file_and_disable_leaves_it(tmp_path: Path):
-    ctx = DoctorContext.build(dict(os.environ), app_paths())
+    ctx = DoctorContext.build(dict(os.environ), app_dirs())
     home = codex_home(os.environ)
     (home / "cost-routing.config.toml").write_text('model = "mine"\n')
     with pytest.raises(CodexConfigError, match="not written by codex-route"):
@@ -486,7 +486,7 @@ def test_a_crashing_check_is_a_failure_not_a_crash() -> None:
     def check_broken(ctx: DoctorContext) -> Check:
         raise RuntimeError("surprise")
 
-    ctx = DoctorContext.build(dict(os.environ), app_paths())
+    ctx = DoctorContext.build(dict(os.environ), app_dirs())
     [result] = run_checks(ctx, [check_broken])
     assert (result.id, result.status) == ("broken", "fail") and "surprise" in result.summary
 

@@ -11,7 +11,7 @@ from history_factory import make_attempt, make_record
 from typer.testing import CliRunner
 
 from codex_router.cli import app
-from codex_router.dirs import app_paths
+from codex_router.dirs import app_dirs
 from codex_router.history.query import (
     FAILED_OUTCOMES,
     RunFilter,
@@ -88,12 +88,12 @@ def test_where_clause(flt: RunFilter, sql: str, params: list) -> None:
 
 
 @pytest.fixture
-def paths():
-    return app_paths()
+def dirs():
+    return app_dirs()
 
 
 @pytest.fixture
-def seeded(paths):
+def seeded(dirs):
     """Nine runs, one per second from t0, with varied alias, provider and outcome."""
     t0 = 1_790_000_000.0
     specs = [
@@ -118,12 +118,12 @@ def seeded(paths):
         )
         for i, (a, p, o) in enumerate(specs)
     ]
-    record_runs(paths, records)
+    record_runs(dirs, records)
     return t0
 
 
-def _ids(paths, flt: RunFilter, limit: int = 100) -> list[str]:
-    return [r.run_id for r in recent_runs(paths, flt, limit)]
+def _ids(dirs, flt: RunFilter, limit: int = 100) -> list[str]:
+    return [r.run_id for r in recent_runs(dirs, flt, limit)]
 
 
 @pytest.mark.parametrize(
@@ -140,23 +140,23 @@ def _ids(paths, flt: RunFilter, limit: int = 100) -> list[str]:
         (RunFilter(alias="codex-nothing"), 100, []),
     ],
 )
-def test_recent_runs(paths, seeded, flt: RunFilter, limit: int, expected: list[str]) -> None:
-    assert _ids(paths, flt, limit) == expected
+def test_recent_runs(dirs, seeded, flt: RunFilter, limit: int, expected: list[str]) -> None:
+    assert _ids(dirs, flt, limit) == expected
 
 
-def test_since_is_inclusive(paths, seeded) -> None:
-    assert _ids(paths, RunFilter(since=seeded + 6)) == ["r8", "r7", "r6"]
-    assert _ids(paths, RunFilter(since=seeded + 6, provider="openai")) == ["r7"]
+def test_since_is_inclusive(dirs, seeded) -> None:
+    assert _ids(dirs, RunFilter(since=seeded + 6)) == ["r8", "r7", "r6"]
+    assert _ids(dirs, RunFilter(since=seeded + 6, provider="openai")) == ["r7"]
 
 
-def test_same_start_time_newest_recorded_first(paths) -> None:
-    record_runs(paths, [make_record(run_id=f"t{i}", started_at=1_790_000_000.0) for i in range(3)])
-    assert _ids(paths, RunFilter()) == ["t2", "t1", "t0"]
+def test_same_start_time_newest_recorded_first(dirs) -> None:
+    record_runs(dirs, [make_record(run_id=f"t{i}", started_at=1_790_000_000.0) for i in range(3)])
+    assert _ids(dirs, RunFilter()) == ["t2", "t1", "t0"]
 
 
-def test_history_queries_walk_an_index(paths, seeded) -> None:
+def test_history_queries_walk_an_index(dirs, seeded) -> None:
     """``history --limit 20`` must not sort the table: each filter has an index for it."""
-    conn = sqlite3.connect(history_path(paths))
+    conn = sqlite3.connect(history_path(dirs))
     try:
         for flt in (
             RunFilter(),
@@ -185,15 +185,15 @@ def _run(*args: str):
     return CliRunner().invoke(app, ["history", *args])
 
 
-def test_cli_json_lines_are_the_records(paths, seeded) -> None:
+def test_cli_json_lines_are_the_records(dirs, seeded) -> None:
     result = _run("--json", "--limit", "4")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    expected = [r.to_dict() for r in recent_runs(paths, RunFilter(), 4)]
+    expected = [r.to_dict() for r in recent_runs(dirs, RunFilter(), 4)]
     assert [json.loads(line) for line in lines] == expected
 
 
-def test_cli_table_fits_80_columns(paths) -> None:
+def test_cli_table_fits_80_columns(dirs) -> None:
     long = make_record(
         started_at=1_600_000_000.0,  # 2020-09-13 12:26 UTC: same day in most zones
         alias="codex-a-very-long-custom-alias-name",
@@ -205,7 +205,7 @@ def test_cli_table_fits_80_columns(paths) -> None:
         estimated_cost_usd=1234.5,
         attempts=(make_attempt("standard"), make_attempt("litellm"), make_attempt("huggingface")),
     )
-    record_runs(paths, [long, make_record()])
+    record_runs(dirs, [long, make_record()])
     result = CliRunner().invoke(app, ["history"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
@@ -232,12 +232,12 @@ def test_cli_table_fits_80_columns(paths) -> None:
     ]
 
 
-def test_cli_without_history_says_so_on_stderr(paths) -> None:
+def test_cli_without_history_says_so_on_stderr(dirs) -> None:
     result = _run()
     assert result.exit_code == 0
     assert result.stdout == ""
     assert "no runs recorded" in result.stderr
-    assert not paths.state_dir.exists()
+    assert not dirs.state_dir.exists()
 
 
 @pytest.mark.parametrize(
@@ -248,15 +248,15 @@ def test_cli_without_history_says_so_on_stderr(paths) -> None:
         (["--limit", "many"], "--limit"),
     ],
 )
-def test_cli_bad_flags(paths, seeded, args: list[str], needle: str) -> None:
+def test_cli_bad_flags(dirs, seeded, args: list[str], needle: str) -> None:
     result = _run(*args)
     assert result.exit_code == 2
     assert needle in result.stderr
     assert result.stdout == ""
 
 
-def test_cli_corrupt_store_is_exit_5_naming_the_file(paths) -> None:
-    path = history_path(paths)
+def test_cli_corrupt_store_is_exit_5_naming_the_file(dirs) -> None:
+    path = history_path(dirs)
     path.parent.mkdir(parents=True)
     path.write_bytes(b"garbage" * 1000)
     result = _run()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from history_factory import make_attempt, make_record
 
-from codex_router.dirs import app_paths
+from codex_router.dirs import app_dirs
 from codex_router.errors import ExitCode, StateError
 from codex_router.history import migrations
 from codex_router.history.migrations import APPLICATION_ID, SCHEMA_VERSION, apply_migrations
@@ -31,22 +31,22 @@ from codex_router.history.store import (
 
 
 @pytest.fixture
-def paths():
-    return app_paths()
+def dirs():
+    return app_dirs()
 
 
-def _count(paths) -> int:
-    with open_history(paths) as conn:
+def _count(dirs) -> int:
+    with open_history(dirs) as conn:
         return 0 if conn is None else conn.execute("SELECT count(*) FROM runs").fetchone()[0]
 
 
-def _stored_records(paths) -> list[RunRecord]:
-    with open_history(paths) as conn:
+def _stored_records(dirs) -> list[RunRecord]:
+    with open_history(dirs) as conn:
         rows = conn.execute("SELECT record FROM run_details ORDER BY run").fetchall()
     return [RunRecord.from_dict(json.loads(r[0])) for r in rows]
 
 
-def test_record_round_trips_every_field(paths) -> None:
+def test_record_round_trips_every_field(dirs) -> None:
     usage = TokenUsage(input_tokens=120, cached_input_tokens=20, output_tokens=7, total_tokens=127)
     record = make_record(
         attempts=(
@@ -57,14 +57,14 @@ def test_record_round_trips_every_field(paths) -> None:
         intents=("avoid_openai",),
         extra={"note": "x"},
     )
-    record_run(paths, record)
-    assert _stored_records(paths) == [record]
+    record_run(dirs, record)
+    assert _stored_records(dirs) == [record]
 
 
-def test_numbers_are_columns(paths) -> None:
+def test_numbers_are_columns(dirs) -> None:
     usage = TokenUsage(input_tokens=120, output_tokens=7, total_tokens=127)
-    record_run(paths, make_record(usage=usage, attempts=(make_attempt("litellm"),) * 2))
-    with open_history(paths) as conn:
+    record_run(dirs, make_record(usage=usage, attempts=(make_attempt("litellm"),) * 2))
+    with open_history(dirs) as conn:
         row = conn.execute(
             "SELECT attempt_count, final_path, tokens_raw, tokens_clean, "
             "usage_input_tokens, usage_total_tokens FROM runs"
@@ -74,9 +74,9 @@ def test_numbers_are_columns(paths) -> None:
     assert rules == [("ansi", 100), ("repeated_lines", 300)]
 
 
-def test_new_database_is_wal_and_current(paths) -> None:
-    record_run(paths, make_record())
-    conn = sqlite3.connect(history_path(paths))
+def test_new_database_is_wal_and_current(dirs) -> None:
+    record_run(dirs, make_record())
+    conn = sqlite3.connect(history_path(dirs))
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -85,10 +85,10 @@ def test_new_database_is_wal_and_current(paths) -> None:
         conn.close()
 
 
-def test_reading_without_history_creates_nothing(paths) -> None:
-    with open_history(paths) as conn:
+def test_reading_without_history_creates_nothing(dirs) -> None:
+    with open_history(dirs) as conn:
         assert conn is None
-    assert not paths.state_dir.exists()
+    assert not dirs.state_dir.exists()
 
 
 # ---------------------------------------------------------------- concurrency
@@ -98,16 +98,16 @@ _WRITER = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     from history_factory import make_record
     from codex_router.history.store import record_run
-    from codex_router.dirs import app_paths
+    from codex_router.dirs import app_dirs
     worker, count = int(sys.argv[1]), int(sys.argv[2])
-    paths = app_paths()
+    dirs = app_dirs()
     sys.stdin.readline()  # start together
     for i in range(count):
-        record_run(paths, make_record(run_id=f"{{worker:04d}}{{i:028d}}"))
+        record_run(dirs, make_record(run_id=f"{{worker:04d}}{{i:028d}}"))
 """)
 
 
-def test_concurrent_writers_lose_nothing(paths) -> None:
+def test_concurrent_writers_lose_nothing(dirs) -> None:
     workers, each = 4, 60
     code = _WRITER.format(tests=str(Path(__file__).parent))
     procs = [
@@ -125,18 +125,18 @@ def test_concurrent_writers_lose_nothing(paths) -> None:
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
-    with open_history(paths) as conn:
+    with open_history(dirs) as conn:
         ids = [r[0] for r in conn.execute("SELECT run_id FROM runs")]
         details = conn.execute("SELECT count(*) FROM run_details").fetchone()[0]
     assert len(ids) == len(set(ids)) == workers * each == details
 
 
-def test_batch_is_all_or_nothing(paths) -> None:
-    record_run(paths, make_record())
+def test_batch_is_all_or_nothing(dirs) -> None:
+    record_run(dirs, make_record())
     bad = make_record(tokens_raw="many")  # not an int: the row cannot be built
     with pytest.raises(ValueError):
-        record_runs(paths, [make_record(), bad])
-    assert _count(paths) == 1
+        record_runs(dirs, [make_record(), bad])
+    assert _count(dirs) == 1
 
 
 # ---------------------------------------------------------------- schema versions
@@ -168,10 +168,10 @@ _V1_DDL_RUN = textwrap.dedent("""
 """)
 
 
-def test_a_version_1_database_written_by_hand_is_read_and_extended(paths) -> None:
+def test_a_version_1_database_written_by_hand_is_read_and_extended(dirs) -> None:
     """A v1 file as the first release wrote it (DDL frozen here, not taken from the code)."""
     old = make_record(run_id="old")
-    path = history_path(paths)
+    path = history_path(dirs)
     path.parent.mkdir(parents=True)
     conn = sqlite3.connect(path)
     conn.executescript(_V1_DDL_RUN)
@@ -187,11 +187,11 @@ def test_a_version_1_database_written_by_hand_is_read_and_extended(paths) -> Non
     conn.commit()
     conn.close()
 
-    record_run(paths, make_record(run_id="new"))
-    assert [r.run_id for r in _stored_records(paths)] == ["old", "new"]
+    record_run(dirs, make_record(run_id="new"))
+    assert [r.run_id for r in _stored_records(dirs)] == ["old", "new"]
     from codex_router.history.stats import compute_stats
 
-    assert compute_stats(paths).total.runs == 2  # the rollup of version 2 counts the old run
+    assert compute_stats(dirs).total.runs == 2  # the rollup of version 2 counts the old run
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -211,8 +211,8 @@ def test_pending_migrations_run_in_order_once(tmp_path: Path) -> None:
         conn.close()
 
 
-def test_a_failing_migration_leaves_the_database_as_it_was(paths, monkeypatch) -> None:
-    record_run(paths, make_record())
+def test_a_failing_migration_leaves_the_database_as_it_was(dirs, monkeypatch) -> None:
+    record_run(dirs, make_record())
 
     def broken(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE runs ADD COLUMN extra_column INTEGER")
@@ -221,8 +221,8 @@ def test_a_failing_migration_leaves_the_database_as_it_was(paths, monkeypatch) -
     monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, broken))
     monkeypatch.setattr(migrations, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with pytest.raises(StateError, match="disk I/O error"):
-        record_run(paths, make_record())
-    conn = sqlite3.connect(history_path(paths))
+        record_run(dirs, make_record())
+    conn = sqlite3.connect(history_path(dirs))
     try:
         columns = [r[1] for r in conn.execute("PRAGMA table_info(runs)")]
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -232,15 +232,15 @@ def test_a_failing_migration_leaves_the_database_as_it_was(paths, monkeypatch) -
     assert "extra_column" not in columns
 
 
-def test_a_newer_schema_is_refused_and_left_untouched(paths) -> None:
-    record_run(paths, make_record())
-    path = history_path(paths)
+def test_a_newer_schema_is_refused_and_left_untouched(dirs) -> None:
+    record_run(dirs, make_record())
+    path = history_path(dirs)
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.commit()
     conn.close()
     before = path.read_bytes()
-    for action in (lambda: record_run(paths, make_record()), lambda: _count(paths)):
+    for action in (lambda: record_run(dirs, make_record()), lambda: _count(dirs)):
         with pytest.raises(StateError, match="newer codex-route") as caught:
             action()
         assert str(path) in caught.value.message
@@ -258,22 +258,22 @@ def test_a_newer_schema_is_refused_and_left_untouched(paths) -> None:
         b"SQLite format 3\x00" + b"\xff" * 4000,  # a valid magic, garbage behind it
     ],
 )
-def test_a_corrupt_file_is_refused_and_kept(paths, content: bytes) -> None:
-    path = history_path(paths)
+def test_a_corrupt_file_is_refused_and_kept(dirs, content: bytes) -> None:
+    path = history_path(dirs)
     path.parent.mkdir(parents=True)
     path.write_bytes(content)
     with pytest.raises(StateError) as caught:
-        record_run(paths, make_record())
+        record_run(dirs, make_record())
     assert str(path) in caught.value.message
     assert "never deletes" in (caught.value.hint or "")
     with pytest.raises(StateError):
-        _count(paths)
+        _count(dirs)
     assert path.read_bytes() == content
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
 
 
-def test_another_programs_database_is_refused(paths) -> None:
-    path = history_path(paths)
+def test_another_programs_database_is_refused(dirs) -> None:
+    path = history_path(dirs)
     path.parent.mkdir(parents=True)
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE notes (body TEXT)")
@@ -282,7 +282,7 @@ def test_another_programs_database_is_refused(paths) -> None:
     conn.close()
     before = path.read_bytes()
     with pytest.raises(StateError, match="another program"):
-        record_run(paths, make_record())
+        record_run(dirs, make_record())
     assert path.read_bytes() == before
 
 
@@ -313,43 +313,43 @@ def _read_only(directory: Path) -> Iterator[None]:
         directory.chmod(0o755)
 
 
-def test_a_read_only_state_dir_is_a_clear_error(paths) -> None:
-    paths.state_dir.mkdir(parents=True)
-    with _read_only(paths.state_dir), pytest.raises(StateError) as caught:
-        record_run(paths, make_record())
-    assert str(paths.state_dir) in caught.value.message
+def test_a_read_only_state_dir_is_a_clear_error(dirs) -> None:
+    dirs.state_dir.mkdir(parents=True)
+    with _read_only(dirs.state_dir), pytest.raises(StateError) as caught:
+        record_run(dirs, make_record())
+    assert str(dirs.state_dir) in caught.value.message
     assert "writable" in caught.value.message + (caught.value.hint or "")
-    assert not history_path(paths).exists()
+    assert not history_path(dirs).exists()
 
 
-def test_a_read_only_existing_database_is_a_clear_error(paths) -> None:
-    record_run(paths, make_record())
-    before = history_path(paths).read_bytes()
-    with _read_only(paths.state_dir):
-        history_path(paths).chmod(0o444)
+def test_a_read_only_existing_database_is_a_clear_error(dirs) -> None:
+    record_run(dirs, make_record())
+    before = history_path(dirs).read_bytes()
+    with _read_only(dirs.state_dir):
+        history_path(dirs).chmod(0o444)
         try:
             with pytest.raises(StateError) as caught:
-                record_run(paths, make_record())
+                record_run(dirs, make_record())
         finally:
-            history_path(paths).chmod(0o644)
-    assert str(history_path(paths)) in caught.value.message
-    assert history_path(paths).read_bytes() == before
+            history_path(dirs).chmod(0o644)
+    assert str(history_path(dirs)) in caught.value.message
+    assert history_path(dirs).read_bytes() == before
 
 
-def test_history_is_readable_in_a_read_only_state_dir(paths) -> None:
-    record_run(paths, make_record(run_id="kept"))
-    with _read_only(paths.state_dir):
-        assert [r.run_id for r in _stored_records(paths)] == ["kept"]
-        assert sorted(p.name for p in paths.state_dir.iterdir()) == ["history.sqlite3"]
+def test_history_is_readable_in_a_read_only_state_dir(dirs) -> None:
+    record_run(dirs, make_record(run_id="kept"))
+    with _read_only(dirs.state_dir):
+        assert [r.run_id for r in _stored_records(dirs)] == ["kept"]
+        assert sorted(p.name for p in dirs.state_dir.iterdir()) == ["history.sqlite3"]
 
 
 def test_a_state_dir_that_cannot_be_created(tmp_path: Path, monkeypatch) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     monkeypatch.setenv("CODEX_ROUTE_HOME", str(blocker))
-    paths = app_paths()
+    dirs = app_dirs()
     with pytest.raises(StateError, match="cannot create the state directory"):
-        record_run(paths, make_record())
+        record_run(dirs, make_record())
 
 
 # ---------------------------------------------------------------- privacy
@@ -374,23 +374,23 @@ def test_redact(text: str, expected: str) -> None:
     assert redact(text) == expected
 
 
-def test_key_values_never_reach_the_file(paths, monkeypatch) -> None:
+def test_key_values_never_reach_the_file(dirs, monkeypatch) -> None:
     secret = "sk-canary-0123456789abcdef"
     monkeypatch.setenv("OPENAI_API_KEY", secret)
     record_run(
-        paths,
+        dirs,
         make_record(
             reasons=(f"key was {secret}",),
             provenance={"litellm_base_url": f"http://x:{secret}@h/v1"},
         ),
     )
-    stored = _stored_records(paths)[0]
+    stored = _stored_records(dirs)[0]
     assert secret not in json.dumps(stored.to_dict())
-    for file in paths.state_dir.iterdir():
+    for file in dirs.state_dir.iterdir():
         assert secret.encode() not in file.read_bytes()
 
 
-def test_canary_secrets_never_reach_any_file(paths, tmp_path: Path) -> None:
+def test_canary_secrets_never_reach_any_file(dirs, tmp_path: Path) -> None:
     """A recorded dry run with secrets in the prompt, the attachment and the environment:
     no file under CODEX_ROUTE_HOME or CODEX_HOME holds any of them afterwards."""
     canaries = {
@@ -445,7 +445,7 @@ def test_canary_secrets_never_reach_any_file(paths, tmp_path: Path) -> None:
         for root, _, names in os.walk(top)
         for name in names
     ]
-    assert history_path(paths) in written
+    assert history_path(dirs) in written
     # The scan sees the stored records themselves (not an empty file with a pending WAL).
     assert any(b'"outcome":"dry_run"' in file.read_bytes() for file in written)
     for file in written:

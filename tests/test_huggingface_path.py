@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from codex_router.cli import app
-from codex_router.dirs import app_paths
+from codex_router.dirs import app_dirs
 from codex_router.policy.settings import resolve_settings
 
 TOKEN = "hf_test-token-value-never-printed-0123456789"
@@ -31,7 +31,7 @@ def _path(plan: dict[str, Any], name: str) -> dict[str, Any]:
 def test_the_hf_profile_targets_the_router_with_gpt_oss_120b_fastest() -> None:
     from codex_router.codex.profiles import render
 
-    settings = resolve_settings({}, os.environ, app_paths())
+    settings = resolve_settings({}, os.environ, app_dirs())
     data = tomllib.loads(render("huggingface", settings).decode())
     assert data["model_provider"] == "cost-routing-hf"
     assert data["model"] == "openai/gpt-oss-120b:fastest"

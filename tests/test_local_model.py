@@ -13,7 +13,7 @@ from fake_chat_server import FakeChatServer
 from typer.testing import CliRunner
 
 from codex_router.cli import app
-from codex_router.dirs import app_paths
+from codex_router.dirs import app_dirs
 from codex_router.errors import LocalModelError
 from codex_router.local.ollama import percentile, run_local, stream_chat
 from codex_router.policy.settings import resolve_settings
@@ -112,7 +112,7 @@ def test_run_local_takes_endpoint_model_and_cap_from_the_settings(
     ollama: FakeChatServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CODEX_ROUTE_OLLAMA_BASE_URL", ollama.base_url)
-    settings = resolve_settings({"max_output_tokens": 2}, os.environ, app_paths())
+    settings = resolve_settings({"max_output_tokens": 2}, os.environ, app_dirs())
     pieces: list[str] = []
     result = run_local(settings, "add", pieces.append)
     assert result.model == MODEL and result.base_url == ollama.base_url
@@ -125,7 +125,7 @@ def test_run_local_reads_the_model_from_the_policy(
     policy = tmp_path / "p.yaml"
     policy.write_text("aliases:\n  codex-qwen-local:\n    local_model: llama3:8b\n")
     monkeypatch.setenv("CODEX_ROUTE_OLLAMA_BASE_URL", ollama.base_url)
-    settings = resolve_settings({}, os.environ, app_paths(), policy_flag=policy)
+    settings = resolve_settings({}, os.environ, app_dirs(), policy_flag=policy)
     with pytest.raises(LocalModelError) as info:
         run_local(settings, "x", lambda _t: None)
     assert ollama.requests[-1]["body"]["model"] == "llama3:8b"

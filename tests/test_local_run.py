@@ -11,7 +11,7 @@ from fake_chat_server import FakeChatServer
 from typer.testing import CliRunner
 
 from codex_router.cli import app
-from codex_router.dirs import app_paths
+from codex_router.dirs import app_dirs
 
 MODEL = "qwen2.5-coder:3b"
 PROMPT = "what does ls -la print"
@@ -62,7 +62,7 @@ def test_simple_task_is_answered_by_ollama_directly_and_recorded(ollama: FakeCha
 
 def test_the_prompt_is_not_stored(ollama: FakeChatServer) -> None:
     assert _run("--provider", "qwen", PROMPT).exit_code == 0
-    db = app_paths().state_dir
+    db = app_dirs().state_dir
     for path in db.rglob("*"):
         if path.is_file():
             assert PROMPT.encode() not in path.read_bytes(), path

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from codex_router.dirs import app_paths
+from codex_router.dirs import app_dirs
 from codex_router.errors import PolicyError
 from codex_router.policy.settings import Settings, resolve_settings
 from codex_router.proxy.config import (
@@ -51,7 +51,7 @@ def _settings(
         assert tmp_path is not None
         policy = tmp_path / "policy.yaml"
         policy.write_text(policy_text)
-    return resolve_settings(flags or {}, os.environ, app_paths(), policy_flag=policy)
+    return resolve_settings(flags or {}, os.environ, app_dirs(), policy_flag=policy)
 
 
 def _config(settings: Settings, keys: frozenset[str] = ALL_KEYS) -> ProxyConfig:

@@ -20,7 +20,7 @@ from fake_litellm import make_fake_litellm
 from typer.testing import CliRunner
 
 from codex_router.cli import app
-from codex_router.dirs import app_paths
+from codex_router.dirs import app_dirs
 from codex_router.errors import ProxyError
 from codex_router.proxy import install
 from codex_router.proxy.process import StartRequest, proxy_status, start_proxy, stop_proxy
@@ -50,7 +50,7 @@ def fake_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def stopper() -> Iterator[None]:
     """Whatever a test starts is stopped by its recorded PID, even when the test fails."""
     yield
-    stop_proxy(app_paths(), grace=3.0)
+    stop_proxy(app_dirs(), grace=3.0)
 
 
 def _report(tmp_path: Path) -> dict:
@@ -62,7 +62,7 @@ def _sha(text: str) -> str:
 
 
 def _state_text() -> str:
-    files = proxy_files(app_paths())
+    files = proxy_files(app_dirs())
     return "".join(p.read_text(errors="replace") for p in files.directory.iterdir() if p.is_file())
 
 
@@ -133,7 +133,7 @@ def test_start_refuses_a_compromised_release_and_writes_nothing(
     result = CliRunner().invoke(app, ["proxy", "start", "--port", str(free_port())])
     assert result.exit_code == 1
     assert "compromised release" in result.stderr
-    assert not proxy_files(app_paths()).key.exists()
+    assert not proxy_files(app_dirs()).key.exists()
     assert not (tmp_path / "report.json").exists()
 
 
@@ -145,7 +145,7 @@ def test_start_status_stop(fake_bin: Path, tmp_path: Path, stopper: None) -> Non
     runner = CliRunner()
     started = runner.invoke(app, ["proxy", "start", "--port", str(port)])
     assert started.exit_code == 0, started.output
-    files = proxy_files(app_paths())
+    files = proxy_files(app_dirs())
     report = _report(tmp_path)
     pid = report["pid"]
     assert f"PID {pid}, http://127.0.0.1:{port}/v1" in started.stdout
@@ -196,7 +196,7 @@ def test_typed_keys_reach_only_the_proxy_environment(
         return HF_SECRET if var == "HF_TOKEN" else None  # Enter (skip) for the others
 
     env = {k: v for k, v in os.environ.items()}
-    result = start_proxy(StartRequest(port=free_port()), env=env, paths=app_paths(), ask=ask)
+    result = start_proxy(StartRequest(port=free_port()), env=env, dirs=app_dirs(), ask=ask)
     assert {v for v, _ in asked} == {"OPENAI_API_KEY", "GEMINI_API_KEY", "HF_TOKEN"}
     assert dict(asked)["HF_TOKEN"] == ("codex-hf-cheap", "codex-hf-fast")
     assert (
@@ -212,7 +212,7 @@ def test_unsafe_override_never_reaches_the_proxy(
     fake_bin: Path, tmp_path: Path, stopper: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY", "true")
-    start_proxy(StartRequest(port=free_port()), env=dict(os.environ), paths=app_paths())
+    start_proxy(StartRequest(port=free_port()), env=dict(os.environ), dirs=app_dirs())
     assert (
         "LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY" not in _report(tmp_path)["env_sha256"]
     )
@@ -227,7 +227,7 @@ def test_a_policy_leaving_no_deployment_fails_clearly(fake_bin: Path, tmp_path: 
     assert result.exit_code == 1
     assert "the policy leaves the proxy no deployment at all" in result.stderr
     assert "codex-no-openai: GEMINI_API_KEY not set" in result.stderr
-    assert not proxy_files(app_paths()).key.exists() and not (tmp_path / "report.json").exists()
+    assert not proxy_files(app_dirs()).key.exists() and not (tmp_path / "report.json").exists()
 
 
 def test_port_in_use_is_a_clear_error_and_changes_nothing(fake_bin: Path, tmp_path: Path) -> None:
@@ -239,7 +239,7 @@ def test_port_in_use_is_a_clear_error_and_changes_nothing(fake_bin: Path, tmp_pa
     assert result.exit_code == 1
     assert f"error: port {port} on 127.0.0.1 is already in use" in result.stderr
     assert "--port" in result.stderr and "CODEX_ROUTE_LITELLM_BASE_URL" in result.stderr
-    assert not proxy_files(app_paths()).key.exists() and not (tmp_path / "report.json").exists()
+    assert not proxy_files(app_dirs()).key.exists() and not (tmp_path / "report.json").exists()
 
 
 def test_default_port_comes_from_litellm_base_url(
@@ -258,7 +258,7 @@ def test_a_proxy_that_dies_during_start_points_at_its_log(
 ) -> None:
     monkeypatch.setenv("FAKE_LITELLM_MODE", "die")
     result = CliRunner().invoke(app, ["proxy", "start", "--port", str(free_port())])
-    files = proxy_files(app_paths())
+    files = proxy_files(app_dirs())
     assert result.exit_code == 1
     assert f"LiteLLM exited with code 3 while starting; its log: {files.log}" in result.stderr
     assert "something went wrong at startup" in files.log.read_text()
@@ -273,7 +273,7 @@ def test_a_proxy_never_ready_is_stopped_after_the_timeout(
     result = CliRunner().invoke(
         app, ["proxy", "start", "--port", str(free_port()), "--timeout", "1"]
     )
-    files = proxy_files(app_paths())
+    files = proxy_files(app_dirs())
     assert (
         result.exit_code == 1
         and "not ready after 1 s" in result.stderr
@@ -285,7 +285,7 @@ def test_a_proxy_never_ready_is_stopped_after_the_timeout(
 
 def test_ctrl_c_during_start_leaves_nothing_running(fake_bin: Path, tmp_path: Path) -> None:
     env = {**os.environ, "FAKE_LITELLM_MODE": "hang"}
-    files = proxy_files(app_paths())
+    files = proxy_files(app_dirs())
     proc = subprocess.Popen(
         [sys.executable, "-m", "codex_router", "proxy", "start", "--port", str(free_port())],
         env=env,
@@ -331,29 +331,29 @@ def test_two_starts_at_once_give_one_proxy(fake_bin: Path, tmp_path: Path, stopp
     assert [p.returncode for p in procs] == [0, 0], outs
     stdout = "".join(out for out, _err in outs)
     assert stdout.count(" ready in ") == 1 and stdout.count("already running") == 1
-    record = proxy_files(app_paths()).record.read_text()
+    record = proxy_files(app_dirs()).record.read_text()
     pid = json.loads(record)["pid"]
     assert f"PID {pid}" in outs[0][0] and f"PID {pid}" in outs[1][0]
 
 
 def test_stop_after_a_crash_cleans_up(fake_bin: Path, tmp_path: Path) -> None:
-    start_proxy(StartRequest(port=free_port()), env=dict(os.environ), paths=app_paths())
-    files = proxy_files(app_paths())
+    start_proxy(StartRequest(port=free_port()), env=dict(os.environ), dirs=app_dirs())
+    files = proxy_files(app_dirs())
     pid = _report(tmp_path)["pid"]
     os.killpg(pid, signal.SIGKILL)  # the proxy crashes
     deadline = time.monotonic() + 10
     while pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    status = proxy_status(app_paths())
+    status = proxy_status(app_dirs())
     assert status.stale and not status.running
-    assert proxy_env_for_codex(app_paths()) == {}  # a dead proxy's key is never handed out
-    result = stop_proxy(app_paths())
+    assert proxy_env_for_codex(app_dirs()) == {}  # a dead proxy's key is never handed out
+    result = stop_proxy(app_dirs())
     assert not result.stopped and "no longer running" in result.notes[0]
     assert not files.key.exists() and not files.record.exists()
 
 
 def test_stop_never_kills_a_process_that_is_not_ours(tmp_path: Path) -> None:
-    files = proxy_files(app_paths())
+    files = proxy_files(app_dirs())
     files.directory.mkdir(parents=True)
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
@@ -371,7 +371,7 @@ def test_stop_never_kills_a_process_that_is_not_ours(tmp_path: Path) -> None:
             ),
         )
         files.key.write_text("sk-old\n")
-        result = stop_proxy(app_paths())
+        result = stop_proxy(app_dirs())
         assert other.poll() is None, "an unrelated process was killed"
         assert not result.stopped and "belongs to another program" in result.notes[0]
         assert not files.key.exists() and not files.record.exists()
@@ -381,7 +381,7 @@ def test_stop_never_kills_a_process_that_is_not_ours(tmp_path: Path) -> None:
 
 
 def test_stop_with_nothing_recorded_removes_a_stray_key() -> None:
-    files = proxy_files(app_paths())
+    files = proxy_files(app_dirs())
     files.directory.mkdir(parents=True)
     files.key.write_text("sk-stray\n")
     result = CliRunner().invoke(app, ["proxy", "stop"])
@@ -393,18 +393,18 @@ def test_stop_with_nothing_recorded_removes_a_stray_key() -> None:
 
 
 def test_session_key_for_codex_only_while_our_proxy_runs(fake_bin: Path, stopper: None) -> None:
-    paths = app_paths()
-    assert proxy_env_for_codex(paths) == {}
+    dirs = app_dirs()
+    assert proxy_env_for_codex(dirs) == {}
     port = free_port()
-    start_proxy(StartRequest(port=port), env=dict(os.environ), paths=paths)
-    key = read_key(proxy_files(paths))
-    assert proxy_env_for_codex(paths) == {"LITELLM_API_KEY": key}
-    assert proxy_env_for_codex(paths, f"http://127.0.0.1:{port}/v1") == {"LITELLM_API_KEY": key}
-    assert proxy_env_for_codex(paths, f"http://localhost:{port}/v1") == {"LITELLM_API_KEY": key}
-    assert proxy_env_for_codex(paths, f"http://127.0.0.1:{port + 1}/v1") == {}
-    assert running_proxy(paths) is not None
-    stop_proxy(paths)
-    assert proxy_env_for_codex(paths) == {}
+    start_proxy(StartRequest(port=port), env=dict(os.environ), dirs=dirs)
+    key = read_key(proxy_files(dirs))
+    assert proxy_env_for_codex(dirs) == {"LITELLM_API_KEY": key}
+    assert proxy_env_for_codex(dirs, f"http://127.0.0.1:{port}/v1") == {"LITELLM_API_KEY": key}
+    assert proxy_env_for_codex(dirs, f"http://localhost:{port}/v1") == {"LITELLM_API_KEY": key}
+    assert proxy_env_for_codex(dirs, f"http://127.0.0.1:{port + 1}/v1") == {}
+    assert running_proxy(dirs) is not None
+    stop_proxy(dirs)
+    assert proxy_env_for_codex(dirs) == {}
 
 
 def test_readiness_counts_the_session_key_and_knows_the_aliases(
@@ -412,7 +412,7 @@ def test_readiness_counts_the_session_key_and_knows_the_aliases(
 ) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
-    start_proxy(StartRequest(port=port), env=dict(os.environ), paths=app_paths())
+    start_proxy(StartRequest(port=port), env=dict(os.environ), dirs=app_dirs())
     facts = gather_facts(dict(os.environ), litellm_url=url)
     assert facts.litellm_reachable and "LITELLM_API_KEY" in facts.env_present
     assert facts.litellm_aliases == frozenset({"codex-qwen-local"})

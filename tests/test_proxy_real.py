@@ -35,7 +35,7 @@ import httpx
 import pytest
 from fake_chat_server import DEFAULT_REPLY, FakeChatServer
 
-from codex_router.dirs import AppPaths, app_paths
+from codex_router.dirs import AppDirs, app_dirs
 from codex_router.proxy.session import pid_alive, process_args, proxy_env_for_codex
 from codex_router.proxy.state import proxy_files, read_key, read_record
 
@@ -87,7 +87,7 @@ def _free_port() -> int:
 @dataclass
 class Proxy:
     env: dict[str, str]
-    paths: AppPaths
+    dirs: AppDirs
     port: int
     upstream: FakeChatServer
     work: Path
@@ -111,7 +111,7 @@ class Proxy:
         )
 
     def key(self) -> str:
-        key = read_key(proxy_files(self.paths))
+        key = read_key(proxy_files(self.dirs))
         assert key is not None
         return key
 
@@ -165,7 +165,7 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
             "NO_COLOR": "1",
         }
     )
-    p = Proxy(env, app_paths(env), port, upstream, root / "work", root / "codex-home")
+    p = Proxy(env, app_dirs(env), port, upstream, root / "work", root / "codex-home")
     started = p.cli("proxy", "start", "--timeout", "240")
     try:
         assert started.returncode == 0, started.stdout + started.stderr
@@ -300,12 +300,12 @@ def test_codex_route_run_through_the_litellm_path(proxy: Proxy, alias: str) -> N
 
 
 def test_session_key_is_handed_to_codex_only_for_this_proxy(proxy: Proxy) -> None:
-    assert proxy_env_for_codex(proxy.paths, proxy.base_url) == {"LITELLM_API_KEY": proxy.key()}
-    assert proxy_env_for_codex(proxy.paths, "http://127.0.0.1:1/v1") == {}
+    assert proxy_env_for_codex(proxy.dirs, proxy.base_url) == {"LITELLM_API_KEY": proxy.key()}
+    assert proxy_env_for_codex(proxy.dirs, "http://127.0.0.1:1/v1") == {}
 
 
 def test_stop_leaves_no_process_and_no_key_file(proxy: Proxy) -> None:
-    files = proxy_files(proxy.paths)
+    files = proxy_files(proxy.dirs)
     record = read_record(files)
     assert record is not None and pid_alive(record.pid)
     done = proxy.cli("proxy", "stop")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_router.dirs import AppPaths
+from codex_router.dirs import AppDirs
 from codex_router.errors import UsageError
 from codex_router.policy.settings import resolve_settings
 from codex_router.routing.classify import Classification
@@ -26,12 +26,12 @@ UP = ReadinessFacts(ALL_KEYS, True, "")
 def decide(
     tmp_path: Path, t: Classification, *, flags=None, env=None, facts=UP, policy: str | None = None
 ):
-    paths = AppPaths(tmp_path / "c", tmp_path / "s", tmp_path / "k")
+    dirs = AppDirs(tmp_path / "c", tmp_path / "s", tmp_path / "k")
     policy_file = None
     if policy is not None:
         policy_file = tmp_path / "p.yaml"
         policy_file.write_text(policy, encoding="utf-8")
-    settings = resolve_settings(flags or {}, env or {}, paths, policy_flag=policy_file)
+    settings = resolve_settings(flags or {}, env or {}, dirs, policy_flag=policy_file)
     return decide_route(settings, t, facts)
 
 

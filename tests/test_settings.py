@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_router.dirs import AppPaths
+from codex_router.dirs import AppDirs
 from codex_router.errors import ExitCode, PolicyError, UsageError
 from codex_router.policy.settings import DEFAULT_POLICY_FILE, SETTING_SPECS, resolve_settings
 
@@ -135,8 +135,8 @@ def test_every_overridable_setting_is_covered() -> None:
 
 
 @pytest.fixture
-def app_paths(tmp_path: Path) -> AppPaths:
-    return AppPaths(tmp_path / "config", tmp_path / "state", tmp_path / "cache")
+def app_dirs(tmp_path: Path) -> AppDirs:
+    return AppDirs(tmp_path / "config", tmp_path / "state", tmp_path / "cache")
 
 
 @pytest.mark.parametrize(
@@ -146,7 +146,7 @@ def app_paths(tmp_path: Path) -> AppPaths:
 )
 def test_each_layer_wins_over_the_next(
     tmp_path: Path,
-    app_paths: AppPaths,
+    app_dirs: AppDirs,
     name: str,
     flag: object,
     env_var: str,
@@ -167,7 +167,7 @@ def test_each_layer_wins_over_the_next(
         ({}, {}, None, want_default, "default"),
     ]
     for flags, environment, policy_file, want, source in layers:
-        settings = resolve_settings(flags, environment, app_paths, policy_flag=policy_file)
+        settings = resolve_settings(flags, environment, app_dirs, policy_flag=policy_file)
         got = settings.values[name]
         assert (got.value, got.source) == (want, source), source
         if source == "file":
@@ -215,14 +215,14 @@ def test_each_layer_wins_over_the_next(
     ],
 )
 def test_legacy_environment_names(
-    app_paths: AppPaths, env: dict, name: str, value: object, origin: str
+    app_dirs: AppDirs, env: dict, name: str, value: object, origin: str
 ) -> None:
-    got = resolve_settings({}, env, app_paths).values[name]
+    got = resolve_settings({}, env, app_dirs).values[name]
     assert (got.value, got.source, got.origin) == (value, "env", origin)
 
 
-def test_empty_env_value_counts_as_unset(app_paths: AppPaths) -> None:
-    got = resolve_settings({}, {"CODEX_ROUTE_MAX_COST_USD": ""}, app_paths).values["max_cost_usd"]
+def test_empty_env_value_counts_as_unset(app_dirs: AppDirs) -> None:
+    got = resolve_settings({}, {"CODEX_ROUTE_MAX_COST_USD": ""}, app_dirs).values["max_cost_usd"]
     assert got.source == "default"
 
 
@@ -251,10 +251,10 @@ def test_empty_env_value_counts_as_unset(app_paths: AppPaths) -> None:
     ],
 )
 def test_bad_environment_values_name_the_variable(
-    app_paths: AppPaths, env: dict, needle: str
+    app_dirs: AppDirs, env: dict, needle: str
 ) -> None:
     with pytest.raises(PolicyError) as info:
-        resolve_settings({}, env, app_paths)
+        resolve_settings({}, env, app_dirs)
     assert info.value.exit_code == ExitCode.POLICY
     assert needle in info.value.message
 
@@ -271,32 +271,32 @@ def test_bad_environment_values_name_the_variable(
     ids=["negative-cost", "tiny-budget", "provider", "codex-provider", "force-model"],
 )
 def test_bad_flags_are_usage_errors_naming_the_flag(
-    app_paths: AppPaths, flags: dict, needle: str
+    app_dirs: AppDirs, flags: dict, needle: str
 ) -> None:
     with pytest.raises(UsageError) as info:
-        resolve_settings(flags, {}, app_paths)
+        resolve_settings(flags, {}, app_dirs)
     assert info.value.exit_code == ExitCode.USAGE
     assert needle in info.value.message
 
 
-def test_policy_file_choice(tmp_path: Path, app_paths: AppPaths) -> None:
-    user = app_paths.user_policy
+def test_policy_file_choice(tmp_path: Path, app_dirs: AppDirs) -> None:
+    user = app_dirs.user_policy
     user.parent.mkdir(parents=True)
     user.write_text("max_cost_usd: 1\n", encoding="utf-8")
     other = tmp_path / "other.yaml"
     other.write_text("max_cost_usd: 2\n", encoding="utf-8")
     flag_file = tmp_path / "flag.yaml"
     flag_file.write_text("max_cost_usd: 3\n", encoding="utf-8")
-    assert resolve_settings({}, {}, app_paths)["max_cost_usd"] == 1
+    assert resolve_settings({}, {}, app_dirs)["max_cost_usd"] == 1
     env = {"CODEX_ROUTE_POLICY": str(other)}
-    settings = resolve_settings({}, env, app_paths)
+    settings = resolve_settings({}, env, app_dirs)
     assert settings["max_cost_usd"] == 2
     assert (settings.policy_file.source, settings.policy_file.origin) == (
         "env",
         "CODEX_ROUTE_POLICY",
     )
-    settings = resolve_settings({}, env, app_paths, policy_flag=flag_file)
+    settings = resolve_settings({}, env, app_dirs, policy_flag=flag_file)
     assert settings["max_cost_usd"] == 3
     assert settings.policy_file.source == "flag"
     user.unlink()
-    assert resolve_settings({}, {}, app_paths).policy_file.source == "default"
+    assert resolve_settings({}, {}, app_dirs).policy_file.source == "default"

@@ -12,7 +12,7 @@ from history_factory import make_attempt, make_record
 from typer.testing import CliRunner
 
 from codex_router.cli import app
-from codex_router.dirs import app_paths
+from codex_router.dirs import app_dirs
 from codex_router.history import migrations
 from codex_router.history.record import RunRecord, TokenUsage
 from codex_router.history.stats import (
@@ -25,8 +25,8 @@ from codex_router.history.store import history_path, local_day, record_run, reco
 
 
 @pytest.fixture
-def paths():
-    return app_paths()
+def dirs():
+    return app_dirs()
 
 
 @pytest.mark.parametrize(
@@ -170,12 +170,12 @@ SPAN = 9 * 86_400
 
 
 @pytest.fixture
-def random_runs(paths) -> list[RunRecord]:
+def random_runs(dirs) -> list[RunRecord]:
     records = _random_runs(1, 400, START, SPAN)
-    record_runs(paths, records[:200])
+    record_runs(dirs, records[:200])
     for record in records[200:230]:
-        record_run(paths, record)  # the single-run path keeps the rollup too
-    record_runs(paths, records[230:])
+        record_run(dirs, record)  # the single-run path keeps the rollup too
+    record_runs(dirs, records[230:])
     return records
 
 
@@ -190,9 +190,9 @@ def random_runs(paths) -> list[RunRecord]:
         START + 20 * 86_400,
     ],
 )
-def test_totals_match_the_reference(paths, random_runs, since) -> None:
+def test_totals_match_the_reference(dirs, random_runs, since) -> None:
     chosen = [r for r in random_runs if since is None or r.started_at >= since]
-    report = compute_stats(paths, since=since)
+    report = compute_stats(dirs, since=since)
     expected = _reference(chosen).get(None)
     if expected is None:
         assert report.total.runs == 0 and report.total.p50_ms is None
@@ -217,9 +217,9 @@ def test_totals_match_the_reference(paths, random_runs, since) -> None:
     ],
 )
 @pytest.mark.parametrize("since", [None, START + 4.25 * 86_400])
-def test_groups_match_the_reference(paths, random_runs, by, key, since) -> None:
+def test_groups_match_the_reference(dirs, random_runs, by, key, since) -> None:
     chosen = [r for r in random_runs if since is None or r.started_at >= since]
-    report = compute_stats(paths, since=since, by=by)
+    report = compute_stats(dirs, since=since, by=by)
     expected = _reference(chosen, key)
     assert [g.key for g in report.groups] == sorted(expected)
     for group in report.groups:
@@ -270,21 +270,21 @@ def test_groups_match_the_reference(paths, random_runs, by, key, since) -> None:
         ),
     ],
 )
-def test_definitions(paths, records: list[dict], expect: dict) -> None:
-    record_runs(paths, [make_record(**r) for r in records])
-    total = compute_stats(paths).total
+def test_definitions(dirs, records: list[dict], expect: dict) -> None:
+    record_runs(dirs, [make_record(**r) for r in records])
+    total = compute_stats(dirs).total
     for name, value in expect.items():
         assert getattr(total, name) == value, name
 
 
-def test_no_history(paths) -> None:
-    report = compute_stats(paths, by="day")
+def test_no_history(dirs) -> None:
+    report = compute_stats(dirs, by="day")
     assert report.total.runs == 0 and report.groups == ()
-    assert not paths.state_dir.exists()
+    assert not dirs.state_dir.exists()
 
 
-def test_percentiles_walk_an_index(paths, random_runs) -> None:
-    conn = sqlite3.connect(history_path(paths))
+def test_percentiles_walk_an_index(dirs, random_runs) -> None:
+    conn = sqlite3.connect(history_path(dirs))
     try:
         for index, where in (
             ("runs_duration", ""),
@@ -304,22 +304,22 @@ def test_percentiles_walk_an_index(paths, random_runs) -> None:
         conn.close()
 
 
-def test_a_version_1_store_gets_its_rollup_from_its_runs(paths, random_runs) -> None:
+def test_a_version_1_store_gets_its_rollup_from_its_runs(dirs, random_runs) -> None:
     """Migration 2 builds run_totals from existing rows: the same numbers as live upkeep."""
-    before = compute_stats(paths, by="day").to_dict()
-    conn = sqlite3.connect(history_path(paths))
+    before = compute_stats(dirs, by="day").to_dict()
+    conn = sqlite3.connect(history_path(dirs))
     conn.execute("DROP TABLE run_totals")
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
     assert migrations.SCHEMA_VERSION == 2
-    assert compute_stats(paths, by="day").to_dict() == before
+    assert compute_stats(dirs, by="day").to_dict() == before
 
 
 # ---------------------------------------------------------------- the command
 
 
-def test_cli_json(paths, random_runs) -> None:
+def test_cli_json(dirs, random_runs) -> None:
     result = CliRunner().invoke(
         app, ["stats", "--json", "--by", "provider", "--since", "2026-09-25"]
     )
@@ -351,7 +351,7 @@ def test_cli_json(paths, random_runs) -> None:
     assert sum(g["runs"] for g in data["groups"]) == data["total"]["runs"]
 
 
-def test_cli_human_fits_80_columns(paths, random_runs) -> None:
+def test_cli_human_fits_80_columns(dirs, random_runs) -> None:
     for args in (["stats"], ["stats", "--by", "day"], ["stats", "--by", "alias"]):
         result = CliRunner().invoke(app, args, env={"COLUMNS": "80"})
         assert result.exit_code == 0, result.stderr
@@ -362,13 +362,13 @@ def test_cli_human_fits_80_columns(paths, random_runs) -> None:
 @pytest.mark.parametrize(
     ("args", "needle"), [(["--by", "week"], "--by"), (["--since", "soon"], "--since")]
 )
-def test_cli_bad_flags(paths, args: list[str], needle: str) -> None:
+def test_cli_bad_flags(dirs, args: list[str], needle: str) -> None:
     result = CliRunner().invoke(app, ["stats", *args])
     assert result.exit_code == 2
     assert needle in result.stderr
 
 
-def test_the_reference_doc_lists_every_field(paths, random_runs) -> None:
+def test_the_reference_doc_lists_every_field(dirs, random_runs) -> None:
     """docs/reference/history-json.md names every field of both JSON outputs."""
     import re
     from pathlib import Path
@@ -385,7 +385,7 @@ def test_the_reference_doc_lists_every_field(paths, random_runs) -> None:
         assert name in documented, name
     for name in record["attempts"][0] if record["attempts"] else ():
         assert f"attempts[].{name}" in documented, name
-    report = compute_stats(paths, by="alias").to_dict()
+    report = compute_stats(dirs, by="alias").to_dict()
     for name in [*report, *report["total"]]:
         assert name in documented or name.startswith("duration_p"), name
     assert {"duration_p50_ms", "duration_p95_ms"} <= documented

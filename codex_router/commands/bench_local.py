@@ -27,7 +27,7 @@ def bench_local(
 ) -> None:
     """Stream N completions from the local model (endpoints.ollama_base_url, codex-qwen-local's
     local_model) and print the median and p95 of time to first token and tokens/s."""
-    from codex_router.dirs import app_paths
+    from codex_router.dirs import app_dirs
     from codex_router.errors import UsageError
     from codex_router.local.ollama import BENCH_PROMPT
     from codex_router.local.ollama import bench_local as measure
@@ -38,7 +38,7 @@ def bench_local(
         raise UsageError(f"--max-output-tokens: must be at least 1, got {max_output_tokens}")
     if runs < 1:
         raise UsageError(f"--runs: must be at least 1, got {runs}")
-    settings = resolve_settings({}, os.environ, app_paths(), policy_flag=policy)
+    settings = resolve_settings({}, os.environ, app_dirs(), policy_flag=policy)
     with view.progress(runs) as advance:
         report = measure(
             settings,

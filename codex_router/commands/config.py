@@ -16,12 +16,12 @@ app = typer.Typer(
 
 
 def _context(policy: Path | None):
-    from codex_router.dirs import app_paths, codex_home
+    from codex_router.dirs import app_dirs, codex_home
     from codex_router.policy.settings import resolve_settings
 
-    paths = app_paths()
-    settings = resolve_settings({}, os.environ, paths, policy_flag=policy)
-    return paths, settings, codex_home(os.environ)
+    dirs = app_dirs()
+    settings = resolve_settings({}, os.environ, dirs, policy_flag=policy)
+    return dirs, settings, codex_home(os.environ)
 
 
 _POLICY = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file (endpoints).")
@@ -62,8 +62,8 @@ def status(
     from codex_router.codex.config_guard import ConfigGuard
     from codex_router.views import config as view
 
-    paths, settings, home = _context(policy)
-    guard = ConfigGuard(home / "config.toml", paths.state_dir).status()
+    dirs, settings, home = _context(policy)
+    guard = ConfigGuard(home / "config.toml", dirs.state_dir).status()
     states = profiles.states(home, settings)
     if json_out:
         view.print_status_json(home, guard, states)
@@ -77,8 +77,8 @@ def restore(
 ) -> None:
     """Give config.toml back after an interrupted run (original bytes, or minus codex-route's keys)."""
     from codex_router.codex.config_guard import ConfigGuard
-    from codex_router.dirs import app_paths, codex_home
+    from codex_router.dirs import app_dirs, codex_home
 
-    guard = ConfigGuard(codex_home(os.environ) / "config.toml", app_paths().state_dir)
+    guard = ConfigGuard(codex_home(os.environ) / "config.toml", app_dirs().state_dir)
     outcome = guard.recover(force=force)
     typer.echo(outcome.message)

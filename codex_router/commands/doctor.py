@@ -25,11 +25,11 @@ def doctor(
 
     Exit 0 when no check fails (warnings included), 1 when any does.
     """
-    from codex_router.dirs import app_paths
+    from codex_router.dirs import app_dirs
     from codex_router.doctor import DoctorContext, failed, run_checks
     from codex_router.views import doctor as view
 
-    results = run_checks(DoctorContext.build(os.environ, app_paths(), codex_bin_flag=codex_bin))
+    results = run_checks(DoctorContext.build(os.environ, app_dirs(), codex_bin_flag=codex_bin))
     if json_out:
         view.print_doctor_json(results)
     else:

@@ -44,7 +44,7 @@ def history(
     json_out: bool = typer.Option(False, "--json", help="JSON Lines: one recorded run per line."),
 ) -> None:
     """Recorded runs, newest first (never the prompt: it is not stored)."""
-    from codex_router.dirs import app_paths
+    from codex_router.dirs import app_dirs
     from codex_router.history.query import RunFilter, recent_runs
     from codex_router.views import history as view
 
@@ -52,7 +52,7 @@ def history(
         raise UsageError(f"--limit: expected a number ≥ 0, got {limit}")
     flt = RunFilter(alias, provider, failed, since_from_flag(since))
     # closing(): a reader that stops early (| head) still closes the database at once.
-    with closing(recent_runs(app_paths(), flt, limit)) as runs:
+    with closing(recent_runs(app_dirs(), flt, limit)) as runs:
         if json_out:
             view.print_runs_jsonl(runs)
         else:

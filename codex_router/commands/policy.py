@@ -23,12 +23,12 @@ def show(
     ),
 ) -> None:
     """Print the effective policy and where every value came from (flag > env > file > default)."""
-    from codex_router.dirs import app_paths
+    from codex_router.dirs import app_dirs
     from codex_router.policy.describe import describe_policy
     from codex_router.policy.settings import resolve_settings
     from codex_router.views import policy as view
 
-    settings = resolve_settings({}, os.environ, app_paths(), policy_flag=policy)
+    settings = resolve_settings({}, os.environ, app_dirs(), policy_flag=policy)
     shown = describe_policy(settings)
     if json_out:
         view.print_policy_json(settings, shown)
@@ -62,10 +62,10 @@ def init(
     ),
 ) -> None:
     """Write a commented policy to start from (never overwrites without --force)."""
-    from codex_router.dirs import app_paths
+    from codex_router.dirs import app_dirs
     from codex_router.policy.templates import write_template
     from codex_router.views import policy as view
 
-    target = path or app_paths().user_policy
+    target = path or app_dirs().user_policy
     written = write_template(template, target, force=force)
     view.print_written(written, template)

@@ -67,7 +67,7 @@ def start(
     proxy's environment. A random master key for this session is kept in a 0600 file that
     `proxy stop` deletes; `run` hands it to codex as LITELLM_API_KEY.
     """
-    from codex_router.dirs import app_paths
+    from codex_router.dirs import app_dirs
     from codex_router.errors import UsageError
     from codex_router.proxy.process import StartRequest, start_proxy
     from codex_router.views import proxy as view
@@ -82,18 +82,18 @@ def start(
         flags={"avoid_openai": avoid_openai, "open_models_only": open_models_only},
         timeout=timeout,
     )
-    result = start_proxy(request, env=os.environ, paths=app_paths(), ask=ask, waiting=view.starting)
+    result = start_proxy(request, env=os.environ, dirs=app_dirs(), ask=ask, waiting=view.starting)
     view.print_started(result)
 
 
 @app.command("stop")
 def stop() -> None:
     """Stop the proxy started by `proxy start` (its recorded PID only) and delete the session key."""
-    from codex_router.dirs import app_paths
+    from codex_router.dirs import app_dirs
     from codex_router.proxy.process import stop_proxy
     from codex_router.views import proxy as view
 
-    view.print_stopped(stop_proxy(app_paths()))
+    view.print_stopped(stop_proxy(app_dirs()))
 
 
 @app.command("status")
@@ -101,11 +101,11 @@ def status(
     json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
 ) -> None:
     """Version, PID, port, health and aliases of the proxy; exit 1 when it is not running and healthy."""
-    from codex_router.dirs import app_paths
+    from codex_router.dirs import app_dirs
     from codex_router.proxy.process import proxy_status
     from codex_router.views import proxy as view
 
-    result = proxy_status(app_paths())
+    result = proxy_status(app_dirs())
     if json_out:
         view.print_status_json(result)
     else:

@@ -92,7 +92,7 @@ def run(
     ),
 ) -> None:
     """Clean and compress the prompt, choose model and provider, and run codex."""
-    from codex_router.dirs import app_paths
+    from codex_router.dirs import app_dirs
     from codex_router.prompt.source import iter_lines, read_text, require_prompt
     from codex_router.run.plan import RunRequest, build_plan
     from codex_router.tokens.counter import count_tokens
@@ -123,14 +123,14 @@ def run(
     request = RunRequest(
         prompt_text, attachment, flags, policy, codex_bin, tuple(codex_args or ()), interactive
     )
-    paths = app_paths()
-    plan = build_plan(request, env=os.environ, paths=paths, count=count_tokens)
+    dirs = app_dirs()
+    plan = build_plan(request, env=os.environ, dirs=dirs, count=count_tokens)
     from codex_router.views import plan as plan_view
 
     if not dry_run:
         _launch(
             plan,
-            paths,
+            dirs,
             interactive=interactive,
             retry_after_changes=retry_after_changes,
             quiet=quiet,
@@ -140,7 +140,7 @@ def run(
         from codex_router.history.store import record_run
         from codex_router.run.execute import dry_run_record
 
-        record_run(paths, dry_run_record(plan))
+        record_run(dirs, dry_run_record(plan))
     if json_out:
         plan_view.print_plan_json(plan)
     else:
@@ -150,10 +150,10 @@ def run(
 
         if wants_local_fast_path(plan):
             sys.stderr.write(f"note: {describe(plan)}\n")
-    if (paths.state_dir / "config-guard").is_dir():
+    if (dirs.state_dir / "config-guard").is_dir():
         from codex_router.codex.config_guard import guards_needing_recovery
 
-        for left in guards_needing_recovery(paths.state_dir):
+        for left in guards_needing_recovery(dirs.state_dir):
             sys.stderr.write(
                 f"note: an interrupted run left codex-route's keys in {left.config}; "
                 "the next run restores it first, or run `codex-route config restore`\n"
@@ -166,7 +166,7 @@ def run(
         )
 
 
-def _launch(plan, paths, *, interactive: bool, retry_after_changes: bool, quiet: bool) -> None:
+def _launch(plan, dirs, *, interactive: bool, retry_after_changes: bool, quiet: bool) -> None:
     from codex_router.run.execute import RunOptions, execute
     from codex_router.views import run as run_view
 
@@ -189,7 +189,7 @@ def _launch(plan, paths, *, interactive: bool, retry_after_changes: bool, quiet:
             sys.stdout.flush()
             ended[0] = text[-1:]
 
-        run_local_plan(plan, paths=paths, notify=notify, write=write)
+        run_local_plan(plan, dirs=dirs, notify=notify, write=write)
         if ended[0] != "\n":
             sys.stdout.write("\n")
         return
@@ -198,7 +198,7 @@ def _launch(plan, paths, *, interactive: bool, retry_after_changes: bool, quiet:
     result = execute(
         plan,
         env=os.environ,
-        paths=paths,
+        dirs=dirs,
         notify=notify,
         options=RunOptions(interactive=interactive, retry_after_changes=retry_after_changes),
     )

@@ -32,13 +32,13 @@ def stats(
 ) -> None:
     """Runs, success and fallback rates, durations, tokens and money saved."""
     from codex_router.commands.history import since_from_flag
-    from codex_router.dirs import app_paths
+    from codex_router.dirs import app_dirs
     from codex_router.history.stats import compute_stats
     from codex_router.views import stats as view
 
     if by is not None and by not in BY_CHOICES:
         raise UsageError(f"--by: expected one of {', '.join(BY_CHOICES)}, got {by!r}")
-    report = compute_stats(app_paths(), since=since_from_flag(since), by=by)
+    report = compute_stats(app_dirs(), since=since_from_flag(since), by=by)
     if json_out:
         view.print_stats_json(report)
     else:

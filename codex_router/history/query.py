@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from codex_router.dirs import AppPaths
+from codex_router.dirs import AppDirs
 from codex_router.history.record import RunRecord
 from codex_router.history.store import open_history
 
@@ -81,7 +81,7 @@ def where_clause(flt: RunFilter) -> tuple[str, list[Any]]:
     return (f"WHERE {' AND '.join(terms)}" if terms else ""), params
 
 
-def recent_runs(paths: AppPaths, flt: RunFilter, limit: int) -> Iterator[RunRecord]:
+def recent_runs(dirs: AppDirs, flt: RunFilter, limit: int) -> Iterator[RunRecord]:
     """Recorded runs matching ``flt``, newest first, at most ``limit``; streamed, so a huge
     limit costs memory for one row at a time. Nothing recorded yet: nothing yielded."""
     limit = max(0, min(limit, MAX_LIMIT))
@@ -93,7 +93,7 @@ def recent_runs(paths: AppPaths, flt: RunFilter, limit: int) -> Iterator[RunReco
         f"ORDER BY started_at DESC, id DESC LIMIT ?) AS r "
         f"JOIN run_details AS d ON d.run = r.id ORDER BY r.started_at DESC, r.id DESC"
     )
-    with open_history(paths) as conn:
+    with open_history(dirs) as conn:
         if conn is None:
             return
         for (document,) in conn.execute(sql, [*params, limit]):

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from codex_router.dirs import AppPaths
+from codex_router.dirs import AppDirs
 from codex_router.history.migrations import TOTALS_AGGREGATES, TOTALS_COLUMNS
 from codex_router.history.store import open_history
 
@@ -248,12 +248,12 @@ def _empty(key: str | None) -> GroupStats:
 
 
 def compute_stats(
-    paths: AppPaths, *, since: float | None = None, by: str | None = None
+    dirs: AppDirs, *, since: float | None = None, by: str | None = None
 ) -> StatsReport:
     """Aggregate the recorded runs started at or after ``since``, optionally per ``by`` group."""
     if by is not None and by not in GROUPINGS:
         raise ValueError(f"by must be one of {', '.join(GROUPINGS)}, not {by!r}")
-    with open_history(paths) as conn:
+    with open_history(dirs) as conn:
         if conn is None:
             return StatsReport(since, by, _empty(None), (), {})
         overall = _sums(conn, None, since).get(None)

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from codex_router.dirs import AppPaths
+from codex_router.dirs import AppDirs
 from codex_router.errors import StateError
 from codex_router.history import migrations as schema
 from codex_router.history.record import RunRecord
@@ -86,8 +86,8 @@ _INSERT_RUN = (
 )
 
 
-def history_path(paths: AppPaths) -> Path:
-    return paths.state_dir / HISTORY_FILE_NAME
+def history_path(dirs: AppDirs) -> Path:
+    return dirs.state_dir / HISTORY_FILE_NAME
 
 
 # ---------------------------------------------------------------- privacy
@@ -292,7 +292,7 @@ def _open_for_write(path: Path) -> sqlite3.Connection:
 
 
 @contextmanager
-def open_history(paths: AppPaths) -> Iterator[sqlite3.Connection | None]:
+def open_history(dirs: AppDirs) -> Iterator[sqlite3.Connection | None]:
     """A connection for reading the history, or None when nothing was ever recorded.
 
     Reading never creates the state directory or the database. A database from an older
@@ -301,7 +301,7 @@ def open_history(paths: AppPaths) -> Iterator[sqlite3.Connection | None]:
     file there; with no ``-wal`` left behind, nothing can have changed it, so it is read as
     immutable).
     """
-    path = history_path(paths)
+    path = history_path(dirs)
     if not path.exists():
         yield None
         return
@@ -334,13 +334,13 @@ def open_history(paths: AppPaths) -> Iterator[sqlite3.Connection | None]:
         conn.close()
 
 
-def inspect_history(paths: AppPaths) -> tuple[Path, int | None, int]:
+def inspect_history(dirs: AppDirs) -> tuple[Path, int | None, int]:
     """``(path, schema version, runs)`` of the history without changing anything (``doctor``).
 
     Schema None: nothing recorded yet. Raises :class:`StateError` for a foreign, corrupt or
     newer file. An older schema is reported as is; the next run or ``history`` migrates it.
     """
-    path = history_path(paths)
+    path = history_path(dirs)
     if not path.exists():
         return path, None, 0
     try:
@@ -387,14 +387,14 @@ def _insert(conn: sqlite3.Connection, record: RunRecord, document: str) -> None:
         )
 
 
-def record_run(paths: AppPaths, record: RunRecord) -> None:
+def record_run(dirs: AppDirs, record: RunRecord) -> None:
     """Append one run to the history (one transaction: all of it or nothing).
 
     Raises :class:`StateError` when the state directory or the database cannot be used; the
     existing file is then left exactly as it was.
     """
     clean, document = _sanitised(record, os.environ)
-    path = history_path(paths)
+    path = history_path(dirs)
     conn = _open_for_write(path)
     try:
         with _write_transaction(conn):
@@ -405,9 +405,9 @@ def record_run(paths: AppPaths, record: RunRecord) -> None:
         conn.close()
 
 
-def record_runs(paths: AppPaths, records: list[RunRecord]) -> None:
+def record_runs(dirs: AppDirs, records: list[RunRecord]) -> None:
     """Append many runs in one transaction (imports, tests and benchmarks)."""
-    path = history_path(paths)
+    path = history_path(dirs)
     prepared = [_sanitised(r, os.environ) for r in records]
     conn = _open_for_write(path)
     try:

@@ -44,7 +44,7 @@ def describe(plan: Any) -> str:
 def run_local_plan(
     plan: Any,
     *,
-    paths: Any,
+    dirs: Any,
     notify: Callable[[str], None],
     write: Callable[[str], Any],
     record: bool = True,
@@ -104,7 +104,7 @@ def run_local_plan(
                 usage=usage,
                 extra={**base.extra, **extra},
             )
-            _record(paths, run, notify, record_run)
+            _record(dirs, run, notify, record_run)
 
 
 def _summary(result: LocalResult) -> str:
@@ -114,13 +114,13 @@ def _summary(result: LocalResult) -> str:
 
 
 def _record(
-    paths: Any, run: Any, notify: Callable[[str], None], record_run: Callable[..., None] | None
+    dirs: Any, run: Any, notify: Callable[[str], None], record_run: Callable[..., None] | None
 ) -> None:
     from codex_router.errors import CodexRouteError
 
     if record_run is None:
         from codex_router.history.store import record_run
     try:
-        record_run(paths, run)
+        record_run(dirs, run)
     except CodexRouteError as exc:
         notify(f"warning: the run was not recorded: {exc}")

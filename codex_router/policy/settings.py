@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codex_router.dirs import AppPaths
+from codex_router.dirs import AppDirs
 from codex_router.errors import PolicyError, UsageError
 from codex_router.policy import fields as f
 from codex_router.policy.load import merge_trees, read_policy_file
@@ -140,15 +140,15 @@ class Settings:
         return out
 
 
-def choose_policy_file(flag: Path | None, env: Mapping[str, str], paths: AppPaths) -> Resolved:
+def choose_policy_file(flag: Path | None, env: Mapping[str, str], dirs: AppDirs) -> Resolved:
     """Which policy file applies, and why (``value`` is None for the built-in default only)."""
     if flag is not None:
         return Resolved(str(flag), "flag", "--policy")
     from_env = env.get("CODEX_ROUTE_POLICY", "").strip()
     if from_env:
         return Resolved(str(Path(from_env).expanduser()), "env", "CODEX_ROUTE_POLICY")
-    if paths.user_policy.is_file():
-        return Resolved(str(paths.user_policy), "file", "user policy")
+    if dirs.user_policy.is_file():
+        return Resolved(str(dirs.user_policy), "file", "user policy")
     return Resolved(None, "default")
 
 
@@ -184,7 +184,7 @@ def _from_env(spec: SettingSpec, env: Mapping[str, str], fld: f.Field) -> Resolv
 def resolve_settings(
     flags: Mapping[str, Any],
     env: Mapping[str, str],
-    paths: AppPaths,
+    dirs: AppDirs,
     *,
     policy_flag: Path | None = None,
 ) -> Settings:
@@ -194,8 +194,8 @@ def resolve_settings(
     A bad flag is a usage error naming the flag; a bad environment value a policy error naming
     the variable; a bad policy value a policy error naming file, line and key.
     """
-    policy_file = choose_policy_file(policy_flag, env, paths)
-    policy = load_policy(policy_file, paths.cache_dir)
+    policy_file = choose_policy_file(policy_flag, env, dirs)
+    policy = load_policy(policy_file, dirs.cache_dir)
     values: dict[str, Resolved] = {}
     for spec in SETTING_SPECS:
         fld = SETTINGS_SCHEMA[spec.policy_key]

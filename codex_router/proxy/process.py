@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from codex_router.dirs import AppPaths
+from codex_router.dirs import AppDirs
 from codex_router.errors import ProxyError, UsageError
 from codex_router.proxy import state
 from codex_router.proxy.config import (
@@ -338,7 +338,7 @@ def start_proxy(
     request: StartRequest,
     *,
     env: Mapping[str, str],
-    paths: AppPaths,
+    dirs: AppDirs,
     ask: KeyAsker | None = None,
     waiting: Callable[[], AbstractContextManager[Any]] = nullcontext,
 ) -> StartResult:
@@ -349,8 +349,8 @@ def start_proxy(
     """
     from codex_router.policy.settings import resolve_settings
 
-    settings = resolve_settings(request.flags, env, paths, policy_flag=request.policy_file)
-    files = state.proxy_files(paths)
+    settings = resolve_settings(request.flags, env, dirs, policy_flag=request.policy_file)
+    files = state.proxy_files(dirs)
     current = state.read_record(files)
     if current is not None and is_our_process(current):
         return StartResult(current, True)
@@ -437,9 +437,9 @@ def _start_locked(
 # --- stop and status -----------------------------------------------------------------------
 
 
-def stop_proxy(paths: AppPaths, *, grace: float = STOP_GRACE_SECONDS) -> StopResult:
+def stop_proxy(dirs: AppDirs, *, grace: float = STOP_GRACE_SECONDS) -> StopResult:
     """End the recorded proxy if it is ours; always remove the key and the record."""
-    files = state.proxy_files(paths)
+    files = state.proxy_files(dirs)
     if not files.directory.exists():
         return StopResult(None, False)
     with state.locked(files):
@@ -467,8 +467,8 @@ def _stop_locked(files: state.ProxyFiles, grace: float) -> StopResult:
     return StopResult(record.pid, False, notes)
 
 
-def proxy_status(paths: AppPaths) -> ProxyStatus:
-    files = state.proxy_files(paths)
+def proxy_status(dirs: AppDirs) -> ProxyStatus:
+    files = state.proxy_files(dirs)
     record = state.read_record(files)
     if record is None:
         return ProxyStatus(False, None, files=files)

@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from codex_router.dirs import AppPaths
+from codex_router.dirs import AppDirs
 from codex_router.proxy.state import ProxyRecord, proxy_files, read_key, read_record
 
 #: The variable Codex's managed LiteLLM provider takes its key from (``env_key``).
@@ -77,9 +77,9 @@ def is_our_process(record: ProxyRecord) -> bool:
     return record.config in args and any("litellm" in Path(a).name for a in args)
 
 
-def running_proxy(paths: AppPaths) -> ProxyRecord | None:
+def running_proxy(dirs: AppDirs) -> ProxyRecord | None:
     """The record of codex-route's proxy if its process is alive and ours, else None."""
-    record = read_record(proxy_files(paths))
+    record = read_record(proxy_files(dirs))
     if record is None or not is_our_process(record):
         return None
     return record
@@ -92,7 +92,7 @@ def _same_endpoint(record: ProxyRecord, base_url: str) -> bool:
     return parts.scheme == "http" and host in _LOOPBACK and port == record.port
 
 
-def proxy_env_for_codex(paths: AppPaths, base_url: str | None = None) -> dict[str, str]:
+def proxy_env_for_codex(dirs: AppDirs, base_url: str | None = None) -> dict[str, str]:
     """``{"LITELLM_API_KEY": <session key>}`` for codex's environment, or ``{}``.
 
     Non-empty only when codex-route's proxy is running (recorded PID alive and ours) and, when
@@ -100,16 +100,16 @@ def proxy_env_for_codex(paths: AppPaths, base_url: str | None = None) -> dict[st
     over a copy of the environment *after* everything else, so a stale ``LITELLM_API_KEY`` of
     the user's cannot shadow the only key this proxy accepts.
     """
-    record = running_proxy(paths)
+    record = running_proxy(dirs)
     if record is None or (base_url is not None and not _same_endpoint(record, base_url)):
         return {}
-    key = read_key(proxy_files(paths))
+    key = read_key(proxy_files(dirs))
     return {CODEX_KEY_VAR: key} if key else {}
 
 
-def proxy_aliases(paths: AppPaths, base_url: str) -> frozenset[str] | None:
+def proxy_aliases(dirs: AppDirs, base_url: str) -> frozenset[str] | None:
     """The aliases codex-route's running proxy at ``base_url`` serves (None: not our proxy)."""
-    record = running_proxy(paths)
+    record = running_proxy(dirs)
     if record is None or not _same_endpoint(record, base_url):
         return None
     return frozenset(record.aliases)

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codex_router.dirs import AppPaths
+from codex_router.dirs import AppDirs
 from codex_router.errors import StateError
 
 
@@ -50,8 +50,8 @@ class ProxyFiles:
         return self.directory / ".lock"
 
 
-def proxy_files(paths: AppPaths) -> ProxyFiles:
-    return ProxyFiles(paths.state_dir / "proxy")
+def proxy_files(dirs: AppDirs) -> ProxyFiles:
+    return ProxyFiles(dirs.state_dir / "proxy")
 
 
 @dataclass(frozen=True)

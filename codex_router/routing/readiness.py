@@ -53,11 +53,11 @@ def gather_facts(env: Mapping[str, str], *, litellm_url: str | None) -> Readines
     if litellm_url is not None:
         reachable, detail = probe_tcp(litellm_url)
         if reachable:
-            from codex_router.dirs import app_paths
+            from codex_router.dirs import app_dirs
             from codex_router.proxy.session import proxy_aliases, proxy_env_for_codex
 
-            paths = app_paths(env)
-            if proxy_env_for_codex(paths, litellm_url):
+            dirs = app_dirs(env)
+            if proxy_env_for_codex(dirs, litellm_url):
                 present |= {"LITELLM_API_KEY"}
-                aliases = proxy_aliases(paths, litellm_url)
+                aliases = proxy_aliases(dirs, litellm_url)
     return ReadinessFacts(present, reachable, detail, aliases)

@@ -21,7 +21,7 @@ from codex_router.codex import worktree
 from codex_router.codex.argv import MANAGED_PROVIDER_IDS, PROMPT_PLACEHOLDER, managed_provider_table
 from codex_router.codex.binary import launch_target, probe_version_cached, require_codex
 from codex_router.codex.launch import AttemptResult, LaunchSpec, run_attempt
-from codex_router.dirs import AppPaths, codex_home
+from codex_router.dirs import AppDirs, codex_home
 from codex_router.errors import AllPathsFailedError, BudgetExceededError, CodexRouteError, ExitCode
 from codex_router.history.record import Attempt, RunRecord, TokenUsage
 from codex_router.run.plan import PathPlan, Plan
@@ -88,11 +88,11 @@ def execute(
     plan: Plan,
     *,
     env: Mapping[str, str],
-    paths: AppPaths,
+    dirs: AppDirs,
     options: RunOptions,
     notify: Notify,
     launch: Callable[..., AttemptResult] = run_attempt,
-    record_run: Callable[[AppPaths, RunRecord], None] | None = None,
+    record_run: Callable[[AppDirs, RunRecord], None] | None = None,
 ) -> RunResult:
     """Run the plan; return codex's (or codex-route's) exit code and what happened."""
     started_at = time.time()
@@ -101,7 +101,7 @@ def execute(
     result = RunResult(exit_code=1, outcome="failed")
     home = codex_home(env)
     try:
-        _prepare_and_walk(plan, run_id, env, paths, options, notify, launch, result, home)
+        _prepare_and_walk(plan, run_id, env, dirs, options, notify, launch, result, home)
     except CodexRouteError as exc:
         if result.outcome not in ("blocked",):
             result.exit_code, result.outcome = int(exc.exit_code), "error"
@@ -109,7 +109,7 @@ def execute(
     finally:
         result.record = _build_record(plan, run_id, started_at, t0, result)
         if options.record:
-            _record(paths, result.record, notify, record_run)
+            _record(dirs, result.record, notify, record_run)
     return result
 
 
@@ -117,7 +117,7 @@ def _prepare_and_walk(
     plan: Plan,
     run_id: str,
     env: Mapping[str, str],
-    paths: AppPaths,
+    dirs: AppDirs,
     options: RunOptions,
     notify: Notify,
     launch: Callable[..., AttemptResult],
@@ -134,7 +134,7 @@ def _prepare_and_walk(
     target = launch_target(codex_path)
     # Raises when codex is missing or broken; cached per binary after the first probe.
     result.codex_version = probe_version_cached(
-        target.argv0, paths.cache_dir, env={**env, **target.env}
+        target.argv0, dirs.cache_dir, env={**env, **target.env}
     )
     ready = [p for p in plan.paths if p.ready]
     if not ready:
@@ -147,7 +147,7 @@ def _prepare_and_walk(
     for p in plan.paths:
         if not p.ready:
             notify(f"skipping {p.name}: {p.reason}")
-    _walk(plan, ready, run_id, env, paths, options, notify, launch, target, result, home)
+    _walk(plan, ready, run_id, env, dirs, options, notify, launch, target, result, home)
 
 
 def _walk(
@@ -155,7 +155,7 @@ def _walk(
     ready: list[PathPlan],
     run_id: str,
     env: Mapping[str, str],
-    paths: AppPaths,
+    dirs: AppDirs,
     options: RunOptions,
     notify: Notify,
     launch: Callable[..., AttemptResult],
@@ -165,7 +165,7 @@ def _walk(
 ) -> None:
     from codex_router.codex.config_guard import ConfigGuard
 
-    guard = ConfigGuard(home / "config.toml", paths.state_dir)
+    guard = ConfigGuard(home / "config.toml", dirs.state_dir)
     child_env = {**env, **target.env}
     for index, path in enumerate(ready, start=1):
         is_last = index == len(ready)
@@ -188,7 +188,7 @@ def _walk(
 
             attempt_env = {
                 **child_env,
-                **proxy_env_for_codex(paths, plan.settings["litellm_base_url"]),
+                **proxy_env_for_codex(dirs, plan.settings["litellm_base_url"]),
             }
         if options.interactive:  # the TUI reads the terminal: the prompt goes in as its argument
             argv, stdin_text = (
@@ -341,15 +341,15 @@ def dry_run_record(plan: Plan) -> RunRecord:
 
 
 def _record(
-    paths: AppPaths,
+    dirs: AppDirs,
     record: RunRecord,
     notify: Notify,
-    record_run: Callable[[AppPaths, RunRecord], None] | None,
+    record_run: Callable[[AppDirs, RunRecord], None] | None,
 ) -> None:
     if record_run is None:
         from codex_router.history.store import record_run
     try:
-        record_run(paths, record)
+        record_run(dirs, record)
     except CodexRouteError as exc:
         # The run itself is over; losing its record must not change its exit code.
         notify(f"warning: the run was not recorded: {exc}")

@@ -16,7 +16,7 @@ from typing import Any
 from codex_router import __version__
 from codex_router.codex.argv import build_argv, config_change
 from codex_router.codex.binary import CodexBinary, locate_codex
-from codex_router.dirs import AppPaths, codex_home
+from codex_router.dirs import AppDirs, codex_home
 from codex_router.policy.settings import Settings, resolve_settings
 from codex_router.prompt.budget import BudgetResult, fit_to_budget
 from codex_router.prompt.compress import RuleReport, compress_stream, compress_text
@@ -190,12 +190,12 @@ def build_plan(
     request: RunRequest,
     *,
     env: Mapping[str, str],
-    paths: AppPaths,
+    dirs: AppDirs,
     count: Counter,
     gather: Callable[..., Any] = gather_facts,
 ) -> Plan:
     """Decide everything ``run`` would do, without side effects beyond readiness probes."""
-    settings = resolve_settings(request.flags, env, paths, policy_flag=request.policy_file)
+    settings = resolve_settings(request.flags, env, dirs, policy_flag=request.policy_file)
     prompt_text, codex_input, counts, rules = _prepare_text(request, settings, count)
     policy = settings.policy
     thresholds = ClassifyThresholds(
