@@ -8,6 +8,8 @@ Order, for codex-route's own directories:
    (``~/.config/codex-route``, ``~/.local/state/codex-route``, ``~/.cache/codex-route`` on Linux).
 
 Codex's own home is ``CODEX_HOME`` when set, else ``~/.codex`` (as Codex itself does).
+
+May import: nothing
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ Rules every check keeps:
 - never a secret: key variables are reported as "set"/"not set", never any part of a value;
 - short timeouts on the network (:data:`PROBE_TIMEOUT_SECONDS`), and the checks run in threads,
   so a dead endpoint costs the report well under a couple of seconds.
+
+May import: errors, dirs, policy, tokens, routing, codex, proxy, local, history
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Domain modules raise these with enough context (file, line, key, flag) for the m
 alone to tell the user what was wrong and what to do. ``cli.py`` turns them into an
 ``error: …`` line on stderr and the exit code below; nothing else calls ``sys.exit``.
 The table is documented in ``docs/reference/exit-codes.md`` and a test keeps the two equal.
+
+May import: nothing
 """
 
 from __future__ import annotations

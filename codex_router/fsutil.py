@@ -1,4 +1,7 @@
-"""Small file-system primitives with the safety the rest of codex-route relies on."""
+"""Small file-system primitives with the safety the rest of codex-route relies on.
+
+May import: nothing
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 Rich is imported only when something is rendered, and consoles are created on first use, so
 commands that print JSON or nothing never pay for it.
+
+May import: nothing
 """
 
 from __future__ import annotations

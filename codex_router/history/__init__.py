@@ -1,1 +1,9 @@
-"""The run history of SPEC §7: what a run decided and what happened, never its prompt or secrets."""
+"""The run history: what each run decided and what happened, never its prompt or a secret.
+
+Owns: the record shape (``record``), the SQLite store and its migrations (``store``,
+``migrations``), filters for ``history`` (``query``) and the aggregates of ``stats`` (``stats``).
+
+Side effects: ``<state_dir>/history.sqlite3`` only.
+
+May import: errors, dirs
+"""

@@ -1,7 +1,11 @@
-"""The optional local LiteLLM gateway (SPEC §6): config generation, install checks, process life.
+"""The optional local LiteLLM gateway: config generation, install checks, process life.
 
 ``config`` is pure (policy → LiteLLM YAML); ``install`` finds the ``litellm`` executable and checks
 its version from files on disk; ``state`` owns the files in ``<state_dir>/proxy``; ``process``
 starts, stops and inspects the proxy; ``session`` is the light part ``run`` needs (the session key
 for Codex's environment, whether our proxy is up).
+
+Side effects: the ``litellm`` process, its files in the state dir, HTTP to it on 127.0.0.1.
+
+May import: errors, dirs, fsutil, policy
 """

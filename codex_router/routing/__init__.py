@@ -1,1 +1,12 @@
-"""routing"""
+"""The routing decision: which alias and which Codex-facing paths a task deserves.
+
+Owns: classifying the task (``classify``: complexity, long context, intents, with reasons),
+the route itself (``route``: provider → alias → ordered paths, pure), the cost estimate per alias
+(``cost``) and the readiness facts the route needs (``readiness``: which key variables are set,
+whether the LiteLLM proxy answers).
+
+Side effects: none but ``readiness``, which reads the environment and probes the proxy's TCP
+port; everything else is pure and table-tested.
+
+May import: errors, dirs, policy, prompt, proxy
+"""
