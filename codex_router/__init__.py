@@ -1,7 +1,7 @@
 """codex-route: cost-aware routing in front of the OpenAI Codex CLI.
 
 Importing the package must stay cheap: ``codex-route --help`` is budgeted against
-``codex --version`` (SPEC §10), so nothing heavy is imported here.
+``codex --version`` (docs/development.md, budgets), so nothing heavy is imported here.
 """
 
 from __future__ import annotations

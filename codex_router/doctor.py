@@ -1,4 +1,4 @@
-"""``doctor``: the checks of SPEC §8, each a small function returning one :class:`Check`.
+"""``doctor``: the checks listed in docs/usage.md, each a small function returning one :class:`Check`.
 
 Adding a check is one function taking a :class:`DoctorContext` and returning a ``Check``, plus
 one entry in :data:`CHECKS` (the order there is the order of the report). A check never raises:
@@ -38,7 +38,7 @@ PROBE_TIMEOUT_SECONDS = 1.0
 KEY_VARIABLES = ("HF_TOKEN", "LITELLM_API_KEY", "GEMINI_API_KEY", "OPENAI_API_KEY", "CODEX_API_KEY")
 
 #: Profiles codex-route manages; a legacy ``[profiles.<name>]`` table with one of these names
-#: makes ``codex -p <name>`` exit 1 (research/codex-cli.md §2).
+#: makes ``codex -p <name>`` exit 1 (Codex 0.169 rejects the old profile tables).
 MANAGED_PROFILE_NAMES = ("cost-routing", "cost-routing-hf")
 
 
@@ -143,7 +143,8 @@ def _read_codex_config(ctx: DoctorContext) -> tuple[Path, dict[str, Any] | None,
     when it is unusable."""
     with ctx._lock:
         if "config" in ctx._cache:
-            return ctx._cache["config"]
+            cached: tuple[Path, dict[str, Any] | None, Check | None] = ctx._cache["config"]
+            return cached
         from codex_router.codex import config_edit
 
         path = codex_home(ctx.env) / "config.toml"

@@ -22,6 +22,7 @@ def atomic_write_bytes(
     """
     path = Path(path)
     directory = path.parent
+    keep: int | None
     try:
         keep = path.stat().st_mode & 0o7777
     except FileNotFoundError:

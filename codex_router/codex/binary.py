@@ -150,8 +150,9 @@ def probe_version_cached(
     cache = Path(cache_dir) / "codex-version.json"
     try:
         known = json.loads(cache.read_text())
-        if known.get("key") == key and isinstance(known.get("version"), str):
-            return known["version"]
+        cached = known.get("version")
+        if known.get("key") == key and isinstance(cached, str):
+            return cached
     except (OSError, ValueError, AttributeError):
         pass
     version = probe_version(path, timeout, env)

@@ -168,11 +168,11 @@ def apply(
         doc = tomlkit.parse(text)
         if provider_id in providers:
             edit_kwargs["replaced_providers"] = {provider_id: providers[provider_id]}
-            doc["model_providers"][provider_id] = table  # type: ignore[index]
+            doc["model_providers"][provider_id] = table
         else:
             inline = tomlkit.inline_table()
             inline.update(table)
-            doc["model_providers"][provider_id] = inline  # type: ignore[index]
+            doc["model_providers"][provider_id] = inline
             edit_kwargs["added_providers"] = (provider_id,)
         text = doc.as_string()
     else:
@@ -284,7 +284,7 @@ def _restore_values(text: str, edit: Edit) -> str:
     if edit.replaced_selection is not None:
         doc["model_provider"] = edit.replaced_selection
     for provider_id, table in edit.replaced_providers.items():
-        doc["model_providers"][provider_id] = table  # type: ignore[index]
+        doc["model_providers"][provider_id] = table
     return doc.as_string()
 
 

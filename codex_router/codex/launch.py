@@ -1,6 +1,6 @@
 """One codex attempt as a subprocess: stdin given explicitly, output live, own timeout, signals.
 
-Facts this is built on (research/codex-cli.md): ``codex exec`` reads a non-TTY stdin until EOF, so
+Facts about Codex 0.169 this is built on, checked against the real binary: ``codex exec`` reads a non-TTY stdin until EOF, so
 the prompt is written to its stdin and the pipe closed; it can hang forever on a server that never
 answers, so the wall-clock limit is ours; it exits 1 on Ctrl-C, so a SIGINT is noticed here and
 reported as such, never mistaken for a failure to fall back from.

@@ -1,4 +1,4 @@
-"""The aggregates of ``stats`` (SPEC §7), computed inside SQLite.
+"""The aggregates of ``stats`` (docs/reference/history-json.md), computed inside SQLite.
 
 At a million runs, neither moving rows into Python nor scanning them in SQL fits the 1 s budget
 (a full scan of the sums took 0.6 s, grouped by day 1.1 s). So the sums come from the
@@ -15,7 +15,7 @@ Definitions (docs/reference/history-json.md repeats them):
 - *fallback rate*: launched runs with more than one attempt / launched runs;
 - *p50/p95*: nearest-rank percentiles of the run's wall time over launched runs;
 - *tokens saved*: ``tokens_raw - tokens_clean`` summed over launched runs;
-- *saving vs codex-deep*: ``deep_cost_usd - estimated_cost_usd`` summed over launched runs;
+- *saving vs deep*: ``deep_cost_usd - estimated_cost_usd`` summed over launched runs;
 - *token estimate error*: over launched runs where Codex reported usage, the mean of
   ``|actual input - estimated prompt tokens| / actual input``. Codex's input also holds its own
   instructions and tool round trips, so it runs above the prompt estimate.

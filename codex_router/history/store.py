@@ -228,7 +228,7 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> int:
             f"this version knows up to {schema.SCHEMA_VERSION}); nothing was read or written",
             hint="upgrade codex-route",
         )
-    return version
+    return int(version)
 
 
 def _connect(path: Path) -> sqlite3.Connection:

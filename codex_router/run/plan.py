@@ -1,4 +1,5 @@
-"""The whole routing decision of ``run`` (SPEC §3 steps 1–9) as one :class:`Plan`.
+"""The whole routing decision of ``run`` as one :class:`Plan`: read, clean, compress, budget,
+count tokens, classify, route, estimate the cost, build each path's argv.
 
 ``build_plan`` reads no file but the policy, writes nothing, and probes only what readiness
 needs (a TCP connect to the local proxy). ``run --dry-run`` prints the plan; ``run`` will
@@ -106,7 +107,7 @@ class Plan:
 
     @property
     def estimated_cost_usd(self) -> float:
-        # Legacy aliases (codex-cheap, codex-strong) are priced as the alias they stand for.
+        # Legacy names (alias_of) are priced as the alias they stand for.
         return self.costs[self.settings.policy.resolve_alias(self.decision.alias).name].usd
 
     @property
