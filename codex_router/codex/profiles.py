@@ -16,11 +16,13 @@ from typing import Any
 from codex_router.codex.argv import MANAGED_PROVIDER_IDS, managed_provider_table
 from codex_router.errors import CodexConfigError
 from codex_router.fsutil import atomic_write_bytes
+from codex_router.policy.roles import Role
 from codex_router.policy.settings import Settings
 
 HEADER = "# Managed by codex-route: `codex-route config disable` removes this file."
-#: The model a profile selects when used directly with ``codex -p``.
-DEFAULT_MODELS = {"litellm": "codex-default", "huggingface": "openai/gpt-oss-120b:fastest"}
+#: The Hugging Face model the ``huggingface`` profile selects when the policy's hf-fast alias
+#: names none.
+DEFAULT_HF_MODEL = "openai/gpt-oss-120b:fastest"
 
 
 @dataclass(frozen=True)
@@ -46,11 +48,12 @@ def profile_file(home: Path, path: str) -> Path:
 
 
 def _model_for(path: str, settings: Settings) -> str:
+    """The model a profile selects when used directly with ``codex -p``: the default alias on
+    the litellm path, the hf-fast alias's Hugging Face model on the huggingface path."""
+    policy = settings.policy
     if path == "huggingface":
-        spec = settings.policy.aliases.get("codex-hf-fast")
-        model = getattr(spec, "huggingface_model", None) if spec else None
-        return model or DEFAULT_MODELS[path]
-    return DEFAULT_MODELS[path]
+        return policy.aliases[policy.alias_for(Role.HF_FAST)].huggingface_model or DEFAULT_HF_MODEL
+    return policy.alias_for(Role.DEFAULT)
 
 
 def render(path: str, settings: Settings) -> bytes:

@@ -1,4 +1,4 @@
-"""The shape of one recorded run (SPEC §7), shared by ``run`` (writer) and ``history``/``stats``.
+"""The shape of one recorded run, shared by ``run`` (writer) and ``history``/``stats``.
 
 Pure data. Nothing here holds prompt text, environment values or keys: only decisions, counts,
 durations and names. ``to_dict`` is the stable JSON layout of ``history --json`` (fields are only
@@ -95,7 +95,7 @@ class RunRecord:
     tokens_clean: int
     rules: dict[str, int]  # compression rule → tokens removed
     estimated_cost_usd: float
-    deep_cost_usd: float  # what the same tokens would cost on codex-deep
+    deep_cost_usd: float  # what the same tokens would cost on the alias of roles.deep
     provenance: dict[str, str]  # setting → layer that set it (flag/env/policy/default)
     codex_version: str | None
     codex_route_version: str

@@ -240,7 +240,7 @@ def _rule_savings(conn: sqlite3.Connection, since: float | None) -> dict[str, in
     rows = conn.execute(
         f"SELECT rule, sum(tokens) FROM run_rules {where} GROUP BY rule ORDER BY 2 DESC, 1", params
     ).fetchall()
-    return {rule: tokens for rule, tokens in rows}
+    return dict(rows)
 
 
 def _empty(key: str | None) -> GroupStats:

@@ -15,16 +15,17 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from codex_router.local.ollama import LOCAL_ALIAS, LocalResult, run_local
+from codex_router.local.ollama import LocalResult, run_local
+from codex_router.policy.roles import Role
 
 LOCAL_PATH = "local"
 
 
 def wants_local_fast_path(plan: Any) -> bool:
-    """Provider qwen (from any layer), its own alias, a simple short task, nothing asking for Codex."""
+    """Provider qwen (any layer), its own alias, a simple short task, nothing asking for Codex."""
     return (
         plan.decision.provider == "qwen"
-        and plan.decision.alias == LOCAL_ALIAS
+        and plan.decision.alias == plan.settings.policy.alias_for(Role.LOCAL)
         and plan.classification.complexity == "simple"
         and not plan.classification.long_context
         and not plan.interactive
@@ -34,10 +35,12 @@ def wants_local_fast_path(plan: Any) -> bool:
 
 
 def describe(plan: Any) -> str:
-    model = plan.settings.policy.aliases[LOCAL_ALIAS].local_model
+    alias = plan.settings.policy.alias_for(Role.LOCAL)
+    model = plan.settings.policy.aliases[alias].local_model
     return (
-        f"{LOCAL_ALIAS} answers this simple task directly: Ollama {model} at "
-        f"{plan.settings['ollama_base_url']}, no Codex agent (pass --codex-provider litellm for one)"
+        f"{alias} answers this simple task directly: Ollama {model} at "
+        f"{plan.settings['ollama_base_url']}, no Codex agent "
+        "(pass --codex-provider litellm for one)"
     )
 
 
@@ -58,7 +61,8 @@ def run_local_plan(
     from codex_router.run.execute import dry_run_record
 
     started = time.monotonic()
-    model = plan.settings.policy.aliases[LOCAL_ALIAS].local_model
+    policy = plan.settings.policy
+    model = policy.aliases[policy.alias_for(Role.LOCAL)].local_model
     result: LocalResult | None = None
     attempt_outcome, run_outcome, exit_code, error = "failed", "failed", 1, None
     try:

@@ -24,8 +24,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from codex_router.errors import LocalModelError
+from codex_router.policy.roles import Role
 
-LOCAL_ALIAS = "codex-qwen-local"
 DEFAULT_LOCAL_MODEL = "qwen2.5-coder:3b"
 CONNECT_TIMEOUT_SECONDS = 5.0
 READ_TIMEOUT_SECONDS = 120.0  # between two chunks: a cold model load can take a while
@@ -68,16 +68,16 @@ def _round(value: float | None, digits: int = 4) -> float | None:
 
 
 def local_model_name(policy: Any) -> str:
-    """The Ollama model of ``codex-qwen-local`` in the policy."""
-    spec = policy.aliases.get(LOCAL_ALIAS)
-    model = spec.local_model if spec is not None else None
+    """The Ollama model of the alias that plays the ``local`` role in the policy."""
+    alias = policy.alias_for(Role.LOCAL)
+    model = policy.aliases[alias].local_model
     if not model:
         from codex_router.errors import PolicyError
 
         raise PolicyError(
             "has no local_model, so the local path has no model to ask Ollama for",
-            key=f"aliases.{LOCAL_ALIAS}.local_model",
-            hint=f"set aliases.{LOCAL_ALIAS}.local_model: {DEFAULT_LOCAL_MODEL}",
+            key=f"aliases.{alias}.local_model",
+            hint=f"set aliases.{alias}.local_model: {DEFAULT_LOCAL_MODEL}",
         )
     return str(model)
 

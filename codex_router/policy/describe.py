@@ -25,7 +25,7 @@ class ShownValue:
 
 
 def describe_policy(settings: Settings) -> list[ShownValue]:
-    """Settings (after flags and env), then task rules and aliases, in policy order."""
+    """Settings (after flags and env), then task rules, roles and aliases, in policy order."""
     policy = settings.policy
     overridable = {spec.policy_key: spec.name for spec in SETTING_SPECS}
     shown: list[ShownValue] = []
@@ -55,6 +55,11 @@ def describe_policy(settings: Settings) -> list[ShownValue]:
                         key, getattr(rule, prop), origin.layer, None, origin.file, origin.line
                     )
                 )
+    for role, alias in policy.roles.items():
+        origin = policy.origins[f"roles.{role}"]
+        shown.append(
+            ShownValue(f"roles.{role}", alias, origin.layer, None, origin.file, origin.line)
+        )
     for name in policy.aliases:
         for key in (k for k in policy.origins if k.startswith(f"aliases.{name}.")):
             origin = policy.origins[key]

@@ -14,9 +14,10 @@ from typing import Any
 from codex_router.errors import PolicyError
 from codex_router.policy import fields as f
 from codex_router.policy.load import Located, Tree
+from codex_router.policy.roles import Role
 
-#: Scalar settings of a policy, by dotted key. ``task_provider_rules`` and ``aliases`` have
-#: their own shapes below.
+#: Scalar settings of a policy, by dotted key. ``task_provider_rules``, ``roles`` and ``aliases``
+#: have their own shapes below.
 SETTINGS_SCHEMA: dict[str, f.Field] = {
     "version": f.integer(minimum=1, maximum=1),
     "default_provider": f.choice(f.PROVIDERS),
@@ -61,7 +62,11 @@ TASK_RULE_SCHEMA: dict[str, f.Field] = {
     "provider": f.choice(f.PROVIDERS, nullable=True),
 }
 
+#: Each role (``roles.<role>``) names one alias.
+ROLES_SCHEMA: dict[str, f.Field] = {role.value: f.text(nullable=False) for role in Role}
+
 _SECTIONS = ("classification", "cost_model", "endpoints")
+_OWN_SHAPES = ("task_provider_rules", "roles", "aliases")
 _ALIAS_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -107,6 +112,7 @@ class Policy:
     origins: dict[str, Origin]
     aliases: dict[str, AliasSpec]
     task_rules: dict[str, TaskRule]
+    roles: dict[Role, str]
     files: tuple[str, ...] = field(default=())
 
     def get(self, key: str) -> Any:
@@ -116,6 +122,10 @@ class Policy:
         """Follow ``alias_of`` (legacy names) to the alias that holds models and prices."""
         spec = self.aliases[name]
         return self.aliases[spec.alias_of] if spec.alias_of else spec
+
+    def alias_for(self, role: Role) -> str:
+        """The name of the alias that plays ``role`` in this policy (``roles.<role>``)."""
+        return self.roles[role]
 
 
 def _origin(loc: Located, default_file: str) -> Origin:
@@ -164,7 +174,7 @@ def _flatten(tree: Tree) -> dict[str, Located]:
     flat: dict[str, Located] = {}
     top_known = [k for k in SETTINGS_SCHEMA if "." not in k]
     for key, value in tree.items():
-        if key in ("task_provider_rules", "aliases"):
+        if key in _OWN_SHAPES:
             continue
         if key in _SECTIONS:
             for sub, sub_value in _expect_mapping(value, key).items():
@@ -190,9 +200,7 @@ def _flatten(tree: Tree) -> dict[str, Located]:
             flat[key] = value
         else:
             file, line = _locate(value)
-            raise _unknown(
-                key, [*top_known, *_SECTIONS, "task_provider_rules", "aliases"], file, line
-            )
+            raise _unknown(key, [*top_known, *_SECTIONS, *_OWN_SHAPES], file, line)
     return flat
 
 
@@ -267,7 +275,14 @@ def build_policy(tree: Tree, *, default_file: str) -> Policy:
         }
         task_rules[kind] = TaskRule(**props)
 
-    policy = Policy(values, origins, aliases, task_rules)
+    roles_tree = _expect_mapping(tree.get("roles", {}), "roles")
+    props = _check_props(roles_tree, ROLES_SCHEMA, "roles", default_file, origins)
+    missing = [role.value for role in Role if role.value not in props]
+    if missing:
+        raise PolicyError(f"missing keys: {', '.join(missing)}", file=default_file, key="roles")
+    roles = {role: props[role.value] for role in Role}
+
+    policy = Policy(values, origins, aliases, task_rules, roles)
     _cross_check(policy)
     return policy
 
@@ -310,6 +325,15 @@ def _cross_check(policy: Policy) -> None:
             raise fail(
                 f"task_provider_rules.{kind}.alias",
                 f"unknown alias {rule.alias!r} (valid: {', '.join(names)})",
+            )
+    for role, name in policy.roles.items():
+        player = policy.aliases.get(name)
+        if player is None:
+            raise fail(f"roles.{role}", f"unknown alias {name!r} (valid: {', '.join(names)})")
+        if player.alias_of is not None:
+            raise fail(
+                f"roles.{role}",
+                f"{name} is a legacy name of {player.alias_of}: name {player.alias_of} itself",
             )
     forced = policy.values.get("force_model")
     if forced is not None and forced not in policy.aliases:

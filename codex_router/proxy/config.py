@@ -19,9 +19,10 @@ also drop the parameters only Codex sends (``web_search_options``, ``prompt_cach
 strict OpenAI-compatible servers reject.
 
 After its own deployments a group falls back to the groups in the alias's ``fallbacks``, then
-always to ``codex-qwen-local``. Two rules keep the OpenAI quota saver honest: with
+always to the alias of the ``local`` role. Two rules keep the OpenAI quota saver honest: with
 ``avoid_openai`` (or ``open_models_only``) no OpenAI deployment is generated at all, and a group
-that reaches no OpenAI model (``codex-no-openai`` above all) never falls back to one that does.
+that reaches no OpenAI model (the ``no-openai`` role's above all) never falls back to one that
+does. Both roles are resolved through the policy (:mod:`codex_router.policy.roles`).
 
 Keys never appear here: deployments name the variable (``os.environ/GEMINI_API_KEY``) and the
 proxy resolves it from its own environment. A deployment whose key is not available is left out
@@ -35,11 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codex_router.policy.model import AliasSpec, Policy
+from codex_router.policy.roles import Role
 
-#: The final fallback of every group, and the alias ``--provider qwen`` uses.
-LOCAL_ALIAS = "codex-qwen-local"
-#: The quota saver's alias: its group never reaches OpenAI, whatever the policy says.
-NO_OPENAI_ALIAS = "codex-no-openai"
 #: The variable the proxy reads its master key from (LiteLLM's own name).
 MASTER_KEY_VAR = "LITELLM_MASTER_KEY"
 #: Parameters Codex puts in every Responses request that chat-completions upstreams do not know.
@@ -190,13 +188,17 @@ def _params(upstream: str, model: str, endpoints: ProxyEndpoints) -> dict[str, A
     raise ValueError(f"no deployment recipe for upstream {upstream!r}")
 
 
-def _exclusion(name: str, upstream: str, options: ProxyOptions) -> str | None:
-    """Why a policy rule keeps this upstream out of the group (None: it may stay)."""
+def _exclusion(name: str, upstream: str, options: ProxyOptions, no_openai: str) -> str | None:
+    """Why a policy rule keeps this upstream out of the group (None: it may stay).
+
+    ``no_openai`` is the quota saver's alias (the ``no-openai`` role): its group never reaches
+    OpenAI, whatever the policy says.
+    """
     if upstream not in UPSTREAM_KEY_VARS:
         return f"codex-route has no LiteLLM deployment recipe for upstream {upstream}"
     if upstream == "openai":
-        if name == NO_OPENAI_ALIAS:
-            return f"{NO_OPENAI_ALIAS} never reaches OpenAI"
+        if name == no_openai:
+            return f"{no_openai} never reaches OpenAI"
         if options.avoid_openai:
             return "avoid_openai: no OpenAI deployment"
         if options.open_models_only:
@@ -211,11 +213,12 @@ def planned_deployments(
 ) -> list[tuple[str, str, str, str | None]]:
     """``(alias, upstream, model, key variable)`` for every deployment the policy asks for."""
     planned = []
+    no_openai = policy.alias_for(Role.NO_OPENAI)
     for name, spec in policy.aliases.items():
         if spec.alias_of is not None:
             continue
         for upstream in spec.upstreams:
-            if _exclusion(name, upstream, options) is not None:
+            if _exclusion(name, upstream, options, no_openai) is not None:
                 continue
             model = getattr(spec, UPSTREAM_MODEL_FIELDS[upstream])
             if model is not None:
@@ -239,16 +242,17 @@ def _group(
     options: ProxyOptions,
     available: frozenset[str],
     skipped: list[Skipped],
+    no_openai: str,
 ) -> tuple[Deployment, ...]:
     deployments: list[Deployment] = []
     for upstream in spec.upstreams:
-        excluded = _exclusion(name, upstream, options)
+        excluded = _exclusion(name, upstream, options, no_openai)
         if excluded is not None:
             skipped.append(Skipped(name, upstream, excluded))
             continue
         model = getattr(spec, UPSTREAM_MODEL_FIELDS[upstream])
         if model is None:
-            continue  # e.g. qwen listed for a main alias: served by the codex-qwen-local fallback
+            continue  # e.g. qwen listed for a main alias: served by the local role's fallback
         key_var = UPSTREAM_KEY_VARS[upstream]
         if key_var is not None and key_var not in available:
             skipped.append(Skipped(name, upstream, f"{key_var} not set", key_var))
@@ -280,16 +284,17 @@ def build_proxy_config(
     skipped: list[Skipped] = []
     groups: dict[str, tuple[Deployment, ...]] = {}
     unavailable: dict[str, str] = {}
+    local, no_openai = policy.alias_for(Role.LOCAL), policy.alias_for(Role.NO_OPENAI)
     for name, spec in policy.aliases.items():
         if spec.alias_of is not None:
             continue
-        deployments = _group(name, spec, endpoints, options, available_keys, skipped)
+        deployments = _group(name, spec, endpoints, options, available_keys, skipped, no_openai)
         if deployments:
             groups[name] = deployments
         else:
             reasons = [s.reason for s in skipped if s.group == name]
             unavailable[name] = "; ".join(reasons) if reasons else "no upstream model in the policy"
-    # Legacy names (codex-cheap, codex-strong) get their target's deployments under their own name.
+    # Legacy names (alias_of) get their target's deployments under their own name.
     for name, spec in policy.aliases.items():
         if spec.alias_of is None:
             continue
@@ -306,8 +311,8 @@ def build_proxy_config(
     for name in groups:
         spec = policy.resolve_alias(name)
         chain = [f for f in spec.fallbacks if f in groups and f != name]
-        if name != LOCAL_ALIAS and spec.name != LOCAL_ALIAS and LOCAL_ALIAS in groups:
-            chain = [f for f in chain if f != LOCAL_ALIAS] + [LOCAL_ALIAS]
+        if name != local and spec.name != local and local in groups:
+            chain = [f for f in chain if f != local] + [local]
         if name not in openai_groups:
             chain = [f for f in chain if f not in openai_groups]
         fallbacks[name] = _dedupe(chain)

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from codex_router.dirs import AppDirs
 from codex_router.errors import ProxyError, UsageError
+from codex_router.policy.roles import Role
 from codex_router.proxy import state
 from codex_router.proxy.config import (
     MASTER_KEY_VAR,
@@ -148,8 +149,9 @@ def check_port_free(port: int, host: str = HOST) -> None:
                 )
                 raise ProxyError(
                     f"port {port} on {host} is {why}",
-                    hint=f"pick a free port: codex-route proxy start --port {port + 100}, and export "
-                    f"CODEX_ROUTE_LITELLM_BASE_URL=http://{host}:{port + 100}/v1 so run finds it",
+                    hint=f"pick a free port: codex-route proxy start --port {port + 100}, and "
+                    f"export CODEX_ROUTE_LITELLM_BASE_URL=http://{host}:{port + 100}/v1 so run "
+                    "finds it",
                 ) from None
             raise ProxyError(f"cannot bind {host}:{port}: {exc.strerror or exc}") from None
 
@@ -292,9 +294,10 @@ def prepare_config(
     config = build_proxy_config(settings.policy, endpoints, options, available)
     if not config.groups:
         reasons = "; ".join(f"{a}: {r}" for a, r in config.unavailable.items())
+        local = settings.policy.alias_for(Role.LOCAL)
         raise ProxyError(
             f"the policy leaves the proxy no deployment at all ({reasons})",
-            hint="set the provider keys it names, or give codex-qwen-local a local_model",
+            hint=f"set the provider keys it names, or give {local} a local_model",
         )
     return config, provided, options
 

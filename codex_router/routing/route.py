@@ -3,11 +3,14 @@
 Order of the alias decision (first that applies wins, each recorded as a reason):
 
 1. ``force_model`` (flag, env or policy);
-2. the provider's own alias: ``gemini``/``no-openai`` → ``codex-no-openai``, ``qwen`` →
-   ``codex-qwen-local``, ``huggingface`` → ``codex-hf-cheap`` for simple tasks else ``codex-hf-fast``;
+2. the provider's own role (:mod:`codex_router.policy.roles`): ``gemini``/``no-openai`` →
+   no-openai, ``qwen`` → local, ``huggingface`` → hf-cheap for simple tasks else hf-fast;
    with ``provider: auto`` the provider itself comes from ``avoid_openai``/``open_models_only``,
    then from intents in the prompt (avoid OpenAI, open models, local), then from the task rule;
-3. the task rule's alias: ``long_context`` when the input is long, else the complexity's.
+3. the task rule's alias (``long_context`` when the input is long, else the complexity's), or
+   when the rule names none, the alias of the kind's role (light, default, deep, long).
+
+Roles are resolved through the policy (``roles:``), so a renamed alias routes like the original.
 
 The Codex-facing paths are ``fallback_order`` restricted to what the provider can use, or just
 ``codex_provider`` when one is given. A path stays in the plan when it cannot be used, marked
@@ -21,6 +24,7 @@ from typing import Any
 
 from codex_router.errors import UsageError
 from codex_router.policy.model import AliasSpec
+from codex_router.policy.roles import TASK_ROLES, Role
 from codex_router.policy.settings import Settings
 from codex_router.routing.classify import Classification
 
@@ -29,19 +33,19 @@ OPEN_UPSTREAMS = frozenset({"huggingface", "qwen"})
 
 @dataclass(frozen=True)
 class ProviderRule:
-    """What choosing a provider family means: its alias (if it forces one) and usable paths."""
+    """What choosing a provider family means: its alias role (if it forces one) and usable paths."""
 
     paths: tuple[str, ...]
-    alias: str | None = None
+    role: Role | None = None
 
 
 PROVIDER_RULES: dict[str, ProviderRule] = {
     "auto": ProviderRule(("standard", "litellm", "huggingface")),
     "openai": ProviderRule(("standard", "litellm")),
-    "gemini": ProviderRule(("litellm",), "codex-no-openai"),
-    "no-openai": ProviderRule(("litellm", "huggingface"), "codex-no-openai"),
-    "huggingface": ProviderRule(("huggingface",)),  # alias by complexity, see _provider_alias
-    "qwen": ProviderRule(("litellm",), "codex-qwen-local"),
+    "gemini": ProviderRule(("litellm",), Role.NO_OPENAI),
+    "no-openai": ProviderRule(("litellm", "huggingface"), Role.NO_OPENAI),
+    "huggingface": ProviderRule(("huggingface",)),  # role by complexity, see _provider_role
+    "qwen": ProviderRule(("litellm",), Role.LOCAL),
 }
 
 
@@ -124,14 +128,11 @@ def choose_provider(
     return "auto", "provider auto: every path in fallback_order"
 
 
-def _provider_alias(provider: str, task: Classification) -> str | None:
+def _provider_role(provider: str, task: Classification) -> Role | None:
     if provider == "huggingface":
-        return (
-            "codex-hf-cheap"
-            if task.complexity == "simple" and not task.long_context
-            else "codex-hf-fast"
-        )
-    return PROVIDER_RULES[provider].alias
+        simple = task.complexity == "simple" and not task.long_context
+        return Role.HF_CHEAP if simple else Role.HF_FAST
+    return PROVIDER_RULES[provider].role
 
 
 def choose_alias(settings: Settings, provider: str, task: Classification) -> tuple[str, str]:
@@ -139,36 +140,34 @@ def choose_alias(settings: Settings, provider: str, task: Classification) -> tup
     forced = settings["force_model"]
     if forced is not None:
         return forced, f"force_model {forced} set by {_describe(settings, 'force_model')}"
-    by_provider = _provider_alias(provider, task)
-    if by_provider is not None:
-        if by_provider not in policy.aliases:
-            raise UsageError(
-                f"provider {provider} needs alias {by_provider!r}, which the policy does not define"
-            )
+    role = _provider_role(provider, task)
+    if role is not None:
+        by_provider = policy.alias_for(role)  # the policy checked that the alias exists
         return by_provider, f"provider {provider} uses {by_provider}"
     kind = "long_context" if task.long_context else task.complexity
     rule = policy.task_rules.get(kind)
-    if rule is None or rule.alias is None:
-        rule = policy.task_rules.get(task.complexity)
-        kind = task.complexity
-    if rule is None or rule.alias is None:
-        raise UsageError(f"the policy has no task_provider_rules.{kind}.alias")
-    return rule.alias, f"{kind} task → task_provider_rules.{kind}.alias"
+    if rule is not None and rule.alias is not None:
+        return rule.alias, f"{kind} task → task_provider_rules.{kind}.alias"
+    role = TASK_ROLES[kind]
+    return policy.alias_for(role), f"{kind} task → roles.{role}"
 
 
 def _check_constraints(settings: Settings, alias: AliasSpec, name: str) -> None:
     """A forced alias that breaks avoid_openai/open_models_only is a contradiction to report."""
     upstreams = set(alias.upstreams)
+    policy = settings.policy
+    local = policy.alias_for(Role.LOCAL)
     if settings["avoid_openai"] and "openai" in upstreams:
         raise UsageError(
-            f"alias {name} reaches OpenAI, but avoid_openai is set by {_describe(settings, 'avoid_openai')}",
-            hint="choose codex-no-openai, a Hugging Face alias or codex-qwen-local",
+            f"alias {name} reaches OpenAI, but avoid_openai is set by "
+            f"{_describe(settings, 'avoid_openai')}",
+            hint=f"choose {policy.alias_for(Role.NO_OPENAI)}, a Hugging Face alias or {local}",
         )
     if settings["open_models_only"] and upstreams and not upstreams <= OPEN_UPSTREAMS:
         raise UsageError(
             f"alias {name} reaches closed models, but open_models_only is set by "
             f"{_describe(settings, 'open_models_only')}",
-            hint="choose a Hugging Face alias or codex-qwen-local",
+            hint=f"choose a Hugging Face alias or {local}",
         )
 
 
@@ -178,8 +177,8 @@ def _path_order(settings: Settings, provider: str) -> tuple[list[str], str]:
     if pinned != "auto":
         if pinned not in allowed:
             raise UsageError(
-                f"codex provider {pinned} (set by {_describe(settings, 'codex_provider')}) cannot serve "
-                f"provider {provider}; usable paths: {', '.join(allowed)}"
+                f"codex provider {pinned} (set by {_describe(settings, 'codex_provider')}) "
+                f"cannot serve provider {provider}; usable paths: {', '.join(allowed)}"
             )
         return [pinned], f"codex_provider {pinned} set by {_describe(settings, 'codex_provider')}"
     order = [p for p in settings["fallback_order"] if p in allowed]

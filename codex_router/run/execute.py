@@ -1,9 +1,9 @@
-"""``run`` for real (SPEC §3 steps 10–12): walk the plan's ready paths until one succeeds.
+"""``run`` for real, after the plan: walk the plan's ready paths until one succeeds.
 
 For each attempt: edit ``config.toml`` for a managed path under the guard, launch codex, put the
 config back, report one line. Stops at the first success, at a stop signal (exit 128+n, never a
 fallback), or when an attempt changed the git working tree and another would re-run the task on
-top of its edits (unless ``retry_after_changes``). Every run is recorded (SPEC §7): decision,
+top of its edits (unless ``retry_after_changes``). Every run is recorded in the history: decision,
 attempts, outcome; never the prompt.
 """
 
@@ -24,6 +24,7 @@ from codex_router.codex.launch import AttemptResult, LaunchSpec, run_attempt
 from codex_router.dirs import AppDirs, codex_home
 from codex_router.errors import AllPathsFailedError, BudgetExceededError, CodexRouteError, ExitCode
 from codex_router.history.record import Attempt, RunRecord, TokenUsage
+from codex_router.policy.roles import Role
 from codex_router.run.plan import PathPlan, Plan
 
 Notify = Callable[[str], None]
@@ -52,7 +53,8 @@ def _attempt_line(index: int, total: int, path: PathPlan, result: AttemptResult)
     if result.outcome == "ok":
         return f"attempt {index}/{total} {path.name} ({model}): ok in {took}"
     code = "no exit code" if result.exit_code is None else f"exit {result.exit_code}"
-    return f"attempt {index}/{total} {path.name} ({model}): {result.outcome}, {code} in {took} — {result.error}"
+    outcome = f"{result.outcome}, {code} in {took} — {result.error}"
+    return f"attempt {index}/{total} {path.name} ({model}): {outcome}"
 
 
 def _standard_argv(argv: list[str], guard: Any, codex_args: tuple[str, ...]) -> list[str]:
@@ -297,7 +299,7 @@ def _sum_usage(attempts: list[Attempt]) -> TokenUsage | None:
 def _build_record(
     plan: Plan, run_id: str, started_at: float, t0: float, result: RunResult
 ) -> RunRecord:
-    deep = plan.costs.get("codex-deep")
+    deep = plan.costs.get(plan.settings.policy.alias_for(Role.DEEP))  # the "saved vs deep" baseline
     reasons = tuple(f"{r.rule}: {r.detail}" for r in plan.classification.reasons) + tuple(
         plan.decision.reasons
     )
