@@ -13,6 +13,10 @@ including process start, as ``score_compression.py`` measures it).
    child process: wall time, MB/s and the child's own peak RSS (VmHWM).
 5. The peak of Python allocations (tracemalloc) while compressing ``--trace-mb`` in process.
 
+The corpus is the repository's slice, tests/data/corpus (~0.5 MB). Point ``--corpus``
+at a bigger folder of the same layout for figures closer to real use, e.g. the full benchmark
+corpus: ``--corpus ../shared/bench/corpus``.
+
 Run it with the interpreter of the install you want to measure, bytecode caching on (as in a
 real install; this environment sets PYTHONDONTWRITEBYTECODE):
 
@@ -36,31 +40,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the test helpers: where the corpus is, what it holds
 
 from codex_router.prompt.compress import compress_chunks, compress_stream  # noqa: E402
 
-DEFAULT_CORPUS = ROOT.parent / "shared" / "bench" / "corpus"
+from helpers.corpus import CORPUS, corpus_files  # noqa: E402
+
 CHUNK = 1 << 20
 
 # The console script's code path, then the child's own peak RSS (not getrusage: on Linux
 # ru_maxrss survives exec and would count the parent's memory copied at fork).
 CHILD = (
     "import sys\nfrom codex_router.entry import main\nrc = main(['compress'])\n"
-    "try:\n    hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]\n"
-    "except OSError:\n    import resource; hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    "try:\n"
+    "    hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]\n"
+    "except OSError:\n"
+    "    import resource; hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
     "sys.stderr.write(f'VmHWM_KIB {hwm}\\n')\nsys.exit(rc)\n"
 )
-
-
-def corpus_files(root: Path) -> list[Path]:
-    return [
-        p
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-        and p.relative_to(root).parts[0] != "LICENSES"
-        and p.name != "SOURCES.md"
-        and not p.name.startswith(".")
-    ]
 
 
 def synthetic(size_bytes: int, seed: int = 1, pool_lines: int = 40_000) -> Iterator[str]:
@@ -85,17 +82,25 @@ def _generate(count: int, seed: int) -> Iterator[str]:
         svc = rnd.choice(services)
         if r < 0.80:
             line = (
-                f"2024-05-{n % 28 + 1:02d}T10:{n % 60:02d}:{rnd.randrange(60):02d}.{rnd.randrange(1000):03d}Z "
+                f"2024-05-{n % 28 + 1:02d}T10:{n % 60:02d}:{rnd.randrange(60):02d}"
+                f".{rnd.randrange(1000):03d}Z "
                 f"INFO {svc}[{rnd.randrange(1, 40000)}] request id={rnd.getrandbits(64):016x} "
                 f"path=/v1/{svc}/{rnd.randrange(10000)} status=200 took={rnd.randrange(1, 900)}ms\n"
             )
         elif r < 0.90:
-            line = f"tests/test_{svc}.py::test_case_{rnd.randrange(500)} PASSED [ {rnd.randrange(100):2d}%]\n"
+            line = (
+                f"tests/test_{svc}.py::test_case_{rnd.randrange(500)} PASSED"
+                f" [ {rnd.randrange(100):2d}%]\n"
+            )
         elif r < 0.95:
-            line = f"Downloading {svc}-{rnd.randrange(9)}.{rnd.randrange(20)}.tar.gz {rnd.randrange(100)}%\r100%\n"
+            line = (
+                f"Downloading {svc}-{rnd.randrange(9)}.{rnd.randrange(20)}.tar.gz"
+                f" {rnd.randrange(100)}%\r100%\n"
+            )
         elif r < 0.999:
             line = (
-                f"2024-05-01T10:00:00Z ERROR {svc} failed to reach 10.0.{rnd.randrange(256)}.{rnd.randrange(256)}"
+                f"2024-05-01T10:00:00Z ERROR {svc} failed to reach"
+                f" 10.0.{rnd.randrange(256)}.{rnd.randrange(256)}"
                 f":{rnd.randrange(1024, 65535)} (attempt {rnd.randrange(9)})\n"
             )
         else:
@@ -104,7 +109,8 @@ def _generate(count: int, seed: int) -> Iterator[str]:
                 f'  File "/srv/{svc}/main.py", line {rnd.randrange(500)}, in run\n    handle()\n'
                 f'  File "/usr/lib/python3/site-packages/lib/x.py", line 10, in handle\n    go()\n'
                 f'  File "/usr/lib/python3/site-packages/lib/y.py", line 20, in go\n    do()\n'
-                f'  File "/usr/lib/python3/site-packages/lib/z.py", line 30, in do\n    raise ValueError(1)\n'
+                f'  File "/usr/lib/python3/site-packages/lib/z.py", line 30, in do\n'
+                "    raise ValueError(1)\n"
                 f"ValueError: {n}\n"
             )
         yield line
@@ -145,7 +151,7 @@ def _codex_route() -> str:
 
 def _wall(cmd: list[str], data: bytes) -> float:
     t0 = time.perf_counter()
-    subprocess.run(cmd, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    subprocess.run(cmd, input=data, capture_output=True, check=False)
     return time.perf_counter() - t0
 
 
@@ -213,7 +219,9 @@ def traced_peak(size_mb: float) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="benchmark corpus folder")
+    ap.add_argument(
+        "--corpus", type=Path, default=CORPUS, help="corpus folder (default: tests/data/corpus)"
+    )
     ap.add_argument(
         "--corpus-mb", type=float, default=50.0, help="repeat the corpus to about this many MB"
     )
@@ -224,28 +232,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--trace-mb", type=float, default=20.0, help="size of the tracemalloc run")
     args = ap.parse_args(argv)
+    try:
+        files = corpus_files(args.corpus)
+    except FileNotFoundError as exc:
+        ap.error(str(exc))
     if os.environ.get("PYTHONDONTWRITEBYTECODE"):
         print(
-            "note: PYTHONDONTWRITEBYTECODE is set: start-up times include compiling the modules "
-            "and the regex cache is not written",
+            "note: PYTHONDONTWRITEBYTECODE is set: start-up times include compiling the modules",
             file=sys.stderr,
         )
 
     rows: list[tuple[str, str, str, str, str]] = []
-    files = corpus_files(args.corpus) if args.corpus.is_dir() else []
-    if files:
-        for name, mb, dt, out in bench_corpus(files, args.corpus_mb):
-            rows.append(
-                (
-                    f"corpus x N, in process: {name}",
-                    f"{mb:.1f}",
-                    f"{dt:.2f}",
-                    f"{mb / dt:.1f}",
-                    f"out {out / 1e6:.1f} M chars",
-                )
+    for name, mb, dt, out in bench_corpus(files, args.corpus_mb):
+        rows.append(
+            (
+                f"corpus x N, in process: {name}",
+                f"{mb:.1f}",
+                f"{dt:.2f}",
+                f"{mb / dt:.1f}",
+                f"out {out / 1e6:.1f} M chars",
             )
-    else:
-        print(f"corpus not found at {args.corpus}; skipping the corpus runs", file=sys.stderr)
+        )
     py, cr = bench_starts(args.starts)
     rows.append(
         (
@@ -256,18 +263,17 @@ def main(argv: list[str] | None = None) -> int:
             f"codex-route compress on empty stdin: {cr * 1000:.1f} ms (median of {args.starts})",
         )
     )
-    if files:
-        total, base, nbytes = bench_per_file(files, args.rounds)
-        rows.append(
-            (
-                f"corpus, one process per file ({len(files)})",
-                f"{nbytes / 1e6:.1f}",
-                f"{total:.2f}",
-                f"{nbytes / 1e6 / total:.1f}",
-                f"incl. process start; {len(files)} x python -c pass: "
-                f"{base:.2f} s (median of {args.rounds})",
-            )
+    total, base, nbytes = bench_per_file(files, args.rounds)
+    rows.append(
+        (
+            f"corpus, one process per file ({len(files)})",
+            f"{nbytes / 1e6:.1f}",
+            f"{total:.2f}",
+            f"{nbytes / 1e6 / total:.1f}",
+            f"incl. process start; {len(files)} x python -c pass: "
+            f"{base:.2f} s (median of {args.rounds})",
         )
+    )
     dt, hwm, out = bench_stream_cli(args.size_mb)
     rows.append(
         (
@@ -292,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     hdr = ("run", "MB", "s", "MB/s", "notes")
     widths = [max(len(r[i]) for r in [hdr, *rows]) for i in range(5)]
     for r in [hdr, tuple("-" * w for w in widths), *rows]:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
     return 0
 
 

@@ -29,16 +29,14 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))  # the test helpers: fake servers, free ports
+
+from helpers.net import free_port  # noqa: E402
+
 LITELLM = os.environ.get("CODEX_ROUTE_TEST_LITELLM_BIN") or str(
     REPO / ".venv-proxy" / "bin" / "litellm"
 )
 POLICY = "aliases:\n  codex-hf-cheap:\n    huggingface_model: fake-ok\n    fallbacks: []\n"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def p95(values: list[float]) -> float:
@@ -94,7 +92,7 @@ def main() -> int:
         return 1
     up_port = free_port()
     upstream = subprocess.Popen(
-        [sys.executable, str(REPO / "tests" / "fake_chat_server.py"), str(up_port)],
+        [sys.executable, str(REPO / "tests" / "helpers" / "fake_chat_server.py"), str(up_port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -136,7 +134,8 @@ def main() -> int:
                 if i < args.starts - 1:
                     route(env, "proxy", "stop")
             print(
-                f"proxy start → ready ({args.starts} starts): command median {statistics.median(starts):.2f} s "
+                f"proxy start → ready ({args.starts} starts): "
+                f"command median {statistics.median(starts):.2f} s "
                 f"(min {min(starts):.2f}, max {max(starts):.2f}); spawn → /health/readiness "
                 f"median {statistics.median(ready):.2f} s"
             )
@@ -205,10 +204,9 @@ def main() -> int:
             base_median = statistics.median(base)
             print(f"\nper request, {args.requests} each (ms)      median      p95   added (median)")
             for name, samples in rows:
-                added = statistics.median(samples) - base_median
-                print(
-                    f"  {name:34} {statistics.median(samples):8.1f} {p95(samples):8.1f} {added:+10.1f}"
-                )
+                median = statistics.median(samples)
+                added = median - base_median
+                print(f"  {name:34} {median:8.1f} {p95(samples):8.1f} {added:+10.1f}")
             route(env, "proxy", "stop")
 
             t0 = time.perf_counter()
@@ -219,11 +217,12 @@ def main() -> int:
                 return 1
             data = json.loads(done.stdout)
             print(
-                f"\nbench-local against the fake Ollama ({data['runs']} runs, {wall:.2f} s wall for the "
-                f"command): TTFT median {data['ttft_seconds']['median'] * 1000:.1f} ms, "
+                f"\nbench-local against the fake Ollama ({data['runs']} runs, "
+                f"{wall:.2f} s wall for the command): "
+                f"TTFT median {data['ttft_seconds']['median'] * 1000:.1f} ms, "
                 f"p95 {data['ttft_seconds']['p95'] * 1000:.1f} ms; "
-                f"{data['tokens_per_second']['median']:.0f} tok/s median (a fake: measures codex-route's "
-                "own overhead, not a model)"
+                f"{data['tokens_per_second']['median']:.0f} tok/s median "
+                "(a fake: measures codex-route's own overhead, not a model)"
             )
     finally:
         upstream.terminate()

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """`codex-route run` versus a direct `codex exec` on the same fake upstream (SPEC §10: ≤ 1.25×).
 
-Both talk to one fake Responses server on 127.0.0.1 (tests/fake_responses.py) through the user's
-own provider in config.toml; runs alternate (direct, routed standard, routed litellm) so load
-drifts hit all three alike. Reported: median wall time of N fresh processes and the ratios.
+Both talk to one fake Responses server on 127.0.0.1 (tests/helpers/fake_responses.py) through the
+user's own provider in config.toml; runs alternate (direct, routed standard, routed litellm) so
+load drifts hit all three alike. Reported: median wall time of N fresh processes and the ratios.
 
     .venv/bin/python benchmarks/bench_run.py [--runs 15]
 
@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from fake_responses import FakeResponses  # noqa: E402
+from helpers.fake_responses import FakeResponses  # noqa: E402
 
 PROMPT = "fix the typo in README.md"
 
@@ -66,7 +66,8 @@ def main() -> int:
         work = Path(tmp) / "work"
         work.mkdir()
         (home / "config.toml").write_text(
-            f'model = "gpt-test"\nmodel_provider = "fake"\n\n[model_providers.fake]\nname = "Fake"\n'
+            'model = "gpt-test"\nmodel_provider = "fake"\n\n'
+            '[model_providers.fake]\nname = "Fake"\n'
             f'base_url = "{upstream.base_url}"\nenv_key = "FAKE_KEY"\n'
         )
         env = dict(

@@ -12,8 +12,11 @@
 Subprocess timings are medians of --runs fresh interpreters, each with its own temporary
 CODEX_ROUTE_HOME. By default the environment is inherited as is (PYTHONDONTWRITEBYTECODE=1
 makes every import compile from source); --bytecode lets Python cache bytecode, as an
-installed package would. The corpus is ../shared/bench/corpus (--corpus overrides); without
-it, this Python's standard library sources stand in.
+installed package would.
+
+The corpus is the repository's slice, tests/data/corpus (~0.5 MB, repeated up to --mb). Point
+--corpus at a bigger folder of the same layout for more varied text, e.g. the full benchmark
+corpus: --corpus ../shared/bench/corpus.
 """
 
 from __future__ import annotations
@@ -23,14 +26,16 @@ import os
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_CORPUS = REPO.parent / "shared" / "bench" / "corpus"
+sys.path.insert(0, str(REPO / "tests"))  # the test helpers: where the corpus is, what it holds
+
+from helpers.corpus import CORPUS, corpus_files  # noqa: E402
+
 SHORT_PROMPT = "fix the typo in README"
 COUNT_SHORT = (
     f"from codex_router.tokens.counter import count_tokens; count_tokens({SHORT_PROMPT!r})"
@@ -77,19 +82,6 @@ def median_ms(code: str, runs: int, bytecode: bool, *, fresh_home_each_run: bool
 
 
 # ---------------------------------------------------------------- corpus text
-
-
-def corpus_files(corpus: Path) -> list[Path]:
-    if corpus.is_dir():
-        return [
-            p
-            for p in sorted(corpus.rglob("*"))
-            if p.is_file()
-            and p.relative_to(corpus).parts[0] != "LICENSES"
-            and p.name != "SOURCES.md"
-        ]
-    stdlib = Path(sysconfig.get_paths()["stdlib"])
-    return sorted(stdlib.glob("*.py"))
 
 
 def corpus_text(files: list[Path], megabytes: float) -> str:
@@ -247,7 +239,9 @@ def main() -> int:
     )
     parser.add_argument("--runs", type=int, default=7, help="fresh processes per row (≥5)")
     parser.add_argument("--mb", type=float, default=20.0, help="throughput input size")
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument(
+        "--corpus", type=Path, default=CORPUS, help="corpus folder (default: tests/data/corpus)"
+    )
     parser.add_argument(
         "--bytecode",
         action="store_true",
@@ -256,10 +250,13 @@ def main() -> int:
     args = parser.parse_args()
     if args.runs < 5:
         parser.error("--runs must be at least 5")
-    files = corpus_files(args.corpus)
+    try:
+        files = corpus_files(args.corpus)
+    except FileNotFoundError as exc:
+        parser.error(str(exc))
     print(
-        f"corpus: {args.corpus if args.corpus.is_dir() else 'stdlib sources'} "
-        f"({len(files)} files); python {sys.version.split()[0]}, {os.cpu_count()} cores\n"
+        f"corpus: {args.corpus} ({len(files)} files); "
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores\n"
     )
     with tempfile.TemporaryDirectory(prefix="bench-tokens-") as tmp:
         os.environ["CODEX_ROUTE_HOME"] = str(Path(tmp) / "home")  # never the real cache

@@ -1,7 +1,8 @@
-"""Test isolation: every test gets its own HOME, CODEX_HOME and CODEX_ROUTE_HOME.
+"""Test isolation, and no skip in CI.
 
-No test may read or write the real ~/.codex or the user's codex-route directories, and no
-setting may leak in from the developer's environment.
+Every test gets its own HOME, CODEX_HOME and CODEX_ROUTE_HOME: no test may read or write the
+real ~/.codex or the user's codex-route directories, and no setting may leak in from the
+developer's environment. Under CI (``CI`` set) a skipped test fails.
 """
 
 from __future__ import annotations
@@ -11,11 +12,40 @@ from pathlib import Path
 
 import pytest
 
+from helpers.ci import in_ci
+
 ROUTING_VARS_PREFIXES = ("CODEX_ROUTE_", "CODEX_ROUTER_")
 KEY_VARS = ("HF_TOKEN", "LITELLM_API_KEY", "GEMINI_API_KEY", "OPENAI_API_KEY", "CODEX_API_KEY")
 
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "bench" / "corpus"
+
+# ---------------------------------------------------------------- no skip in CI
+# CI installs everything the suite needs, so a skip there can only hide a broken step: under CI
+# a skipped test (or module) is reported as failed. An xfail stays an xfail, and tests left out
+# by -m or -k are deselected, not skipped.
+
+
+def _fail_if_skipped_in_ci(report: pytest.TestReport | pytest.CollectReport) -> None:
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI, where no test may skip: {reason}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+    report: pytest.TestReport = yield
+    _fail_if_skipped_in_ci(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> pytest.CollectReport:
+    report: pytest.CollectReport = yield
+    _fail_if_skipped_in_ci(report)
+    return report
+
+
+# ---------------------------------------------------------------- isolation
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,8 @@ def _jl(i: int, **over: object) -> str:
 
 JSONL = "\n".join(_jl(i) for i in range(300)) + "\n"
 LS = "total 848\n" + "".join(
-    f"-rw-r--r--  1 user staff  {i * 37 % 9999:5d} Nov 21 10:{i % 60:02d} file_{i}{('.py', '.json', '.md')[i % 3]}\n"
+    f"-rw-r--r--  1 user staff  {i * 37 % 9999:5d} Nov 21 10:{i % 60:02d} "
+    f"file_{i}{('.py', '.json', '.md')[i % 3]}\n"
     for i in range(120)
 )
 TREE = (

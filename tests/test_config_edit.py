@@ -27,11 +27,20 @@ CONFIGS = {
     "bom-crlf-nofinal": b'\xef\xbb\xbfmodel = "o3"\r\n[tui]\r\nfoo = 1',
     "no-final-newline": b'model = "o3"',
     "comments-only": b"# nothing here\n",
-    "unicode": 'model = "o3" # modèle préféré ✓\n[projects."/home/zoë/项目"]\ntrust_level = "trusted"\n'.encode(),
-    "inline-providers": b'model_providers = { mine = { name = "Mine", base_url = "http://x/v1" } }\n',
+    "unicode": (
+        'model = "o3" # modèle préféré ✓\n[projects."/home/zoë/项目"]\ntrust_level = "trusted"\n'
+    ).encode(),
+    "inline-providers": (
+        b'model_providers = { mine = { name = "Mine", base_url = "http://x/v1" } }\n'
+    ),
     "inline-tables": b'mcp = { a = 1, b = { c = "d" } }\n[tui]\nx = [1, 2]\n',
-    "existing-providers": b'model_provider = "mine"\n\n[model_providers.mine]\nname = "Mine"\nbase_url = "http://m/v1"\n\n[tui]\nx = 1\n',
-    "dotted-providers": b'model_providers.mine.name = "Mine"\nmodel_providers.mine.base_url = "u"\n',
+    "existing-providers": (
+        b'model_provider = "mine"\n\n[model_providers.mine]\nname = "Mine"\n'
+        b'base_url = "http://m/v1"\n\n[tui]\nx = 1\n'
+    ),
+    "dotted-providers": (
+        b'model_providers.mine.name = "Mine"\nmodel_providers.mine.base_url = "u"\n'
+    ),
     "has-our-id": b'[model_providers.cost-routing]\nname = "old"\nbase_url = "http://old/v1"\n',
     "blank-lines": b'\n\n\nmodel = "o3"\n\n\n',
 }

@@ -228,7 +228,7 @@ def test_a_config_deleted_during_the_run_stays_deleted_and_the_backup_is_kept(se
 
 
 def test_selection_outside_names_the_users_provider_while_a_period_is_active(setup):
-    config, guard = setup
+    _, guard = setup
     assert guard.selection_outside() is None
     guard.enter("a", "cost-routing", TABLE)
     assert guard.selection_outside() == "openai"  # the original selects none: Codex's default

@@ -15,7 +15,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from history_factory import make_record
 from typer.testing import CliRunner
 
 from codex_router import doctor
@@ -27,6 +26,9 @@ from codex_router.doctor import CHECKS, Check, DoctorContext, run_checks
 from codex_router.errors import CodexConfigError
 from codex_router.history.store import history_path, record_run
 from codex_router.tokens.counter import EncodingStatus
+
+from helpers.history import make_record
+from helpers.net import refused_url
 
 
 def _check(function, **build) -> Check:
@@ -77,15 +79,6 @@ def _http(routes: dict[str, tuple[int, str]]) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
-
-
-def _closed_port_url() -> str:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
 
 
 # ---------------------------------------------------------------- codex
@@ -257,8 +250,8 @@ def test_litellm_installed(tmp_path: Path, monkeypatch, version: str, implant, s
 
 
 def test_litellm_not_installed_is_a_warning(tmp_path: Path, monkeypatch) -> None:
-    if (Path(sys.executable).parent / "litellm").exists():
-        pytest.skip("this interpreter has litellm beside it")
+    # An interpreter with no litellm beside it, whatever environment runs the tests.
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python"))
     monkeypatch.setenv("PATH", str(tmp_path))
     result = _check(doctor.check_litellm_installed)
     assert result.status == "warn" and "not installed" in result.summary
@@ -272,7 +265,7 @@ def test_litellm_running(monkeypatch) -> None:
 
 
 def test_litellm_down_is_a_warning(monkeypatch) -> None:
-    monkeypatch.setenv("CODEX_ROUTE_LITELLM_BASE_URL", _closed_port_url())
+    monkeypatch.setenv("CODEX_ROUTE_LITELLM_BASE_URL", refused_url())
     result = _check(doctor.check_litellm_running)
     assert result.status == "warn" and result.fix == "codex-route proxy start"
 
@@ -314,7 +307,7 @@ def test_ollama(monkeypatch, routes, status: str, needle: str) -> None:
 
 
 def test_ollama_down_is_a_warning(monkeypatch) -> None:
-    monkeypatch.setenv("CODEX_ROUTE_OLLAMA_BASE_URL", _closed_port_url())
+    monkeypatch.setenv("CODEX_ROUTE_OLLAMA_BASE_URL", refused_url())
     result = _check(doctor.check_ollama)
     assert result.status == "warn" and "ollama pull" in result.fix
 

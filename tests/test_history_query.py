@@ -7,7 +7,6 @@ import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from history_factory import make_attempt, make_record
 from typer.testing import CliRunner
 
 from codex_router.cli import app
@@ -20,6 +19,8 @@ from codex_router.history.query import (
     where_clause,
 )
 from codex_router.history.store import history_path, record_runs
+
+from helpers.history import make_attempt, make_record
 
 NOW = datetime(2026, 11, 21, 15, 30, 0).timestamp()  # local time
 

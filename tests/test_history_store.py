@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from history_factory import make_attempt, make_record
 
 from codex_router.dirs import app_dirs
 from codex_router.errors import ExitCode, StateError
@@ -28,6 +27,9 @@ from codex_router.history.store import (
     record_runs,
     redact,
 )
+
+from helpers.ci import missing_precondition
+from helpers.history import make_attempt, make_record
 
 
 @pytest.fixture
@@ -96,7 +98,7 @@ def test_reading_without_history_creates_nothing(dirs) -> None:
 _WRITER = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r})
-    from history_factory import make_record
+    from helpers.history import make_record
     from codex_router.history.store import record_run
     from codex_router.dirs import app_dirs
     worker, count = int(sys.argv[1]), int(sys.argv[2])
@@ -165,7 +167,7 @@ _V1_DDL_RUN = textwrap.dedent("""
         WHERE attempt_count > 0;
     CREATE INDEX runs_day_duration ON runs (day, duration_ms, started_at) WHERE attempt_count > 0;
     CREATE INDEX run_rules_rule ON run_rules (rule, started_at, tokens);
-""")
+""")  # noqa: E501 - frozen as the first release wrote it, long lines included
 
 
 def test_a_version_1_database_written_by_hand_is_read_and_extended(dirs) -> None:
@@ -305,7 +307,9 @@ def _read_only(directory: Path) -> Iterator[None]:
         writable = not immutable
     try:
         if writable:
-            pytest.skip("cannot make a directory read-only here")
+            missing_precondition(
+                "cannot make a directory read-only here (root without a working chattr +i)"
+            )
         yield
     finally:
         if immutable:

@@ -15,8 +15,8 @@ SIZE = 200 * 1024 * 1024
 
 def _write_log(path: Path, size: int) -> None:
     block = "".join(
-        f"2026-11-21T10:{i // 60 % 60:02d}:{i % 60:02d}Z INFO [worker-{i % 7}] request id={i * 7919 % 100003} "
-        f"took {i % 250} ms status=200\n"
+        f"2026-11-21T10:{i // 60 % 60:02d}:{i % 60:02d}Z INFO [worker-{i % 7}] "
+        f"request id={i * 7919 % 100003} took {i % 250} ms status=200\n"
         for i in range(2000)
     ).encode()
     error = b"2026-11-21T11:00:00Z ERROR [worker-3] database connection lost: timeout after 30 s\n"
@@ -37,7 +37,8 @@ def test_200_mb_log_streams_in_bounded_memory(tmp_path: Path) -> None:
     code = (
         "import sys\nfrom codex_router.cli import main\n"
         "rc = main(['run', '--dry-run', '--json', 'fix it'])\n"
-        "try:\n    hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]\n"
+        "try:\n"
+        "    hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]\n"
         "except OSError:  # not Linux: the best figure there is\n"
         "    import resource; hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "sys.stderr.write(f'MAXRSS_KIB {hwm}\\n')\n"

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_chat_server import FakeChatServer
 from typer.testing import CliRunner
 
 from codex_router.cli import app
@@ -18,6 +16,9 @@ from codex_router.errors import LocalModelError
 from codex_router.local.ollama import percentile, run_local, stream_chat
 from codex_router.policy.settings import resolve_settings
 
+from helpers.fake_chat_server import FakeChatServer
+from helpers.net import refused_url
+
 MODEL = "qwen2.5-coder:3b"
 
 
@@ -25,12 +26,6 @@ MODEL = "qwen2.5-coder:3b"
 def ollama() -> Iterator[FakeChatServer]:
     with FakeChatServer(models={MODEL}, reply="def add(a, b): return a + b") as server:
         yield server
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_streams_the_reply_as_it_arrives_and_measures_it(ollama: FakeChatServer) -> None:
@@ -85,7 +80,7 @@ def test_model_missing_names_the_pull_command() -> None:
 
 
 def test_server_down_names_ollama_serve() -> None:
-    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    url = refused_url()
     with pytest.raises(LocalModelError) as info:
         stream_chat(url, MODEL, "x")
     assert info.value.message == f"Ollama is not reachable at {url}"
@@ -173,7 +168,7 @@ def test_bench_local_text(ollama: FakeChatServer, monkeypatch: pytest.MonkeyPatc
 
 
 def test_bench_local_with_ollama_down_exits_1_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CODEX_ROUTE_OLLAMA_BASE_URL", f"http://127.0.0.1:{_closed_port()}/v1")
+    monkeypatch.setenv("CODEX_ROUTE_OLLAMA_BASE_URL", refused_url())
     result = CliRunner().invoke(app, ["bench-local", "--runs", "1"])
     assert result.exit_code == 1
     assert "Ollama is not reachable" in result.stderr and "ollama serve" in result.stderr

@@ -7,11 +7,12 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-from fake_chat_server import FakeChatServer
 from typer.testing import CliRunner
 
 from codex_router.cli import app
 from codex_router.dirs import app_dirs
+
+from helpers.fake_chat_server import FakeChatServer
 
 MODEL = "qwen2.5-coder:3b"
 PROMPT = "what does ls -la print"

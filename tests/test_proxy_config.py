@@ -11,10 +11,10 @@ import yaml
 
 from codex_router.dirs import app_dirs
 from codex_router.errors import PolicyError
+from codex_router.policy.roles import DEFAULT_ALIASES, Role
 from codex_router.policy.settings import Settings, resolve_settings
 from codex_router.proxy.config import (
     CODEX_ONLY_PARAMS,
-    LOCAL_ALIAS,
     ProxyConfig,
     ProxyEndpoints,
     ProxyOptions,
@@ -25,6 +25,7 @@ from codex_router.routing.classify import Classification
 from codex_router.routing.route import ReadinessFacts, decide_route
 
 ALL_KEYS = frozenset({"OPENAI_API_KEY", "GEMINI_API_KEY", "HF_TOKEN"})
+LOCAL_ALIAS = DEFAULT_ALIASES[Role.LOCAL]
 SPEC_ALIASES = (
     "codex-light",
     "codex-default",

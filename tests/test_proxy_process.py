@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_litellm import make_fake_litellm
 from typer.testing import CliRunner
 
 from codex_router.cli import app
@@ -28,14 +27,11 @@ from codex_router.proxy.session import pid_alive, proxy_env_for_codex, running_p
 from codex_router.proxy.state import ProxyRecord, proxy_files, read_key, write_record
 from codex_router.routing.readiness import gather_facts
 
+from helpers.fake_litellm import make_fake_litellm
+from helpers.net import free_port
+
 REPO = Path(__file__).resolve().parents[1]
 HF_SECRET = "hf_dummy-value-typed-at-the-prompt-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -195,7 +191,7 @@ def test_typed_keys_reach_only_the_proxy_environment(
         asked.append((var, aliases))
         return HF_SECRET if var == "HF_TOKEN" else None  # Enter (skip) for the others
 
-    env = {k: v for k, v in os.environ.items()}
+    env = dict(os.environ)
     result = start_proxy(StartRequest(port=free_port()), env=env, dirs=app_dirs(), ask=ask)
     assert {v for v, _ in asked} == {"OPENAI_API_KEY", "GEMINI_API_KEY", "HF_TOKEN"}
     assert dict(asked)["HF_TOKEN"] == ("codex-hf-cheap", "codex-hf-fast")

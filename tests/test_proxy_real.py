@@ -33,11 +33,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fake_chat_server import DEFAULT_REPLY, FakeChatServer
 
 from codex_router.dirs import AppDirs, app_dirs
 from codex_router.proxy.session import pid_alive, process_args, proxy_env_for_codex
 from codex_router.proxy.state import proxy_files, read_key, read_record
+
+from helpers.ci import missing_precondition
+from helpers.fake_chat_server import DEFAULT_REPLY, FakeChatServer
+from helpers.net import free_port
 
 pytestmark = pytest.mark.proxy
 
@@ -70,18 +73,6 @@ aliases:
     local_model: qwen2.5-coder:3b
     upstreams: [huggingface, qwen]
 """
-
-
-def _missing(message: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(message)  # CI installs both: a skip there would hide a broken install step
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -131,18 +122,20 @@ class Proxy:
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
     if not Path(LITELLM_BIN).exists():
-        _missing(
+        missing_precondition(
             f"LiteLLM is not installed at {LITELLM_BIN}: run ./scripts/test.sh (it installs the "
             "pinned litellm[proxy] in .venv-proxy) or set CODEX_ROUTE_TEST_LITELLM_BIN"
         )
     if not CODEX_BIN.exists():
-        _missing("the real codex is not installed: run ./scripts/test.sh (npm ci --prefix tools)")
+        missing_precondition(
+            "the real codex is not installed: run ./scripts/test.sh (npm ci --prefix tools)"
+        )
     root = tmp_path_factory.mktemp("proxy-real")
     for sub in ("home", "codex-home", "route-home", "work"):
         (root / sub).mkdir()
     (root / "policy.yaml").write_text(POLICY)
     upstream = FakeChatServer().start()
-    port = _free_port()
+    port = free_port()
     env = {
         k: v
         for k, v in os.environ.items()
@@ -159,7 +152,7 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
             "CODEX_ROUTE_CODEX_BIN": str(CODEX_BIN),
             "CODEX_ROUTE_LITELLM_BASE_URL": f"http://127.0.0.1:{port}/v1",
             "CODEX_ROUTE_HF_BASE_URL": upstream.base_url,
-            "CODEX_ROUTE_OLLAMA_BASE_URL": f"http://127.0.0.1:{_free_port()}/v1",
+            "CODEX_ROUTE_OLLAMA_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
             "HF_TOKEN": HF_DUMMY,
             "PYTHONPATH": str(REPO),
             "NO_COLOR": "1",

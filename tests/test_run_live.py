@@ -28,9 +28,9 @@ plan = os.environ.get("FAKE_CODEX_PLAN", "ok").split(",")
 step = plan[min(len(calls), len(plan) - 1)]
 stdin = sys.stdin.read()
 config = os.path.join(os.environ["CODEX_HOME"], "config.toml")
+seen = open(config).read() if os.path.exists(config) else None
 with open(log, "a") as f:
-    f.write(json.dumps({{"argv": sys.argv[1:], "stdin": stdin,
-                        "config": open(config).read() if os.path.exists(config) else None}}) + "\\n")
+    f.write(json.dumps({{"argv": sys.argv[1:], "stdin": stdin, "config": seen}}) + "\\n")
 print("session id: 01a1ffd1-c7cd-7f02-9a67-86b8b2b1f2e7", file=sys.stderr)
 if step.startswith("touch"):
     open("edited-by-codex.txt", "w").write("x"); step = "fail"

@@ -8,7 +8,6 @@ import sqlite3
 from collections import defaultdict
 
 import pytest
-from history_factory import make_attempt, make_record
 from typer.testing import CliRunner
 
 from codex_router.cli import app
@@ -22,6 +21,8 @@ from codex_router.history.stats import (
     percentile_of,
 )
 from codex_router.history.store import history_path, local_day, record_run, record_runs
+
+from helpers.history import make_attempt, make_record
 
 
 @pytest.fixture

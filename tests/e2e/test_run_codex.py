@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
-from fake_responses import REPLY_TEXT, FakeResponses, refused_url
 
-from tests.e2e.conftest import Route, user_config
+from helpers.e2e import Route, user_config
+from helpers.fake_responses import REPLY_TEXT, FakeResponses
+from helpers.net import refused_url
 
 pytestmark = pytest.mark.e2e
 
@@ -307,7 +308,7 @@ def test_eight_concurrent_runs_each_see_a_complete_file(route: Route):
                 )
             )
         results = [p.communicate(timeout=180) for p in procs]
-    for proc, (out, err) in zip(procs, results):
+    for proc, (out, err) in zip(procs, results, strict=True):
         assert proc.returncode == 0, err
         assert REPLY_TEXT in out
     assert len(proxy.requests) == 4 and len(hf.requests) == 4

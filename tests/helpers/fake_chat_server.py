@@ -15,7 +15,7 @@ any chat-completions upstream behind LiteLLM (Hugging Face router, a test deploy
 
 Every request is recorded in :attr:`FakeChatServer.requests` (path, body, whether an
 Authorization header came); never anything else. Runs as a script too:
-``python tests/fake_chat_server.py PORT`` (used by the benchmarks).
+``python tests/helpers/fake_chat_server.py PORT`` (used by the benchmarks).
 """
 
 from __future__ import annotations

@@ -1,15 +1,14 @@
 """A fake OpenAI Responses API server on 127.0.0.1 for end-to-end tests with the real Codex.
 
-Codex 0.169 accepts ``response.output_item.done`` then ``response.completed`` as a whole turn
-(research/codex-cli.md §3). Modes: ``ok``, ``500``, ``401``, ``429``, ``hang`` (accepts, never
-answers), ``truncated`` (one event, then the connection closes), ``slow`` (ok after a delay).
-A ``refused`` endpoint is a port nothing listens on: :func:`refused_url`.
+Codex 0.169 accepts ``response.output_item.done`` then ``response.completed`` as a whole turn.
+Modes: ``ok``, ``500``, ``401``, ``429``, ``hang`` (accepts, never answers), ``truncated`` (one
+event, then the connection closes), ``slow`` (ok after a delay). A ``refused`` endpoint is a port
+nothing listens on: :func:`helpers.net.refused_url`.
 """
 
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -126,11 +125,3 @@ class FakeResponses:
         self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
-
-
-def refused_url() -> str:
-    """A loopback URL where nothing listens (bound, then closed)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
