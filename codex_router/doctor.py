@@ -1,4 +1,4 @@
-"""``doctor``: the checks listed in docs/usage.md, each a small function returning one :class:`Check`.
+"""``doctor``: the checks listed in docs/usage.md, each a small function returning a :class:`Check`.
 
 Adding a check is one function taking a :class:`DoctorContext` and returning a ``Check``, plus
 one entry in :data:`CHECKS` (the order there is the order of the report). A check never raises:
@@ -26,8 +26,25 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from codex_router.codex import config_edit, profiles
+from codex_router.codex.binary import locate_codex, probe_version
+from codex_router.codex.config_guard import ConfigGuard
 from codex_router.dirs import AppDirs, codex_home
-from codex_router.errors import CodexRouteError
+from codex_router.errors import CodexRouteError, ProxyError
+from codex_router.history.migrations import SCHEMA_VERSION
+from codex_router.history.store import inspect_history
+from codex_router.local.ollama import DEFAULT_LOCAL_MODEL, local_model_name
+from codex_router.policy.settings import Settings, resolve_settings
+from codex_router.proxy.install import (
+    COMPROMISED_VERSIONS,
+    IMPLANT_FILES,
+    PINNED_VERSION,
+    locate_litellm,
+    read_installed_version,
+)
+from codex_router.proxy.process import probe_readiness
+from codex_router.routing.readiness import probe_tcp
+from codex_router.tokens import counter
 
 STATUSES = ("ok", "warn", "fail")
 
@@ -61,7 +78,7 @@ class DoctorContext:
     dirs: AppDirs
     codex_bin_flag: str | None = None
     timeout: float = PROBE_TIMEOUT_SECONDS
-    settings: Any = None  # codex_router.policy.settings.Settings, None when the policy is invalid
+    settings: Settings | None = None  # None when the policy is invalid
     settings_error: CodexRouteError | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -76,8 +93,6 @@ class DoctorContext:
         timeout: float = PROBE_TIMEOUT_SECONDS,
     ) -> DoctorContext:
         context = cls(env, dirs, codex_bin_flag, timeout)
-        from codex_router.policy.settings import resolve_settings
-
         try:
             context.settings = resolve_settings({}, env, dirs)
         except CodexRouteError as exc:
@@ -96,8 +111,6 @@ CheckFunction = Callable[[DoctorContext], Check]
 
 
 def check_codex(ctx: DoctorContext) -> Check:
-    from codex_router.codex.binary import locate_codex, probe_version
-
     try:
         binary = locate_codex(ctx.codex_bin_flag, ctx.env)
     except CodexRouteError as exc:
@@ -145,8 +158,6 @@ def _read_codex_config(ctx: DoctorContext) -> tuple[Path, dict[str, Any] | None,
         if "config" in ctx._cache:
             cached: tuple[Path, dict[str, Any] | None, Check | None] = ctx._cache["config"]
             return cached
-        from codex_router.codex import config_edit
-
         path = codex_home(ctx.env) / "config.toml"
         result: tuple[Path, dict[str, Any] | None, Check | None]
         try:
@@ -243,8 +254,6 @@ def check_codex_legacy(ctx: DoctorContext) -> Check:
 
 def check_config_guard(ctx: DoctorContext) -> Check:
     """Is config.toml edited right now, or left edited by a run that was killed?"""
-    from codex_router.codex.config_guard import ConfigGuard
-
     home = codex_home(ctx.env)
     try:
         status = ConfigGuard(home / "config.toml", ctx.dirs.state_dir).status()
@@ -275,7 +284,8 @@ def check_config_guard(ctx: DoctorContext) -> Check:
             "config_guard",
             "warn",
             f"leftover backup without a journal: {', '.join(stray)}",
-            f"compare with your config.toml, then delete it from {ctx.dirs.state_dir / 'config-guard'}",
+            "compare with your config.toml, then delete it from "
+            f"{ctx.dirs.state_dir / 'config-guard'}",
         )
     return Check(
         "config_guard", "ok", "config.toml is as you wrote it (no codex-route edit in place)"
@@ -284,8 +294,6 @@ def check_config_guard(ctx: DoctorContext) -> Check:
 
 def check_managed_profiles(ctx: DoctorContext) -> Check:
     """The cost-routing profiles of `config enable`: present, current, or someone else's file."""
-    from codex_router.codex import profiles
-
     if ctx.settings is None:
         return Check(
             "managed_profiles",
@@ -305,7 +313,8 @@ def check_managed_profiles(ctx: DoctorContext) -> Check:
         return Check(
             "managed_profiles",
             "warn",
-            f"{', '.join(by_state['foreign'])}: a file codex-route did not write uses the managed name",
+            f"{', '.join(by_state['foreign'])}: a file codex-route did not write uses the "
+            "managed name",
             "rename it, or `codex-route config enable --force` to replace it",
         )
     if "outdated" in by_state:
@@ -330,18 +339,19 @@ def check_managed_profiles(ctx: DoctorContext) -> Check:
 
 
 def check_policy(ctx: DoctorContext) -> Check:
-    if ctx.settings_error is not None:
+    error, settings = ctx.settings_error, ctx.settings
+    if error is not None or settings is None:  # build() sets exactly one of the two
         return Check(
             "policy",
             "fail",
-            ctx.settings_error.message,
-            ctx.settings_error.hint
+            error.message if error else "the policy did not resolve",
+            (error.hint if error else None)
             or "fix it; codex-route policy validate FILE shows the first error",
         )
-    source = ctx.settings.policy_file
+    source = settings.policy_file
     where = source.value or "the built-in default policy"
     origin = f" (from {source.origin})" if source.origin else ""
-    forced = ctx.settings.values["force_model"]
+    forced = settings.values["force_model"]
     if forced.value is not None:
         by = f"{forced.source} {forced.origin}" + (
             f" ({forced.file}:{forced.line})" if forced.file else ""
@@ -356,14 +366,12 @@ def check_policy(ctx: DoctorContext) -> Check:
             else "remove force_model from the policy",
         )
     return Check(
-        "policy", "ok", f"{where}{origin} is valid ({len(ctx.settings.policy.aliases)} aliases)"
+        "policy", "ok", f"{where}{origin} is valid ({len(settings.policy.aliases)} aliases)"
     )
 
 
 def check_token_encoding(ctx: DoctorContext) -> Check:
-    from codex_router.tokens.counter import encoding_status
-
-    status = encoding_status()
+    status = counter.encoding_status()
     if not status.available:
         return Check(
             "token_encoding",
@@ -431,9 +439,6 @@ def check_state_dirs(ctx: DoctorContext) -> Check:
 
 
 def check_history(ctx: DoctorContext) -> Check:
-    from codex_router.history.migrations import SCHEMA_VERSION
-    from codex_router.history.store import inspect_history
-
     try:
         path, version, runs = inspect_history(ctx.dirs)
     except CodexRouteError as exc:
@@ -495,15 +500,6 @@ def _host_port(url: str) -> tuple[str, int]:
 
 
 def check_litellm_installed(ctx: DoctorContext) -> Check:
-    from codex_router.errors import ProxyError
-    from codex_router.proxy.install import (
-        COMPROMISED_VERSIONS,
-        IMPLANT_FILES,
-        PINNED_VERSION,
-        locate_litellm,
-        read_installed_version,
-    )
-
     try:
         bin_path, _ = locate_litellm(None, ctx.env)
         version, site = read_installed_version(bin_path)
@@ -539,9 +535,6 @@ def check_litellm_installed(ctx: DoctorContext) -> Check:
 
 
 def check_litellm_running(ctx: DoctorContext) -> Check:
-    from codex_router.proxy.process import probe_readiness
-    from codex_router.routing.readiness import probe_tcp
-
     url = ctx.setting("litellm_base_url", "http://127.0.0.1:4000/v1")
     if ctx.setting("disable_litellm", False):
         return Check("litellm_running", "ok", "the litellm path is disabled by the settings")
@@ -568,7 +561,7 @@ def check_litellm_running(ctx: DoctorContext) -> Check:
 
 def _ollama_models(base_url: str, timeout: float) -> tuple[set[str] | None, str]:
     """Model names Ollama serves, from ``{base}/models`` (OpenAI API) or ``/api/tags``."""
-    import httpx
+    import httpx  # lazy: ~40 ms; only needed when Ollama answers the TCP probe
 
     root = base_url.rstrip("/")
     native = root[: -len("/v1")] if root.endswith("/v1") else root
@@ -598,9 +591,6 @@ class _NotOllama(Exception):
 
 
 def check_ollama(ctx: DoctorContext) -> Check:
-    from codex_router.local.ollama import DEFAULT_LOCAL_MODEL, local_model_name
-    from codex_router.routing.readiness import probe_tcp
-
     url = ctx.setting("ollama_base_url", "http://127.0.0.1:11434/v1")
     try:
         model = local_model_name(ctx.settings.policy) if ctx.settings else DEFAULT_LOCAL_MODEL

@@ -23,7 +23,7 @@ PROMPT_PLACEHOLDER = "{prompt}"
 
 
 def managed_provider_table(path: str, settings: Settings) -> dict[str, Any]:
-    """The ``[model_providers.<id>]`` table for a managed path (names of key variables, no values)."""
+    """A managed path's ``[model_providers.<id>]`` table (names of key variables, no values)."""
     if path == "litellm":
         table = {
             "name": "codex-route LiteLLM proxy",

@@ -6,7 +6,9 @@ Locating is cheap and done for every plan; the ``--version`` probe starts a proc
 
 from __future__ import annotations
 
+import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -93,7 +95,7 @@ _NPM_PLATFORM_PACKAGES = {
 
 @dataclass(frozen=True)
 class LaunchTarget:
-    """What to execute for a located codex: the native binary behind npm's node launcher if found."""
+    """What to execute for a located codex: the native binary behind npm's node launcher, if any."""
 
     argv0: str
     env: dict[str, str]  # variables the launcher would have set for the binary
@@ -107,8 +109,6 @@ def launch_target(path: str) -> LaunchTarget:
     the same here gives the same process for a tenth of the start-up. Anything unexpected (another
     layout, another platform, a wrapper script of the user's) runs the path as it is.
     """
-    import platform
-
     real = Path(os.path.realpath(path))
     if real.name != "codex.js" or real.parent.name != "bin":
         return LaunchTarget(path, {}, "as-is")
@@ -140,8 +140,6 @@ def probe_version_cached(
     timeout: float = VERSION_PROBE_TIMEOUT_SECONDS,
 ) -> str:
     """:func:`probe_version`, remembered per binary (path, size, mtime): an upgrade re-probes."""
-    import json
-
     try:
         st = os.stat(path)
     except OSError:
@@ -156,9 +154,10 @@ def probe_version_cached(
     except (OSError, ValueError, AttributeError):
         pass
     version = probe_version(path, timeout, env)
-    try:
-        from codex_router.fsutil import atomic_write_bytes
+    # lazy: tempfile ~2 ms; the dry run imports this module (locate_codex) but writes nothing
+    from codex_router.fsutil import atomic_write_bytes
 
+    try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(cache, json.dumps({"key": key, "version": version}).encode())
     except OSError:

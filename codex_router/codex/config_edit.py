@@ -11,11 +11,16 @@ would change anything else is refused rather than written.
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codex_router.errors import CodexConfigError
+
+if TYPE_CHECKING:
+    from tomlkit import TOMLDocument
 
 BOM = b"\xef\xbb\xbf"
 MARKER = "# codex-route: temporary, removed after the run"
@@ -110,8 +115,6 @@ def parse(text: str, file: str) -> dict[str, Any]:
 def _toml_value(value: Any) -> str:
     # The managed tables hold only strings, integers and booleans; JSON's string escapes are
     # valid TOML basic-string escapes, and the result is parsed again before anything is written.
-    import json
-
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -122,8 +125,6 @@ def _toml_value(value: Any) -> str:
 
 
 def _toml_key(key: str) -> str:
-    import re
-
     return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
 
 
@@ -163,13 +164,13 @@ def apply(
 
     # 1. The provider table.
     if provider_id in providers or _is_inline(text, "model_providers"):
-        import tomlkit
-
-        doc = tomlkit.parse(text)
+        doc = _document(text)
         if provider_id in providers:
             edit_kwargs["replaced_providers"] = {provider_id: providers[provider_id]}
             doc["model_providers"][provider_id] = table
         else:
+            import tomlkit  # lazy: ~10 ms; only an edit in place needs it (see _document)
+
             inline = tomlkit.inline_table()
             inline.update(table)
             doc["model_providers"][provider_id] = inline
@@ -186,9 +187,7 @@ def apply(
     selection = before.get("model_provider")
     if select:
         if "model_provider" in before:
-            import tomlkit
-
-            doc = tomlkit.parse(text)
+            doc = _document(text)
             doc["model_provider"] = provider_id
             text = doc.as_string()
             edit_kwargs["replaced_selection"] = selection
@@ -213,10 +212,15 @@ def apply(
     return encode(text, layout), Edit(tuple(inserted), **edit_kwargs)
 
 
+def _document(text: str) -> TOMLDocument:
+    """The format-preserving tomlkit document of ``text``, for an edit in place."""
+    import tomlkit  # lazy: ~10 ms; the usual edit is textual, only an edit in place needs it
+
+    return tomlkit.parse(text)
+
+
 def _is_inline(text: str, key: str) -> bool:
     """Is ``key`` assigned at the top level (``key = {…}``) rather than built from tables?"""
-    import re
-
     # Only before the first table header is a line a top-level assignment.
     head = re.split(r"(?m)^[ \t]*\[", text, maxsplit=1)[0]
     quoted = f"(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')"
@@ -240,9 +244,7 @@ def remove(data: bytes, file: str, edit: Edit) -> bytes:
         if _parses_to(candidate, want):
             return encode(candidate, layout)
     # Structural path: Codex reformatted around the blocks.
-    import tomlkit
-
-    doc = tomlkit.parse(text)
+    doc = _document(text)
     providers = doc.get("model_providers")
     for provider_id in edit.added_providers:
         if providers is not None and provider_id in providers:
@@ -278,9 +280,7 @@ def _original_keys(edit: Edit) -> set[str]:
 def _restore_values(text: str, edit: Edit) -> str:
     if edit.replaced_selection is None and not edit.replaced_providers:
         return text
-    import tomlkit
-
-    doc = tomlkit.parse(text)
+    doc = _document(text)
     if edit.replaced_selection is not None:
         doc["model_provider"] = edit.replaced_selection
     for provider_id, table in edit.replaced_providers.items():

@@ -18,6 +18,7 @@ run or by ``codex-route config restore``.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -28,7 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codex_router.codex import config_edit
 from codex_router.errors import CodexConfigError, StateError
+from codex_router.fsutil import atomic_write_bytes
 
 GUARD_DIR_NAME = "config-guard"
 JOURNAL_VERSION = 1
@@ -136,8 +139,6 @@ class ConfigGuard:
     # -- plumbing -------------------------------------------------------------------------------
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        import fcntl
-
         try:
             self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -172,8 +173,6 @@ class ConfigGuard:
             ) from None
 
     def _save(self, journal: Journal) -> None:
-        from codex_router.fsutil import atomic_write_bytes
-
         try:
             atomic_write_bytes(self.journal_path, journal.to_json(), mode=0o600)
         except OSError as exc:
@@ -196,8 +195,6 @@ class ConfigGuard:
             raise CodexConfigError(f"cannot read {self.config}: {exc.strerror}") from None
 
     def _write_config(self, data: bytes, mode: int) -> None:
-        from codex_router.fsutil import atomic_write_bytes
-
         try:
             atomic_write_bytes(self.target, data, exact_mode=mode)
         except OSError as exc:
@@ -212,8 +209,6 @@ class ConfigGuard:
 
         Returns notices for the user (e.g. an interrupted run's config was recovered first).
         """
-        from codex_router.codex import config_edit
-
         notices: list[str] = []
         with self._locked():
             journal = self._load()
@@ -332,8 +327,6 @@ class ConfigGuard:
         """
         if not self.journal_path.exists():
             return None  # no period active: skip the lock (the common case, on every run)
-        from codex_router.codex import config_edit
-
         with self._locked():
             journal = self._load()
             if journal is None or not journal.live_runs():
@@ -362,8 +355,6 @@ class ConfigGuard:
         return self.target.stat().st_mode & 0o7777
 
     def _write_backup(self, current: bytes | None) -> None:
-        from codex_router.fsutil import atomic_write_bytes
-
         try:
             if current is None:
                 self.backup_path.unlink(missing_ok=True)
@@ -387,8 +378,6 @@ class ConfigGuard:
         return data
 
     def _finish(self, journal: Journal) -> Outcome:
-        from codex_router.codex import config_edit
-
         current = self._read_config()
         edit = config_edit.Edit.from_dict(journal.edit)
         mode = journal.original_mode if journal.original_mode is not None else NEW_FILE_MODE

@@ -1,9 +1,9 @@
 """One codex attempt as a subprocess: stdin given explicitly, output live, own timeout, signals.
 
-Facts about Codex 0.169 this is built on, checked against the real binary: ``codex exec`` reads a non-TTY stdin until EOF, so
-the prompt is written to its stdin and the pipe closed; it can hang forever on a server that never
-answers, so the wall-clock limit is ours; it exits 1 on Ctrl-C, so a SIGINT is noticed here and
-reported as such, never mistaken for a failure to fall back from.
+Facts about Codex 0.169 this is built on, checked against the real binary: ``codex exec`` reads
+a non-TTY stdin until EOF, so the prompt is written to its stdin and the pipe closed; it can hang
+forever on a server that never answers, so the wall-clock limit is ours; it exits 1 on Ctrl-C, so
+a SIGINT is noticed here and reported as such, never mistaken for a failure to fall back from.
 
 In ``exec`` mode codex runs in its own process group: a terminal Ctrl-C reaches codex-route only,
 which forwards it once (no double delivery). The TUI (``--interactive``) stays in the terminal's
@@ -13,6 +13,7 @@ dies (even by SIGKILL), so no codex outlives the run it belongs to.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import signal
@@ -126,14 +127,12 @@ class _SignalWatch:
 def _death_signal_setter() -> Callable[[], None] | None:
     """A preexec function asking Linux to SIGTERM the child when codex-route dies.
 
-    ctypes is loaded here, in the parent: importing it in the forked child would delay every
-    codex start by the import (~2 ms), between fork and exec.
+    ``prctl`` is looked up here, in the parent: nothing is imported or resolved in the forked
+    child, between fork and exec.
     """
     if not sys.platform.startswith("linux"):
         return None
     try:
-        import ctypes
-
         prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
         return None

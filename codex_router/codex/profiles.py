@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import tomlkit
+
 from codex_router.codex.argv import MANAGED_PROVIDER_IDS, managed_provider_table
 from codex_router.errors import CodexConfigError
 from codex_router.fsutil import atomic_write_bytes
@@ -57,8 +59,6 @@ def _model_for(path: str, settings: Settings) -> str:
 
 
 def render(path: str, settings: Settings) -> bytes:
-    import tomlkit
-
     provider_id = MANAGED_PROVIDER_IDS[path]
     doc = {
         "model_provider": provider_id,

@@ -2,11 +2,11 @@
 
 ``codex exec`` writes one rollout per session at
 ``$CODEX_HOME/sessions/YYYY/MM/DD/rollout-YYYY-MM-DDThh-mm-ss-<session id>.jsonl``
-(Codex 0.169's rollout format, checked against the real binary). Each line is ``{"timestamp", "ordinal", "type", "payload"}``. The
-lines read here are the usage ones (``event_msg``/``token_count`` with
-``info.total_token_usage``, or ``token_usage_record`` with ``thread_token_usage``) and the
-terminal one (``event_msg``/``task_complete``, whose ``error.codex_error_info`` says what kind
-of failure it was, or ``turn_aborted`` after Ctrl-C).
+(Codex 0.169's rollout format, checked against the real binary). Each line is
+``{"timestamp", "ordinal", "type", "payload"}``. The lines read here are the usage ones
+(``event_msg``/``token_count`` with ``info.total_token_usage``, or ``token_usage_record`` with
+``thread_token_usage``) and the terminal one (``event_msg``/``task_complete``, whose
+``error.codex_error_info`` says what kind of failure it was, or ``turn_aborted`` after Ctrl-C).
 
 The rollout also holds the whole conversation. Nothing here returns message text: only counts,
 the error *kind* (a Codex enum name and an HTTP status) and the file's path. The file is read

@@ -1,4 +1,5 @@
-"""Did an attempt change the git working tree? (The fallback never re-runs a task blindly on top of an attempt's edits.)
+"""Did an attempt change the git working tree? (The fallback never re-runs a task blindly on top
+of an attempt's edits.)
 
 A fingerprint is ``git status --porcelain=v2 --branch -z`` (HEAD, index and every changed or
 untracked path) plus the size and mtime of each listed path, so a second edit to an already

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -81,7 +81,7 @@ def where_clause(flt: RunFilter) -> tuple[str, list[Any]]:
     return (f"WHERE {' AND '.join(terms)}" if terms else ""), params
 
 
-def recent_runs(dirs: AppDirs, flt: RunFilter, limit: int) -> Iterator[RunRecord]:
+def recent_runs(dirs: AppDirs, flt: RunFilter, limit: int) -> Generator[RunRecord, None, None]:
     """Recorded runs matching ``flt``, newest first, at most ``limit``; streamed, so a huge
     limit costs memory for one row at a time. Nothing recorded yet: nothing yielded."""
     limit = max(0, min(limit, MAX_LIMIT))

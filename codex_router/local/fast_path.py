@@ -13,15 +13,22 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from codex_router.dirs import AppDirs
+from codex_router.errors import CodexRouteError
 from codex_router.local.ollama import LocalResult, run_local
 from codex_router.policy.roles import Role
+from codex_router.run.plan import Plan
+
+if TYPE_CHECKING:
+    from codex_router.history.record import RunRecord
+    from codex_router.run.execute import RecordRun
 
 LOCAL_PATH = "local"
 
 
-def wants_local_fast_path(plan: Any) -> bool:
+def wants_local_fast_path(plan: Plan) -> bool:
     """Provider qwen (any layer), its own alias, a simple short task, nothing asking for Codex."""
     return (
         plan.decision.provider == "qwen"
@@ -34,7 +41,7 @@ def wants_local_fast_path(plan: Any) -> bool:
     )
 
 
-def describe(plan: Any) -> str:
+def describe(plan: Plan) -> str:
     alias = plan.settings.policy.alias_for(Role.LOCAL)
     model = plan.settings.policy.aliases[alias].local_model
     return (
@@ -45,18 +52,20 @@ def describe(plan: Any) -> str:
 
 
 def run_local_plan(
-    plan: Any,
+    plan: Plan,
     *,
-    dirs: Any,
+    dirs: AppDirs,
     notify: Callable[[str], None],
     write: Callable[[str], Any],
     record: bool = True,
-    record_run: Callable[..., None] | None = None,
+    record_run: RecordRun | None = None,
 ) -> LocalResult:
     """Stream the local answer, record the run, and return what was measured.
 
     Errors (Ollama down, model missing) and Ctrl-C are recorded too, then raised as they are.
     """
+    # lazy: ~35 ms (attempt walk, history store); a `run --provider qwen --dry-run` must not pay it
+    from codex_router.history import store
     from codex_router.history.record import Attempt, TokenUsage
     from codex_router.run.execute import dry_run_record
 
@@ -108,7 +117,7 @@ def run_local_plan(
                 usage=usage,
                 extra={**base.extra, **extra},
             )
-            _record(dirs, run, notify, record_run)
+            _record(dirs, run, notify, record_run or store.record_run)
 
 
 def _summary(result: LocalResult) -> str:
@@ -118,12 +127,8 @@ def _summary(result: LocalResult) -> str:
 
 
 def _record(
-    dirs: Any, run: Any, notify: Callable[[str], None], record_run: Callable[..., None] | None
+    dirs: AppDirs, run: RunRecord, notify: Callable[[str], None], record_run: RecordRun
 ) -> None:
-    from codex_router.errors import CodexRouteError
-
-    if record_run is None:
-        from codex_router.history.store import record_run
     try:
         record_run(dirs, run)
     except CodexRouteError as exc:

@@ -7,11 +7,17 @@ of every value lets any later error, and ``policy show``, name ``file:line: key`
 
 from __future__ import annotations
 
+import marshal  # built in, no class objects: the parsed-policy cache's format (not pickle)
+import os
+import zlib  # built in; hashlib would load OpenSSL (~2 ms) for a file name
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codex_router.errors import PolicyError
+
+if TYPE_CHECKING:
+    from yaml import MappingNode, Node, SafeLoader
 
 #: Largest policy file read; a policy is a few KB, anything bigger is a mistake.
 MAX_POLICY_BYTES = 1_000_000
@@ -61,9 +67,6 @@ def read_policy_file(path: Path, cache_dir: Path | None = None) -> Tree:
 
 
 def _cache_entry(path: Path, cache_dir: Path) -> tuple[Path, str] | None:
-    import os
-    import zlib  # built in; hashlib would load OpenSSL (~2 ms) for a file name
-
     try:
         st = os.stat(path)
     except OSError:
@@ -74,7 +77,7 @@ def _cache_entry(path: Path, cache_dir: Path) -> tuple[Path, str] | None:
 
 
 def _to_plain(tree: Tree) -> dict[str, Any]:
-    # marshal (built in, no class objects) instead of pickle: Located leaves become tuples.
+    # marshal holds no class objects: Located leaves become tuples.
     return {
         k: _to_plain(v) if isinstance(v, dict) else (v.value, v.file, v.line)
         for k, v in tree.items()
@@ -86,8 +89,6 @@ def _from_plain(data: dict[str, Any]) -> Tree:
 
 
 def _cached_tree(path: Path, cache_dir: Path) -> tuple[str, Tree] | None:
-    import marshal
-
     entry = _cache_entry(path, cache_dir)
     if entry is None:
         return None
@@ -103,15 +104,14 @@ def _cached_tree(path: Path, cache_dir: Path) -> tuple[str, Tree] | None:
 
 
 def _store_tree(path: Path, cache_dir: Path, tree: Tree) -> None:
-    import marshal
+    # lazy: tempfile ~2 ms; a run whose policy is cached (all but the first) writes nothing
+    from codex_router.fsutil import atomic_write_bytes
 
     entry = _cache_entry(path, cache_dir)
     if entry is None:
         return
     file, key = entry
     try:
-        from codex_router.fsutil import atomic_write_bytes
-
         file.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(file, marshal.dumps((key, _to_plain(tree))))
     except (OSError, ValueError):
@@ -120,7 +120,7 @@ def _store_tree(path: Path, cache_dir: Path, tree: Tree) -> None:
 
 def parse_policy_text(text: str, file: str) -> Tree:
     """Parse YAML text into a located tree (an empty document is an empty policy)."""
-    import yaml
+    import yaml  # lazy: ~15 ms; a run whose policy is cached (all but the first) parses no YAML
 
     loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
@@ -140,16 +140,18 @@ def parse_policy_text(text: str, file: str) -> Tree:
             file=file,
             line=root.start_mark.line + 1,
         )
-    return _mapping(root, file, prefix="")
+    return _mapping(root, file, "", loader_cls)
 
 
-def _mapping(node: Any, file: str, prefix: str) -> Tree:
-    import yaml
+# Below, a node's kind is told by its ``id`` ("scalar", "sequence", "mapping"), which saves
+# these helpers importing yaml themselves.
 
+
+def _mapping(node: MappingNode, file: str, prefix: str, loader_cls: type[SafeLoader]) -> Tree:
     out: Tree = {}
     for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1
-        if not isinstance(key_node, yaml.ScalarNode):
+        if key_node.id != "scalar":
             raise PolicyError(
                 "keys must be plain strings", file=file, line=line, key=prefix or None
             )
@@ -159,18 +161,15 @@ def _mapping(node: Any, file: str, prefix: str) -> Tree:
             raise PolicyError("YAML merge keys (<<) are not supported", file=file, line=line)
         if key in out:
             raise PolicyError("key appears twice", file=file, line=line, key=dotted)
-        if isinstance(value_node, yaml.MappingNode):
-            out[key] = _mapping(value_node, file, dotted)
+        if value_node.id == "mapping":
+            out[key] = _mapping(value_node, file, dotted, loader_cls)
         else:
-            out[key] = Located(_plain(value_node), file, value_node.start_mark.line + 1)
+            out[key] = Located(_plain(value_node, loader_cls), file, value_node.start_mark.line + 1)
     return out
 
 
-def _plain(node: Any) -> Any:
+def _plain(node: Node, loader_cls: type[SafeLoader]) -> Any:
     """Convert a scalar or sequence node to Python values with YAML's safe type rules."""
-    import yaml
-
-    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     loader = loader_cls("")
     try:
         return loader.construct_object(node, deep=True)

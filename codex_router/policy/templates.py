@@ -6,8 +6,9 @@ from pathlib import Path
 
 from codex_router.errors import StateError, UsageError
 from codex_router.fsutil import atomic_write_bytes
-from codex_router.policy.load import parse_policy_text
+from codex_router.policy.load import merge_trees, parse_policy_text, read_policy_file
 from codex_router.policy.model import build_policy
+from codex_router.policy.settings import DEFAULT_POLICY_FILE
 
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 TEMPLATES = ("starter", "quota-saver", "open-models-only")
@@ -20,7 +21,7 @@ def template_path(name: str) -> Path:
 
 
 def write_template(name: str, target: Path, *, force: bool) -> Path:
-    """Copy template ``name`` to ``target`` atomically; refuse to replace a file unless ``force``."""
+    """Copy template ``name`` to ``target`` atomically; replace a file only with ``force``."""
     source = template_path(name)
     if target.exists() and not force:
         raise UsageError(f"{target} already exists", hint="pass --force to replace it")
@@ -35,9 +36,6 @@ def write_template(name: str, target: Path, *, force: bool) -> Path:
 
 def check_template(name: str) -> None:
     """Templates must be valid policies on their own (tests call this for each one)."""
-    from codex_router.policy.load import merge_trees, read_policy_file
-    from codex_router.policy.settings import DEFAULT_POLICY_FILE
-
     tree = merge_trees(
         read_policy_file(DEFAULT_POLICY_FILE),
         parse_policy_text(template_path(name).read_text("utf-8"), str(template_path(name))),

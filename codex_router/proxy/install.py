@@ -3,8 +3,9 @@
 Order: ``--litellm-bin`` > ``CODEX_ROUTE_LITELLM_BIN`` > ``litellm`` beside the running Python
 (what ``pip install 'codex-route[proxy]'`` gives) > ``PATH``.
 
-The version is read from the ``litellm-*.dist-info/METADATA`` file of the environment the
-executable belongs to, without starting that environment's Python: the compromised releases
+The version is read (with :mod:`importlib.metadata`, which only reads files) from the
+site-packages of the environment the executable belongs to, without starting that environment's
+Python: the compromised releases
 1.82.7 and 1.82.8 ran their payload from a ``.pth`` file at every interpreter start, so asking
 the interpreter would already be too late. Only the pinned :data:`PINNED_VERSION` is accepted;
 the known-bad releases and their implant files get a louder refusal.
@@ -13,11 +14,11 @@ the known-bad releases and their implant files get a louder refusal.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from codex_router.errors import ProxyError
@@ -32,8 +33,6 @@ INSTALL_HINT = (
     f"(litellm[proxy]=={PINNED_VERSION}), or point --litellm-bin / "
     "CODEX_ROUTE_LITELLM_BIN at a litellm of that version"
 )
-
-_VERSION_LINE = re.compile(r"^Version:\s*(\S+)\s*$", re.M)
 
 
 @dataclass(frozen=True)
@@ -89,23 +88,20 @@ def _site_packages(bin_path: Path) -> list[Path]:
 
 def read_installed_version(bin_path: Path) -> tuple[str, Path]:
     """The litellm version installed beside ``bin_path`` and its site-packages (files only)."""
-    dists: list[tuple[Path, Path]] = []
+    versions: dict[str, Path] = {}
     for site in _site_packages(bin_path):
-        dists.extend((d, site) for d in sorted(site.glob("litellm-*.dist-info")))
-    if not dists:
+        for dist in metadata.distributions(name="litellm", path=[str(site)]):
+            version = dist.version
+            if not version:
+                raise ProxyError(
+                    f"the litellm metadata in {site} has no Version line", hint=INSTALL_HINT
+                )
+            versions[version] = site
+    if not versions:
         raise ProxyError(
             f"cannot tell which LiteLLM version {bin_path} runs: no litellm-*.dist-info beside it",
             hint=INSTALL_HINT,
         )
-    versions = {}
-    for dist, site in dists:
-        try:
-            match = _VERSION_LINE.search((dist / "METADATA").read_text("utf-8", errors="replace"))
-        except OSError:
-            match = None
-        if match is None:
-            raise ProxyError(f"{dist}/METADATA has no Version line", hint=INSTALL_HINT)
-        versions[match.group(1)] = site
     if len(versions) > 1:
         raise ProxyError(
             f"several LiteLLM versions are installed beside {bin_path}: "

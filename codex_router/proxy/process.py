@@ -30,7 +30,9 @@ from urllib.parse import urlsplit
 
 from codex_router.dirs import AppDirs
 from codex_router.errors import ProxyError, UsageError
+from codex_router.fsutil import atomic_write_bytes
 from codex_router.policy.roles import Role
+from codex_router.policy.settings import Settings, resolve_settings
 from codex_router.proxy import state
 from codex_router.proxy.config import (
     MASTER_KEY_VAR,
@@ -281,7 +283,7 @@ def _ask_missing_keys(
 
 
 def prepare_config(
-    settings: Any, env: Mapping[str, str], ask: KeyAsker | None
+    settings: Settings, env: Mapping[str, str], ask: KeyAsker | None
 ) -> tuple[ProxyConfig, dict[str, str], ProxyOptions]:
     """The config for these settings, asking for missing keys first (values stay in memory)."""
     options = ProxyOptions(
@@ -350,8 +352,6 @@ def start_proxy(
     ``ask`` is called for each missing key before anything starts; ``waiting()`` wraps only the
     wait for readiness (the command shows its spinner there, never over a key prompt).
     """
-    from codex_router.policy.settings import resolve_settings
-
     settings = resolve_settings(request.flags, env, dirs, policy_flag=request.policy_file)
     files = state.proxy_files(dirs)
     current = state.read_record(files)
@@ -364,7 +364,7 @@ def start_proxy(
 
 def _start_locked(
     request: StartRequest,
-    settings: Any,
+    settings: Settings,
     env: Mapping[str, str],
     files: state.ProxyFiles,
     install: LiteLLMInstall,
@@ -388,8 +388,6 @@ def _start_locked(
     config, provided, options = prepare_config(settings, env, ask)
     source = settings.policy_file.value or "the built-in policy"
     state.ensure_dir(files)
-    from codex_router.fsutil import atomic_write_bytes
-
     atomic_write_bytes(files.config, config.to_yaml(source=source).encode(), mode=0o600)
     master_key = state.new_master_key()
     state.write_key(files, master_key)

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -23,6 +24,7 @@ from typing import Any
 
 from codex_router.dirs import AppDirs
 from codex_router.errors import StateError
+from codex_router.fsutil import atomic_write_bytes
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,6 @@ def ensure_dir(files: ProxyFiles) -> None:
 @contextmanager
 def locked(files: ProxyFiles) -> Iterator[None]:
     """Serialise ``start`` and ``stop``: a second ``start`` waits, then finds the first running."""
-    import fcntl
-
     ensure_dir(files)
     fd = os.open(files.lock, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -103,8 +103,6 @@ def locked(files: ProxyFiles) -> Iterator[None]:
 
 
 def write_record(files: ProxyFiles, record: ProxyRecord) -> None:
-    from codex_router.fsutil import atomic_write_bytes
-
     data = json.dumps(record.to_dict(), indent=2).encode() + b"\n"
     try:
         atomic_write_bytes(files.record, data, mode=0o600)

@@ -11,6 +11,7 @@ import socket
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from codex_router.dirs import app_dirs
 from codex_router.routing.route import ReadinessFacts
 
 #: Variables whose presence (never value) routing looks at.
@@ -53,7 +54,7 @@ def gather_facts(env: Mapping[str, str], *, litellm_url: str | None) -> Readines
     if litellm_url is not None:
         reachable, detail = probe_tcp(litellm_url)
         if reachable:
-            from codex_router.dirs import app_dirs
+            # lazy: ~5 ms (secrets, hmac); a dry run with no proxy listening must not pay it
             from codex_router.proxy.session import proxy_aliases, proxy_env_for_codex
 
             dirs = app_dirs(env)

@@ -12,22 +12,37 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from codex_router import __version__
 from codex_router.codex import worktree
 from codex_router.codex.argv import MANAGED_PROVIDER_IDS, PROMPT_PLACEHOLDER, managed_provider_table
-from codex_router.codex.binary import launch_target, probe_version_cached, require_codex
+from codex_router.codex.binary import (
+    LaunchTarget,
+    launch_target,
+    probe_version_cached,
+    require_codex,
+)
+from codex_router.codex.config_guard import ConfigGuard
 from codex_router.codex.launch import AttemptResult, LaunchSpec, run_attempt
+from codex_router.codex.session import session_report
 from codex_router.dirs import AppDirs, codex_home
-from codex_router.errors import AllPathsFailedError, BudgetExceededError, CodexRouteError, ExitCode
+from codex_router.errors import (
+    AllPathsFailedError,
+    BudgetExceededError,
+    CodexRouteError,
+    ExitCode,
+    UsageError,
+)
+from codex_router.history import store
 from codex_router.history.record import Attempt, RunRecord, TokenUsage
 from codex_router.policy.roles import Role
+from codex_router.proxy.session import proxy_env_for_codex
 from codex_router.run.plan import PathPlan, Plan
 
 Notify = Callable[[str], None]
+RecordRun = Callable[[AppDirs, RunRecord], None]
 
 
 @dataclass(frozen=True)
@@ -57,7 +72,7 @@ def _attempt_line(index: int, total: int, path: PathPlan, result: AttemptResult)
     return f"attempt {index}/{total} {path.name} ({model}): {outcome}"
 
 
-def _standard_argv(argv: list[str], guard: Any, codex_args: tuple[str, ...]) -> list[str]:
+def _standard_argv(argv: list[str], guard: ConfigGuard, codex_args: tuple[str, ...]) -> list[str]:
     """While another run has its selection in config.toml, pin the user's own provider."""
     if any(a in ("-p", "--profile") or a.startswith("--profile=") for a in codex_args):
         return argv  # the user's profile decides; a -c would override it
@@ -69,8 +84,6 @@ def _standard_argv(argv: list[str], guard: Any, codex_args: tuple[str, ...]) -> 
 
 def check_profiles(codex_args: tuple[str, ...], home: Path) -> None:
     """Codex silently ignores ``-p NAME`` without ``NAME.config.toml``: refuse it here instead."""
-    from codex_router.errors import UsageError
-
     names = []
     for i, arg in enumerate(codex_args):
         if arg in ("-p", "--profile") and i + 1 < len(codex_args):
@@ -94,7 +107,7 @@ def execute(
     options: RunOptions,
     notify: Notify,
     launch: Callable[..., AttemptResult] = run_attempt,
-    record_run: Callable[[AppDirs, RunRecord], None] | None = None,
+    record_run: RecordRun | None = None,
 ) -> RunResult:
     """Run the plan; return codex's (or codex-route's) exit code and what happened."""
     started_at = time.time()
@@ -161,12 +174,10 @@ def _walk(
     options: RunOptions,
     notify: Notify,
     launch: Callable[..., AttemptResult],
-    target,
+    target: LaunchTarget,
     result: RunResult,
     home: Path,
 ) -> None:
-    from codex_router.codex.config_guard import ConfigGuard
-
     guard = ConfigGuard(home / "config.toml", dirs.state_dir)
     child_env = {**env, **target.env}
     for index, path in enumerate(ready, start=1):
@@ -176,7 +187,8 @@ def _walk(
             if not is_last and not options.retry_after_changes
             else None
         )
-        argv = [target.argv0, *path.argv[1:]]  # type: ignore[index]
+        assert path.argv is not None  # build_plan gives every ready path its argv
+        argv = [target.argv0, *path.argv[1:]]
         provider_id = MANAGED_PROVIDER_IDS.get(path.name)
         if provider_id:
             table = managed_provider_table(path.name, plan.settings)
@@ -186,8 +198,6 @@ def _walk(
             argv = _standard_argv(argv, guard, tuple(plan.codex_args))
         attempt_env = child_env
         if path.name == "litellm":  # codex-route's proxy accepts only its session key
-            from codex_router.proxy.session import proxy_env_for_codex
-
             attempt_env = {
                 **child_env,
                 **proxy_env_for_codex(dirs, plan.settings["litellm_base_url"]),
@@ -277,8 +287,6 @@ def _session_facts(
     if not attempt.session_id:
         return None, None
     try:
-        from codex_router.codex.session import session_report
-
         report = session_report(home, attempt.session_id, started_at=started_at)
     except (OSError, ValueError):
         return None, None
@@ -337,8 +345,6 @@ def dry_run_record(plan: Plan) -> RunRecord:
     now = time.time()
     result = RunResult(exit_code=0, outcome="dry_run")
     record = _build_record(plan, uuid.uuid4().hex, now, time.monotonic(), result)
-    from dataclasses import replace
-
     return replace(record, dry_run=True, duration_ms=0)
 
 
@@ -346,12 +352,10 @@ def _record(
     dirs: AppDirs,
     record: RunRecord,
     notify: Notify,
-    record_run: Callable[[AppDirs, RunRecord], None] | None,
+    record_run: RecordRun | None,
 ) -> None:
-    if record_run is None:
-        from codex_router.history.store import record_run
     try:
-        record_run(dirs, record)
+        (record_run or store.record_run)(dirs, record)
     except CodexRouteError as exc:
         # The run itself is over; losing its record must not change its exit code.
         notify(f"warning: the run was not recorded: {exc}")

@@ -147,8 +147,14 @@ def _merge_rules(*reports: Iterable[RuleReport]) -> tuple[RuleReport, ...]:
     return tuple(RuleReport(name, lines, tokens) for name, (lines, tokens) in totals.items())
 
 
-def _prepare_text(request: RunRequest, settings: Settings, count: Counter):
-    """Clean, compress and budget the prompt and attachment; returns text, counts, rules."""
+def _prepare_text(
+    request: RunRequest, settings: Settings, count: Counter
+) -> tuple[str, str, TokenCounts, tuple[RuleReport, ...]]:
+    """Clean, compress and budget the prompt and attachment.
+
+    Returns the prompt's text, what codex gets on stdin (prompt and attachment), the token
+    counts and what each compression rule removed.
+    """
     prompt_result = compress_text(request.prompt, count=count)
     prompt_text = prompt_result.text.strip("\n")
     prompt_tokens = count(prompt_text)
