@@ -1,4 +1,7 @@
-"""``python -m codex_router`` runs the same CLI as the ``codex-route`` script."""
+"""``python -m codex_router`` runs the same CLI as the ``codex-route`` script.
+
+May import: entry
+"""
 
 from __future__ import annotations
 

@@ -1,16 +1,16 @@
 """The ``codex-route`` command line: wiring only.
 
-Each command module parses its options, calls one function of a pure module and hands the
-result to :mod:`codex_router.ui`. The single error boundary is :class:`RoutedGroup.invoke`, so
-``main()`` and Typer's test runner behave the same: a :class:`CodexRouteError` becomes one
-``error: …`` line (plus a hint) on stderr and its documented exit code; Ctrl-C exits 130; any
-other exception writes a crash log to the state dir and exits 70 (``CODEX_ROUTE_DEBUG=1``
-re-raises it instead). Nothing heavy is imported here: ``--help`` must stay fast.
+Each command module parses its options, calls one function of a subsystem and hands the result
+to a view. The root group's ``invoke`` runs every command inside the error boundary
+(:class:`codex_router.boundary.ErrorBoundary`), so ``main()`` and Typer's test runner report
+errors the same way. Typer is imported here and by the command modules only; the console script
+(:mod:`codex_router.entry`) loads this module for every command but a well-formed pipe command.
+
+May import: boundary, commands
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
@@ -18,48 +18,25 @@ import typer
 from typer.core import TyperGroup
 
 from codex_router import __version__
-from codex_router.errors import CodexRouteError, ExitCode
+from codex_router.boundary import ErrorBoundary
+from codex_router.commands import bench_local as bench_local_cmd
+from codex_router.commands import compress as compress_cmd
+from codex_router.commands import config as config_cmd
+from codex_router.commands import doctor as doctor_cmd
+from codex_router.commands import history as history_cmd
+from codex_router.commands import policy as policy_cmd
+from codex_router.commands import proxy as proxy_cmd
+from codex_router.commands import run as run_cmd
+from codex_router.commands import stats as stats_cmd
 
 
 class RoutedGroup(TyperGroup):
-    """The root group; its ``invoke`` is the one place errors become exit codes."""
+    """The root group: every command runs inside the error boundary."""
 
     def invoke(self, ctx: Any) -> Any:
-        try:
+        with ErrorBoundary() as boundary:
             return super().invoke(ctx)
-        except CodexRouteError as exc:
-            from codex_router import ui
-
-            ui.error(exc.message, hint=exc.hint)
-            raise typer.Exit(int(exc.exit_code)) from None
-        except KeyboardInterrupt:
-            from codex_router import ui
-
-            ui.error("interrupted")
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-        except BrokenPipeError:
-            # The reader went away (`codex-route history | head`): not a bug, nothing to report.
-            from codex_router.entry import _silence_stdout
-
-            _silence_stdout()
-            raise typer.Exit(int(ExitCode.FAILURE)) from None
-        except (typer.Exit, typer.Abort):
-            raise
-        except Exception as exc:  # the boundary for bugs: report, log, exit 70
-            if os.environ.get("CODEX_ROUTE_DEBUG"):
-                raise
-            if type(exc).__module__.startswith(("click", "typer")):
-                raise
-            from codex_router import boundary as crash
-            from codex_router import ui
-
-            log = crash.write_crash_log(exc)
-            where = f"; details in {log}" if log else ""
-            ui.error(
-                f"unexpected {type(exc).__name__}: {exc}{where}",
-                hint="this is a bug in codex-route; please report it with the crash log",
-            )
-            raise typer.Exit(int(ExitCode.UNEXPECTED)) from None
+        raise typer.Exit(boundary.exit_code)
 
 
 app = typer.Typer(
@@ -70,7 +47,7 @@ app = typer.Typer(
     "from your policy, and runs codex with a safe, restored config.",
     no_args_is_help=True,
     add_completion=False,
-    # Plain help: rendering it with Rich would cost ~30 ms on every --help (SPEC §10).
+    # Plain help: rendering it with Rich would cost ~30 ms on every --help.
     rich_markup_mode=None,
     pretty_exceptions_enable=False,  # locals could hold prompts or keys
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -92,29 +69,15 @@ def _root(
     """Cost-aware routing in front of the OpenAI Codex CLI."""
 
 
-def _mount() -> None:
-    from codex_router.commands import bench_local as bench_local_cmd
-    from codex_router.commands import compress as compress_cmd
-    from codex_router.commands import config as config_cmd
-    from codex_router.commands import doctor as doctor_cmd
-    from codex_router.commands import history as history_cmd
-    from codex_router.commands import policy as policy_cmd
-    from codex_router.commands import proxy as proxy_cmd
-    from codex_router.commands import run as run_cmd
-    from codex_router.commands import stats as stats_cmd
-
-    run_cmd.register(app)
-    compress_cmd.register(app)
-    history_cmd.register(app)
-    stats_cmd.register(app)
-    doctor_cmd.register(app)
-    app.add_typer(policy_cmd.app, name="policy")
-    app.add_typer(proxy_cmd.app, name="proxy")
-    bench_local_cmd.register(app)
-    app.add_typer(config_cmd.app, name="config")
-
-
-_mount()
+run_cmd.register(app)
+compress_cmd.register(app)
+history_cmd.register(app)
+stats_cmd.register(app)
+doctor_cmd.register(app)
+app.add_typer(policy_cmd.app, name="policy")
+app.add_typer(proxy_cmd.app, name="proxy")
+bench_local_cmd.register(app)
+app.add_typer(config_cmd.app, name="config")
 
 
 def main(argv: list[str] | None = None) -> int:

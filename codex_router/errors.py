@@ -1,7 +1,7 @@
 """The one exception hierarchy of codex-route and the only place exit codes live.
 
 Domain modules raise these with enough context (file, line, key, flag) for the message
-alone to tell the user what was wrong and what to do. ``cli.py`` turns them into an
+alone to tell the user what was wrong and what to do. ``boundary.py`` turns them into an
 ``error: …`` line on stderr and the exit code below; nothing else calls ``sys.exit``.
 The table is documented in ``docs/reference/exit-codes.md`` and a test keeps the two equal.
 

@@ -11,21 +11,32 @@ from __future__ import annotations
 import json
 import sys
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 
 @cache
-def out() -> Any:
-    from rich.console import Console
+def out() -> Console:
+    from rich.console import Console  # lazy: ~30 ms; JSON output and the dry run never render
 
     return Console(highlight=False, soft_wrap=False)
 
 
 @cache
-def err() -> Any:
-    from rich.console import Console
+def err() -> Console:
+    from rich.console import Console  # lazy: ~30 ms; JSON output and the dry run never render
 
     return Console(stderr=True, highlight=False)
+
+
+def table(**options: Any) -> Table:
+    """A Rich table for a view to fill and print with :func:`out`."""
+    from rich.table import Table  # lazy: ~25 ms; JSON output never renders
+
+    return Table(**options)
 
 
 def error(message: str, *, hint: str | None = None) -> None:
@@ -47,6 +58,6 @@ def print_json(data: Any) -> None:
 
 
 def escape(text: str) -> str:
-    from rich.markup import escape as rich_escape
+    from rich.markup import escape as rich_escape  # lazy: ~20 ms; JSON output never renders
 
     return rich_escape(text)

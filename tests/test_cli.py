@@ -1,4 +1,5 @@
-"""The CLI end to end in-process (Typer's runner): dry-run plans, compress, tokens, policy, errors."""
+"""The CLI end to end in-process (Typer's runner): dry-run plans, compress, tokens, policy,
+errors."""
 
 from __future__ import annotations
 
@@ -340,7 +341,7 @@ def test_a_closed_pipe_is_not_a_crash(isolated_env, monkeypatch):
     import typer
     from typer.testing import CliRunner
 
-    from codex_router import entry
+    from codex_router import boundary
     from codex_router.cli import RoutedGroup
 
     demo = typer.Typer(cls=RoutedGroup)
@@ -353,7 +354,7 @@ def test_a_closed_pipe_is_not_a_crash(isolated_env, monkeypatch):
     def other() -> None:
         pass
 
-    monkeypatch.setattr(entry, "_silence_stdout", lambda: None)  # CliRunner's stdout is not fd 1
+    monkeypatch.setattr(boundary, "_silence_stdout", lambda: None)  # CliRunner's stdout is not fd 1
     result = CliRunner().invoke(demo, ["write"])
     assert result.exit_code == 1
     assert "unexpected" not in result.output

@@ -1,4 +1,7 @@
-"""The console script's lean path for `compress`/`tokens`: parsing, fallback to Typer, errors."""
+"""The console script: the pipe path for `compress`/`tokens`, the fallback to Typer, errors.
+
+How the pipe command line is read: tests/test_pipe_argv.py.
+"""
 
 from __future__ import annotations
 
@@ -12,38 +15,6 @@ import pytest
 from codex_router import entry
 from codex_router.errors import ExitCode
 
-PARSE = [
-    ("bare", ["compress"], ("compress", "-", {})),
-    (
-        "file_and_flags",
-        ["compress", "-q", "build.log", "--report"],
-        ("compress", "build.log", {"quiet": True, "report": True}),
-    ),
-    ("stdin_dash", ["compress", "--json", "-"], ("compress", "-", {"json_out": True})),
-    ("double_dash", ["compress", "--", "-odd-name"], ("compress", "-odd-name", {})),
-    ("repeated_flag", ["compress", "--json", "--json"], ("compress", "-", {"json_out": True})),
-    (
-        "tokens",
-        ["tokens", "--clean", "--json", "x"],
-        ("tokens", "x", {"clean": True, "json_out": True}),
-    ),
-    ("help", ["compress", "--help"], None),
-    ("short_help", ["compress", "-h"], None),
-    ("help_after_file", ["compress", "x", "--help"], None),
-    ("unknown_flag", ["compress", "--jsn"], None),
-    ("flag_value", ["compress", "--json=1"], None),
-    ("flag_of_other_command", ["tokens", "-q"], None),
-    ("two_files", ["compress", "a", "b"], None),
-    ("other_command", ["run", "x"], None),
-    ("root_option", ["--version"], None),
-    ("nothing", [], None),
-]
-
-
-@pytest.mark.parametrize(("argv", "expected"), [c[1:] for c in PARSE], ids=[c[0] for c in PARSE])
-def test_parse_lean(argv: list[str], expected) -> None:
-    assert entry.parse_lean(argv) == expected
-
 
 def _run(args: list[str], stdin: bytes = b"", **kw) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
@@ -56,7 +27,7 @@ def _run(args: list[str], stdin: bytes = b"", **kw) -> subprocess.CompletedProce
     )
 
 
-def test_lean_compress_output_equals_the_typer_command() -> None:
+def test_pipe_compress_output_equals_the_typer_command() -> None:
     from typer.testing import CliRunner
 
     from codex_router.cli import app
@@ -119,7 +90,7 @@ def test_closed_pipe_ends_quietly() -> None:
 def test_interrupt_and_bugs_map_like_the_cli(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from codex_router.commands import compress as commands
+    from codex_router.commands import pipe as commands
 
     def interrupted(*_a, **_k):
         raise KeyboardInterrupt
@@ -143,9 +114,9 @@ def test_interrupt_and_bugs_map_like_the_cli(
         entry.main(["compress"])
 
 
-def test_console_script_ends_itself_after_flushing_and_exit_hooks(tmp_path: Path) -> None:
-    """Run as the console script, a lean command skips the interpreter's teardown: its output
-    must still be complete and the exit hooks (the regex cache among them) must have run."""
+def test_console_script_output_is_complete_and_exit_hooks_run(tmp_path: Path) -> None:
+    """Run as the console script, a pipe command ends the way the interpreter ends: its output
+    is complete and the exit hooks have run."""
     from codex_router.prompt.compress import compress_text
 
     marker = tmp_path / "hook-ran"

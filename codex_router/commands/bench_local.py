@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from codex_router.errors import UsageError
+
 
 def register(app: typer.Typer) -> None:
     app.command("bench-local", context_settings={"help_option_names": ["-h", "--help"]})(
@@ -25,10 +27,10 @@ def bench_local(
     prompt: str | None = typer.Option(None, "--prompt", metavar="TEXT", help="The prompt to send."),
     policy: Path | None = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file."),
 ) -> None:
-    """Stream N completions from the local model (endpoints.ollama_base_url, codex-qwen-local's
-    local_model) and print the median and p95 of time to first token and tokens/s."""
+    """Stream N completions from the local model (endpoints.ollama_base_url, the local_model of the
+    policy's local alias) and print the median and p95 of time to first token and tokens/s."""
+    # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.dirs import app_dirs
-    from codex_router.errors import UsageError
     from codex_router.local.ollama import BENCH_PROMPT
     from codex_router.local.ollama import bench_local as measure
     from codex_router.policy.settings import resolve_settings

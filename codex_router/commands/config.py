@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from codex_router.dirs import AppDirs
+    from codex_router.policy.settings import Settings
 
 app = typer.Typer(
     help="Manage codex-route's Codex profiles; restore config.toml after a crash.",
@@ -15,7 +20,8 @@ app = typer.Typer(
 )
 
 
-def _context(policy: Path | None):
+def _context(policy: Path | None) -> tuple[AppDirs, Settings, Path]:
+    # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.dirs import app_dirs, codex_home
     from codex_router.policy.settings import resolve_settings
 
@@ -35,6 +41,7 @@ def enable(
     ),
 ) -> None:
     """Write the cost-routing and cost-routing-hf profiles into $CODEX_HOME (codex -p cost-routing)."""
+    # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.codex import profiles
     from codex_router.views import config as view
 
@@ -45,6 +52,7 @@ def enable(
 @app.command("disable")
 def disable(policy: Path | None = _POLICY) -> None:
     """Remove the managed profile files (files codex-route did not write are left alone)."""
+    # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.codex import profiles
     from codex_router.views import config as view
 
@@ -58,6 +66,7 @@ def status(
     json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
 ) -> None:
     """Show the managed profiles and whether config.toml is edited by a run or needs a restore."""
+    # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.codex import profiles
     from codex_router.codex.config_guard import ConfigGuard
     from codex_router.views import config as view
@@ -76,6 +85,7 @@ def restore(
     force: bool = typer.Option(False, "--force", help="Restore even while a run is in progress."),
 ) -> None:
     """Give config.toml back after an interrupted run (original bytes, or minus codex-route's keys)."""
+    # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.codex.config_guard import ConfigGuard
     from codex_router.dirs import app_dirs, codex_home
 

@@ -25,6 +25,7 @@ def doctor(
 
     Exit 0 when no check fails (warnings included), 1 when any does.
     """
+    # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.dirs import app_dirs
     from codex_router.doctor import DoctorContext, failed, run_checks
     from codex_router.views import doctor as view

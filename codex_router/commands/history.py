@@ -18,6 +18,7 @@ def since_from_flag(text: str | None) -> float | None:
     """``--since`` as unix seconds; a malformed value is a usage error naming the flag."""
     if text is None:
         return None
+    # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.history.query import parse_since
 
     try:
@@ -44,6 +45,7 @@ def history(
     json_out: bool = typer.Option(False, "--json", help="JSON Lines: one recorded run per line."),
 ) -> None:
     """Recorded runs, newest first (never the prompt: it is not stored)."""
+    # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.dirs import app_dirs
     from codex_router.history.query import RunFilter, recent_runs
     from codex_router.views import history as view

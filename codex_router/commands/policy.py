@@ -23,6 +23,7 @@ def show(
     ),
 ) -> None:
     """Print the effective policy and where every value came from (flag > env > file > default)."""
+    # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.dirs import app_dirs
     from codex_router.policy.describe import describe_policy
     from codex_router.policy.settings import resolve_settings
@@ -41,6 +42,7 @@ def validate(
     file: Path = typer.Argument(..., metavar="FILE", help="The policy YAML file to check."),
 ) -> None:
     """Check a policy file; exit 0 when valid, 3 with file:line: key on the first error."""
+    # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.policy.settings import Resolved, load_policy
     from codex_router.views import policy as view
 
@@ -62,6 +64,7 @@ def init(
     ),
 ) -> None:
     """Write a commented policy to start from (never overwrites without --force)."""
+    # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.dirs import app_dirs
     from codex_router.policy.templates import write_template
     from codex_router.views import policy as view

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 from pathlib import Path
 
 import typer
+
+from codex_router.errors import UsageError
 
 app = typer.Typer(
     help="Start, stop or inspect the local LiteLLM proxy (extra: codex-route[proxy]).",
@@ -18,8 +21,6 @@ app = typer.Typer(
 
 def _ask_hidden(var: str, aliases: tuple[str, ...]) -> str | None:
     """Ask for a key without echo; the value only ever reaches the proxy's environment."""
-    import getpass
-
     shown = ", ".join(aliases[:4]) + (", …" if len(aliases) > 4 else "")
     value = getpass.getpass(f"{var} for {shown} (input hidden, Enter to skip): ", stream=sys.stderr)
     return value or None
@@ -67,8 +68,8 @@ def start(
     proxy's environment. A random master key for this session is kept in a 0600 file that
     `proxy stop` deletes; `run` hands it to codex as LITELLM_API_KEY.
     """
+    # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.dirs import app_dirs
-    from codex_router.errors import UsageError
     from codex_router.proxy.process import StartRequest, start_proxy
     from codex_router.views import proxy as view
 
@@ -89,6 +90,7 @@ def start(
 @app.command("stop")
 def stop() -> None:
     """Stop the proxy started by `proxy start` (its recorded PID only) and delete the session key."""
+    # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.dirs import app_dirs
     from codex_router.proxy.process import stop_proxy
     from codex_router.views import proxy as view
@@ -101,6 +103,7 @@ def status(
     json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
 ) -> None:
     """Version, PID, port, health and aliases of the proxy; exit 1 when it is not running and healthy."""
+    # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.dirs import app_dirs
     from codex_router.proxy.process import proxy_status
     from codex_router.views import proxy as view

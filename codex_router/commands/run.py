@@ -5,10 +5,15 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from codex_router.errors import UsageError
+from codex_router.errors import BudgetExceededError, UsageError
+
+if TYPE_CHECKING:
+    from codex_router.dirs import AppDirs
+    from codex_router.run.plan import Plan
 
 
 def register(app: typer.Typer) -> None:
@@ -92,10 +97,12 @@ def run(
     ),
 ) -> None:
     """Clean and compress the prompt, choose model and provider, and run codex."""
+    # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.dirs import app_dirs
     from codex_router.prompt.source import iter_lines, read_text, require_prompt
     from codex_router.run.plan import RunRequest, build_plan
     from codex_router.tokens.counter import count_tokens
+    from codex_router.views import plan as plan_view
 
     if json_out and not dry_run:
         raise UsageError("--json goes with --dry-run (a live run streams codex's own output)")
@@ -125,8 +132,6 @@ def run(
     )
     dirs = app_dirs()
     plan = build_plan(request, env=os.environ, dirs=dirs, count=count_tokens)
-    from codex_router.views import plan as plan_view
-
     if not dry_run:
         _launch(
             plan,
@@ -137,6 +142,7 @@ def run(
         )
         return
     if record:
+        # lazy: the history store and the attempt walk are not on a plain dry run's path
         from codex_router.history.store import record_run
         from codex_router.run.execute import dry_run_record
 
@@ -145,12 +151,14 @@ def run(
         plan_view.print_plan_json(plan)
     else:
         plan_view.print_plan(plan)
-    if plan.decision.provider == "qwen":  # only then is the local fast path possible (and imported)
+    if plan.decision.provider == "qwen":
+        # lazy: only the qwen provider can take the local fast path
         from codex_router.local.fast_path import describe, wants_local_fast_path
 
         if wants_local_fast_path(plan):
             sys.stderr.write(f"note: {describe(plan)}\n")
     if (dirs.state_dir / "config-guard").is_dir():
+        # lazy: the guard is read only when an earlier run left its directory
         from codex_router.codex.config_guard import guards_needing_recovery
 
         for left in guards_needing_recovery(dirs.state_dir):
@@ -159,27 +167,22 @@ def run(
                 "the next run restores it first, or run `codex-route config restore`\n"
             )
     if plan.blocked:
-        from codex_router.errors import BudgetExceededError
-
         raise BudgetExceededError(
             plan.blocked, hint="raise --max-cost-usd or choose a cheaper alias"
         )
 
 
-def _launch(plan, dirs, *, interactive: bool, retry_after_changes: bool, quiet: bool) -> None:
+def _launch(
+    plan: Plan, dirs: AppDirs, *, interactive: bool, retry_after_changes: bool, quiet: bool
+) -> None:
+    # lazy: launching (the attempt walk, the local fast path) is not on the dry run's path
+    from codex_router.local.fast_path import describe, run_local_plan, wants_local_fast_path
     from codex_router.run.execute import RunOptions, execute
     from codex_router.views import run as run_view
 
     notify = run_view.quiet_notifier if quiet else run_view.notifier
-    if plan.decision.provider == "qwen" and not plan.blocked:
-        from codex_router.local.fast_path import wants_local_fast_path
-
-        local = wants_local_fast_path(plan)
-    else:
-        local = False
+    local = plan.decision.provider == "qwen" and not plan.blocked and wants_local_fast_path(plan)
     if local:
-        from codex_router.local.fast_path import describe, run_local_plan
-
         if not quiet:
             notify(describe(plan))
         ended = ["\n"]

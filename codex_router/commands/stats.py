@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from codex_router.commands.history import since_from_flag
 from codex_router.errors import UsageError
 
 BY_CHOICES = ("alias", "provider", "day")
@@ -31,7 +32,7 @@ def stats(
     ),
 ) -> None:
     """Runs, success and fallback rates, durations, tokens and money saved."""
-    from codex_router.commands.history import since_from_flag
+    # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.dirs import app_dirs
     from codex_router.history.stats import compute_stats
     from codex_router.views import stats as view

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
 from codex_router import ui
 
 
@@ -16,8 +18,6 @@ def progress(total: int) -> Iterator[Callable[[int, Any], None]]:
     if not sys.stderr.isatty():
         yield lambda _i, _result: None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     with Progress(
         TextColumn("bench-local"),
         BarColumn(),

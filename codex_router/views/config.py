@@ -7,6 +7,7 @@ from pathlib import Path
 
 from codex_router.codex.config_guard import GuardStatus
 from codex_router.codex.profiles import ProfileState
+from codex_router.ui import print_json
 
 
 def print_profiles(states: list[ProfileState]) -> None:
@@ -38,8 +39,6 @@ def print_status(home: Path, guard: GuardStatus, states: list[ProfileState]) -> 
 
 
 def print_status_json(home: Path, guard: GuardStatus, states: list[ProfileState]) -> None:
-    from codex_router.ui import print_json
-
     print_json(
         {
             "codex_home": str(home),

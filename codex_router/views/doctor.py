@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import textwrap
 
@@ -54,8 +55,6 @@ def render(results: list[Check], width: int = 80) -> str:
 
 
 def print_doctor(results: list[Check]) -> None:
-    import shutil
-
     width = min(shutil.get_terminal_size((80, 24)).columns, 120)
     sys.stdout.write(render(results, width))
     sys.stdout.flush()

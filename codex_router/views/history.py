@@ -153,13 +153,11 @@ def _batches(runs: Iterable[RunRecord]) -> Iterator[list[RunRecord]]:
 
 def print_runs_table(runs: Iterable[RunRecord], *, now: float | None = None) -> int:
     """The runs as a table, newest first; a note on stderr when there are none."""
-    from rich.table import Table
-
     now = time.time() if now is None else now
     shown = 0
     try:
         for batch in _batches(runs):
-            table = Table(
+            table = ui.table(
                 box=None,
                 show_header=shown == 0,
                 padding=(0, 1, 0, 0),

@@ -26,8 +26,6 @@ def print_policy_json(settings: Any, shown: list[Any]) -> None:
 
 
 def print_policy(settings: Any, shown: list[Any]) -> None:
-    from rich.table import Table
-
     source = settings.policy_file
     where = source.value or "built-in default only"
     ui.out().print(
@@ -35,7 +33,7 @@ def print_policy(settings: Any, shown: list[Any]) -> None:
         + (f" {source.origin}" if source.origin else "")
         + ")"
     )
-    table = Table(show_edge=False, expand=False)
+    table = ui.table(show_edge=False, expand=False)
     table.add_column("key")
     table.add_column("value", overflow="fold")
     table.add_column("source", overflow="fold")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
+import textwrap
 import time
 
 from codex_router import ui
@@ -58,7 +61,7 @@ def summary_rows(report: StatsReport) -> list[tuple[str, str]]:
         ),
         (
             "cost",
-            f"{money(t.estimated_cost_usd)} estimated; always codex-deep "
+            f"{money(t.estimated_cost_usd)} estimated; always deep "
             f"{money(t.deep_cost_usd)}: routing saved {money(t.saving_vs_deep_usd)}",
         ),
     ]
@@ -100,8 +103,6 @@ def _group_cells(group: GroupStats) -> tuple[str, ...]:
 
 
 def _wrapped(rows: list[tuple[str, str]], width: int) -> str:
-    import textwrap
-
     label_width = max(len(label) for label, _ in rows) + 2
     out = []
     for label, text in rows:
@@ -113,17 +114,12 @@ def _wrapped(rows: list[tuple[str, str]], width: int) -> str:
 
 def print_stats(report: StatsReport) -> None:
     """The summary as plain wrapped text (no Rich unless a per-group table follows)."""
-    import shutil
-    import sys
-
     width = min(shutil.get_terminal_size((80, 24)).columns, 100)
     sys.stdout.write(_wrapped(summary_rows(report), width))
     if not report.by:
         sys.stdout.flush()
         return
-    from rich.table import Table
-
-    table = Table(box=None, padding=(0, 1, 0, 0), pad_edge=False, header_style="bold")
+    table = ui.table(box=None, padding=(0, 1, 0, 0), pad_edge=False, header_style="bold")
     table.add_column(report.by, width=11, no_wrap=True, overflow="ellipsis")
     for header, width in _GROUP_COLUMNS:
         table.add_column(header, width=width, no_wrap=True, overflow="ellipsis", justify="right")

@@ -1,0 +1,92 @@
+"""The pipe commands' work: ``compress`` and ``tokens`` read FILE (or stdin) and write stdout.
+
+Both front doors call these functions: the Typer commands (:mod:`codex_router.commands.compress`)
+and the console script, which runs a well-formed pipe command line without Typer
+(:mod:`codex_router.commands.pipe_argv`). A pipe runs them once per log, so this module loads
+only what a plain ``compress`` needs; the token counter and the views come in when asked for.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator
+
+from codex_router.prompt.compress import compress_chunks
+from codex_router.prompt.source import iter_text
+
+
+def _open(file: str) -> io.BufferedReader:
+    try:
+        return open(file, "rb")
+    except OSError as exc:
+        # lazy: errors builds an IntEnum (~0.6 ms); a pipe that reads its file never needs it
+        from codex_router.errors import InputError
+
+        if isinstance(exc, FileNotFoundError):
+            raise InputError(f"{file}: no such file") from None
+        if isinstance(exc, IsADirectoryError):
+            raise InputError(f"{file}: is a directory") from None
+        raise InputError(f"{file}: {exc.strerror}") from None
+
+
+def _text_of(file: str) -> Iterator[str]:
+    """The text of ``file`` (``-``: stdin) in chunks, checked by :func:`iter_text`."""
+    if file == "-":
+        yield from iter_text(sys.stdin.buffer, name="stdin")
+        return
+    with _open(file) as stream:
+        yield from iter_text(stream, name=file)
+
+
+def compress(
+    file: str = "-", *, json_out: bool = False, report: bool = False, quiet: bool = False
+) -> None:
+    """Stream ``file`` through the compressor to stdout (with ``json_out``: one JSON object).
+
+    Tokens are counted (which loads the token counter) only when the per-rule report is shown:
+    with ``--json``, ``--report``, or by default when stderr is a terminal.
+    """
+    want_report = json_out or report or (not quiet and sys.stderr.isatty())
+    if not want_report:
+        compress_chunks(_text_of(file), sys.stdout.write, count=None)
+        sys.stdout.flush()
+        return
+    # lazy: the token counter (~25 ms) and the views (~7 ms) only for the report
+    from codex_router.tokens.counter import count_tokens
+    from codex_router.views import compress as view
+
+    if json_out:
+        parts: list[str] = []
+        result = compress_chunks(_text_of(file), parts.append, count=count_tokens)
+        view.print_compress_json("".join(parts), result)
+        return
+    result = compress_chunks(_text_of(file), sys.stdout.write, count=count_tokens)
+    sys.stdout.flush()
+    view.print_report(result)
+
+
+def tokens(file: str = "-", *, json_out: bool = False, clean: bool = False) -> None:
+    """The exact o200k_base count of ``file`` (and of its compressed text with ``clean``)."""
+    # lazy: the token counter (~25 ms) and the views (~7 ms); a plain compress needs neither
+    from codex_router.tokens.counter import count_tokens, count_tokens_chunks
+    from codex_router.views import compress as view
+
+    raw_chars = 0
+    kept: list[str] | None = [] if clean else None
+
+    def watched() -> Iterator[str]:
+        nonlocal raw_chars
+        for text in _text_of(file):
+            raw_chars += len(text)
+            if kept is not None:
+                kept.append(text)
+            yield text
+
+    raw = count_tokens_chunks(watched())
+    clean_count = None
+    if kept is not None:
+        parts: list[str] = []
+        compress_chunks(kept, parts.append, count=None)
+        clean_count = count_tokens("".join(parts))
+    view.print_tokens(raw, raw_chars, clean_count, json_out=json_out)
