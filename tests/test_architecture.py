@@ -44,8 +44,11 @@ def _imports(path: Path) -> set[str]:
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
-            if base == "codex_router":  # from codex_router import x: x is a submodule (or __version__)
-                found.update(f"codex_router.{a.name}" for a in node.names if a.name != "__version__")
+            # from codex_router import x: x is a submodule (or __version__)
+            if base == "codex_router":
+                found.update(
+                    f"codex_router.{a.name}" for a in node.names if a.name != "__version__"
+                )
             elif base.startswith("codex_router."):
                 found.add(base)
     return found

@@ -47,23 +47,3 @@ def test_version_probe_is_cached_per_binary(tmp_path: Path):
     os.utime(script, ns=(5, 5))  # an upgrade changes the binary: probe again
     probe_version_cached(str(script), tmp_path)
     assert counter.read_text() == "2"
-
-
-def test_regex_cache_holds_patterns_compiled_with_re_flags(tmp_path, monkeypatch):
-    """re.MULTILINE | re.DOTALL is a RegexFlag: stored as an int, or the whole cache is lost."""
-    import marshal
-    import re
-
-    from codex_router.prompt import _regex
-
-    cache = tmp_path / "_regex.cache"
-    monkeypatch.setattr(_regex, "cache_path", lambda: str(cache))
-    monkeypatch.setattr(_regex, "_loaded", {})
-    monkeypatch.setattr(_regex, "_used", {})
-    monkeypatch.setattr(_regex, "_new", False)
-    monkeypatch.setattr(_regex.sys, "dont_write_bytecode", False)
-    pattern = _regex.compile(r"^a.b$", re.MULTILINE | re.DOTALL)
-    assert pattern.flags & re.MULTILINE
-    _regex.save()
-    header, entries = marshal.loads(cache.read_bytes())
-    assert (r"^a.b$", int(re.MULTILINE | re.DOTALL)) in entries

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from codex_router.routing import classify as cl
 from codex_router.routing.classify import (
@@ -430,7 +434,7 @@ def test_classification_validates_values() -> None:
 
 
 def test_vocabulary_has_no_conflicts_and_every_phrase_matches_itself() -> None:
-    _, lexicon = cl._matcher()
+    lexicon = cl._vocabulary().lexicon
     for kind, value, table in cl.VOCABULARY:
         for phrase, _gloss in table:
             entry = lexicon[cl._phrase_key(cl.fold(phrase))]
@@ -452,7 +456,7 @@ def test_import_is_cheap() -> None:
     code = (
         "import sys; import codex_router.routing.classify as c; "
         "heavy = {'tiktoken', 'regex', 'yaml', 'typer', 'rich', 'httpx'} & set(sys.modules); "
-        "assert not heavy, heavy; assert c._compiled is None"
+        "assert not heavy, heavy; assert c._vocabulary.cache_info().currsize == 0"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -460,3 +464,45 @@ def test_import_is_cheap() -> None:
 @pytest.mark.parametrize("prompt", ["I am offline today, fix the cache", "Fais les tests en local"])
 def test_offline_and_en_local_describe_the_code_not_the_model(prompt: str) -> None:
     assert "local" not in classify(prompt, tokens=10).intents
+
+
+# ---------------------------------------------------------------------------------------------
+# The word lookup finds what one regular expression over the whole vocabulary finds
+# ---------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _vocabulary_regex() -> re.Pattern[str]:
+    """The matching rule as one regex: a key at a word start that is not inside a path or a
+    dotted name, the longest one ending at a word end that is not followed by a path separator
+    or an extension; a space in a key stands for any run of spaces and hyphens."""
+    keys = sorted(cl._vocabulary().lexicon, key=len, reverse=True)
+    body = "|".join(r"[\s\-]+".join(map(re.escape, key.split(" "))) for key in keys)
+    return re.compile(rf"(?<![\w/\\])(?<!\w\.)(?:{body})(?![\w/\\])(?!\.\w)")
+
+
+_PIECES = [phrase for _kind, _value, table in cl.VOCABULARY for phrase, _gloss in table] + [
+    *("docs/", "/", "\\", ".", ".md", "os.", "_", "-", " - ", "'", "\u2019", "\t", "\u00a0"),
+    *("é", "e\u0301", "ß", "tests", "test_utils", "latest", "d'", "open", "model", "```\n"),
+]
+_JOINS = ["", " ", "  ", "-", ".", "/", "'", ", ", "\n"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_PIECES) | st.text(max_size=3), st.sampled_from(_JOINS)),
+        max_size=12,
+    ),
+    st.booleans(),
+)
+def test_word_lookup_finds_what_one_regex_over_the_vocabulary_finds(
+    pieces: list[tuple[str, str]], upper: bool
+) -> None:
+    text = "".join(piece + join for piece, join in pieces)
+    folded = cl.fold(text.upper() if upper else text)
+    expected = [
+        (cl._phrase_key(m.group()), m.start(), m.end())
+        for m in _vocabulary_regex().finditer(folded)
+    ]
+    assert list(cl._phrases(folded, cl._vocabulary())) == expected

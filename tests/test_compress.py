@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from codex_router.prompt import sections
 from codex_router.prompt.clean import clean_line
 from codex_router.prompt.compress import CompressionResult, compress_stream, compress_text
 from codex_router.prompt.reducers import (
@@ -28,7 +30,10 @@ from codex_router.prompt.sections import (
     is_error_line,
     is_passing_test,
     is_progress,
+    is_vcs_meta,
 )
+
+from helpers.corpus import corpus_files
 
 words = lambda s: len(s.split())  # noqa: E731 - deterministic fake token counter
 
@@ -214,9 +219,9 @@ def test_fold_python_traceback_keeps_tail_and_app_frames() -> None:
 CODE = """Here is the file:
 
 ```python
-def f(x):   
+def f(x):  \x20
     return x + 1\t
-def f(x):   
+def f(x):  \x20
     return x + 1\t
 value_1 = 1
 value_2 = 2
@@ -236,13 +241,13 @@ index 1111111..2222222 100644
 --- a/src/a.py
 +++ b/src/a.py
 @@ -1,6 +1,7 @@
- line_1 = 1   
+ line_1 = 1  \x20
 -line_2 = 2
 +line_2 = 20
 +line_2b = 21
  line_3 = 3
  line_4 = 4
- 
+\x20
  line_6 = 6
 """
 
@@ -308,13 +313,15 @@ PIPE_CASES = [
     ),
     (
         "progress_dropped",
-        "Collecting x\n  50%|█████     | 5/10 [00:01<00:01]\r100%|██████████| 10/10 [00:02<00:00]\nInstalled x\n",
+        "Collecting x\n  50%|█████     | 5/10 [00:01<00:01]"
+        "\r100%|██████████| 10/10 [00:02<00:00]\nInstalled x\n",
         ["Collecting x", "Installed x"],
         ["it/s", "10/10"],
     ),
     (
         "pip_bar_dropped",
-        "Downloading numpy-2.0.whl (19.5 MB)\n\r   ━━━━━━━━━━━━━━━━━━━━ 19.5/19.5 MB 40.1 MB/s eta 0:00:00\nDone\n",
+        "Downloading numpy-2.0.whl (19.5 MB)\n"
+        "\r   ━━━━━━━━━━━━━━━━━━━━ 19.5/19.5 MB 40.1 MB/s eta 0:00:00\nDone\n",
         ["Downloading numpy-2.0.whl (19.5 MB)", "Done"],
         ["━━"],
     ),
@@ -338,8 +345,10 @@ PIPE_CASES = [
     ),
     (
         "jest",
-        "PASS src/a.test.js\n  ✓ one (2 ms)\n  ✓ two (1 ms)\n  ✓ three\nFAIL src/b.test.js\n  ✕ breaks (5 ms)\n"
-        "  ● breaks\n\n    expect(received).toBe(expected)\n\n      at Object.<anonymous> (src/b.test.js:4:17)\nTests: 1 failed, 3 passed\n",
+        "PASS src/a.test.js\n  ✓ one (2 ms)\n  ✓ two (1 ms)\n  ✓ three\n"
+        "FAIL src/b.test.js\n  ✕ breaks (5 ms)\n"
+        "  ● breaks\n\n    expect(received).toBe(expected)\n\n"
+        "      at Object.<anonymous> (src/b.test.js:4:17)\nTests: 1 failed, 3 passed\n",
         [
             "FAIL src/b.test.js",
             "  ✕ breaks (5 ms)",
@@ -350,7 +359,8 @@ PIPE_CASES = [
     ),
     (
         "go_panic_goroutine",
-        "panic: runtime error: index out of range [3] with length 3\n\ngoroutine 1 [running]:\nmain.get(...)\n"
+        "panic: runtime error: index out of range [3] with length 3\n\n"
+        "goroutine 1 [running]:\nmain.get(...)\n"
         "\t/home/u/p/main.go:8\nmain.main()\n\t/home/u/p/main.go:12 +0x1d\nexit status 2\n",
         [
             "panic: runtime error: index out of range [3] with length 3",
@@ -363,9 +373,12 @@ PIPE_CASES = [
     (
         "rust_backtrace",
         "thread 'main' panicked at src/main.rs:4:5:\nboom\nstack backtrace:\n"
-        "   0: std::panicking::begin_panic\n             at /rustc/abc/library/std/src/panicking.rs:616:12\n"
-        "   1: core::ops::function::FnOnce::call_once\n             at /rustc/abc/library/core/src/ops/function.rs:250:5\n"
-        "   2: std::rt::lang_start::{{closure}}\n             at /rustc/abc/library/std/src/rt.rs:166:18\n"
+        "   0: std::panicking::begin_panic\n"
+        "             at /rustc/abc/library/std/src/panicking.rs:616:12\n"
+        "   1: core::ops::function::FnOnce::call_once\n"
+        "             at /rustc/abc/library/core/src/ops/function.rs:250:5\n"
+        "   2: std::rt::lang_start::{{closure}}\n"
+        "             at /rustc/abc/library/std/src/rt.rs:166:18\n"
         "   3: app::main\n             at ./src/main.rs:4:5\n"
         "   4: std::rt::lang_start\n             at /rustc/abc/library/std/src/rt.rs:165:17\n",
         [
@@ -624,7 +637,8 @@ def log_line(draw) -> list[str]:
             )
         )
         return [
-            f'{{"ts":"2026-11-21T10:00:{n % 60:02d}.{m % 1000:03d}Z","level":"{level}","msg":"{who} handled",'
+            f'{{"ts":"2026-11-21T10:00:{n % 60:02d}.{m % 1000:03d}Z",'
+            f'"level":"{level}","msg":"{who} handled",'
             f'"path":"/api/{who}/{n}","duration_ms":{m % 500}{extra}}}'
         ]
     if kind == 13:  # ls -l rows (a name may hold error vocabulary)
@@ -745,100 +759,6 @@ def test_stream_token_counts_are_exact_across_batches() -> None:
     assert report.tokens_after == count_tokens("".join(parts))
 
 
-# ------------------------------------------------------------------ compiled-pattern cache
-_REGEX_SAMPLES = [
-    r"(?P<word>[a-z]+)-(\d+)",
-    r"^\s*(?:x|y)$",
-    r"[━█]+|/s\b",
-    r"(?<![^\s=])[^\s=]*[\d/]",
-]
-_REGEX_TEXTS = ["ab-12", "  x", "━━ 3 MB/s", "zz", "a=1 b/c d"]
-
-
-@pytest.fixture
-def regex_cache(tmp_path, monkeypatch: pytest.MonkeyPatch):
-    import sys
-
-    from codex_router.prompt import _regex
-
-    path = tmp_path / "_regex.cache"
-    monkeypatch.setattr(_regex, "cache_path", lambda: str(path))
-    monkeypatch.setattr(sys, "dont_write_bytecode", False)
-
-    def fresh_process() -> None:
-        monkeypatch.setattr(_regex, "_loaded", None)
-        monkeypatch.setattr(_regex, "_used", {})
-        monkeypatch.setattr(_regex, "_new", False)
-
-    fresh_process()
-    return _regex, path, fresh_process
-
-
-def _same_as_re(compiled, pattern: str) -> None:
-    ref = re.compile(pattern)
-    assert (compiled.pattern, compiled.flags, compiled.groups, compiled.groupindex) == (
-        ref.pattern,
-        ref.flags,
-        ref.groups,
-        ref.groupindex,
-    )
-    for text in _REGEX_TEXTS:
-        assert [m.group(0) for m in compiled.finditer(text)] == [
-            m.group(0) for m in ref.finditer(text)
-        ]
-
-
-def test_regex_cache_round_trip_skips_the_compiler(
-    regex_cache, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _regex, path, fresh_process = regex_cache
-    for p in _REGEX_SAMPLES:
-        _same_as_re(_regex.compile(p), p)
-    _regex.save()
-    assert path.is_file()
-    fresh_process()
-
-    def compiled_again(*_args):
-        raise AssertionError("the cache was not used")
-
-    monkeypatch.setattr(_regex, "_compile_and_record", compiled_again)
-    for p in _REGEX_SAMPLES:
-        _same_as_re(_regex.compile(p), p)
-
-
-@pytest.mark.parametrize(
-    "content", [b"", b"garbage", b"\xe3\x00\x00"], ids=["empty", "garbage", "truncated"]
-)
-def test_regex_cache_unreadable_falls_back_to_re(regex_cache, content: bytes) -> None:
-    _regex, path, _ = regex_cache
-    path.write_bytes(content)
-    for p in _REGEX_SAMPLES:
-        _same_as_re(_regex.compile(p), p)
-
-
-def test_regex_cache_of_another_interpreter_is_ignored(regex_cache) -> None:
-    import marshal
-
-    _regex, path, _ = regex_cache
-    # Same pattern, code that would match anything else: a foreign header must not be trusted.
-    bogus = {(p, 0): (32, [1], 0, {}, (None,)) for p in _REGEX_SAMPLES}
-    path.write_bytes(marshal.dumps(((0, "another python"), bogus)))
-    for p in _REGEX_SAMPLES:
-        _same_as_re(_regex.compile(p), p)
-
-
-def test_regex_cache_not_written_without_bytecode_writing(
-    regex_cache, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import sys
-
-    _regex, path, _ = regex_cache
-    monkeypatch.setattr(sys, "dont_write_bytecode", True)
-    _regex.compile(_REGEX_SAMPLES[0])
-    _regex.save()
-    assert not path.exists()
-
-
 # ------------------------------------------------------------------ batched == line by line
 # The stream judges lines in batches (one control-character check, one family-key pass and
 # literal-prefixed scans flag the few lines that need the per-line tests). batched=False runs
@@ -929,7 +849,8 @@ def mixed_log(draw) -> str:
                 st.builds(lambda n, w: f"{w} blk_{n} served", _num, _name),
                 st.builds(
                     lambda n, w: (
-                        f'{{"ts":"2026-11-21T10:00:{n % 60:02d}Z","level":"info","msg":"{w}","n":{n}}}'
+                        f'{{"ts":"2026-11-21T10:00:{n % 60:02d}Z",'
+                        f'"level":"info","msg":"{w}","n":{n}}}'
                     ),
                     _num,
                     _name,
@@ -969,22 +890,34 @@ def test_batched_stream_equals_line_by_line(text: str, window, counted: bool) ->
 
 
 def test_batched_stream_equals_line_by_line_on_the_corpus() -> None:
-    from conftest import CORPUS
-
-    files = (
-        [
-            p
-            for p in sorted(CORPUS.rglob("*"))
-            if p.is_file()
-            and p.relative_to(CORPUS).parts[0] != "LICENSES"
-            and p.name != "SOURCES.md"
-            and not p.name.startswith(".")
-        ]
-        if CORPUS.is_dir()
-        else []
-    )
-    if not files:
-        pytest.skip("benchmark corpus not found")
-    for path in files:
+    for path in corpus_files():
         batched, single = _both(path.read_text("utf-8", errors="replace"), len)
         assert batched == single, path.name
+
+
+# ------------------------------------------------------------------ substring tests before patterns
+# A per-line test tries its pattern only on lines holding what the pattern needs (the pattern is
+# compiled at first use, and a log without such lines never pays for it): the test and its
+# pattern must agree on every line.
+_GATE_PIECES = [
+    *("test a ... ok", "ok  pkg 0.1s", "=== RUN T", "--- PASS: T (0.1s)", "--- SKIP: T (0s)"),
+    *("PASS a.test.js", "✓ works", "a.py ..s", "a.py::t PASSED", " SKIPPED", " XFAIL", "::"),
+    *("commit 0123abcd", "Merge: 0a1", "Author: x", "CommitDate: y", "Date: z", " a.py | 3 +-"),
+    *('File "a.py", line 3', "src/a.rs:4:5", "x.py:", ".md", ":", ".", " ", "\t", "|", "\n"),
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_GATE_PIECES) | st.text(max_size=2), max_size=6).map("".join))
+def test_substring_tests_agree_with_the_patterns(line: str) -> None:
+    assert is_passing_test(line) == (sections._pass_re().match(line) is not None)
+    assert is_vcs_meta(line) == (sections._vcs_re().match(line) is not None)
+    assert has_location(line) == (sections._location_res()[1].search(line) is not None)
+
+
+def test_short_lines_are_tested_with_the_progress_kinds_that_fit_in_them() -> None:
+    for size in range(4):
+        for chars in itertools.product(" \t|/\\-⠋⣿\u28005٣%.x\xa0]=", repeat=size):
+            line = "".join(chars)
+            full = sections._progress_re().match(line) is not None
+            assert (sections._short_progress_re().match(line) is not None) == full, repr(line)

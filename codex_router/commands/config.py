@@ -40,7 +40,8 @@ def enable(
         False, "--force", help="Replace profile files codex-route did not write."
     ),
 ) -> None:
-    """Write the cost-routing and cost-routing-hf profiles into $CODEX_HOME (codex -p cost-routing)."""
+    """Write the cost-routing and cost-routing-hf profiles into $CODEX_HOME
+    (codex -p cost-routing)."""
     # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.codex import profiles
     from codex_router.views import config as view
@@ -84,7 +85,8 @@ def status(
 def restore(
     force: bool = typer.Option(False, "--force", help="Restore even while a run is in progress."),
 ) -> None:
-    """Give config.toml back after an interrupted run (original bytes, or minus codex-route's keys)."""
+    """Give config.toml back after an interrupted run (original bytes, or minus
+    codex-route's keys)."""
     # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.codex.config_guard import ConfigGuard
     from codex_router.dirs import app_dirs, codex_home

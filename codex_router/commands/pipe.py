@@ -33,10 +33,10 @@ def _open(file: str) -> io.BufferedReader:
 def _text_of(file: str) -> Iterator[str]:
     """The text of ``file`` (``-``: stdin) in chunks, checked by :func:`iter_text`."""
     if file == "-":
-        yield from iter_text(sys.stdin.buffer, name="stdin")
+        yield from iter_text(sys.stdin.buffer.read, name="stdin")
         return
     with _open(file) as stream:
-        yield from iter_text(stream, name=file)
+        yield from iter_text(stream.read, name=file)
 
 
 def compress(

@@ -89,7 +89,8 @@ def start(
 
 @app.command("stop")
 def stop() -> None:
-    """Stop the proxy started by `proxy start` (its recorded PID only) and delete the session key."""
+    """Stop the proxy started by `proxy start` (its recorded PID only) and delete the
+    session key."""
     # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.dirs import app_dirs
     from codex_router.proxy.process import stop_proxy
@@ -102,7 +103,8 @@ def stop() -> None:
 def status(
     json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
 ) -> None:
-    """Version, PID, port, health and aliases of the proxy; exit 1 when it is not running and healthy."""
+    """Version, PID, port, health and aliases of the proxy; exit 1 when it is not running
+    and healthy."""
     # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.dirs import app_dirs
     from codex_router.proxy.process import proxy_status

@@ -7,7 +7,7 @@ ever added; docs/reference/history-json.md).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 #: Outcome of a whole run.
@@ -25,6 +25,10 @@ OUTCOMES = (
 ATTEMPT_OUTCOMES = ("ok", "failed", "timeout", "interrupted", "launch_error")
 
 
+def _field_names(cls: type[Any]) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
 @dataclass(frozen=True)
 class TokenUsage:
     """Token usage Codex reported for one attempt (its rollout's last ``token_count``)."""
@@ -40,7 +44,7 @@ class TokenUsage:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TokenUsage:
-        return cls(**{k: int(data.get(k) or 0) for k in cls.__dataclass_fields__})
+        return cls(**{k: int(data.get(k) or 0) for k in _field_names(cls)})
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ class Attempt:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Attempt:
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known = {k: v for k, v in data.items() if k in _field_names(cls)}
         usage = known.pop("usage", None)
         return cls(**known, usage=TokenUsage.from_dict(usage) if usage else None)
 
@@ -105,7 +109,7 @@ class RunRecord:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data = {name: getattr(self, name) for name in _field_names(type(self))}
         data["path_order"] = list(self.path_order)
         data["intents"] = list(self.intents)
         data["reasons"] = list(self.reasons)
@@ -117,7 +121,7 @@ class RunRecord:
     def from_dict(cls, data: dict[str, Any]) -> RunRecord:
         """The inverse of :meth:`to_dict`; keys it does not know (a newer layout) are ignored,
         fields an older layout lacks take their defaults."""
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known = {k: v for k, v in data.items() if k in _field_names(cls)}
         for name in ("path_order", "intents", "reasons"):
             if name in known:
                 known[name] = tuple(known[name])

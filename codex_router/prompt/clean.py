@@ -11,43 +11,54 @@ knowing how tokens are counted.
 
 from __future__ import annotations
 
-from . import _regex
+import re
+from collections.abc import Callable
+from functools import cache
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    Sink = Callable[[str, str], None]
+Sink = Callable[[str, str], None]
 
 RULE_ANSI = "ansi_escapes"
 RULE_CONTROL = "control_chars"
 RULE_CR = "carriage_return_redraws"
 RULE_TRAILING = "trailing_whitespace"
 
-# CSI (colours, cursor moves; also the 8-bit C1 form), OSC (titles, OSC 8 hyperlinks) terminated
-# by BEL or ST -- or unterminated, as a terminal swallows it too -- and other 2-byte escapes.
-ANSI_RE = _regex.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"
-    r"|\x9b[0-?]*[ -/]*[@-~]"
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
-    r"|\x1b[@-Z\\-_]"
-)
-# C0 controls except \t (and \n, never present inside a line), DEL and C1 controls.
-CONTROL_RE = _regex.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# One cheap search decides whether a line needs the slow path at all: ESC, \r, \b and the
-# other controls are all in this class.
-_SPECIAL_RE = CONTROL_RE
-# Tokens a terminal interprets when it redraws a line: CR, backspace, erase-in-line, and any
-# other escape sequence (ignored for positioning).
-_TERM_RE = _regex.compile(
-    r"\r|\x08|\x1b\[([0-2]?)K|\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]"
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]"
-)
+# Each pattern is compiled at its first use: a command pays only for the patterns it needs.
+
+
+@cache
+def ansi_re() -> re.Pattern[str]:
+    """CSI (colours, cursor moves; also the 8-bit C1 form), OSC (titles, OSC 8 hyperlinks)
+    terminated by BEL or ST -- or unterminated, as a terminal swallows it too -- and other
+    2-byte escapes."""
+    return re.compile(
+        r"\x1b\[[0-?]*[ -/]*[@-~]"
+        r"|\x9b[0-?]*[ -/]*[@-~]"
+        r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+        r"|\x1b[@-Z\\-_]"
+    )
+
+
+# C0 controls except \t (and \n, never present inside a line), DEL and C1 controls. One search
+# decides whether a line needs the slow path at all: ESC, \r, \b and the other controls are all
+# in this class.
+@cache
+def control_re() -> re.Pattern[str]:
+    return re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@cache
+def _term_re() -> re.Pattern[str]:
+    """Tokens a terminal interprets when it redraws a line: CR, backspace, erase-in-line, and
+    any other escape sequence (ignored for positioning)."""
+    return re.compile(
+        r"\r|\x08|\x1b\[([0-2]?)K|\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]"
+        r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]"
+    )
 
 
 def strip_ansi(line: str) -> str:
     """Remove CSI/OSC/other escape sequences (colours, hyperlinks, titles)."""
-    return ANSI_RE.sub("", line) if "\x1b" in line or "\x9b" in line else line
+    return ansi_re().sub("", line) if "\x1b" in line or "\x9b" in line else line
 
 
 def render_terminal(line: str) -> str:
@@ -59,7 +70,7 @@ def render_terminal(line: str) -> str:
     buf = ""
     col = 0
     pos = 0
-    for m in _TERM_RE.finditer(line):
+    for m in _term_re().finditer(line):
         text = line[pos : m.start()]
         if text:
             if col > len(buf):
@@ -91,29 +102,32 @@ def render_terminal(line: str) -> str:
 def clean_line(line: str, sink: Sink | None = None) -> str:
     """Clean one line: resolve ``\\r``/backspace redraws, strip escapes and control characters
     (``\\t`` survives), drop trailing whitespace. ``sink`` receives ``(rule, removed_text)``."""
-    if _SPECIAL_RE.search(line) is None:
+    # Printable ASCII (most lines of a log) holds no control character: no search needed.
+    if (line.isascii() and line.isprintable()) or control_re().search(line) is None:
         out = line.rstrip()
         if sink is not None and len(out) != len(line):
             sink(RULE_TRAILING, line[len(out) :])
         return out
+    control = control_re()
     if "\r" in line or "\x08" in line:
         shown = render_terminal(line)
         if sink is not None:
             # What was overwritten: every redraw but the last, escapes included.
             hidden = line.rsplit("\r", 1)[0] if "\r" in line else ""
             if hidden:
-                sink(RULE_CR, ANSI_RE.sub("", hidden))
+                sink(RULE_CR, ansi_re().sub("", hidden))
         out = shown
     elif "\x1b" in line or "\x9b" in line:
-        out = ANSI_RE.sub("", line)
+        ansi = ansi_re()
+        out = ansi.sub("", line)
         if sink is not None and len(out) != len(line):
-            sink(RULE_ANSI, "".join(ANSI_RE.findall(line)))
+            sink(RULE_ANSI, "".join(ansi.findall(line)))
     else:
         out = line
-    if CONTROL_RE.search(out) is not None:
-        cleaned = CONTROL_RE.sub("", out)
+    if control.search(out) is not None:
+        cleaned = control.sub("", out)
         if sink is not None:
-            sink(RULE_CONTROL, "".join(CONTROL_RE.findall(out)))
+            sink(RULE_CONTROL, "".join(control.findall(out)))
         out = cleaned
     stripped = out.rstrip()
     if sink is not None and len(stripped) != len(out):

@@ -29,9 +29,13 @@ need not add up exactly to ``tokens_before - tokens_after``.
 
 from __future__ import annotations
 
-from . import _regex
+import re
+from collections import namedtuple
+from collections.abc import Callable, Iterable
+from functools import cache
+
 from . import clean as _clean
-from .clean import CONTROL_RE, clean_line
+from .clean import clean_line, control_re
 from .reducers import fold_frames, fold_python_traceback, template_key, template_keys
 from .sections import (
     PY_TB_START,
@@ -67,11 +71,7 @@ from .window import (
     FamilyWindow,
 )
 
-TYPE_CHECKING = False  # typing costs ~8 ms to import; this module is on the CLI's start-up path
-if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
-
-    Count = Callable[[str], int]
+Count = Callable[[str], int]
 
 RULE_PROGRESS = "progress_noise"
 RULE_FRAMES = "library_frames"
@@ -116,48 +116,20 @@ _LISTING_STARTS = frozenset("-dlcbpsDt├└│|` ./~")
 _MAX_BLOCK = 4000  # longest traceback / frame run buffered before it is folded in pieces
 
 
-class _Record:
-    """A small immutable record (dataclasses costs ~8 ms to import on the CLI's start-up path)."""
+# The reports are named tuples from collections: typing.NamedTuple or a dataclass would import
+# typing or dataclasses, which tests/test_imports.py keeps off the path of `codex-route compress`.
+
+
+class RuleReport(
+    namedtuple(
+        "RuleReport", ["name", "lines_removed", "tokens_removed", "lines_changed"], defaults=[0]
+    )
+):
+    """What one rule did: lines it removed (``lines_removed``), lines it rewrote in place
+    (``lines_changed``, cleaning rules) and the net tokens it removed (``tokens_removed``, None
+    when no counter was given)."""
 
     __slots__ = ()
-
-    def __init__(self, *values: object) -> None:
-        for name, value in zip(self.__slots__, values, strict=True):
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
-    def _values(self) -> tuple[object, ...]:
-        return tuple(getattr(self, n) for n in self.__slots__)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__ if n != "report")
-        return f"{type(self).__name__}({shown})"
-
-
-class RuleReport(_Record):
-    """What one rule did: lines it removed, lines it rewrote in place (cleaning rules) and the
-    net tokens it removed (None when no counter was given)."""
-
-    __slots__ = ("name", "lines_removed", "tokens_removed", "lines_changed")
-    name: str
-    lines_removed: int
-    tokens_removed: int | None
-    lines_changed: int
-
-    def __init__(
-        self, name: str, lines_removed: int, tokens_removed: int | None, lines_changed: int = 0
-    ) -> None:
-        super().__init__(name, lines_removed, tokens_removed, lines_changed)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -168,25 +140,24 @@ class RuleReport(_Record):
         }
 
 
-class CompressionReport(_Record):
-    """Totals of one :func:`compress_stream` run; rules in a fixed order, all listed."""
-
-    __slots__ = (
-        "lines_in",
-        "lines_out",
-        "chars_in",
-        "chars_out",
-        "tokens_before",
-        "tokens_after",
-        "rules",
+class CompressionReport(
+    namedtuple(
+        "CompressionReport",
+        [
+            "lines_in",
+            "lines_out",
+            "chars_in",
+            "chars_out",
+            "tokens_before",
+            "tokens_after",
+            "rules",
+        ],
     )
-    lines_in: int
-    lines_out: int
-    chars_in: int
-    chars_out: int
-    tokens_before: int | None
-    tokens_after: int | None
-    rules: tuple[RuleReport, ...]
+):
+    """Totals of one :func:`compress_stream` run (token figures None without a counter);
+    ``rules`` holds a :class:`RuleReport` per rule, in a fixed order, all listed."""
+
+    __slots__ = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -200,15 +171,13 @@ class CompressionReport(_Record):
         }
 
 
-class CompressionResult(_Record):
-    """:func:`compress_text` output: the compressed text and its report."""
+class CompressionResult(
+    namedtuple("CompressionResult", ["text", "tokens_before", "tokens_after", "rules", "report"])
+):
+    """:func:`compress_text` output: the compressed text and its report (a
+    :class:`CompressionReport`, whose token figures and rules are repeated here)."""
 
-    __slots__ = ("text", "tokens_before", "tokens_after", "rules", "report")
-    text: str
-    tokens_before: int | None
-    tokens_after: int | None
-    rules: tuple[RuleReport, ...]
-    report: CompressionReport
+    __slots__ = ()
 
     def to_dict(self) -> dict[str, object]:
         d = self.report.to_dict()
@@ -301,13 +270,15 @@ class _Acct(Accounting):
 _PLAIN_ASCII = bytes([9, *range(32, 127)])
 
 
-_HUNK_HEADER_RE = _regex.compile(r"\n@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+@cache
+def _hunk_header_re() -> re.Pattern[str]:
+    return re.compile(r"\n@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
 
 
 def _hunk_lines(text: str) -> int:
     """About how many lines of ``text`` are unified-diff hunk bodies (by their headers)."""
     return sum(
-        max(int(m.group(1) or 1), int(m.group(2) or 1)) for m in _HUNK_HEADER_RE.finditer(text)
+        max(int(m.group(1) or 1), int(m.group(2) or 1)) for m in _hunk_header_re().finditer(text)
     )
 
 
@@ -330,7 +301,7 @@ class _Stream:
 
     def __init__(
         self,
-        write: Callable[[str], None],
+        write: Callable[[str], object],
         count: Count | None,
         window: dict[str, int] | None,
         batched: bool = True,
@@ -456,8 +427,8 @@ class _Stream:
         if text.isascii():
             needs_clean = bool(text.encode("ascii").translate(None, b"\n" + _PLAIN_ASCII))
         else:
-            needs_clean = CONTROL_RE.search(text) is not None
-        dirty = lines_matching(text, (CONTROL_RE,)) if needs_clean else None
+            needs_clean = control_re().search(text) is not None
+        dirty = lines_matching(text, (control_re(),)) if needs_clean else None
         rare = rare_line_candidates(text)
         errors = error_line_candidates(text)
         keys: dict[int, str] = {}
@@ -555,9 +526,8 @@ class _Stream:
             if fence_closes(raw, self.fence):
                 self.fence = None
             return
-        if self.hunk_old > 0 or self.hunk_new > 0:
-            if self._hunk_line(raw):
-                return
+        if (self.hunk_old > 0 or self.hunk_new > 0) and self._hunk_line(raw):
+            return
         line = clean_line(raw, self.sink)
         if not line:
             self._blank()
@@ -580,9 +550,8 @@ class _Stream:
         if self.tb is not None:
             self._tb_line(line, c0)
             return False
-        if c0 == " " or c0 == "\t" or self.go_mode:
-            if self._frame_line(line, c0):
-                return False
+        if (c0 == " " or c0 == "\t" or self.go_mode) and self._frame_line(line, c0):
+            return False
         if self.frames:
             self._flush_frames()
         if c0 in _SPECIAL_STARTS and self._structural(line, raw, c0):
@@ -809,7 +778,7 @@ class _Stream:
 
 def compress_stream(
     lines: Iterable[str],
-    write: Callable[[str], None],
+    write: Callable[[str], object],
     count: Count | None = None,
     *,
     window: dict[str, int] | None = None,
@@ -857,7 +826,7 @@ def compress_stream(
 
 def compress_chunks(
     chunks: Iterable[str],
-    write: Callable[[str], None],
+    write: Callable[[str], object],
     count: Count | None = None,
     *,
     window: dict[str, int] | None = None,

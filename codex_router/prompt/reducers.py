@@ -15,22 +15,31 @@ that may be folded, and the marker says how many were.
 
 from __future__ import annotations
 
-from . import _regex
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Sequence
+import re
+from collections.abc import Sequence
+from functools import cache
 
 from .sections import frame_kind, has_location, is_error_line
+
+# Each pattern is compiled at its first use: a command pays only for the patterns it needs.
 
 # A variable token: a run of non-delimiter characters that contains a digit or a slash
 # (numbers, ids, hashes, timestamps, IPs, versions, paths). "=" and brackets delimit, so in
 # "uid=0" only the value varies. The look-behind anchors matching at token starts (linear time).
 _D = r"""[^\s=,;()\[\]{}"'<>|]"""
-VAR_RE = _regex.compile(rf"(?<!{_D}){_D}*[\d/]{_D}*")
-_VAR_SPLIT_RE = _regex.compile(rf"(?<!{_D})({_D}*[\d/]{_D}*)")
 
-# The same substitution in two passes, about twice as fast as VAR_RE (whose look-behind makes
+
+@cache
+def _var_re() -> re.Pattern[str]:
+    return re.compile(rf"(?<!{_D}){_D}*[\d/]{_D}*")
+
+
+@cache
+def _var_split_re() -> re.Pattern[str]:
+    return re.compile(rf"(?<!{_D})({_D}*[\d/]{_D}*)")
+
+
+# The same substitution in two passes, about twice as fast as _var_re (whose look-behind makes
 # the engine try every position): pass 1 replaces each token's tail from its first digit or
 # slash on (a pattern that starts with a character class, so the engine skips ahead in C);
 # pass 2 runs over the reversed text and swallows what is left of the token before it (the
@@ -39,10 +48,19 @@ _VAR_SPLIT_RE = _regex.compile(rf"(?<!{_D})({_D}*[\d/]{_D}*)")
 # which the engine tests by bitmap.
 _WS_ASCII = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f "  # what str.isspace() and re's \s accept below 128
 _DA = rf"""[^{_WS_ASCII}=,;()\[\]{{}}"'<>|]"""
-_TAIL_ASCII = _regex.compile(rf"[0-9/]{_DA}*")
-_HEAD_ASCII = _regex.compile(rf"\x00{_DA}+")
-_TAIL_ANY = _regex.compile(rf"[\d/]{_D}*")
-_HEAD_ANY = _regex.compile(rf"\x00{_D}+")
+
+
+@cache
+def _ascii_passes() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Tail and head pass for ASCII text."""
+    return re.compile(rf"[0-9/]{_DA}*"), re.compile(rf"\x00{_DA}+")
+
+
+@cache
+def _any_passes() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Tail and head pass for any text."""
+    return re.compile(rf"[\d/]{_D}*"), re.compile(rf"\x00{_D}+")
+
 
 MAX_FIELD = 28
 MAX_FIELDS = 3
@@ -51,15 +69,14 @@ MAX_FIELDS = 3
 def template_keys(text: str) -> str:
     """:func:`template_key` of every line of ``text`` at once (lines stay lines: a newline is a
     delimiter). ``text`` must not contain NUL."""
-    if text.isascii():
-        return _HEAD_ASCII.sub("\x00", _TAIL_ASCII.sub("\x00", text)[::-1])[::-1]
-    return _HEAD_ANY.sub("\x00", _TAIL_ANY.sub("\x00", text)[::-1])[::-1]
+    tail, head = _ascii_passes() if text.isascii() else _any_passes()
+    return head.sub("\x00", tail.sub("\x00", text)[::-1])[::-1]
 
 
 def template_key(line: str) -> str:
     """The family key of a line: every variable token replaced by ``\\x00``."""
     if "\x00" in line:
-        return VAR_RE.sub("\x00", line)
+        return _var_re().sub("\x00", line)
     return template_keys(line)
 
 
@@ -73,9 +90,10 @@ def _short(value: str) -> str:
 def varying_fields(first: str, last: str) -> list[tuple[str, str]]:
     """Pairs ``(first value, last value)`` of the variable tokens that differ between two
     members of one family (same template), in line order."""
-    a = _VAR_SPLIT_RE.split(first)[1::2]
-    b = _VAR_SPLIT_RE.split(last)[1::2]
-    return [(x, y) for x, y in zip(a, b) if x != y]
+    split = _var_split_re().split
+    a = split(first)[1::2]
+    b = split(last)[1::2]
+    return [(x, y) for x, y in zip(a, b, strict=False) if x != y]
 
 
 def family_marker(folded: int, first: str, last: str, block: int = 1) -> str:
@@ -102,8 +120,13 @@ def _protect_r3(lines: Sequence[str], protected: list[bool]) -> None:
                     break
 
 
-_PY_LIB_NAME_RE = _regex.compile(r'/(?:python[\d.]*|lib)/([\w.-]+?)(?:\.py)?/?"')
-_PY_MODULE_NAME_RE = _regex.compile(r'([\w-]+)(?:\.py)?"')
+@cache
+def _py_name_res() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The library of a Python frame's path, else its module."""
+    return (
+        re.compile(r'/(?:python[\d.]*|lib)/([\w.-]+?)(?:\.py)?/?"'),
+        re.compile(r'([\w-]+)(?:\.py)?"'),
+    )
 
 
 def _lib_name(line: str) -> str:
@@ -121,7 +144,8 @@ def _lib_name(line: str) -> str:
             rest = s[k + len(sep) :].split("/")
             return rest[1] if sep == ".cargo/registry/src/" and len(rest) > 1 else rest[0]
     if s.startswith("File "):
-        m = _PY_LIB_NAME_RE.search(s) or _PY_MODULE_NAME_RE.search(s)
+        library, module = _py_name_res()
+        m = library.search(s) or module.search(s)
         return m.group(1) if m else "stdlib"
     if s.startswith("at "):
         name = s[3:].split("(", 1)[0].strip().rsplit("/", 1)[-1]  # drop "java.base/" module
@@ -186,7 +210,7 @@ def fold_frames(lines: Sequence[str]) -> tuple[list[str], int]:
             (kind[0] == "rust" and s.startswith("at "))
             or (kind[0] == "go" and i > 0 and frame_kind(lines[i - 1]) is None)
         )
-        if is_body and heads:
+        if kind is not None and is_body and heads:
             lib[-1] = (lib[-1] or kind[1]) if kind[0] == "rust" else kind[1]
             continue
         heads.append(i)
@@ -224,9 +248,10 @@ def fold_python_traceback(block: Sequence[str]) -> tuple[list[str], int]:
     first, last_frame_end = heads[0], heads[-1]
     # Frame k spans heads[k] .. next head (the last frame ends before the first unindented
     # line, i.e. the exception line and anything after it stays outside the frame list).
-    ends = heads[1:] + [
-        next((i for i in range(last_frame_end + 1, n) if lines[i][:1] not in (" ", "\t", "")), n)
-    ]
+    block_end = next(
+        (i for i in range(last_frame_end + 1, n) if lines[i][:1] not in (" ", "\t", "")), n
+    )
+    ends = [*heads[1:], block_end]
     keep: list[bool] = []
     for k, h in enumerate(heads):
         kind = frame_kind(lines[h])

@@ -13,26 +13,38 @@ every ``file:line`` location.
 
 from __future__ import annotations
 
-from . import _regex
+import re
+from collections.abc import Iterable
+from functools import cache
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Iterable
-    from re import Pattern
+# Each pattern is compiled at its first use: a command pays only for the patterns it needs (a
+# short prompt needs none of them; a log, the scans and a few of the per-line tests).
+
 
 # ------------------------------------------------------------------ must-keep vocabulary
-# Scorer R1, plus compiler-style "warning:" / "warning[E0599]:" diagnostics, TAP "not ok",
-# jest/mocha failure glyphs. Matched on the lower-cased line (one C-level scan).
-_MUST_WORDS_RE = _regex.compile(
-    r"error|exception|fail|fatal|panic|traceback|assert|caused by|warning(?:\[[\w-]+\])?:"
-)
+@cache
+def _must_words_re() -> re.Pattern[str]:
+    """Scorer R1, plus compiler-style "warning:" / "warning[E0599]:" diagnostics. Matched on the
+    lower-cased line (one C-level scan)."""
+    return re.compile(
+        r"error|exception|fail|fatal|panic|traceback|assert|caused by|warning(?:\[[\w-]+\])?:"
+    )
+
+
+# TAP "not ok", jest/mocha failure glyphs.
 _MUST_START = ("not ok ", "✕ ", "✗ ", "× ", "● ")
-# Scorer R3: "path.ext:NN" or 'File "...", line NN'; also covers rustc "--> src/x.rs:4:5",
+
+
+# A literal-prefix gate (an order of magnitude faster): a location needs ".ext:digit" or 'File "'.
+# Then scorer R3: "path.ext:NN" or 'File "...", line NN'; also covers rustc "--> src/x.rs:4:5",
 # Go "\t/x/y.go:12 +0x1d", Java "(Foo.java:12)", JS "(app.js:3:7)". The single-character prefix
 # is equivalent to the scorer's "[\w./\\-]+" for deciding whether a line has a location.
-LOCATION_RE = _regex.compile(r"""[\w./\\-]\.[A-Za-z]\w{0,5}:\d|File "[^"]+", line \d""")
-# Literal-prefix gate (an order of magnitude faster): a location needs ".ext:digit" or 'File "'.
-_LOCATION_GATE_RE = _regex.compile(r'\.[A-Za-z]\w{0,5}:\d|File "')
+@cache
+def _location_res() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    return (
+        re.compile(r'\.[A-Za-z]\w{0,5}:\d|File "'),
+        re.compile(r"""[\w./\\-]\.[A-Za-z]\w{0,5}:\d|File "[^"]+", line \d"""),
+    )
 
 
 def is_error_line(line: str) -> bool:
@@ -50,14 +62,17 @@ def is_error_line(line: str) -> bool:
         or "caused by" in low
     ):
         return True
-    if "warning" in low and _MUST_WORDS_RE.search(low) is not None:
+    if "warning" in low and _must_words_re().search(low) is not None:
         return True
     return line.lstrip().startswith(_MUST_START)
 
 
 def has_location(line: str) -> bool:
     """True when the line carries a ``file:line`` location."""
-    return _LOCATION_GATE_RE.search(line) is not None and LOCATION_RE.search(line) is not None
+    if 'File "' not in line and (":" not in line or "." not in line):
+        return False
+    gate, location = _location_res()
+    return gate.search(line) is not None and location.search(line) is not None
 
 
 def is_must_keep(line: str) -> bool:
@@ -67,12 +82,17 @@ def is_must_keep(line: str) -> bool:
 
 
 # ------------------------------------------------------------------ fenced code and diffs
-_FENCE_RE = _regex.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+@cache
+def _fence_re() -> re.Pattern[str]:
+    return re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 
 
 def fence_open(line: str) -> str | None:
     """Return the fence marker (e.g. ``"```"``) when ``line`` opens a Markdown code fence."""
-    m = _FENCE_RE.match(line)
+    text = line.lstrip(" ")
+    if not text.startswith(("```", "~~~")) or len(line) - len(text) > 3:
+        return None
+    m = _fence_re().match(line)
     if m is None:
         return None
     marker, info = m.group(1), m.group(2)
@@ -90,7 +110,11 @@ def fence_closes(line: str, marker: str) -> bool:
     return s == marker[0] * len(s)
 
 
-_HUNK_RE = _regex.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+@cache
+def _hunk_re() -> re.Pattern[str]:
+    return re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+
+
 _DIFF_HEADER_PREFIXES = (
     "diff --git ",
     "diff --cc ",
@@ -114,7 +138,7 @@ _DIFF_HEADER_PREFIXES = (
 
 def hunk_sizes(line: str) -> tuple[int, int] | None:
     """Old and new line counts of a unified-diff hunk header ``@@ -a,b +c,d @@``."""
-    m = _HUNK_RE.match(line)
+    m = _hunk_re().match(line)
     if m is None:
         return None
     old = int(m.group(1)) if m.group(1) is not None else 1
@@ -127,27 +151,56 @@ def is_diff_header(line: str) -> bool:
     return line.startswith(_DIFF_HEADER_PREFIXES)
 
 
-# git log metadata and --stat rows: identifiers an agent may need; never folded.
-_VCS_RE = _regex.compile(
-    r"^(?:commit [0-9a-f]{7,64}\b|Merge: [0-9a-f]|(?:Author|AuthorDate|Commit|CommitDate|Date):\s)"
-    r"|^ \S.* \| +(?:\d+ ?[+-]*|Bin )"
-)
+@cache
+def _vcs_re() -> re.Pattern[str]:
+    """git log metadata and --stat rows: identifiers an agent may need; never folded."""
+    return re.compile(
+        r"^(?:commit [0-9a-f]{7,64}\b|Merge: [0-9a-f]"
+        r"|(?:Author|AuthorDate|Commit|CommitDate|Date):\s)"
+        r"|^ \S.* \| +(?:\d+ ?[+-]*|Bin )"
+    )
+
+
+_VCS_HEADS = ("commit ", "Merge: ", "Author", "Commit", "Date:")
 
 
 def is_vcs_meta(line: str) -> bool:
     """git log headers and ``--stat`` rows."""
-    return _VCS_RE.match(line) is not None
+    if not line.startswith(_VCS_HEADS) and not (line[:1] == " " and " | " in line):
+        return False
+    return _vcs_re().match(line) is not None
 
 
 # ------------------------------------------------------------------ stack frames
 PY_TB_START = "Traceback (most recent call last):"
-_PY_FRAME_RE = _regex.compile(r'^\s+File "([^"]*)", line \d+')
-_JAVA_FRAME_RE = _regex.compile(r"^\s+at ([\w$.<>/]+)\((.*)\)\s*$")
-_JS_FRAME_RE = _regex.compile(
-    r"^\s+at (?:.+ \()?((?:node:|file://|/|[A-Za-z]:\\|\.{0,2}/|internal/)\S*?:\d+(?::\d+)?)\)?\s*$"
-)
-_RUST_FRAME_RE = _regex.compile(r"^\s+\d+: (\S+)|^\s+at (\S+:\d+(?::\d+)?)\s*$")
-_GO_PATH_RE = _regex.compile(r"^\t(\S+\.go):\d+(?: \+0x[0-9a-f]+)?$")
+
+
+@cache
+def _py_frame_re() -> re.Pattern[str]:
+    return re.compile(r'^\s+File "([^"]*)", line \d+')
+
+
+@cache
+def _at_frame_res() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Java and JS frames (``at ...``), told apart by what follows."""
+    return (
+        re.compile(r"^\s+at ([\w$.<>/]+)\((.*)\)\s*$"),
+        re.compile(
+            r"^\s+at (?:.+ \()?"
+            r"((?:node:|file://|/|[A-Za-z]:\\|\.{0,2}/|internal/)\S*?:\d+(?::\d+)?)\)?\s*$"
+        ),
+    )
+
+
+@cache
+def _rust_frame_re() -> re.Pattern[str]:
+    return re.compile(r"^\s+\d+: (\S+)|^\s+at (\S+:\d+(?::\d+)?)\s*$")
+
+
+@cache
+def _go_path_re() -> re.Pattern[str]:
+    return re.compile(r"^\t(\S+\.go):\d+(?: \+0x[0-9a-f]+)?$")
+
 
 _PY_LIB = (
     "site-packages",
@@ -220,147 +273,199 @@ def frame_kind(line: str) -> tuple[str, bool] | None:
         return None
     s = line.lstrip()
     if s.startswith("File "):
-        m = _PY_FRAME_RE.match(line)
+        m = _py_frame_re().match(line)
         if m:
             return "python", any(p in m.group(1) for p in _PY_LIB)
     elif s.startswith("at "):
-        m = _JAVA_FRAME_RE.match(line)
+        java, js = _at_frame_res()
+        m = java.match(line)
         if m and (m.group(2).endswith(")") is False):
             return "java", m.group(1).startswith(_JAVA_LIB) or "Native Method" in m.group(2)
-        m2 = _JS_FRAME_RE.match(line)
+        m2 = js.match(line)
         if m2:
             return "js", any(p in line for p in _JS_LIB)
         if m:
             return "java", m.group(1).startswith(_JAVA_LIB)
-        m = _RUST_FRAME_RE.match(line)
+        m = _rust_frame_re().match(line)
         if m and m.group(2):
             return "rust", any(p in m.group(2) for p in _RUST_LIB)
     elif c == "\t" and ".go:" in line:
-        m = _GO_PATH_RE.match(line)
+        m = _go_path_re().match(line)
         if m:
             return "go", any(p in m.group(1) for p in _GO_LIB)
     elif s[:1].isdigit():
-        m = _RUST_FRAME_RE.match(line)
+        m = _rust_frame_re().match(line)
         if m and m.group(1):
             return "rust", m.group(1).startswith(_RUST_LIB)
     return None
 
 
 # ------------------------------------------------------------------ test runners
-# Lines that only report a passing/skipped test or progress through passing tests.
-_PASS_RE = _regex.compile(
-    r"^(?:"
-    r"\S+::\S+ (?:PASSED|SKIPPED|XFAIL|XPASS)\b.*"  # pytest -v
-    r"|\S+\.py \.[.sx]*\s*(?:\[\s*\d+%\])?"  # pytest progress dots (no F/E in them)
-    r"|\s*(?:=== (?:RUN|PAUSE|CONT|NAME)\s+\S+|--- (?:PASS|SKIP): \S+ \(\d[\d.]*s\))"  # go test -v
-    r"|test \S+(?: - should panic)? \.\.\. (?:ok|ignored)"  # cargo test
-    r"|\s*[✓✔√] .+"  # jest / mocha / vitest
-    r"|\s*PASS\s+\S+\.(?:js|jsx|ts|tsx|mjs|cjs)(?: \(\d.*\))?"  # jest file summary
-    r"|ok\s+\S+\s+(?:\(cached\)|[\d.]+s)(?:\s+coverage: .*)?"  # go package ok
-    r")\s*$"
-)
+@cache
+def _pass_re() -> re.Pattern[str]:
+    """Lines that only report a passing/skipped test or progress through passing tests."""
+    return re.compile(
+        r"^(?:"
+        r"\S+::\S+ (?:PASSED|SKIPPED|XFAIL|XPASS)\b.*"  # pytest -v
+        r"|\S+\.py \.[.sx]*\s*(?:\[\s*\d+%\])?"  # pytest progress dots (no F/E in them)
+        r"|\s*(?:=== (?:RUN|PAUSE|CONT|NAME)\s+\S+"  # go test -v
+        r"|--- (?:PASS|SKIP): \S+ \(\d[\d.]*s\))"
+        r"|test \S+(?: - should panic)? \.\.\. (?:ok|ignored)"  # cargo test
+        r"|\s*[✓✔√] .+"  # jest / mocha / vitest
+        r"|\s*PASS\s+\S+\.(?:js|jsx|ts|tsx|mjs|cjs)(?: \(\d.*\))?"  # jest file summary
+        r"|ok\s+\S+\s+(?:\(cached\)|[\d.]+s)(?:\s+coverage: .*)?"  # go package ok
+        r")\s*$"
+    )
+
+
+# What each kind of passing-test line above starts with (after its indentation, for the kinds
+# that may be indented) or holds: a line with none of these is not tested with the pattern.
+_PASS_STARTS = ("test ", "ok")
+_PASS_INDENTED_STARTS = ("=== ", "--- PASS: ", "--- SKIP: ", "PASS", "✓ ", "✔ ", "√ ")
+_PASS_INDENTED_FIRSTS = frozenset("=-P✓✔√")
 
 
 def is_passing_test(line: str) -> bool:
     """True for a line that only reports passing (or skipped) tests."""
-    return _PASS_RE.match(line) is not None
+    c0 = line[:1]
+    if not (
+        line.startswith(_PASS_STARTS)
+        or (
+            (c0 in _PASS_INDENTED_FIRSTS or c0.isspace())
+            and line.lstrip().startswith(_PASS_INDENTED_STARTS)
+        )
+        or ".py ." in line
+        or (
+            "::" in line
+            and ("PASSED" in line or "SKIPPED" in line or "XFAIL" in line or "XPASS" in line)
+        )
+    ):
+        return False
+    return _pass_re().match(line) is not None
 
 
 # ------------------------------------------------------------------ progress noise
 _BAR_CHARS = "█▉▊▋▌▍▎▏━─═■□▓▒░#=>-"
-# The leading blanks are matched possessively: every alternative either starts with a non-blank
-# or with ".*", so giving blanks back never finds a match -- it only made failing lines cost
-# one full retry per leading blank.
-_PROGRESS_RE = _regex.compile(
-    r"^\s*+(?:"
-    r"[⠁-⣿|/\\-]\s*$"  # lone spinner frame
-    r"|[⠁-⣿]\s.*"  # braille spinner + status (npm, docker buildx)
-    r"|.*\d{1,3}(?:\.\d+)?%\s*\|[█▉▊▋▌▍▎▏ #]*\|.*"  # tqdm
-    r"|\d{1,3}(?:\.\d+)?%(?:\s+\S+){0,3}"  # bare "45%" status
-    r"|Progress \(\d+\): .*"  # maven transfer progress
-    r"|[\d.]+\s*/\s*[\d.]+\s*[kKMG]i?B(?:\s+\S+){0,4}"  # "1.2/3.4 MB 5 MB/s"
-    r")\s*$"
-)
-# Bars with a rate or an ETA after them. Kept apart because it backtracks badly on long runs of
-# "=" or "#" (a 80-character "=====" separator took 0.1 ms): it can only match a line holding a
-# "]" or a bar glyph (not ASCII), which is tested first.
-_PROGRESS_BAR_RE = _regex.compile(
-    r"^\s*+.*(?:[━█■▓▒░]{4,}|[=#]{4,}>?[ .-]*\]|\[[=#>.\- ]{8,}\]).*"
-    r"(?:\d%|\d[\d.]*\s*/\s*\d|eta|ETA|\d\s*[kKMG]?i?B/s|it/s).*\s*$"
-)
 
 
-# Cheap gate: every progress pattern above contains one of these (or is a tiny spinner line).
-_PROGRESS_GATE_RE = _regex.compile(r"[%━█■▓▒░⠁-⣿]|[=#]{4}|/s\b|[kKMG]i?B\b|Progress \(")
+# Kinds of progress lines, each a whole line but for blanks around it. The leading blanks are
+# matched possessively: every kind either starts with a non-blank or with ".*", so giving blanks
+# back never finds a match -- it only made failing lines cost one full retry per leading blank.
+_SPINNER = r"[⠁-⣿|/\\-]\s*$"  # lone spinner frame
+_BRAILLE = r"[⠁-⣿]\s.*"  # braille spinner + status (npm, docker buildx)
+_TQDM = r".*\d{1,3}(?:\.\d+)?%\s*\|[█▉▊▋▌▍▎▏ #]*\|.*"
+_PERCENT = r"\d{1,3}(?:\.\d+)?%(?:\s+\S+){0,3}"  # bare "45%" status
+_MAVEN = r"Progress \(\d+\): .*"  # maven transfer progress
+_TRANSFER = r"[\d.]+\s*/\s*[\d.]+\s*[kKMG]i?B(?:\s+\S+){0,4}"  # "1.2/3.4 MB 5 MB/s"
+
+
+def _progress_kinds(*kinds: str) -> re.Pattern[str]:
+    return re.compile(r"^\s*+(?:" + "|".join(kinds) + r")\s*$")
+
+
+@cache
+def _progress_re() -> re.Pattern[str]:
+    return _progress_kinds(_SPINNER, _BRAILLE, _TQDM, _PERCENT, _MAVEN, _TRANSFER)
+
+
+@cache
+def _short_progress_re() -> re.Pattern[str]:
+    """The kinds a line of at most 3 characters can be (each other kind needs 4 or more)."""
+    return _progress_kinds(_SPINNER, _BRAILLE, _PERCENT)
+
+
+@cache
+def _progress_bar_re() -> re.Pattern[str]:
+    """Bars with a rate or an ETA after them. Kept apart because it backtracks badly on long
+    runs of "=" or "#" (a 80-character "=====" separator took 0.1 ms): it can only match a line
+    holding a "]" or a bar glyph (not ASCII), which is tested first."""
+    return re.compile(
+        r"^\s*+.*(?:[━█■▓▒░]{4,}|[=#]{4,}>?[ .-]*\]|\[[=#>.\- ]{8,}\]).*"
+        r"(?:\d%|\d[\d.]*\s*/\s*\d|eta|ETA|\d\s*[kKMG]?i?B/s|it/s).*\s*$"
+    )
+
+
+@cache
+def _progress_gate_re() -> re.Pattern[str]:
+    """Cheap gate: every progress pattern contains one of these (or is a tiny spinner line)."""
+    return re.compile(r"[%━█■▓▒░⠁-⣿]|[=#]{4}|/s\b|[kKMG]i?B\b|Progress \(")
 
 
 def is_progress(line: str) -> bool:
     """Download/percent bars, spinners and transfer counters (what a ``\\r`` redraw left)."""
-    if len(line) > 3:
-        if line.isascii():  # bar glyphs and braille spinners are not ASCII: cheap substring gate
-            if not (
-                "%" in line
-                or "B/s" in line
-                or "it/s" in line
-                or "==" in line
-                or "##" in line
-                or "Progress (" in line
-                or (
-                    "B" in line
-                    and (
-                        "MB" in line or "kB" in line or "KB" in line or "iB" in line or "GB" in line
-                    )
-                )
-            ):
-                return False
-        elif _PROGRESS_GATE_RE.search(line) is None:
-            return False
-    if _PROGRESS_RE.match(line) is not None:
-        return True
-    return ("]" in line or not line.isascii()) and _PROGRESS_BAR_RE.match(line) is not None
+    if len(line) <= 3:  # no bar fits either
+        return _short_progress_re().match(line) is not None
+    if line.isascii():  # bar glyphs and braille spinners are not ASCII: cheap substring tests
+        # A long ASCII line of a _progress_re kind holds one of these; a bar holds a "]".
+        counter = (
+            "%" in line
+            or "Progress (" in line
+            or (
+                "B" in line
+                and ("MB" in line or "kB" in line or "KB" in line or "iB" in line or "GB" in line)
+            )
+        )
+        if counter and _progress_re().match(line) is not None:
+            return True
+        return (
+            "]" in line
+            and (counter or "B/s" in line or "it/s" in line or "==" in line or "##" in line)
+            and _progress_bar_re().match(line) is not None
+        )
+    if _progress_gate_re().search(line) is None:
+        return False
+    return _progress_re().match(line) is not None or _progress_bar_re().match(line) is not None
 
 
 # ------------------------------------------------------------------ one scan per batch
 # A stream judges lines in batches, and most lines of a log are none of the rare kinds above.
 # Scanning a whole batch for what the per-line tests look for, and testing only the lines found,
-# is several times cheaper than testing every line. Each scan is a pattern starting with a
-# literal (the regex engine then skips ahead at memchr-like speed; a pattern starting with a
-# character class or an alternation is tested at every position, ~10x slower).
-#
-# Error vocabulary (is_error_line), matched in the lower-cased batch; "rror", "ssert" and
+# is several times cheaper than testing every line. Each scan is a literal (found with
+# str.find) or a pattern starting with a literal (the regex engine then skips ahead at
+# memchr-like speed; a pattern starting with a character class or an alternation is tested at
+# every position, ~10x slower).
+Scan = str | re.Pattern[str]
+
+# Error vocabulary (is_error_line), found in the lower-cased batch; "rror", "ssert" and
 # "xception" are looser than the words, which only adds lines for the exact test.
-_ERROR_SCANS = tuple(
-    _regex.compile(p)
-    for p in (
-        "rror",
-        "xception",
-        "f(?:ail|atal)",
-        "panic",
-        "traceback",
-        "caused by",
-        "warning",
-        "ssert",
-        "not ok ",
-    )
+_ERROR_WORDS = (
+    "rror",
+    "xception",
+    "panic",
+    "traceback",
+    "caused by",
+    "warning",
+    "ssert",
+    "not ok ",
 )
-# Locations, passing tests, progress (has_location, is_passing_test, is_progress). Every line for
-# which one of those can be true holds one of these -- except passing-test lines starting with
-# "t" ("test ...") or "o" ("ok ...") and progress lines of at most 3 characters.
-_RARE_SCANS = tuple(
-    _regex.compile(p)
-    for p in (
+
+
+@cache
+def _error_scans() -> tuple[Scan, ...]:
+    return (*_ERROR_WORDS, re.compile("f(?:ail|atal)"))
+
+
+@cache
+def _rare_scans() -> tuple[Scan, ...]:
+    """Locations, passing tests, progress (has_location, is_passing_test, is_progress). Every
+    line for which one of those can be true holds one of these -- except passing-test lines
+    starting with "t" ("test ...") or "o" ("ok ...") and progress lines of at most 3
+    characters."""
+    return (
         "%",
-        "==",
-        "##",
-        "::",
-        r"B(?:/s|(?<=[MkKiG]B))",
-        r"/s(?<=it/s)",
-        r"P(?:rogress \(|ASS)",
+        "it/s",
         'File "',
         "--- ",
-        r"\.(?:py \.|[A-Za-z]\w{0,5}:\d)",
+        # str.find is slower than the engine on these two-character needles
+        re.compile("=="),
+        re.compile("##"),
+        re.compile("::"),
+        re.compile(r"B(?:/s|(?<=[MkKiG]B))"),
+        re.compile(r"P(?:rogress \(|ASS)"),
+        re.compile(r"\.(?:py \.|[A-Za-z]\w{0,5}:\d)"),
     )
-)
+
+
 # Callers must also test per line every line that is not ASCII: failure and tick glyphs, bars and
 # spinners are not, and lower-casing a non-ASCII letter can give an ASCII one (Kelvin sign: k).
 
@@ -376,12 +481,21 @@ def line_indices(text: str, positions: Iterable[int]) -> set[int]:
     return found
 
 
-def lines_matching(text: str, scans: Iterable[Pattern[str]]) -> set[int]:
-    """Indices of the lines of ``text`` where one of ``scans`` matches (searched once per line)."""
+def lines_matching(text: str, scans: Iterable[Scan]) -> set[int]:
+    """Indices of the lines of ``text`` where one of ``scans`` is found (searched once per line)."""
     hits: list[int] = []
     add = hits.append
     find = text.find
     for scan in scans:
+        if isinstance(scan, str):
+            at = find(scan)
+            while at >= 0:  # one hit per line is enough: go on from the next line
+                add(at)
+                at = find("\n", at)
+                if at < 0:
+                    break
+                at = find(scan, at)
+            continue
         search = scan.search
         m = search(text)
         while m is not None:  # one hit per line is enough: go on from the next line
@@ -398,14 +512,14 @@ def lines_matching(text: str, scans: Iterable[Pattern[str]]) -> set[int]:
 def error_line_candidates(text: str) -> set[int]:
     """Indices of the ASCII lines of ``text`` (split on ``\\n``) for which :func:`is_error_line`
     may be true; every other ASCII line of ``text`` is certainly not an error line."""
-    return lines_matching(text.lower(), _ERROR_SCANS)  # lower() keeps every "\n"
+    return lines_matching(text.lower(), _error_scans())  # lower() keeps every "\n"
 
 
 def rare_line_candidates(text: str) -> set[int]:
     """Indices of the ASCII lines of ``text`` (split on ``\\n``) that may be locations,
     passing-test lines or progress noise; see the comment above for the lines callers must
     still test."""
-    return lines_matching(text, _RARE_SCANS)
+    return lines_matching(text, _rare_scans())
 
 
 # ------------------------------------------------------------------ code versus log

@@ -8,19 +8,19 @@ and never held whole here. Bad input (NUL bytes, invalid UTF-8, an empty prompt)
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable, Iterator
 
-TYPE_CHECKING = False  # typing costs ~8 ms to import: `compress` in a pipe starts here
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from typing import BinaryIO
+#: What the readers take: a binary stream's ``read`` (``sys.stdin.buffer.read``, an open file's).
+#: A function rather than a stream type keeps :mod:`typing` off the ``compress`` start-up path.
+Read = Callable[[int], bytes]
 
 CHUNK_BYTES = 1 << 20
 
 
-def iter_lines(stream: BinaryIO, *, name: str = "stdin") -> Iterator[str]:
-    """Yield the text lines of ``stream`` (line ends kept), checking UTF-8 and NUL bytes."""
+def iter_lines(read: Read, *, name: str = "stdin") -> Iterator[str]:
+    """Yield the text lines ``read`` gives (line ends kept), checking UTF-8 and NUL bytes."""
     pending = ""
-    for text in iter_text(stream, name=name):
+    for text in iter_text(read, name=name):
         # Split on "\n" only: a lone "\r" is a progress-bar redraw the cleaner resolves,
         # and str.splitlines would also split on form feeds and Unicode separators.
         parts = (pending + text).split("\n")
@@ -31,19 +31,19 @@ def iter_lines(stream: BinaryIO, *, name: str = "stdin") -> Iterator[str]:
         yield pending
 
 
-def iter_text(stream: BinaryIO, *, name: str = "stdin") -> Iterator[str]:
-    """Yield the text of ``stream`` in pieces of about :data:`CHUNK_BYTES` (cut anywhere, not
+def iter_text(read: Read, *, name: str = "stdin") -> Iterator[str]:
+    """Yield the text ``read`` gives in pieces of about :data:`CHUNK_BYTES` (cut anywhere, not
     at line ends), checking UTF-8 and NUL bytes as :func:`iter_lines` does."""
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     offset = 0
     first = True
     while True:
-        chunk = stream.read(CHUNK_BYTES)
+        chunk = read(CHUNK_BYTES)
         final = not chunk
         if chunk:
             nul = chunk.find(b"\x00")
             if nul >= 0:
-                from codex_router.errors import InputError
+                from codex_router.errors import InputError  # lazy: only bad input pays for it
 
                 raise InputError(
                     f"{name} looks binary (NUL byte at offset {offset + nul})",
@@ -56,7 +56,7 @@ def iter_text(stream: BinaryIO, *, name: str = "stdin") -> Iterator[str]:
         try:
             text = decoder.decode(chunk, final=final)
         except UnicodeDecodeError as exc:
-            from codex_router.errors import InputError
+            from codex_router.errors import InputError  # lazy: only bad input pays for it
 
             raise InputError(
                 f"{name} is not valid UTF-8 (byte offset {offset + exc.start})",
@@ -69,13 +69,13 @@ def iter_text(stream: BinaryIO, *, name: str = "stdin") -> Iterator[str]:
             return
 
 
-def read_text(stream: BinaryIO, *, name: str = "stdin") -> str:
-    """All of ``stream`` as checked text (for ``PROMPT -`` and small files)."""
-    return "".join(iter_lines(stream, name=name))
+def read_text(read: Read, *, name: str = "stdin") -> str:
+    """All the text ``read`` gives, checked (for ``PROMPT -`` and small files)."""
+    return "".join(iter_lines(read, name=name))
 
 
 def require_prompt(text: str, *, name: str = "PROMPT") -> str:
-    from codex_router.errors import InputError
+    from codex_router.errors import InputError  # lazy: keeps errors off the compress path
 
     if not text.strip():
         raise InputError(

@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
-from . import _regex
+import re
+from functools import cache
+
 from .reducers import template_key
 
 RULE_JSON = "json_lines"
@@ -85,15 +87,32 @@ def json_key(line: str) -> str | None:
 
 # ------------------------------------------------------------------ listings
 LISTING_KEEP = 5  # entries of a run written before the rest is counted
-_LS_RE = _regex.compile(
-    r"^[-dlcbpsD][-rwxsStTlL]{9}[.@+]?\s+\d+\s+\S.*?\s"
-    r"(?:(?:\w{3}\s+\d{1,2}|\d{1,2}\s+\w{3})\s+(?:\d{1,2}:\d\d|\d{4})"  # Nov 21 10:00
-    r"|\d{4}-\d\d-\d\d\s+\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:\s+[+-]\d{4})?)"  # --time-style
-    r"\s(.+)$"
-)
-_TOTAL_RE = _regex.compile(r"^total \d+(?:\.\d+)?[KMGk]?$")
-_TREE_RE = _regex.compile(r"^(?:(?:│|\|)\s{1,3}|\s{4})*(?:[├└]──|[|`]--)\s(.+)$")
-_FIND_RE = _regex.compile(r"^(?:\.{1,2}|~)?/[^\s:]+$")
+
+
+# Each pattern is compiled at its first use: a command pays only for the patterns it needs.
+@cache
+def _ls_re() -> re.Pattern[str]:
+    return re.compile(
+        r"^[-dlcbpsD][-rwxsStTlL]{9}[.@+]?\s+\d+\s+\S.*?\s"
+        r"(?:(?:\w{3}\s+\d{1,2}|\d{1,2}\s+\w{3})\s+(?:\d{1,2}:\d\d|\d{4})"  # Nov 21 10:00
+        r"|\d{4}-\d\d-\d\d\s+\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:\s+[+-]\d{4})?)"  # --time-style
+        r"\s(.+)$"
+    )
+
+
+@cache
+def _total_re() -> re.Pattern[str]:
+    return re.compile(r"^total \d+(?:\.\d+)?[KMGk]?$")
+
+
+@cache
+def _tree_re() -> re.Pattern[str]:
+    return re.compile(r"^(?:(?:│|\|)\s{1,3}|\s{4})*(?:[├└]──|[|`]--)\s(.+)$")
+
+
+@cache
+def _find_re() -> re.Pattern[str]:
+    return re.compile(r"^(?:\.{1,2}|~)?/[^\s:]+$")
 
 
 def listing_entry(line: str) -> tuple[str, str | int] | None:
@@ -102,18 +121,22 @@ def listing_entry(line: str) -> tuple[str, str | int] | None:
     directory is what tells entries of different directories apart (the depth of a ``tree``
     row as an int, see :meth:`ListingRun.parent`; the parent of a ``find`` path; ``""`` for
     ``ls`` rows)."""
+    # Each pattern is tried only on lines holding what it needs (mode letters, "total ", a
+    # tree branch): most lines of a log start with one of these characters.
     c0 = line[:1]
-    if c0 in "-dlcbpsD" and len(line) > 20:
-        m = _LS_RE.match(line)
+    if c0 in "-dlcbpsD" and len(line) > 20 and not line[1:10].strip("-rwxsStTlL"):
+        m = _ls_re().match(line)
         if m is not None:
             name = m.group(1)
             return name.strip().split(" -> ", 1)[0] + ("/" if c0 == "d" else ""), ""
     if c0 == "t":
-        return ("", "") if _TOTAL_RE.match(line) is not None else None
+        if line.startswith("total ") and _total_re().match(line) is not None:
+            return "", ""
+        return None
     if c0 in "├└│|` ":
-        m = _TREE_RE.match(line)
+        m = _tree_re().match(line) if "──" in line or "--" in line else None
         return (m.group(1), m.start(1)) if m is not None else None
-    if c0 in "./~" and _FIND_RE.match(line) is not None:
+    if c0 in "./~" and _find_re().match(line) is not None:
         return line, line.rsplit("/", 1)[0]
     return None
 

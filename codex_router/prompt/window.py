@@ -7,9 +7,7 @@ with constant memory (families are then folded per window).
 
 from __future__ import annotations
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Callable
+from collections.abc import Callable
 
 from .reducers import family_marker
 from .structured import JSON_KEY_PREFIX, RULE_JSON
@@ -27,7 +25,6 @@ _KEPT_BLANK = "\x00kept-blank\x00"
 
 class Accounting:
     """Where reducers report what they removed (lines) and the marker lines they added.
-    (A plain base class rather than a typing.Protocol: importing typing costs start-up time.)
 
     An accounting whose ``text_needed`` is False only counts lines: the window then reports
     the folded members of a family at once (:meth:`removed_lines`) instead of one by one."""
@@ -45,6 +42,9 @@ class Accounting:
 
 
 class _Family:
+    """One family of lines in the window: its size, where its exemplar and second member are
+    stored, and its first and last members (for the marker)."""
+
     __slots__ = ("count", "first_idx", "second_idx", "first", "last", "rule")
 
     def __init__(self, idx: int, line: str, rule: str) -> None:
@@ -199,9 +199,9 @@ class FamilyWindow:
             else:
                 self._prev_blank = False
             write(e + "\n")
-            fam = markers.get(i)
-            if fam is not None:
-                i = self._write_group(i, fam, markers)
+            marked = markers.get(i)
+            if marked is not None:
+                i = self._write_group(i, marked, markers)
             extra = dup_after.get(i)
             if extra:
                 text = f"[+{extra} identical]"

@@ -1,7 +1,7 @@
 """Classify a task: complexity, long context and intents, with the reasons (SPEC §3 step 6).
 
-Pure and cheap: only ``re``, ``unicodedata`` and ``dataclasses``; the keyword pattern is compiled
-at first use (a few ms, once).
+Pure and cheap: the standard library only; the vocabulary is indexed at first use (a dictionary
+of phrases, looked up word by word).
 
 What is scanned
     Keywords and intents are searched in the user's *instruction* (``prompt``) only, never in a
@@ -41,13 +41,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
-
-from codex_router.prompt import _regex
+from functools import cache
+from typing import NamedTuple
 
 # --------------------------------------------------------------------------------------------
 # Vocabulary. Each entry is (phrase as a user writes it, English gloss shown in reasons).
-# Phrases are folded (accents, case) when compiled, so write them naturally, accents included.
+# Phrases are folded (accents, case) when indexed, so write them naturally, accents included.
 # The same folded phrase may appear in two tables of the same kind (EN and FR "architecture")
 # only with the same level; a test checks there is no conflict.
 # --------------------------------------------------------------------------------------------
@@ -358,15 +359,16 @@ class Classification:
 _APOSTROPHES = {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'"}
 _FOLD_CACHE: dict[str, str] = {}
 
-# Fenced code blocks (CommonMark-ish); an unclosed fence runs to the end, as in Markdown.
-_FENCE = _regex.compile(
-    r"^[ \t]{0,3}(`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]{0,3}\1[ \t]*$|\Z)", re.MULTILINE | re.DOTALL
-)
-_SEPARATORS = _regex.compile(r"[\s\-]+")
-# Left: not inside a word, a path ("docs/x", "x\\tests") or a dotted name ("os.path", "a.test").
-_LEFT = r"(?<![\w/\\])(?<!\w\.)"
-# Right: not inside a word, not followed by a path separator or a file extension ("api.md").
-_RIGHT = r"(?![\w/\\])(?!\.\w)"
+_WORD = re.compile(r"\w+")
+_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+@cache
+def _fence_re() -> re.Pattern[str]:
+    """Fenced code blocks (CommonMark-ish); an unclosed fence runs to the end, as in Markdown."""
+    return re.compile(
+        r"^[ \t]{0,3}(`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]{0,3}\1[ \t]*$|\Z)", re.MULTILINE | re.DOTALL
+    )
 
 
 def _fold_char(char: str) -> str:
@@ -411,112 +413,134 @@ def _phrase_key(folded_phrase: str) -> str:
     return _SEPARATORS.sub(" ", folded_phrase).strip()
 
 
-class _Entry:
-    # Plain slotted classes for the private records: a dataclass costs ~0.6 ms at import.
-    __slots__ = ("kind", "value", "gloss")
-
-    def __init__(self, kind: str, value: str, gloss: str) -> None:
-        self.kind = kind  # "level" | "intent"
-        self.value = value  # a level or an intent
-        self.gloss = gloss
+class _Entry(NamedTuple):
+    kind: str  # "level" | "intent"
+    value: str  # a level or an intent
+    gloss: str
 
 
-def _build_lexicon() -> dict[str, _Entry]:
+class _Vocabulary(NamedTuple):
+    """The phrases as keys of words: a phrase is found by looking up runs of words."""
+
+    lexicon: dict[str, _Entry]  # phrase key → what it means
+    first_words: frozenset[str]  # the first word of every key
+    gaps: frozenset[str]  # what joins two words inside a key: " " (any spaces/hyphens), "'"
+    max_words: int  # words in the longest key
+
+
+@cache
+def _vocabulary() -> _Vocabulary:
+    """Index the vocabulary once, at first use, so importing this module stays free."""
     lexicon: dict[str, _Entry] = {}
+    gaps: set[str] = set()
+    max_words = 0
+    first_words: set[str] = set()
     for kind, value, table in VOCABULARY:
         for phrase, gloss in table:
             key = _phrase_key(fold(phrase))
             known = lexicon.get(key)
-            if known is not None and (known.kind, known.value) != (kind, value):
-                raise ValueError(
-                    f"keyword {phrase!r} is both {known.kind} {known.value!r} and {kind} {value!r}"
-                )
-            lexicon.setdefault(key, _Entry(kind, value, gloss))
-    return lexicon
+            if known is not None:
+                if (known.kind, known.value) != (kind, value):
+                    raise ValueError(
+                        f"keyword {phrase!r} is both {known.kind} {known.value!r}"
+                        f" and {kind} {value!r}"
+                    )
+                continue
+            first = _WORD.match(key)
+            between = _WORD.split(key)  # "", what joins each two words, ""
+            if first is None or between[-1]:
+                raise ValueError(f"keyword {phrase!r} must start and end with a letter or digit")
+            lexicon[key] = _Entry(kind, value, gloss)
+            first_words.add(first.group())
+            gaps.update(between[1:-1])
+            max_words = max(max_words, len(between) - 1)
+    return _Vocabulary(lexicon, frozenset(first_words), frozenset(gaps), max_words)
 
 
-_Trie = dict[str, "_Trie"]  # char → subtree; the "" key marks the end of a phrase
-
-
-def _trie_regex(keys: list[str]) -> str:
-    """One regex for all keys, factored as a trie.
-
-    A flat alternation of ~250 phrases is tried phrase by phrase at every word start; the trie
-    fails after a character or two: a 10 KB prompt classifies in about a millisecond.
-    Inside a phrase a space stands for any run of spaces/hyphens (the key's separator).
-    """
-    trie: _Trie = {}
-    for key in keys:
-        node = trie
-        for char in key:
-            node = node.setdefault(char, {})
-        node[""] = {}  # end of a key
-
-    def emit(node: _Trie) -> str:
-        branches: list[str] = []
-        for char in sorted(c for c in node if c):
-            atom = r"[\s\-]+" if char == " " else re.escape(char)
-            branches.append(atom + emit(node[char]))
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        # Greedy longest match first: "tests" before "test"; the end-of-key case comes last.
-        if "" in node:
-            return "(?:" + body + ")?"
-        return body
-
-    return emit(trie)
-
-
-_compiled: tuple[re.Pattern[str], dict[str, _Entry]] | None = None
-
-
-def _matcher() -> tuple[re.Pattern[str], dict[str, _Entry]]:
-    """Compile the vocabulary once, at first use, so importing this module stays free."""
-    global _compiled
-    if _compiled is None:
-        lexicon = _build_lexicon()
-        # Compiling this ~2,000-word alternation costs ~12 ms; _regex keeps the compiled engine
-        # code beside the bytecode, so later processes skip it.
-        pattern = _regex.compile(_LEFT + "(?:" + _trie_regex(sorted(lexicon)) + ")" + _RIGHT)
-        _compiled = (pattern, lexicon)
-    return _compiled
-
-
-class _Match:
-    __slots__ = ("entry", "written", "key")
-
-    def __init__(self, entry: _Entry, written: str, key: str) -> None:
-        self.entry = entry
-        self.written = written  # as the user wrote it, whitespace collapsed
-        self.key = key  # folded canonical form, for de-duplication
+class _Match(NamedTuple):
+    entry: _Entry
+    written: str  # as the user wrote it, whitespace collapsed
+    key: str  # folded canonical form, for de-duplication
 
 
 def _blank_code_blocks(text: str) -> str:
     """Replace fenced code blocks by spaces of the same length (offsets stay valid)."""
     if "```" not in text and "~~~" not in text:
         return text
-    return _FENCE.sub(lambda m: " " * len(m.group(0)), text)
+    return _fence_re().sub(lambda m: " " * len(m.group(0)), text)
+
+
+def _starts_free(folded: str, spans: list[tuple[int, int]], i: int) -> bool:
+    """Word ``i`` is not inside a path ("docs/x", "x\\tests") or a dotted name ("os.path")."""
+    start = spans[i][0]
+    before = folded[start - 1 : start]
+    if before == "/" or before == "\\":
+        return False
+    return not (before == "." and i > 0 and spans[i - 1][1] == start - 1)
+
+
+def _ends_free(folded: str, spans: list[tuple[int, int]], i: int) -> bool:
+    """Word ``i`` is not followed by a path separator or a file extension ("api.md")."""
+    end = spans[i][1]
+    after = folded[end : end + 1]
+    if after == "/" or after == "\\":
+        return False
+    return not (after == "." and i + 1 < len(spans) and spans[i + 1][0] == end + 1)
+
+
+def _phrase_at(
+    folded: str, spans: list[tuple[int, int]], i: int, vocabulary: _Vocabulary
+) -> tuple[str, int] | None:
+    """The longest phrase starting at word ``i``: its key and its last word, or None."""
+    if not _starts_free(folded, spans, i):
+        return None
+    keys = [folded[spans[i][0] : spans[i][1]]]  # keys[k]: words i to i + k, as a key
+    for j in range(i + 1, min(len(spans), i + vocabulary.max_words)):
+        gap = _SEPARATORS.sub(" ", folded[spans[j - 1][1] : spans[j][0]])
+        if gap not in vocabulary.gaps:
+            break
+        keys.append(keys[-1] + gap + folded[spans[j][0] : spans[j][1]])
+    for k in range(len(keys) - 1, -1, -1):
+        if keys[k] in vocabulary.lexicon and _ends_free(folded, spans, i + k):
+            return keys[k], i + k
+    return None
+
+
+def _phrases(folded: str, vocabulary: _Vocabulary) -> Iterator[tuple[str, int, int]]:
+    """Every phrase of the folded text, left to right: its key, start and end.
+
+    The text is cut into words (runs of letters, digits and ``_``) once; a phrase is a run of
+    words joined by separators (spaces, hyphens) or an apostrophe that is a key of the
+    vocabulary, the longest first. After a phrase, the search goes on after its last word.
+    """
+    spans = [m.span() for m in _WORD.finditer(folded)]
+    first_words = vocabulary.first_words
+    after = 0  # the words before this one belong to the previous phrase
+    for i, word in enumerate(_WORD.findall(folded)):
+        if i >= after and word in first_words:
+            hit = _phrase_at(folded, spans, i, vocabulary)
+            if hit is not None:
+                key, last = hit
+                yield key, spans[i][0], spans[last][1]
+                after = last + 1
 
 
 def _find(prompt: str) -> list[_Match]:
     """Every distinct keyword/intent phrase in the instruction, in order of first appearance."""
-    pattern, lexicon = _matcher()
+    vocabulary = _vocabulary()
     scanned = _blank_code_blocks(prompt)
     folded, offsets = _fold_with_offsets(scanned)
     found: dict[str, _Match] = {}
-    for m in pattern.finditer(folded):
-        key = _phrase_key(m.group(0))
+    for key, start, end in _phrases(folded, vocabulary):
         if key in found:
             continue
-        start, end = m.span()
         if offsets is not None:
             start, end = offsets[start], offsets[end - 1] + 1
             # A decomposed accent ("e" + U+0301) folds to nothing: keep it with its letter.
             while end < len(prompt) and unicodedata.combining(prompt[end]):
                 end += 1
         written = " ".join(prompt[start:end].split())
-        found[key] = _Match(lexicon[key], written, key)
+        found[key] = _Match(vocabulary.lexicon[key], written, key)
     return list(found.values())
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from codex_router import __version__
@@ -299,9 +299,7 @@ def _sum_usage(attempts: list[Attempt]) -> TokenUsage | None:
     usages = [a.usage for a in attempts if a.usage is not None]
     if not usages:
         return None
-    return TokenUsage(
-        *(sum(getattr(u, f) for u in usages) for f in TokenUsage.__dataclass_fields__)
-    )
+    return TokenUsage(*(sum(getattr(u, f.name) for u in usages) for f in fields(TokenUsage)))
 
 
 def _build_record(

@@ -101,7 +101,7 @@ _META_ENCODING = "encoding"
 _META_SOURCE_SHA256 = "source_sha256"
 _META_REGEX_VERSION = "regex_version"
 _META_UNICODEDATA_VERSION = "unicodedata_version"
-_META_TIKTOKEN_VERSION = "tiktoken_version"
+_META_TIKTOKEN_INSTALL = "tiktoken_install"
 _META_PAT_STR = "pat_str"
 _META_DRIFTING_RANGES = "drifting_ranges"
 _META_SOURCE = "source"
@@ -168,25 +168,21 @@ def _count_in_two_threads(encoding: tiktoken.Encoding, pieces: Iterable[str]) ->
 # ---------------------------------------------------------------- the counter
 
 
-def _installed_version(package: str) -> str:
-    """``package``'s version from its dist-info folder name (``importlib.metadata`` costs
-    ~10 ms to import, more than the whole fast path)."""
+def _install_stamp(package: str) -> str:
+    """Size and modification time of ``package``'s ``__init__`` file, without importing it:
+    an upgrade or reinstall changes them. (Its version would do as well, but
+    ``importlib.metadata`` imports the ``email`` package to read it: 15-25 ms on every run.)"""
     try:
         spec = importlib.util.find_spec(package)
     except (ImportError, ValueError):
         spec = None
     if spec is None or not spec.origin:
         return "absent"
-    site_dir = Path(spec.origin).parent.parent
-    prefix = f"{package}-"
     try:
-        names = os.listdir(site_dir)
+        stat = os.stat(spec.origin)
     except OSError:
         return "unknown"
-    for name in names:
-        if name.startswith(prefix) and name.endswith(".dist-info"):
-            return name[len(prefix) : -len(".dist-info")]
-    return "unknown"
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
 class TokenCounter:
@@ -277,14 +273,14 @@ class TokenCounter:
             _META_SOURCE_SHA256: PINNED_SOURCE_SHA256,
             _META_REGEX_VERSION: regex.__version__,
             _META_UNICODEDATA_VERSION: unicodedata.unidata_version,
-            _META_TIKTOKEN_VERSION: _installed_version("tiktoken"),
+            _META_TIKTOKEN_INSTALL: _install_stamp("tiktoken"),
         }
 
     @cached_property
     def index_path(self) -> Path:
         """``<encoding>-<source sha256>-v<format>-<inputs>.idx``: the last part is a CRC of the
-        versions the index depends on, so two installs with different ``regex`` versions
-        sharing one cache keep one index each instead of rebuilding each other's."""
+        versions and the tiktoken install the index depends on, so two installs sharing one
+        cache keep one index each instead of rebuilding each other's."""
         inputs = "\n".join(
             f"{key}={value}" for key, value in sorted(self._expected_metadata.items())
         )

@@ -52,6 +52,7 @@ def print_report(report: Any) -> None:
     ]
     for label, stat, unit, digits in rows:
         lines.append(
-            f"  {label:22} {_fmt(stat['median'], unit, digits):>14} {_fmt(stat['p95'], unit, digits):>14}"
+            f"  {label:22} {_fmt(stat['median'], unit, digits):>14}"
+            f" {_fmt(stat['p95'], unit, digits):>14}"
         )
     sys.stdout.write("\n".join(lines) + "\n")

@@ -23,7 +23,8 @@ def print_report(result: Any) -> None:
         sys.stderr.write(f"tokens: {before:,} → {after:,} (-{pct:.1%})\n")
     for r in rules:
         sys.stderr.write(
-            f"  {r['name']:<22} -{r['tokens_removed']:>9,} tokens  -{r['lines_removed']:>8,} lines\n"
+            f"  {r['name']:<22} -{r['tokens_removed']:>9,} tokens"
+            f"  -{r['lines_removed']:>8,} lines\n"
         )
 
 

@@ -1,4 +1,6 @@
-"""Rendering of ``config status`` and the profile lists (plain text; JSON documented in docs/usage.md)."""
+"""Rendering of ``config status`` and the profile lists.
+
+Plain text here; the JSON forms are documented in docs/usage.md."""
 
 from __future__ import annotations
 

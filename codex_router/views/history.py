@@ -11,6 +11,7 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from typing import Literal
 
 from codex_router import ui
 from codex_router.history.record import RunRecord
@@ -19,7 +20,7 @@ from codex_router.history.record import RunRecord
 _BATCH = 200
 
 # (header, width, justify). 78 columns with one space between columns.
-_COLUMNS = (
+_COLUMNS: tuple[tuple[str, int, Literal["left", "right"]], ...] = (
     ("when", 11, "left"),
     ("alias", 10, "left"),
     ("provider", 11, "left"),
@@ -167,7 +168,7 @@ def print_runs_table(runs: Iterable[RunRecord], *, now: float | None = None) -> 
             for header, width, justify in _COLUMNS:
                 table.add_column(
                     header, width=width, no_wrap=True, overflow="ellipsis", justify=justify
-                )  # type: ignore[arg-type]
+                )
             for record in batch:
                 table.add_row(*(ui.escape(cell) for cell in row(record, now=now)))
             ui.out().print(table)

@@ -35,7 +35,7 @@ def _source(entry: dict[str, Any]) -> str:
     if entry.get("file"):
         name = entry["file"] if source == "file" else Path(entry["file"]).name
         return f"{source} {name}:{entry['line']}"
-    return source
+    return str(source)
 
 
 def _value(value: Any) -> str:
@@ -65,8 +65,8 @@ def render_plan(data: dict[str, Any], *, color: bool = False) -> str:
     saved = tokens["raw"] - tokens["clean"]
     pct = f" (-{saved / tokens['raw']:.0%})" if tokens["raw"] and saved > 0 else ""
     add(
-        f"  tokens     {tokens['raw']:,} raw → {tokens['clean']:,} clean{pct}, budget {tokens['budget']:,}"
-        + (s("  truncated", "33") if tokens["truncated"] else "")
+        f"  tokens     {tokens['raw']:,} raw → {tokens['clean']:,} clean{pct},"
+        f" budget {tokens['budget']:,}" + (s("  truncated", "33") if tokens["truncated"] else "")
     )
     removed = sorted(((k, v) for k, v in data["compression"].items() if v), key=lambda kv: -kv[1])
     if removed:
@@ -93,7 +93,8 @@ def render_plan(data: dict[str, Any], *, color: bool = False) -> str:
         change = first["config_change"]
         if change["writes"]:
             add(
-                f"  config     would set {', '.join(change['set'])} in {change['file']} for the run, then restore it"
+                f"  config     would set {', '.join(change['set'])} in {change['file']}"
+                " for the run, then restore it"
             )
         else:
             add(f"  config     {change['file']} left as it is")

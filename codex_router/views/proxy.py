@@ -48,7 +48,8 @@ def print_started(result: Any) -> None:
         return
     _skipped(result)
     sys.stdout.write(
-        f"LiteLLM {rec.litellm_version} ready in {result.ready_seconds:.1f} s: PID {rec.pid}, {rec.base_url}\n"
+        f"LiteLLM {rec.litellm_version} ready in {result.ready_seconds:.1f} s:"
+        f" PID {rec.pid}, {rec.base_url}\n"
         f"aliases: {', '.join(rec.aliases)}\n"
         f"log: {rec.log}\n"
         "run uses it on the litellm path; stop it with: codex-route proxy stop\n"

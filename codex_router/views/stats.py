@@ -124,7 +124,10 @@ def print_stats(report: StatsReport) -> None:
     for header, width in _GROUP_COLUMNS:
         table.add_column(header, width=width, no_wrap=True, overflow="ellipsis", justify="right")
     for group in report.groups:
-        key = short_alias(group.key) if report.by == "alias" else str(group.key)
+        if report.by == "alias" and group.key is not None:
+            key = short_alias(group.key)
+        else:
+            key = str(group.key)
         table.add_row(ui.escape(key), *_group_cells(group))
     sys.stdout.write("\n")
     sys.stdout.flush()
