@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Throughput and memory of compression (SPEC §10: >= 20 MB/s; issue 6: >= 10 MB/s per file
-including process start, as ``score_compression.py`` measures it).
+"""Throughput and memory of compression (budgets in docs/development.md: >= 20 MB/s in process;
+>= 10 MB/s per file including process start, as a one-process-per-file scorer measures it).
 
 1. In process, the benchmark corpus repeated to ``--corpus-mb`` (default 50 MB), no token
    counting: ``compress_stream`` over lines (the API ``plan`` uses) and ``compress_chunks`` over
@@ -13,9 +13,8 @@ including process start, as ``score_compression.py`` measures it).
    child process: wall time, MB/s and the child's own peak RSS (VmHWM).
 5. The peak of Python allocations (tracemalloc) while compressing ``--trace-mb`` in process.
 
-The corpus is the repository's slice, tests/data/corpus (~0.5 MB). Point ``--corpus``
-at a bigger folder of the same layout for figures closer to real use, e.g. the full benchmark
-corpus: ``--corpus ../shared/bench/corpus``.
+The corpus is the repository's slice, tests/data/corpus (~1 MB). Point ``--corpus DIR`` at a
+bigger folder of the same layout for figures closer to real use.
 
 Run it with the interpreter of the install you want to measure, bytecode caching on (as in a
 real install; this environment sets PYTHONDONTWRITEBYTECODE):

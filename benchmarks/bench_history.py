@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""History budgets of SPEC §10, measured side by side in one run.
+"""History budgets (docs/development.md), measured side by side in one run.
 
     codex-route history --limit 20    goal ≤ 1 s over 1,000,000 runs (fresh process, median)
     codex-route stats                 goal ≤ 1 s

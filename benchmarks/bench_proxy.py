@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The proxy and the local path, measured (SPEC §6; numbers go in the issue's closing note).
+"""The proxy and the local path, measured (numbers go in the issue's closing note).
 
     proxy start → ready        `codex-route proxy start` with the real pinned LiteLLM, N starts
     added latency per request  fake chat upstream directly vs. through the proxy:

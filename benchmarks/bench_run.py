@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""`codex-route run` versus a direct `codex exec` on the same fake upstream (SPEC §10: ≤ 1.25×).
+"""`codex-route run` versus a direct `codex exec` on the same fake upstream.
+
+Budget (docs/development.md): ≤ 1.25× the direct run.
 
 Both talk to one fake Responses server on 127.0.0.1 (tests/helpers/fake_responses.py) through the
 user's own provider in config.toml; runs alternate (direct, routed standard, routed litellm) so

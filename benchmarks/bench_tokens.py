@@ -14,9 +14,8 @@ CODEX_ROUTE_HOME. By default the environment is inherited as is (PYTHONDONTWRITE
 makes every import compile from source); --bytecode lets Python cache bytecode, as an
 installed package would.
 
-The corpus is the repository's slice, tests/data/corpus (~0.5 MB, repeated up to --mb). Point
---corpus at a bigger folder of the same layout for more varied text, e.g. the full benchmark
-corpus: --corpus ../shared/bench/corpus.
+The corpus is the repository's slice, tests/data/corpus (~1 MB, repeated up to --mb). Point
+--corpus DIR at a bigger folder of the same layout for more varied text.
 """
 
 from __future__ import annotations

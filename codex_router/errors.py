@@ -14,7 +14,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Exit codes of codex-route's own errors (SPEC §9).
+    """Exit codes of codex-route's own errors (docs/reference/exit-codes.md).
 
     When codex itself ran, ``run`` exits with codex's own exit code instead.
     """

@@ -1,4 +1,5 @@
-"""``stats``: the definitions of SPEC §7 checked against a plain-Python reference."""
+"""``stats``: its definitions (docs/reference/history-json.md) checked against a plain-Python
+reference."""
 
 from __future__ import annotations
 

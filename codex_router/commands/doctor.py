@@ -1,4 +1,4 @@
-"""``codex-route doctor``: is everything codex-route relies on in place? (SPEC §8)"""
+"""``codex-route doctor``: is everything codex-route relies on in place?"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``codex-route proxy start|stop|status``: the optional local LiteLLM gateway (SPEC §6)."""
+"""``codex-route proxy start|stop|status``: the optional local LiteLLM gateway."""
 
 from __future__ import annotations
 

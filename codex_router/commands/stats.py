@@ -1,4 +1,4 @@
-"""``codex-route stats``: aggregates over the recorded runs (SPEC §7)."""
+"""``codex-route stats``: aggregates over the recorded runs."""
 
 from __future__ import annotations
 

@@ -199,6 +199,7 @@ class _Counter:
         self.tokens = 0
         self.at_line_end = True
         if count is not None:
+            # lazy: only a counting stream cuts at token-safe lines; plain compress never does
             from codex_router.tokens.chunks import can_cut_before_line
 
             self._can_cut = can_cut_before_line

@@ -1,4 +1,4 @@
-"""Classify a task: complexity, long context and intents, with the reasons (SPEC §3 step 6).
+"""Classify a task: complexity, long context and intents, with the reasons.
 
 Pure and cheap: the standard library only; the vocabulary is indexed at first use (a dictionary
 of phrases, looked up word by word).

@@ -143,14 +143,14 @@ def merged_token_count(piece: bytes, rank: RankLookup) -> int:
 
 
 def _property_names(pat_str: str) -> list[str]:
-    import re
+    import re  # lazy: only the one-time index build reads the pattern's properties
 
     return sorted(set(re.findall(r"\\[pP]\{(\w+)\}", pat_str)))
 
 
 def _category_runs() -> list[tuple[str, int, int]]:
     """``unicodedata``'s general category as inclusive runs ``(category, first, last)``."""
-    import unicodedata
+    import unicodedata  # lazy: only the one-time index build compares Unicode tables
 
     runs: list[tuple[str, int, int]] = []
     current, first = "Cc", 0
@@ -174,7 +174,7 @@ def _unicodedata_members(prop: str, runs: Sequence[tuple[str, int, int]]) -> int
 
 def _regex_members(pattern: str, everything: str) -> int:
     """Bit set (one byte per code point) of what the ``regex`` module matches with ``pattern``."""
-    import regex
+    import regex  # lazy: ~12 ms; only the one-time index build needs it here
 
     members = bytearray(0x110000)
     for match in regex.finditer(f"(?:{pattern})+", everything):

@@ -142,7 +142,7 @@ def probe_writable(directory: Path) -> None:
     Checked before the (expensive) build, and by trying: the only test that answers for every
     reason a write can fail (permissions, ACLs, read-only mounts, a file in the way).
     """
-    import tempfile
+    import tempfile  # lazy: ~2 ms; only the one-time index build probes the directory
 
     directory.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=directory, prefix=".probe.", suffix=".tmp")
@@ -152,7 +152,7 @@ def probe_writable(directory: Path) -> None:
 
 def write_index(path: Path, ranks: Mapping[bytes, int], metadata: Mapping[str, str]) -> None:
     """Build and write the index atomically; concurrent builders each replace it whole."""
-    from codex_router.fsutil import atomic_write_bytes
+    from codex_router.fsutil import atomic_write_bytes  # lazy: tempfile, as above
 
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, encode_index(ranks, metadata))

@@ -132,6 +132,7 @@ class _SharedEncoding:
         if self.encoding is None:
             with self._lock:
                 if self.encoding is None:
+                    # lazy: gzip, hashlib, base64 and tiktoken; short texts never need them
                     from codex_router.tokens.bpe_source import build_tiktoken_encoding
 
                     self.encoding = build_tiktoken_encoding(ENCODING_NAME)
@@ -148,6 +149,7 @@ def _count_with_tiktoken(text: str) -> int:
 def _count_in_two_threads(encoding: tiktoken.Encoding, pieces: Iterable[str]) -> int:
     """Sum of ``len(encode_ordinary(piece))``: two pieces encode at once (tiktoken's Rust code
     releases the GIL) while this thread cuts the next. At most three pieces are alive."""
+    # lazy: ~5 ms (threading, queue); only inputs too long for one piece are counted in threads
     from concurrent.futures import Future, ThreadPoolExecutor
 
     def count_piece(piece: str) -> int:
@@ -260,6 +262,7 @@ class TokenCounter:
     @cached_property
     def _expected_metadata(self) -> dict[str, str]:
         """The inputs an index must have been built from to be valid in this process."""
+        # lazy: ~12 ms for regex; only a count that takes the fast path checks the index
         import unicodedata
 
         try:
@@ -308,6 +311,7 @@ class TokenCounter:
 
         Raises :class:`TokenizerError` when the data is missing or its sha256 is wrong.
         """
+        # lazy: gzip, hashlib, base64; only a first build reads and checks the BPE data
         from codex_router.tokens import (
             bpe_source as _bpe_source,
         )  # gzip, hashlib, base64: only when building
@@ -345,7 +349,7 @@ class TokenCounter:
 
     @staticmethod
     def _counter_for(index: RankIndex) -> FastCounter:
-        import regex
+        import regex  # lazy: ~12 ms; loaded with the first fast-path count
 
         splitter = regex.compile(index.metadata[_META_PAT_STR])
         guard = DriftGuard(parse_ranges(index.metadata.get(_META_DRIFTING_RANGES, "")))
@@ -361,7 +365,7 @@ class TokenCounter:
             return EncodingStatus(False, "", False, None, f"cannot inspect the tokenizer: {exc!r}")
 
     def _status(self) -> EncodingStatus:
-        from codex_router.tokens import bpe_source as _bpe_source
+        from codex_router.tokens import bpe_source as _bpe_source  # lazy: `doctor` only
 
         bpe_file = _bpe_source.find_bpe_file(ENCODING_NAME)
         source = bpe_file.label if bpe_file is not None else ""
