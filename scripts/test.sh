@@ -35,8 +35,10 @@ if ! fresh tools/node_modules/.codex-route-installed tools/package-lock.json; th
     fingerprint tools/package-lock.json > tools/node_modules/.codex-route-installed
 fi
 export PATH="$PWD/tools/node_modules/.bin:$PATH"
-# Show which codex runs, without letting it touch the real ~/.codex.
-probe_home=$(mktemp -d)
+# Show which codex runs, without letting it touch the real ~/.codex (a directory of the
+# checkout's own: codex warns about a CODEX_HOME under /tmp).
+probe_home="$PWD/.codex-probe-home"
+rm -rf "$probe_home" && mkdir "$probe_home"
 HOME="$probe_home" CODEX_HOME="$probe_home" codex --version
 rm -rf "$probe_home"
 
