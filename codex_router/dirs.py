@@ -7,9 +7,12 @@ Order, for codex-route's own directories:
 2. otherwise the platform's user directories from platformdirs
    (``~/.config/codex-route``, ``~/.local/state/codex-route``, ``~/.cache/codex-route`` on Linux).
 
-Codex's own home is ``CODEX_HOME`` when set, else ``~/.codex`` (as Codex itself does).
+Codex's own home is ``CODEX_HOME`` when set, else ``~/.codex`` (as Codex itself does). Codex
+takes ``CODEX_HOME`` literally (no ``~`` expansion: ``~/x`` is a directory named ``~`` below the
+working directory, which it refuses when missing), so a value starting with ``~`` is refused here
+rather than expanded to a file Codex would never read.
 
-May import: nothing
+May import: errors
 """
 
 from __future__ import annotations
@@ -61,10 +64,22 @@ def cache_dir(env: Mapping[str, str] | None = None) -> Path:
 
 
 def codex_home(env: Mapping[str, str] | None = None) -> Path:
-    """Codex's home: ``CODEX_HOME`` or ``~/.codex``."""
+    """Codex's home: ``CODEX_HOME`` or ``~/.codex``; a ``CODEX_HOME`` starting with ``~`` is an
+    error (Codex does not expand it, see the module docstring)."""
     env = _env(env)
     value = env.get("CODEX_HOME", "").strip()
+    if value.startswith("~"):
+        from codex_router.errors import CodexConfigError  # lazy: only a bad value pays for it
+
+        raise CodexConfigError(
+            f"CODEX_HOME={value!r} starts with '~', which Codex does not expand "
+            "(it would look for a directory literally named '~')",
+            hint=f'set CODEX_HOME to an absolute path, e.g. CODEX_HOME="$HOME/{value[2:]}" '
+            "(a shell expands ~ only unquoted, $HOME also inside double quotes)"
+            if value.startswith("~/")
+            else "set CODEX_HOME to an absolute path",
+        )
     if value:
-        return Path(value).expanduser()
+        return Path(value)
     home = env.get("HOME", "").strip()
     return (Path(home) if home else Path.home()) / ".codex"

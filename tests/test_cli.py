@@ -360,3 +360,26 @@ def test_a_closed_pipe_is_not_a_crash(isolated_env, monkeypatch):
     assert "unexpected" not in result.output
     state = Path(os.environ["CODEX_ROUTE_HOME"]) / "state"
     assert not list(state.glob("crash-*.log"))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "--dry-run", "--no-stdin", "fix it"],
+        ["config", "status"],
+        ["config", "restore"],
+        ["config", "enable"],
+    ],
+    ids=["dry-run", "config-status", "config-restore", "config-enable"],
+)
+def test_a_codex_home_starting_with_a_tilde_is_refused(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """Codex takes CODEX_HOME literally; codex-route must not expand "~" to another file."""
+    (isolated_env / ".cw").mkdir()
+    monkeypatch.setenv("CODEX_HOME", "~/.cw")
+    result = invoke(args)
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "CODEX_HOME='~/.cw' starts with '~'" in result.stderr
+    assert 'CODEX_HOME="$HOME/.cw"' in result.stderr
+    assert list((isolated_env / ".cw").iterdir()) == []

@@ -252,3 +252,93 @@ def test_dry_run_mentions_an_interrupted_edit(isolated_env):
     assert result.exit_code == 0, result.output
     assert "interrupted run" in result.output and "config restore" in result.output
     assert b"cost-routing" in config.read_bytes()  # a dry run changes nothing, not even this
+
+
+def _reshape(journal: dict, change: str) -> object:
+    """The journal codex-route wrote, turned into valid JSON of a wrong shape."""
+    edit, run = journal["edit"], next(iter(journal["runs"].values()))
+    if change.startswith("top:"):
+        return json.loads(change[4:])
+    field, raw = change.split("=", 1)
+    value = json.loads(raw)
+    if field.startswith("edit."):
+        edit[field[5:]] = value
+    elif field.startswith("run."):
+        run[field[4:]] = value
+    elif field == "run":
+        journal["runs"]["a"] = value
+    else:
+        journal[field] = value
+    return journal
+
+
+WRONG_SHAPES = [
+    "top:[]",
+    'top:"journal"',
+    "top:1",
+    "top:null",
+    "config=5",
+    'original_present="yes"',
+    "original_sha256=7",
+    'original_mode="0640"',
+    "original_mode=99999999999",
+    "original_mode=true",
+    'written_sha256=["x"]',
+    "foreign_change=0",
+    "edit=[]",
+    'edit.inserted="model_provider"',
+    "edit.inserted=[1]",
+    "edit.replaced_selection=3",
+    'edit.replaced_providers=["cost-routing"]',
+    'edit.replaced_providers={"x": "y"}',
+    'edit.added_providers="cost-routing"',
+    'edit.selection_added="no"',
+    "runs=[]",
+    'run="alive"',
+    "run=[1, 2]",
+    'run.pid="abc"',
+    "run.pid=null",
+    "run.pid=true",
+    "run.pid=1.5",
+    'run.start_ticks="now"',
+    'created_at="yesterday"',
+]
+
+
+@pytest.mark.parametrize("change", WRONG_SHAPES)
+def test_a_journal_of_the_wrong_shape_is_damaged_like_unparsable_json(setup, change):
+    config, guard = setup
+    guard.enter("a", "cost-routing", TABLE)
+    edited = config.read_bytes()
+    journal = _reshape(json.loads(guard.journal_path.read_bytes()), change)
+    guard.journal_path.write_text(json.dumps(journal))
+    for action in (
+        guard.status,
+        guard.recover,
+        lambda: guard.recover(force=True),
+        guard.selection_outside,
+        lambda: guard.enter("b", "cost-routing", TABLE),
+        lambda: guard.leave("a"),
+    ):
+        with pytest.raises(StateError, match="is damaged") as info:
+            action()
+        assert "config.toml was not touched" in info.value.message
+        assert str(guard.backup_path) in (info.value.hint or "")
+        assert config.read_bytes() == edited
+    assert config_guard.guards_needing_recovery(guard.dir.parent) == []
+
+
+@pytest.mark.parametrize("pid", [0, -1, -2, 2**70])
+def test_a_journal_pid_that_cannot_be_a_run_is_never_alive(setup, pid):
+    config, guard = setup
+    guard.enter("a", "cost-routing", TABLE)
+    journal = json.loads(guard.journal_path.read_bytes())
+    journal["runs"]["a"].update(pid=pid, start_ticks=None)
+    guard.journal_path.write_text(json.dumps(journal))
+    status = guard.status()
+    assert status.interrupted and not status.active
+    assert [s.config for s in config_guard.guards_needing_recovery(guard.dir.parent)] == [
+        str(config)
+    ]
+    assert guard.recover().action == "original"
+    assert config.read_bytes() == ORIGINAL

@@ -269,3 +269,53 @@ def test_every_run_is_recorded_without_the_prompt(fake, proxy_port):
     for path in home.rglob("*"):
         if path.is_file():
             assert b"sk-canary" not in path.read_bytes(), path
+
+
+@pytest.mark.parametrize(
+    ("prompt", "offset"),
+    [("\udcff fix", 0), ("fix caf\udce9 bug", 7), ("fix \udce2\udc82 it", 4)],
+    ids=["leading-0xff", "latin1-e9", "truncated-sequence"],
+)
+def test_prompt_argument_that_is_not_utf8_is_refused_before_anything_starts(
+    fake, proxy_port, prompt, offset
+):
+    # argv bytes that are not UTF-8 reach Python as lone surrogates (surrogateescape);
+    # subprocess turns them back into the same raw bytes.
+    original = b'model = "o3"\n'
+    (fake.home / "config.toml").write_bytes(original)
+    for path in ("standard", "litellm"):
+        done = fake.run(
+            prompt,
+            "--codex-provider",
+            path,
+            extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port},
+        )
+        assert done.returncode == 2, done.stderr
+        assert f"PROMPT is not valid UTF-8 (byte offset {offset})" in done.stderr
+        assert "Traceback" not in done.stderr
+        assert fake.calls == []
+        assert (fake.home / "config.toml").read_bytes() == original
+
+
+@pytest.mark.parametrize("value", ["~/.cw", "~", "~nobody/.cw"])
+def test_a_codex_home_with_a_literal_tilde_is_refused_before_anything_starts(
+    fake, proxy_port, value
+):
+    # Codex does not expand "~" in CODEX_HOME (codex 0.169: `Error finding codex home`), so
+    # editing $HOME/.cw/config.toml would change a file this codex never reads.
+    expanded = Path(os.path.expanduser(value.replace("~", fake.env["HOME"] + "/", 1)))
+    expanded.mkdir(parents=True, exist_ok=True)
+    original = b'model = "o3"\n'
+    (expanded / "config.toml").write_bytes(original)
+    for path in ("standard", "litellm"):
+        done = fake.run(
+            "say hi",
+            "--codex-provider",
+            path,
+            extra={"CODEX_HOME": value, "CODEX_ROUTE_LITELLM_BASE_URL": proxy_port},
+        )
+        assert done.returncode == 5, done.stderr
+        assert f"CODEX_HOME={value!r} starts with '~'" in done.stderr
+        assert "hint: set CODEX_HOME to an absolute path" in done.stderr
+        assert fake.calls == []
+        assert (expanded / "config.toml").read_bytes() == original

@@ -58,9 +58,11 @@ def process_start_ticks(pid: int) -> int | None:
 
 
 def process_alive(pid: int, start_ticks: int | None) -> bool:
+    if pid <= 0:
+        return False  # kill(0) and kill(-1) reach process groups, not a run: never alive
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return False
     except PermissionError:
         pass
@@ -102,6 +104,57 @@ class Journal:
             for rid, r in self.runs.items()
             if process_alive(int(r["pid"]), r.get("start_ticks"))
         }
+
+
+_NONE = type(None)
+
+
+def _expect(value: Any, types: tuple[type, ...], what: str) -> None:
+    # bool is an int to isinstance; a journal never holds true/false where a number belongs
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        names = " or ".join("null" if t is _NONE else t.__name__ for t in types)
+        raise ValueError(f"{what} should be {names}, got {type(value).__name__}")
+
+
+#: The types of each field of the journal and of its ``edit``, as codex-route writes them.
+_JOURNAL_TYPES: dict[str, tuple[type, ...]] = {
+    "config": (str,),
+    "target": (str,),
+    "original_present": (bool,),
+    "original_sha256": (str, _NONE),
+    "original_mode": (int, _NONE),
+    "written_sha256": (str, _NONE),
+    "foreign_change": (bool,),
+    "edit": (dict,),
+    "runs": (dict,),
+    "created_at": (int, float),
+}
+_EDIT_TYPES: dict[str, tuple[type, ...]] = {
+    "inserted": (list,),
+    "replaced_selection": (str, _NONE),
+    "replaced_providers": (dict,),
+    "added_providers": (list,),
+    "selection_added": (bool,),
+}
+
+
+def _check_shape(journal: Journal) -> None:
+    """Raise ``ValueError`` naming the first field of a loaded journal that has the wrong type."""
+    for name, types in _JOURNAL_TYPES.items():
+        _expect(getattr(journal, name), types, name)
+    for name, types in _EDIT_TYPES.items():
+        if name in journal.edit:
+            _expect(journal.edit[name], types, f"edit.{name}")
+    if journal.original_mode is not None and not 0 <= journal.original_mode <= 0o7777:
+        raise ValueError(f"original_mode {journal.original_mode} is not a file mode")
+    for item in (*journal.edit.get("inserted", ()), *journal.edit.get("added_providers", ())):
+        _expect(item, (str,), "an item of edit.inserted/added_providers")
+    for table in journal.edit.get("replaced_providers", {}).values():
+        _expect(table, (dict,), "a table of edit.replaced_providers")
+    for run_id, run in journal.runs.items():
+        _expect(run, (dict,), f"runs.{run_id}")
+        _expect(run.get("pid"), (int,), f"runs.{run_id}.pid")
+        _expect(run.get("start_ticks"), (int, _NONE), f"runs.{run_id}.start_ticks")
 
 
 @dataclass(frozen=True)
@@ -162,9 +215,13 @@ class ConfigGuard:
             raise StateError(f"cannot read {self.journal_path}: {exc.strerror}") from None
         try:
             data = json.loads(raw)
+            if not isinstance(data, dict):
+                raise ValueError(f"expected a JSON object, got {type(data).__name__}")
             if data.get("version") != JOURNAL_VERSION:
                 raise ValueError(f"journal version {data.get('version')!r}")
-            return Journal(**data)
+            journal = Journal(**data)
+            _check_shape(journal)
+            return journal
         except (ValueError, TypeError) as exc:
             raise StateError(
                 f"{self.journal_path} is damaged ({exc}); config.toml was not touched",
@@ -424,9 +481,11 @@ def guards_needing_recovery(state_dir: Path) -> list[GuardStatus]:
     for journal_path in sorted(directory.glob("*.json")):
         try:
             config = json.loads(journal_path.read_bytes())["config"]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        status = ConfigGuard(Path(config), state_dir).status()
+            if not isinstance(config, str):
+                continue
+            status = ConfigGuard(Path(config), state_dir).status()
+        except (OSError, ValueError, KeyError, TypeError, StateError):
+            continue  # damaged: `config status` and the next managed run say so
         if status.interrupted:
             found.append(status)
     return found

@@ -83,4 +83,14 @@ def require_prompt(text: str, *, name: str = "PROMPT") -> str:
         )
     if "\x00" in text:
         raise InputError(f"{name} contains a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # Argument bytes that are not UTF-8 reach Python as lone surrogates (surrogateescape);
+        # they cannot be written to codex's stdin, so refuse them before anything is launched.
+        offset = len(text[: exc.start].encode("utf-8"))
+        raise InputError(
+            f"{name} is not valid UTF-8 (byte offset {offset})",
+            hint="give the prompt as UTF-8 text, or convert it, e.g. `iconv -f latin1 -t utf-8`",
+        ) from None
     return text
