@@ -24,7 +24,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from codex_router.codex import config_edit, profiles
 from codex_router.codex.binary import locate_codex, probe_version
@@ -43,7 +42,7 @@ from codex_router.proxy.install import (
     read_installed_version,
 )
 from codex_router.proxy.process import probe_readiness
-from codex_router.routing.readiness import probe_tcp
+from codex_router.routing.readiness import host_port, probe_tcp, show_host_port
 from codex_router.tokens import counter
 
 STATUSES = ("ok", "warn", "fail")
@@ -494,11 +493,6 @@ def check_provider_keys(ctx: DoctorContext) -> Check:
     return Check("provider_keys", "ok", summary)
 
 
-def _host_port(url: str) -> tuple[str, int]:
-    parts = urlsplit(url)
-    return parts.hostname or "127.0.0.1", parts.port or (443 if parts.scheme == "https" else 80)
-
-
 def check_litellm_installed(ctx: DoctorContext) -> Check:
     try:
         bin_path, _ = locate_litellm(None, ctx.env)
@@ -546,13 +540,14 @@ def check_litellm_running(ctx: DoctorContext) -> Check:
             f"no LiteLLM at {url} ({detail}); the litellm path is skipped",
             "codex-route proxy start",
         )
-    host, port = _host_port(url)
+    host, port = host_port(url)  # reachable: the URL parsed
     healthy, health = probe_readiness(host, port, timeout=ctx.timeout)
     if not healthy:
         return Check(
             "litellm_running",
             "fail",
-            f"{host}:{port} accepts connections but is not a healthy LiteLLM ({health}); "
+            f"{show_host_port(host, port)} accepts connections but is not a healthy LiteLLM "
+            f"({health}); "
             "runs on the litellm path would fail",
             "codex-route proxy status, or stop what listens there",
         )

@@ -32,6 +32,30 @@ def test_a_damaged_policy_cache_is_ignored(tmp_path: Path):
     assert read_policy_file(policy, cache)["max_cost_usd"].value == 3
 
 
+def test_a_tree_cached_before_anchors_were_refused_is_parsed_again(tmp_path: Path):
+    import marshal
+
+    import pytest
+
+    from codex_router.errors import PolicyError
+    from codex_router.policy import load
+
+    policy = tmp_path / "p.yaml"
+    policy.write_text("max_input_tokens: &n 5000\n")
+    cache = tmp_path / "cache"
+    with pytest.raises(PolicyError, match="anchors"):
+        read_policy_file(policy, cache)
+    # what an older codex-route stored for this file: key "path|size|mtime", no format tag
+    st = policy.stat()
+    old_key = f"{policy.absolute()}|{st.st_size}|{st.st_mtime_ns}"
+    entry = load._cache_entry(policy, cache)
+    assert entry is not None
+    entry[0].parent.mkdir(parents=True, exist_ok=True)
+    entry[0].write_bytes(marshal.dumps((old_key, {"max_input_tokens": (5000, str(policy), 1)})))
+    with pytest.raises(PolicyError, match="anchors"):
+        read_policy_file(policy, cache)
+
+
 def test_version_probe_is_cached_per_binary(tmp_path: Path):
     counter = tmp_path / "count"
     script = tmp_path / "codex"

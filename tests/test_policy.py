@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -215,3 +216,83 @@ def test_unreadable_policy_files(tmp_path: Path, content: bytes | None, needle: 
 def test_policy_directory_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="directory"):
         load_policy(Resolved(str(tmp_path), "flag", "--policy"))
+
+
+def _alias_bomb() -> str:
+    """A "billion laughs" under a real key: 9**9 strings once expanded, and a
+    ``fallback_order`` error message that would print them all."""
+    lines = ["version: 1", "fallback_order:", "  - &a [" + ",".join(['"lol"'] * 9) + "]"]
+    for prev, name in pairwise("abcdefghi"):
+        lines.append(f"  - &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def _block_nesting(levels: int) -> str:
+    return "".join(f"{'  ' * i}k:\n" for i in range(levels - 1)) + f"{'  ' * (levels - 1)}k: 1\n"
+
+
+#: Policies that used to take exponential time or crash (exit 70): (id, text, line, needle).
+HOSTILE_POLICIES = [
+    ("alias-bomb", _alias_bomb(), 3, "anchors and aliases"),
+    ("anchor-only", "max_cost_usd: 1\nmax_input_tokens: &n 5000\n", 2, "anchors and aliases"),
+    ("alias-use", "x: [1]\ny: *x\n", 2, "anchors and aliases"),
+    ("flow-nesting-990", "x: " + "[" * 990 + "]" * 990 + "\n", 1, "nested more than"),
+    ("map-nesting-990", "version: 1\nx: " + "{a: " * 990 + "1" + "}" * 990 + "\n", 2, "nested"),
+    ("block-nesting-40", _block_nesting(40), 33, "nested more than 32 levels"),
+    (
+        "python-tag",
+        "version: 1\nx: !!python/object/apply:os.system ['true']\n",
+        2,
+        "python/object/apply",
+    ),
+    ("python-name-tag", "x: !!python/name:os.system\n", 1, "python/name"),
+    ("local-tag", "max_cost_usd: !dollars 5\n", 1, "tag '!dollars' is not supported"),
+    ("int-5000-digits", "max_input_tokens: " + "9" * 5000 + "\n", 1, "longer than 100"),
+    ("int-400-digits", "max_cost_usd: " + "9" * 400 + "\n", 1, "longer than 100"),
+    ("float-400-digits", "max_cost_usd: 1." + "9" * 400 + "\n", 1, "longer than 100"),
+    ("bad-int-tag", "max_input_tokens: !!int lots\n", 1, "invalid YAML value"),
+    ("bad-bool-tag", "avoid_openai: !!bool maybe\n", 1, "invalid YAML value"),
+    ("seq-tag-on-scalar", "fallback_order: !!seq standard\n", 1, "expected a sequence"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "needle"),
+    [h[1:] for h in HOSTILE_POLICIES],
+    ids=[h[0] for h in HOSTILE_POLICIES],
+)
+def test_hostile_policy_is_a_policy_error_naming_file_and_line(
+    tmp_path: Path, text: str, line: int, needle: str
+) -> None:
+    with pytest.raises(PolicyError) as info:
+        load(tmp_path, text)
+    err = info.value
+    assert err.exit_code == ExitCode.POLICY
+    assert (err.file, err.line) == (str(tmp_path / "policy.yaml"), line)
+    assert f"{tmp_path / 'policy.yaml'}:{line}: " in err.message
+    assert needle in err.message
+    assert err.hint
+
+
+def test_plain_long_text_and_quoted_long_numbers_are_still_strings(tmp_path: Path) -> None:
+    from codex_router.policy.load import parse_policy_text
+
+    long_text = "word " * 50
+    tree = parse_policy_text(f"a: {long_text}\nb: '{'9' * 500}'\nc: !!str 5\n", "p.yaml")
+    assert tree["a"].value == long_text.strip()
+    assert tree["b"].value == "9" * 500
+    assert tree["c"].value == "5"
+
+
+@pytest.mark.parametrize("command", [["policy", "validate"], ["run", "--dry-run", "--policy"]])
+def test_alias_bomb_is_refused_by_the_cli(tmp_path: Path, command: list[str]) -> None:
+    from typer.testing import CliRunner
+
+    from codex_router.cli import app
+
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(_alias_bomb(), encoding="utf-8")
+    args = [*command, str(bomb)] + (["hello"] if command[0] == "run" else [])
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == ExitCode.POLICY, result.stderr
+    assert f"{bomb}:3: YAML anchors and aliases" in result.stderr

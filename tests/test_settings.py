@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
 from codex_router.dirs import AppDirs
 from codex_router.errors import ExitCode, PolicyError, UsageError
+from codex_router.policy.fields import MAX_TIMEOUT_SECONDS
 from codex_router.policy.settings import DEFAULT_POLICY_FILE, SETTING_SPECS, resolve_settings
 
 # setting, flag value, env var, env value (text), policy line, expected (flag, env, file, default)
@@ -300,3 +302,44 @@ def test_policy_file_choice(tmp_path: Path, app_dirs: AppDirs) -> None:
     assert settings.policy_file.source == "flag"
     user.unlink()
     assert resolve_settings({}, {}, app_dirs).policy_file.source == "default"
+
+
+@pytest.mark.parametrize(
+    ("layer", "value", "ok"),
+    [
+        (layer, value, ok)
+        for layer in ("flag", "env", "file")
+        for value, ok in (
+            (MAX_TIMEOUT_SECONDS, True),
+            (MAX_TIMEOUT_SECONDS + 1, False),
+            (99999999999, False),
+            (10**30, False),
+        )
+    ],
+)
+def test_timeout_is_capped_at_a_value_timers_accept(
+    tmp_path: Path, app_dirs: AppDirs, layer: str, value: int, ok: bool
+) -> None:
+    """A --timeout above the cap is refused where it enters, naming the flag/variable/file:line."""
+    assert MAX_TIMEOUT_SECONDS < threading.TIMEOUT_MAX
+    flags: dict[str, object] = {}
+    env: dict[str, str] = {}
+    policy: Path | None = None
+    if layer == "flag":
+        flags["timeout_seconds"] = value
+    elif layer == "env":
+        env["CODEX_ROUTE_TIMEOUT"] = str(value)
+    else:
+        policy = tmp_path / "policy.yaml"
+        policy.write_text(f"version: 1\ntimeout_seconds: {value}\n", encoding="utf-8")
+    if ok:
+        settings = resolve_settings(flags, env, app_dirs, policy_flag=policy)
+        assert settings["timeout_seconds"] == value
+        threading.Timer(float(value), lambda: None).cancel()  # a timer takes it
+        return
+    expected = UsageError if layer == "flag" else PolicyError
+    with pytest.raises(expected) as info:
+        resolve_settings(flags, env, app_dirs, policy_flag=policy)
+    where = {"flag": "--timeout: ", "env": "CODEX_ROUTE_TIMEOUT: ", "file": f"{policy}:2: "}
+    assert info.value.message.startswith(where[layer])
+    assert f"must be at most {MAX_TIMEOUT_SECONDS}, got {value}" in info.value.message

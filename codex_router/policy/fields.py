@@ -20,6 +20,10 @@ TASK_KINDS = (*COMPLEXITIES, "long_context")
 REASONING_EFFORTS = ("minimal", "low", "medium", "high", "xhigh")
 UPSTREAMS = ("openai", "gemini", "huggingface", "qwen", "anthropic", "other")
 
+#: The longest ``timeout_seconds`` accepted (7 days): far below what timers take
+#: (``threading.TIMEOUT_MAX``), far above any real codex attempt.
+MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
+
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
 
@@ -110,14 +114,54 @@ def text(*, nullable: bool = True, url: bool = False) -> Field:
             return None
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"expected a non-empty string, got {value!r}")
-        if url and not value.startswith(("http://", "https://")):
-            raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+        if url:
+            check_url(value)
         return value
 
     def parse(raw: str) -> str | None:
         return None if (nullable and raw.strip() == "") else check(raw.strip())
 
     return Field(check, parse, "a URL" if url else "a string")
+
+
+def check_url(value: str) -> None:
+    """Raise ``ValueError`` unless ``value`` is an http(s) URL with a host and a usable port.
+
+    IPv6 hosts are written in brackets (``http://[::1]:4000/v1``), as in any URL. The message
+    never repeats a password written in the URL.
+    """
+    from urllib.parse import urlsplit  # lazy: only a policy or variable that sets a URL pays
+
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f"expected an http:// or https:// URL, got {_without_password(value)!r}")
+    shown = repr(_without_password(value))
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        # "Port out of range 0-65535", "Port could not be cast…", "Invalid IPv6 URL"
+        host_port = value.split("://", 1)[1].split("/", 1)[0].rpartition("@")[2]
+        if host_port.count(":") > 1 and not host_port.startswith("["):
+            raise ValueError(
+                f"{shown}: an IPv6 host must be in brackets, e.g. http://[::1]:4000/v1"
+            ) from None
+        if "IPv6" in str(exc):
+            raise ValueError(f"{shown}: the [IPv6] host is not valid") from None
+        raise ValueError(f"{shown}: the port must be a whole number from 1 to 65535") from None
+    if not parts.hostname:
+        raise ValueError(f"{shown}: the URL has no host")
+    if port == 0:
+        raise ValueError(f"{shown}: the port must be a whole number from 1 to 65535")
+
+
+def _without_password(url: str) -> str:
+    """``url`` with the password of a ``user:password@`` part replaced by ``***``."""
+    scheme, sep, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    userinfo, at, host = netloc.rpartition("@")
+    if not sep or not at or ":" not in userinfo:
+        return url
+    return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}{slash}{path}"
 
 
 def string_list(options: Sequence[str] | None = None, *, unique: bool = True) -> Field:

@@ -22,6 +22,21 @@ if TYPE_CHECKING:
 #: Largest policy file read; a policy is a few KB, anything bigger is a mistake.
 MAX_POLICY_BYTES = 1_000_000
 
+#: Deepest nesting of mappings and lists (the built-in policy needs 3): deeper input would
+#: otherwise hit Python's recursion limit while it is converted.
+MAX_POLICY_DEPTH = 32
+
+#: Longest number written in a policy, in characters (a 5,000-digit integer is past what
+#: ``int()`` reads, and one of 400 digits is past what a float holds).
+MAX_NUMBER_CHARS = 100
+
+#: The only explicit YAML tags allowed (``!!str 5`` and the like); ``!!python/…`` and any
+#: other tag are refused before anything is built.
+_CORE_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map")
+)
+_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+
 
 @dataclass(frozen=True)
 class Located:
@@ -73,7 +88,9 @@ def _cache_entry(path: Path, cache_dir: Path) -> tuple[Path, str] | None:
         return None
     where = str(path.absolute())
     name = f"{zlib.crc32(where.encode()):08x}-{len(where)}"  # a clash only costs a re-parse
-    return cache_dir / "policy" / f"{name}.marshal", f"{where}|{st.st_size}|{st.st_mtime_ns}"
+    # "v2": trees cached before anchors/tags/deep nesting were refused are parsed again
+    key = f"v2|{where}|{st.st_size}|{st.st_mtime_ns}"
+    return cache_dir / "policy" / f"{name}.marshal", key
 
 
 def _to_plain(tree: Tree) -> dict[str, Any]:
@@ -124,6 +141,7 @@ def parse_policy_text(text: str, file: str) -> Tree:
 
     loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
+        _check_events(text, file, loader_cls)
         root = yaml.compose(text, Loader=loader_cls)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -141,6 +159,64 @@ def parse_policy_text(text: str, file: str) -> Tree:
             line=root.start_mark.line + 1,
         )
     return _mapping(root, file, "", loader_cls)
+
+
+def _check_events(text: str, file: str, loader_cls: type[SafeLoader]) -> None:
+    """Refuse what would make building the tree explode or crash, before anything is built.
+
+    The YAML event stream is read flat (no recursion, nothing expanded), so an alias bomb
+    ("billion laughs"), 990 levels of nesting or a ``!!python/…`` tag costs one pass.
+    """
+    import yaml
+
+    depth = 0
+    for event in yaml.parse(text, Loader=loader_cls):
+        line = event.start_mark.line + 1 if event.start_mark is not None else None
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise PolicyError(
+                "YAML anchors and aliases (&name, *name) are not supported",
+                file=file,
+                line=line,
+                hint="write the value out in full where it is used",
+            )
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag not in _CORE_TAGS:
+            raise PolicyError(
+                f"YAML tag {tag!r} is not supported",
+                file=file,
+                line=line,
+                hint="remove the tag: a policy holds only strings, numbers, booleans, "
+                "lists and mappings",
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_POLICY_DEPTH:
+                raise PolicyError(
+                    f"nested more than {MAX_POLICY_DEPTH} levels deep",
+                    file=file,
+                    line=line,
+                    hint="a policy needs only a few levels of mappings and lists",
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif (
+            isinstance(event, yaml.ScalarEvent)
+            and not event.style
+            and len(event.value) > MAX_NUMBER_CHARS
+            and _is_number(event.value, loader_cls)
+        ):
+            raise PolicyError(
+                f"number is longer than {MAX_NUMBER_CHARS} characters",
+                file=file,
+                line=line,
+                hint="write a smaller number, or quote it if it is meant as text",
+            )
+
+
+def _is_number(value: str, loader_cls: type[SafeLoader]) -> bool:
+    """Whether YAML would read the plain scalar ``value`` as an int or a float."""
+    resolvers = loader_cls.yaml_implicit_resolvers.get(value[:1], [])
+    return any(tag in _NUMBER_TAGS and regexp.match(value) for tag, regexp in resolvers)
 
 
 # Below, a node's kind is told by its ``id`` ("scalar", "sequence", "mapping"), which saves
@@ -164,15 +240,35 @@ def _mapping(node: MappingNode, file: str, prefix: str, loader_cls: type[SafeLoa
         if value_node.id == "mapping":
             out[key] = _mapping(value_node, file, dotted, loader_cls)
         else:
-            out[key] = Located(_plain(value_node, loader_cls), file, value_node.start_mark.line + 1)
+            value_line = value_node.start_mark.line + 1
+            out[key] = Located(_plain(value_node, loader_cls, file, value_line), file, value_line)
     return out
 
 
-def _plain(node: Node, loader_cls: type[SafeLoader]) -> Any:
+def _plain(node: Node, loader_cls: type[SafeLoader], file: str, line: int) -> Any:
     """Convert a scalar or sequence node to Python values with YAML's safe type rules."""
+    import yaml
+
     loader = loader_cls("")
     try:
         return loader.construct_object(node, deep=True)
+    except yaml.MarkedYAMLError as exc:  # e.g. ``!!seq 5``
+        mark = exc.problem_mark or exc.context_mark
+        where = mark.line + 1 if mark is not None else line
+        problem = exc.problem or exc.context or "invalid value"
+        raise PolicyError(
+            f"invalid YAML: {problem}",
+            file=file,
+            line=where,
+            hint="fix the value or remove its explicit tag (!!seq, !!map, …)",
+        ) from None
+    except (ValueError, TypeError, LookupError) as exc:  # e.g. ``!!int abc``, ``!!bool maybe``
+        raise PolicyError(
+            f"invalid YAML value: {exc}",
+            file=file,
+            line=line,
+            hint="fix the value or remove its explicit tag (!!int, !!bool, …)",
+        ) from None
     finally:
         loader.dispose()
 

@@ -29,7 +29,7 @@ SETTINGS_SCHEMA: dict[str, f.Field] = {
     "max_cost_usd": f.number(),
     "max_input_tokens": f.integer(minimum=1000),
     "max_output_tokens": f.integer(),
-    "timeout_seconds": f.integer(minimum=1),
+    "timeout_seconds": f.integer(minimum=1, maximum=f.MAX_TIMEOUT_SECONDS),
     "fallback_order": f.string_list(f.CODEX_PATHS),
     "classification.medium_tokens": f.integer(),
     "classification.complex_tokens": f.integer(),

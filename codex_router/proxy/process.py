@@ -176,7 +176,8 @@ def probe_readiness(host: str, port: int, timeout: float = 2.0) -> tuple[bool, s
     try:
         status, body = _http_get(host, port, "/health/readiness", timeout=timeout)
     except (OSError, http.client.HTTPException) as exc:
-        return False, f"{host}:{port}: {getattr(exc, 'strerror', None) or type(exc).__name__}"
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        return False, f"{where}: {getattr(exc, 'strerror', None) or type(exc).__name__}"
     if status != 200:
         return False, f"/health/readiness answered {status}"
     try:

@@ -27,17 +27,34 @@ def present_variables(
     return frozenset(n for n in names if env.get(n, "").strip())
 
 
-def probe_tcp(url: str, timeout: float = PROBE_TIMEOUT_SECONDS) -> tuple[bool, str]:
-    """Can a TCP connection be opened to the host and port of ``url``?"""
+def host_port(url: str) -> tuple[str, int]:
+    """The host and port of ``url`` (IPv6 without brackets); ``ValueError`` on a bad port.
+
+    URLs from the settings were checked where they entered (:func:`codex_router.policy.fields.
+    check_url`), so only a URL from elsewhere can raise.
+    """
     parts = urlsplit(url)
-    host = parts.hostname or "127.0.0.1"
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.hostname or "127.0.0.1", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def show_host_port(host: str, port: int) -> str:
+    """``host:port`` as written in a URL: ``[::1]:4000`` for an IPv6 host."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def probe_tcp(url: str, timeout: float = PROBE_TIMEOUT_SECONDS) -> tuple[bool, str]:
+    """Can a TCP connection be opened to the host and port of ``url``? (IPv4 or IPv6)"""
+    try:
+        host, port = host_port(url)
+    except ValueError as exc:
+        return False, f"not a usable URL ({exc})"
+    where = show_host_port(host, port)
     try:
         with socket.create_connection((host, port), timeout=timeout):
-            return True, f"{host}:{port} accepts connections"
+            return True, f"{where} accepts connections"
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        return False, f"{host}:{port} {reason.lower()}"
+        return False, f"{where} {reason.lower()}"
 
 
 def gather_facts(env: Mapping[str, str], *, litellm_url: str | None) -> ReadinessFacts:
