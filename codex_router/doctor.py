@@ -27,7 +27,7 @@ from typing import Any
 
 from codex_router.codex import config_edit, profiles
 from codex_router.codex.binary import locate_codex, probe_version
-from codex_router.codex.config_guard import ConfigGuard
+from codex_router.codex.config_guard import ConfigGuard, read_config_file
 from codex_router.dirs import AppDirs, codex_home
 from codex_router.errors import CodexRouteError, ProxyError
 from codex_router.history.migrations import SCHEMA_VERSION
@@ -160,23 +160,12 @@ def _read_codex_config(ctx: DoctorContext) -> tuple[Path, dict[str, Any] | None,
         path = codex_home(ctx.env) / "config.toml"
         result: tuple[Path, dict[str, Any] | None, Check | None]
         try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            result = (path, {}, None)
-        except OSError as exc:
-            result = (
-                path,
-                None,
-                Check(
-                    "codex_home",
-                    "fail",
-                    f"cannot read {path}: {exc.strerror}",
-                    "fix its permissions",
-                ),
-            )
+            raw = read_config_file(path)  # a FIFO or a device is refused, never read
+        except CodexRouteError as exc:
+            result = (path, None, Check("codex_home", "fail", exc.message, exc.hint))
         else:
             try:
-                text, _ = config_edit.decode(raw, str(path))
+                text, _ = config_edit.decode(raw or b"", str(path))
                 result = (path, config_edit.parse(text, str(path)), None)
             except CodexRouteError as exc:
                 result = (path, None, Check("codex_home", "fail", exc.message, exc.hint))

@@ -5,36 +5,87 @@ May import: nothing
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 
+class NotRegularFileError(OSError):
+    """A path that is a FIFO, a device, a socket or a directory where a file's bytes belong."""
+
+
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a directory"),
+)
+
+
+def read_regular_bytes(path: Path) -> bytes:
+    """The bytes of ``path``, which must be a regular file (or a symlink to one).
+
+    Anything else raises ``NotRegularFileError`` without being read: a FIFO would block until a
+    writer comes, ``/dev/zero`` never ends. It is opened non-blocking, then checked with
+    ``fstat`` (no window for a swap between the check and the read).
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _KINDS if test(mode)), "an unknown kind")
+            raise NotRegularFileError(errno.EINVAL, f"not a regular file: {kind}", str(path))
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as handle:
+            fd = -1  # the handle owns it now
+            return handle.read()
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
 def atomic_write_bytes(
-    path: Path, data: bytes, *, mode: int | None = None, exact_mode: int | None = None
+    path: Path,
+    data: bytes,
+    *,
+    mode: int | None = None,
+    exact_mode: int | None = None,
+    exact_owner: tuple[int, int] | None = None,
 ) -> None:
     """Replace ``path`` with ``data`` atomically: a temp file in the same directory, fsync, rename.
 
     The file's current mode is kept (``mode`` sets it for a new file; default 0o644 less umask);
     ``exact_mode`` sets it whatever it was (a restore puts the user's mode back after Codex's 0600).
+    The file's owner and group are kept too (a run as root must not hand the user's config to
+    root); ``exact_owner`` (uid, gid) sets them whatever they were. If they cannot be set (not
+    root, file owned by someone else), ``PermissionError`` is raised and ``path`` is not touched.
     A reader sees the old content or the new, never a mix; a crash leaves at most a stray
     ``.<name>.*.tmp`` beside it, never a truncated target.
     """
     path = Path(path)
     directory = path.parent
     keep: int | None
+    owner: tuple[int, int] | None
     try:
-        keep = path.stat().st_mode & 0o7777
+        st = path.stat()
+        keep, owner = st.st_mode & 0o7777, (st.st_uid, st.st_gid)
     except FileNotFoundError:
-        keep = mode
+        keep, owner = mode, None
     if exact_mode is not None:
         keep = exact_mode
+    if exact_owner is not None:
+        owner = exact_owner
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        if owner is not None:
+            _set_owner(tmp, owner)  # before chmod: chown clears set-id bits
         if keep is not None:
             os.chmod(tmp, keep)
         else:
@@ -58,3 +109,10 @@ def atomic_write_bytes(
         pass
     finally:
         os.close(dir_fd)
+
+
+def _set_owner(path: str, owner: tuple[int, int]) -> None:
+    st = os.stat(path)
+    if (st.st_uid, st.st_gid) == owner:
+        return
+    os.chown(path, owner[0], owner[1])  # PermissionError when not allowed: never a silent change

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 
 import pytest
@@ -43,11 +44,28 @@ CONFIGS = {
     ),
     "has-our-id": b'[model_providers.cost-routing]\nname = "old"\nbase_url = "http://old/v1"\n',
     "blank-lines": b'\n\n\nmodel = "o3"\n\n\n',
+    # TOML allows nan and inf; nan is not equal to itself, the comparison of meanings must cope
+    "nan-inf": b"a = nan\nb = -inf\nc = +nan\n[t]\nx = [nan, inf]\ny = { z = -nan }\n",
+    "nan-in-our-id": b'[model_providers.cost-routing]\nname = "old"\nw = nan\n',
+    "nan-inline-providers": (
+        b'model_provider = "mine"\nmodel_providers = { mine = { name = "M", w = nan } }\n'
+    ),
 }
 
 
+def _nan_as_text(value):
+    if isinstance(value, float) and math.isnan(value):
+        return "<nan>"
+    if isinstance(value, dict):
+        return {k: _nan_as_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_as_text(v) for v in value]
+    return value
+
+
 def meaning(data: bytes) -> dict:
-    return tomllib.loads(config_edit.decode(data, "f")[0])
+    """The parsed file, each nan as the text "<nan>" so that two meanings compare with ==."""
+    return _nan_as_text(tomllib.loads(config_edit.decode(data, "f")[0]))
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
@@ -145,6 +163,7 @@ values = st.one_of(
     st.integers(-(10**6), 10**6),
     st.booleans(),
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
+    st.floats(),  # nan, inf and -inf among them
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -64,6 +65,134 @@ def test_enter_then_leave_gives_the_exact_bytes_and_mode_back(setup):
     assert config.read_bytes() == ORIGINAL
     assert config.stat().st_mode & 0o777 == 0o640
     assert not guard.journal_path.exists() and not guard.backup_path.exists()
+
+
+needs_root = pytest.mark.skipif(
+    os.geteuid() != 0, reason="only root can give a file to another uid"
+)
+
+
+@needs_root
+@pytest.mark.parametrize("codex_rewrites", [False, True])
+def test_a_guard_run_as_root_keeps_the_owner_and_group(setup, codex_rewrites):
+    config, guard = setup
+    os.chown(config, 12345, 23456)
+    guard.enter("a", "cost-routing", TABLE)
+    st = config.stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (12345, 23456, 0o640)
+    guard.enter("b", "cost-routing-hf", HF)  # a joining run's write keeps them too
+    assert (config.stat().st_uid, config.stat().st_gid) == (12345, 23456)
+    if codex_rewrites:  # Codex, also root, writes its own file: root-owned, 0600
+        fsutil.atomic_write_bytes(
+            config, config.read_bytes() + b"\r\n", exact_mode=0o600, exact_owner=(0, 0)
+        )
+        assert config.stat().st_uid == 0
+    guard.leave("a")
+    outcome = guard.leave("b")
+    assert outcome.action == ("merged" if codex_rewrites else "original")
+    st = config.stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (12345, 23456, 0o640)
+
+
+@needs_root
+def test_an_interrupted_period_recovered_as_root_keeps_the_owner(setup):
+    config, guard = setup
+    os.chown(config, 12345, 23456)
+    guard.enter("a", "cost-routing", TABLE)
+    mark_runs_dead(guard)
+    assert guard.recover().action == "original"
+    assert config.read_bytes() == ORIGINAL
+    assert (config.stat().st_uid, config.stat().st_gid) == (12345, 23456)
+
+
+def test_atomic_write_refuses_rather_than_change_the_owner(tmp_path: Path, monkeypatch):
+    target = tmp_path / "f"
+    target.write_bytes(b"old")
+
+    def no_chown(*args: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(fsutil.os, "chown", no_chown)
+    with pytest.raises(PermissionError):
+        fsutil.atomic_write_bytes(target, b"new", exact_owner=(12345, 23456))
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["f"]  # no stray temp file
+
+
+@pytest.mark.parametrize("codex_appends", [False, True])
+def test_a_config_with_nan_and_inf_is_edited_and_given_back(setup, codex_appends):
+    config, guard = setup
+    original = b'a = nan\nb = -inf\n[model_providers.cost-routing]\nname = "old"\nw = nan\n'
+    config.write_bytes(original)
+    guard.enter("a", "cost-routing", TABLE)  # the user's table (with its nan) is in the journal
+    trust = b'\n[projects."/r"]\ntrust_level = "trusted"\n'
+    if codex_appends:
+        config.write_bytes(config.read_bytes() + trust)
+    guard.leave("a")
+    assert config.read_bytes() == original + (trust if codex_appends else b"")
+
+
+REPO = Path(__file__).resolve().parents[1]
+#: Run in a child with a timeout: reading a FIFO or /dev/zero would hang the test, not fail it.
+GUARD_ON_A_SPECIAL_FILE = """
+import json, sys
+from pathlib import Path
+from codex_router.codex.config_guard import ConfigGuard
+from codex_router.errors import CodexConfigError
+guard = ConfigGuard(Path(sys.argv[1]), Path(sys.argv[2]))
+for action in (lambda: guard.enter("a", "cost-routing", json.loads(sys.argv[3])), guard.recover):
+    try:
+        outcome = action()
+    except CodexConfigError as exc:
+        print(json.dumps([exc.exit_code, exc.message, exc.hint]))
+    else:
+        print(json.dumps(["not refused", getattr(outcome, "action", None)]))
+"""
+
+
+def make_special(path: Path, kind: str) -> None:
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+
+
+@pytest.mark.parametrize(("kind", "words"), [("fifo", "a FIFO"), ("dev-zero", "character device")])
+def test_a_config_that_is_not_a_regular_file_is_refused_unread(setup, kind, words):
+    config, guard = setup
+    guard.enter("a", "cost-routing", TABLE)
+    mark_runs_dead(guard)  # an interrupted period: the next run and `config restore` read it
+    config.unlink()
+    make_special(config, kind)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            GUARD_ON_A_SPECIAL_FILE,
+            str(config),
+            str(guard.dir.parent),
+            json.dumps(TABLE),
+        ],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    entered, recovered = (json.loads(line) for line in done.stdout.splitlines())
+    # the guard is keyed by the real path: a symlink to /dev/zero is another file with no period
+    refusals = [entered, recovered] if kind == "fifo" else [entered]
+    if kind != "fifo":
+        assert recovered == ["not refused", "nothing"]
+    for code, message, hint in refusals:
+        assert code == 5 and message.startswith(f"{config} ") and words in message
+        assert "regular file" in message and "--codex-provider standard" in hint
+    # left as it was: still a FIFO, still a symlink to /dev/zero; the backup is kept
+    if kind == "fifo":
+        assert config.is_fifo()
+    else:
+        assert os.readlink(config) == "/dev/zero"
+    assert guard.backup_path.read_bytes() == ORIGINAL
 
 
 def test_overlapping_runs_share_one_period_and_the_last_restores(setup):
@@ -302,6 +431,9 @@ WRONG_SHAPES = [
     "run.pid=1.5",
     'run.start_ticks="now"',
     'created_at="yesterday"',
+    'original_owner="root"',
+    "original_owner=[0]",
+    'original_owner=[0, "0"]',
 ]
 
 
@@ -342,3 +474,149 @@ def test_a_journal_pid_that_cannot_be_a_run_is_never_alive(setup, pid):
     ]
     assert guard.recover().action == "original"
     assert config.read_bytes() == ORIGINAL
+
+
+# ---------------------------------------------------------------- a give-back that cannot write
+
+
+def _refuse_writing(monkeypatch: pytest.MonkeyPatch, target: Path) -> None:
+    """Writes of ``target`` fail as on a read-only directory; codex-route's own files still work."""
+    real = config_guard.atomic_write_bytes
+
+    def write(path: Path, data: bytes, **kwargs: object) -> None:
+        if Path(path) == target:
+            raise PermissionError(13, "Permission denied")
+        real(path, data, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(config_guard, "atomic_write_bytes", write)
+
+
+def _assert_says_keys_remain(err: CodexConfigError, config: Path) -> None:
+    assert "left as it was" not in err.message
+    assert f"cannot restore {config}: Permission denied" in err.message
+    assert "codex-route's keys are still in it" in err.message
+    assert err.hint is not None and "codex-route config restore" in err.hint
+
+
+@pytest.mark.parametrize("foreign_edit", [False, True], ids=["byte-exact", "merged"])
+def test_a_failed_restore_says_the_keys_remain_and_how_to_finish(
+    setup, monkeypatch: pytest.MonkeyPatch, foreign_edit: bool
+):
+    config, guard = setup
+    guard.enter("a", "cost-routing", TABLE)
+    if foreign_edit:  # Codex edits the file during the run: the give-back merges
+        config.write_bytes(config.read_bytes() + b"\n[projects.x]\ntrust_level = 'trusted'\n")
+    _refuse_writing(monkeypatch, config)
+    with pytest.raises(CodexConfigError) as info:
+        guard.leave("a")
+    _assert_says_keys_remain(info.value, config)
+    assert b"cost-routing" in config.read_bytes()  # what the message says is true
+    assert guard.journal_path.exists() and guard.backup_path.exists()  # restore can finish
+    monkeypatch.undo()
+    mark_runs_dead(guard)  # the run ended with that error
+    assert guard.recover().action in ("original", "merged")
+    assert b"cost-routing" not in config.read_bytes()
+
+
+def test_a_failed_removal_of_a_config_codex_route_created_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    config = tmp_path / "codex" / "config.toml"
+    config.parent.mkdir()
+    guard = ConfigGuard(config, tmp_path / "state")
+    guard.enter("a", "cost-routing", TABLE)
+    real_unlink = Path.unlink
+
+    def unlink(self: Path, missing_ok: bool = False) -> None:
+        if self == config:
+            raise PermissionError(13, "Permission denied")
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    with pytest.raises(CodexConfigError) as info:
+        guard.leave("a")
+    _assert_says_keys_remain(info.value, config)
+    assert b"cost-routing" in config.read_bytes()
+    monkeypatch.undo()
+    mark_runs_dead(guard)
+    assert guard.recover().action == "original"
+    assert not config.exists()
+
+
+# ---------------------------------------------------------------- a stuck lock holder
+
+HOLD_LOCK = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+sys.stdin.read()  # holds the lock until its stdin is closed
+"""
+
+
+@pytest.fixture
+def lock_holder(setup):
+    """A child process holding the guard's lock, as a stuck codex-route run would."""
+    _, guard = setup
+    guard.dir.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(guard.lock_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+    yield proc
+    if proc.stdin is not None and not proc.stdin.closed:
+        proc.stdin.close()
+    proc.wait(timeout=10)
+    proc.stdout.close()
+
+
+def test_a_stuck_lock_holder_ends_the_wait_with_a_clear_error_and_nothing_written(
+    setup, lock_holder, monkeypatch: pytest.MonkeyPatch
+):
+    config, guard = setup
+    monkeypatch.setattr(config_guard, "LOCK_TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(config_guard, "LOCK_NOTICE_SECONDS", 0.1)
+    told: list[str] = []
+    guard.on_wait = told.append
+    with pytest.raises(CodexConfigError) as info:
+        guard.enter("a", "cost-routing", TABLE)
+    err = info.value
+    assert int(err.exit_code) == 5
+    assert str(guard.lock_path) in err.message and "was not touched" in err.message
+    assert err.hint is not None and f"fuser -v {guard.lock_path}" in err.hint
+    assert "lsof" in err.hint
+    assert len(told) == 1 and str(guard.lock_path) in told[0]  # one line, naming the lock
+    assert config.read_bytes() == ORIGINAL
+    assert not guard.journal_path.exists() and not guard.backup_path.exists()
+
+
+def test_a_holder_that_lets_go_within_the_bound_lets_the_run_proceed(
+    setup, lock_holder, monkeypatch: pytest.MonkeyPatch
+):
+    config, guard = setup
+    monkeypatch.setattr(config_guard, "LOCK_NOTICE_SECONDS", 0.05)
+    told: list[str] = []
+
+    def release(line: str) -> None:  # the holder lets go once the wait has been announced
+        told.append(line)
+        lock_holder.stdin.close()
+
+    guard.on_wait = release
+    guard.enter("a", "cost-routing", TABLE)
+    assert len(told) == 1 and "waiting for the lock" in told[0]
+    assert b"cost-routing" in config.read_bytes()
+    assert guard.leave("a").action == "original"
+    assert config.read_bytes() == ORIGINAL
+
+
+def test_a_free_lock_is_taken_without_a_notice(setup, monkeypatch: pytest.MonkeyPatch):
+    config, guard = setup
+    monkeypatch.setattr(config_guard, "LOCK_NOTICE_SECONDS", 0.0)
+    told: list[str] = []
+    guard.on_wait = told.append
+    guard.enter("a", "cost-routing", TABLE)
+    guard.leave("a")
+    assert told == [] and config.read_bytes() == ORIGINAL

@@ -153,6 +153,34 @@ def test_codex_home_broken_config_names_the_place(content, needle: str) -> None:
     assert str(path) in result.summary and needle in result.summary
 
 
+@pytest.mark.parametrize(("kind", "words"), [("fifo", "a FIFO"), ("dev-zero", "character device")])
+def test_a_config_that_is_not_a_regular_file_fails_the_checks_without_a_hang(
+    kind: str, words: str
+) -> None:
+    home = Path(os.environ["CODEX_HOME"])
+    config, profile = home / "config.toml", profiles.profile_file(home, "litellm")
+    for path in (config, profile):
+        if kind == "fifo":
+            os.mkfifo(path)
+        else:
+            path.symlink_to("/dev/zero")
+    # in a child with a timeout: a read of the FIFO or of /dev/zero would hang, not fail
+    done = subprocess.run(
+        [sys.executable, "-m", "codex_router", "doctor", "--json"],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr
+    checks = {c["id"]: c for c in json.loads(done.stdout)["checks"]}
+    for check_id, path in (("codex_home", config), ("managed_profiles", profile)):
+        check = checks[check_id]
+        assert check["status"] == "fail", check
+        assert str(path) in check["summary"] and words in check["summary"]
+        assert "regular file" in check["fix"]
+
+
 @pytest.mark.parametrize(
     ("content", "status", "needle"),
     [

@@ -95,7 +95,7 @@ def test_a_password_in_a_bad_url_is_not_repeated() -> None:
     with pytest.raises(PolicyError) as info:
         resolve_settings({}, {"CODEX_ROUTE_LITELLM_BASE_URL": url}, app_dirs())
     assert "s3cret" not in info.value.message
-    assert "user:***@127.0.0.1:99999" in info.value.message
+    assert "http://***@127.0.0.1:99999" in info.value.message  # the one mask: codex_router.redact
 
 
 @pytest.mark.parametrize(

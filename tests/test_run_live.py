@@ -29,8 +29,10 @@ step = plan[min(len(calls), len(plan) - 1)]
 stdin = sys.stdin.read()
 config = os.path.join(os.environ["CODEX_HOME"], "config.toml")
 seen = open(config).read() if os.path.exists(config) else None
+owner = [os.stat(config).st_uid, os.stat(config).st_gid] if seen is not None else None
 with open(log, "a") as f:
-    f.write(json.dumps({{"argv": sys.argv[1:], "stdin": stdin, "config": seen}}) + "\\n")
+    f.write(json.dumps({{"argv": sys.argv[1:], "stdin": stdin, "config": seen, "owner": owner}}))
+    f.write("\\n")
 print("session id: 01a1ffd1-c7cd-7f02-9a67-86b8b2b1f2e7", file=sys.stderr)
 if step.startswith("touch"):
     open("edited-by-codex.txt", "w").write("x"); step = "fail"
@@ -176,6 +178,41 @@ def test_unparsable_config_refuses_a_managed_path_and_touches_nothing(fake, prox
     assert "line 2" in done.stderr and "config.toml" in done.stderr
     assert (fake.home / "config.toml").read_bytes() == broken
     assert fake.calls == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file to another uid")
+def test_a_run_as_root_keeps_the_configs_owner_and_group(fake, proxy_port):
+    config = fake.home / "config.toml"
+    config.write_bytes(b'model = "o3"\n')
+    os.chown(config, 12345, 23456)
+    config.chmod(0o640)
+    done = fake.run(
+        "say hi", "--codex-provider", "litellm", extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port}
+    )
+    assert done.returncode == 0, done.stderr
+    [call] = fake.calls
+    assert "[model_providers.cost-routing]" in call["config"]
+    assert call["owner"] == [12345, 23456]  # while edited
+    st = config.stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (12345, 23456, 0o640)  # given back
+    assert config.read_bytes() == b'model = "o3"\n'
+
+
+@pytest.mark.parametrize(("kind", "words"), [("fifo", "a FIFO"), ("dev-zero", "character device")])
+def test_a_config_that_is_not_a_regular_file_is_refused_not_read(fake, proxy_port, kind, words):
+    config = fake.home / "config.toml"
+    if kind == "fifo":
+        os.mkfifo(config)
+    else:
+        config.symlink_to("/dev/zero")
+    # fake.run has a timeout: a run blocked on the FIFO or reading /dev/zero fails, not hangs
+    done = fake.run(
+        "say hi", "--codex-provider", "litellm", extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port}
+    )
+    assert done.returncode == 5, done.stderr
+    assert str(config) in done.stderr and words in done.stderr and "regular file" in done.stderr
+    assert fake.calls == []
+    assert config.is_fifo() if kind == "fifo" else os.readlink(config) == "/dev/zero"
 
 
 def test_unwritable_state_dir_refuses_before_touching_the_config(fake, proxy_port, tmp_path):

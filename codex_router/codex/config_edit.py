@@ -12,6 +12,7 @@ would change anything else is refused rather than written.
 from __future__ import annotations
 
 import json
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -112,6 +113,31 @@ def parse(text: str, file: str) -> dict[str, Any]:
         ) from None
 
 
+class _NaN:
+    """Stands for every NaN in a canonical form: TOML's ``nan`` is never equal to itself."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _NaN)
+
+    def __hash__(self) -> int:
+        return 0
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return _NaN()
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def same_meaning(a: Any, b: Any) -> bool:
+    """Do two parsed configs mean the same? ``==``, except that a ``nan`` equals a ``nan``."""
+    return bool(_canonical(a) == _canonical(b))
+
+
 def _toml_value(value: Any) -> str:
     # The managed tables hold only strings, integers and booleans; JSON's string escapes are
     # valid TOML basic-string escapes, and the result is parsed again before anything is written.
@@ -202,7 +228,7 @@ def apply(
         after = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         after = None
-    if after != _expected(before, selection, provider_id, table):
+    if after is None or not same_meaning(after, _expected(before, selection, provider_id, table)):
         raise CodexConfigError(
             f"{file}: codex-route could not add its provider without changing "
             "other settings; the file was left as it is",
@@ -312,7 +338,7 @@ def _without(data: dict[str, Any], edit: Edit) -> dict[str, Any]:
 
 def _parses_to(text: str, want: dict[str, Any]) -> bool:
     try:
-        return tomllib.loads(text) == want
+        return same_meaning(tomllib.loads(text), want)
     except tomllib.TOMLDecodeError:
         return False
 

@@ -23,7 +23,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,12 +31,19 @@ from typing import Any
 
 from codex_router.codex import config_edit
 from codex_router.errors import CodexConfigError, StateError
-from codex_router.fsutil import atomic_write_bytes
+from codex_router.fsutil import NotRegularFileError, atomic_write_bytes, read_regular_bytes
 
 GUARD_DIR_NAME = "config-guard"
 JOURNAL_VERSION = 1
 #: Codex writes its config with this mode; so does codex-route when it creates the file.
 NEW_FILE_MODE = 0o600
+#: Longest wait for the lock around a config.toml edit, in seconds (held for milliseconds by a
+#: healthy run: a longer wait means a stuck holder). Tests lower it.
+LOCK_TIMEOUT_SECONDS = 30.0
+#: After this many seconds of waiting, one line says which lock is waited for.
+LOCK_NOTICE_SECONDS = 1.0
+#: How often the lock is tried again while another process holds it.
+LOCK_POLL_SECONDS = 0.05
 
 
 def _sha(data: bytes | None) -> str | None:
@@ -94,6 +101,8 @@ class Journal:
     runs: dict[str, dict[str, Any]] = field(default_factory=dict)
     created_at: float = 0.0
     version: int = JOURNAL_VERSION
+    #: [uid, gid] of the config before the first edit (a give-back puts them back, as the mode)
+    original_owner: list[int] | None = None
 
     def to_json(self) -> bytes:
         return json.dumps(self.__dict__, indent=2, sort_keys=True).encode() + b"\n"
@@ -128,6 +137,7 @@ _JOURNAL_TYPES: dict[str, tuple[type, ...]] = {
     "edit": (dict,),
     "runs": (dict,),
     "created_at": (int, float),
+    "original_owner": (list, _NONE),
 }
 _EDIT_TYPES: dict[str, tuple[type, ...]] = {
     "inserted": (list,),
@@ -147,6 +157,11 @@ def _check_shape(journal: Journal) -> None:
             _expect(journal.edit[name], types, f"edit.{name}")
     if journal.original_mode is not None and not 0 <= journal.original_mode <= 0o7777:
         raise ValueError(f"original_mode {journal.original_mode} is not a file mode")
+    if journal.original_owner is not None:
+        if len(journal.original_owner) != 2:
+            raise ValueError("original_owner should be [uid, gid]")
+        for item in journal.original_owner:
+            _expect(item, (int,), "an item of original_owner")
     for item in (*journal.edit.get("inserted", ()), *journal.edit.get("added_providers", ())):
         _expect(item, (str,), "an item of edit.inserted/added_providers")
     for table in journal.edit.get("replaced_providers", {}).values():
@@ -180,7 +195,15 @@ class GuardStatus:
 class ConfigGuard:
     """The guarded period of one ``config.toml`` (see the module docstring)."""
 
-    def __init__(self, config_file: Path, state_dir: Path) -> None:
+    def __init__(
+        self,
+        config_file: Path,
+        state_dir: Path,
+        *,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> None:
+        #: told once (a line for stderr) when the lock is not free after LOCK_NOTICE_SECONDS
+        self.on_wait = on_wait
         self.config = Path(config_file)
         self.target = Path(os.path.realpath(self.config))
         key = hashlib.sha256(str(self.target).encode()).hexdigest()[:16]
@@ -201,10 +224,37 @@ class ConfigGuard:
                 hint="make it writable, or set CODEX_ROUTE_HOME to a writable directory",
             ) from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._wait_for_lock(fd)
             yield
         finally:
             os.close(fd)  # closing releases the lock
+
+    def _wait_for_lock(self, fd: int) -> None:
+        """Take the lock, polling: a stuck holder is named after a second and ends the wait after
+        :data:`LOCK_TIMEOUT_SECONDS` with a :class:`CodexConfigError` (nothing written)."""
+        started = time.monotonic()
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                pass  # another process holds it
+            waited = time.monotonic() - started
+            if waited >= LOCK_TIMEOUT_SECONDS:
+                raise CodexConfigError(
+                    f"another process has held the lock {self.lock_path} for "
+                    f"{waited:.0f} s; {self.config} was not touched",
+                    hint=f"find the holder with: fuser -v {self.lock_path} (or lsof "
+                    f"{self.lock_path}); let it finish or stop it, then try again",
+                )
+            if not told and waited >= LOCK_NOTICE_SECONDS and self.on_wait is not None:
+                told = True
+                self.on_wait(
+                    f"waiting for the lock {self.lock_path} (another codex-route process is "
+                    f"editing {self.config}; giving up after {LOCK_TIMEOUT_SECONDS:.0f} s)"
+                )
+            time.sleep(max(0.0, min(LOCK_POLL_SECONDS, LOCK_TIMEOUT_SECONDS - waited)))
 
     def _load(self) -> Journal | None:
         try:
@@ -244,21 +294,31 @@ class ConfigGuard:
                 f"CODEX_HOME {self.target.parent} does not exist",
                 hint="create it (mkdir -p) or fix CODEX_HOME",
             )
-        try:
-            return self.target.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise CodexConfigError(f"cannot read {self.config}: {exc.strerror}") from None
+        return read_config_file(self.config)
 
-    def _write_config(self, data: bytes, mode: int) -> None:
+    def _write_config(
+        self, data: bytes, mode: int, owner: list[int] | None = None, *, restoring: bool = False
+    ) -> None:
         try:
-            atomic_write_bytes(self.target, data, exact_mode=mode)
+            atomic_write_bytes(
+                self.target,
+                data,
+                exact_mode=mode,
+                exact_owner=None if owner is None else (owner[0], owner[1]),
+            )
         except OSError as exc:
+            if restoring:  # the journal and backup stay: `config restore` can finish the job
+                raise self._not_restored(exc.strerror) from None
             raise CodexConfigError(
                 f"cannot write {self.config}: {exc.strerror}; it was left as it was",
                 hint=f"make {self.target.parent} writable, or run with --codex-provider standard",
             ) from None
+
+    def _not_restored(self, why: str | None) -> CodexConfigError:
+        return CodexConfigError(
+            f"cannot restore {self.config}: {why}; codex-route's keys are still in it",
+            hint=f"make {self.target.parent} writable, then run: codex-route config restore",
+        )
 
     # -- the guarded period -----------------------------------------------------------------------
     def enter(self, run_id: str, provider_id: str, table: dict[str, Any]) -> list[str]:
@@ -299,6 +359,7 @@ class ConfigGuard:
                     edit.to_dict(),
                     {run_id: me},
                     time.time(),
+                    original_owner=self._owner_of(current),
                 )
                 self._write_backup(current)
                 self._save(journal)  # durable before the config changes: a crash is recoverable
@@ -411,6 +472,12 @@ class ConfigGuard:
             return None
         return self.target.stat().st_mode & 0o7777
 
+    def _owner_of(self, current: bytes | None) -> list[int] | None:
+        if current is None:
+            return None
+        st = self.target.stat()
+        return [st.st_uid, st.st_gid]
+
     def _write_backup(self, current: bytes | None) -> None:
         try:
             if current is None:
@@ -455,15 +522,20 @@ class ConfigGuard:
                 if _sha(original) != journal.original_sha256:
                     raise CodexConfigError(
                         f"the backup {self.backup_path} does not match the hash "
-                        f"recorded before the run; {self.config} was left as it is"
+                        f"recorded before the run; codex-route's keys are still in {self.config}",
+                        hint=f"compare the backup with {self.config}; copy it back by hand if it "
+                        f"is right, then delete {self.journal_path} and the backup",
                     )
-                self._write_config(original, mode)
+                self._write_config(original, mode, journal.original_owner, restoring=True)
             else:
-                self.target.unlink()
+                try:
+                    self.target.unlink()
+                except OSError as exc:
+                    raise self._not_restored(exc.strerror) from None
             outcome = Outcome("original", f"restored {self.config} byte for byte")
         else:
             merged = config_edit.remove(current, str(self.config), edit)
-            self._write_config(merged, mode)
+            self._write_config(merged, mode, journal.original_owner, restoring=True)
             outcome = Outcome(
                 "merged",
                 f"{self.config} changed during the run (Codex or you edited it); "
@@ -472,6 +544,31 @@ class ConfigGuard:
         self.backup_path.unlink(missing_ok=True)
         self.journal_path.unlink(missing_ok=True)
         return outcome
+
+
+def read_config_file(config: Path) -> bytes | None:
+    """The bytes of a Codex config file (``None``: there is none), as ``CodexConfigError``s.
+
+    Only a regular file (or a symlink to one) is read: a FIFO would block until a writer comes,
+    ``/dev/zero`` never ends; either is refused, naming the file, before any read.
+    """
+    try:
+        return read_regular_bytes(Path(config))
+    except FileNotFoundError:
+        return None
+    except NotRegularFileError as exc:
+        target = Path(os.path.realpath(config))
+        where = str(config) if Path(config) == target else f"{config} (-> {target})"
+        raise CodexConfigError(
+            f"{where} is {exc.strerror}; codex-route reads and edits only regular files "
+            "(reading this one could block forever), so it was not touched",
+            hint="make it a regular file (or a symlink to one), "
+            "or run with --codex-provider standard",
+        ) from None
+    except OSError as exc:
+        raise CodexConfigError(
+            f"cannot read {config}: {exc.strerror}", hint="fix its permissions"
+        ) from None
 
 
 def guards_needing_recovery(state_dir: Path) -> list[GuardStatus]:

@@ -16,6 +16,7 @@ from typing import Any
 import tomlkit
 
 from codex_router.codex.argv import MANAGED_PROVIDER_IDS, managed_provider_table
+from codex_router.codex.config_guard import read_config_file
 from codex_router.errors import CodexConfigError
 from codex_router.fsutil import atomic_write_bytes
 from codex_router.policy.roles import Role
@@ -78,13 +79,10 @@ def states(home: Path, settings: Settings) -> list[ProfileState]:
     out = []
     for path, name in MANAGED_PROVIDER_IDS.items():
         file = profile_file(home, path)
-        try:
-            data = file.read_bytes()
-        except FileNotFoundError:
+        data = read_config_file(file)  # a FIFO or a device is refused, never read
+        if data is None:
             out.append(ProfileState(name, path, str(file), "absent"))
             continue
-        except OSError as exc:
-            raise CodexConfigError(f"cannot read {file}: {exc.strerror}") from None
         if not _is_ours(data):
             out.append(ProfileState(name, path, str(file), "foreign", "not written by codex-route"))
         elif data != render(path, settings):

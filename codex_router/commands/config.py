@@ -88,9 +88,12 @@ def restore(
     """Give config.toml back after an interrupted run (original bytes, or minus
     codex-route's keys)."""
     # lazy: --help imports every command module; the work loads when the command runs
+    from codex_router import ui
     from codex_router.codex.config_guard import ConfigGuard
     from codex_router.dirs import app_dirs, codex_home
 
-    guard = ConfigGuard(codex_home(os.environ) / "config.toml", app_dirs().state_dir)
+    guard = ConfigGuard(
+        codex_home(os.environ) / "config.toml", app_dirs().state_dir, on_wait=ui.warn
+    )
     outcome = guard.recover(force=force)
     typer.echo(outcome.message)

@@ -5,5 +5,5 @@ Owns: the record shape (``record``), the SQLite store and its migrations (``stor
 
 Side effects: ``<state_dir>/history.sqlite3`` only.
 
-May import: errors, dirs
+May import: errors, dirs, redact
 """

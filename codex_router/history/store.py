@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
@@ -31,6 +30,8 @@ from codex_router.dirs import AppDirs
 from codex_router.errors import StateError
 from codex_router.history import migrations as schema
 from codex_router.history.record import RunRecord
+from codex_router.redact import redact as redact
+from codex_router.redact import redact_tree
 
 HISTORY_FILE_NAME = "history.sqlite3"
 
@@ -46,12 +47,6 @@ SECRET_VARIABLES = (
     "CODEX_API_KEY",
     "ANTHROPIC_API_KEY",
     "LITELLM_MASTER_KEY",
-)
-
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@?#]+@")
-_SECRET_QUERY = re.compile(
-    r"(?i)([?&](?:[a-z0-9_\-]*(?:key|token|secret|password|passwd|sig|signature|auth)[a-z0-9_\-]*)=)"
-    r"[^&#\s]*"
 )
 
 _RUN_COLUMNS = (
@@ -91,24 +86,6 @@ def history_path(dirs: AppDirs) -> Path:
 
 
 # ---------------------------------------------------------------- privacy
-
-
-def redact(text: str) -> str:
-    """``text`` with URL credentials and secret-looking query values replaced by ``***``."""
-    if "://" not in text and "=" not in text:
-        return text
-    text = _URL_USERINFO.sub(r"\1***@", text)
-    return _SECRET_QUERY.sub(r"\1***", text)
-
-
-def _redact_tree(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {redact(str(k)): _redact_tree(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_redact_tree(v) for v in value]
-    return value
 
 
 def _secret_values(env: Mapping[str, str]) -> list[str]:
@@ -165,7 +142,7 @@ def _run_row(record: RunRecord) -> tuple[Any, ...]:
 
 def _sanitised(record: RunRecord, env: Mapping[str, str]) -> tuple[RunRecord, str]:
     """The record with every string redacted, and its JSON document (scrubbed of key values)."""
-    data = _redact_tree(record.to_dict())
+    data = redact_tree(record.to_dict())
     clean = RunRecord.from_dict(data)
     document = json.dumps(clean.to_dict(), ensure_ascii=False, separators=(",", ":"))
     secrets = _secret_values(env)

@@ -19,6 +19,7 @@ from codex_router.dirs import AppDirs
 from codex_router.errors import CodexRouteError
 from codex_router.local.ollama import LocalResult, run_local
 from codex_router.policy.roles import Role
+from codex_router.redact import redact
 from codex_router.run.plan import Plan
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def describe(plan: Plan) -> str:
     model = plan.settings.policy.aliases[alias].local_model
     return (
         f"{alias} answers this simple task directly: Ollama {model} at "
-        f"{plan.settings['ollama_base_url']}, no Codex agent "
+        f"{redact(plan.settings['ollama_base_url'])}, no Codex agent "
         "(pass --codex-provider litellm for one)"
     )
 

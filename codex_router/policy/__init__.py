@@ -9,5 +9,5 @@ live beside this package in ``codex_router/policies/`` (the repository's top-lev
 Side effects: reading policy files; the parsed-policy cache in the cache dir; ``policy init``
 writes one file.
 
-May import: errors, dirs, fsutil
+May import: errors, dirs, fsutil, redact
 """

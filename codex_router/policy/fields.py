@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from codex_router.redact import redact
+
 PROVIDERS = ("auto", "openai", "gemini", "no-openai", "huggingface", "qwen")
 CODEX_PATHS = ("standard", "litellm", "huggingface")
 CODEX_PROVIDERS = ("auto", *CODEX_PATHS)
@@ -133,8 +135,8 @@ def check_url(value: str) -> None:
     from urllib.parse import urlsplit  # lazy: only a policy or variable that sets a URL pays
 
     if not value.startswith(("http://", "https://")):
-        raise ValueError(f"expected an http:// or https:// URL, got {_without_password(value)!r}")
-    shown = repr(_without_password(value))
+        raise ValueError(f"expected an http:// or https:// URL, got {redact(value)!r}")
+    shown = repr(redact(value))
     try:
         parts = urlsplit(value)
         port = parts.port
@@ -152,16 +154,6 @@ def check_url(value: str) -> None:
         raise ValueError(f"{shown}: the URL has no host")
     if port == 0:
         raise ValueError(f"{shown}: the port must be a whole number from 1 to 65535")
-
-
-def _without_password(url: str) -> str:
-    """``url`` with the password of a ``user:password@`` part replaced by ``***``."""
-    scheme, sep, rest = url.partition("://")
-    netloc, slash, path = rest.partition("/")
-    userinfo, at, host = netloc.rpartition("@")
-    if not sep or not at or ":" not in userinfo:
-        return url
-    return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}{slash}{path}"
 
 
 def string_list(options: Sequence[str] | None = None, *, unique: bool = True) -> Field:

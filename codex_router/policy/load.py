@@ -7,6 +7,7 @@ of every value lets any later error, and ``policy show``, name ``file:line: key`
 
 from __future__ import annotations
 
+import contextlib
 import marshal  # built in, no class objects: the parsed-policy cache's format (not pickle)
 import os
 import zlib  # built in; hashlib would load OpenSSL (~2 ms) for a file name
@@ -120,6 +121,20 @@ def _cached_tree(path: Path, cache_dir: Path) -> tuple[str, Tree] | None:
         return None
 
 
+def _holds_credentials(tree: Tree) -> bool:
+    from codex_router.redact import has_credentials
+
+    for node in tree.values():
+        if isinstance(node, dict):
+            if _holds_credentials(node):
+                return True
+            continue
+        values = node.value if isinstance(node.value, list) else [node.value]
+        if any(isinstance(v, str) and has_credentials(v) for v in values):
+            return True
+    return False
+
+
 def _store_tree(path: Path, cache_dir: Path, tree: Tree) -> None:
     # lazy: tempfile ~2 ms; a run whose policy is cached (all but the first) writes nothing
     from codex_router.fsutil import atomic_write_bytes
@@ -128,9 +143,14 @@ def _store_tree(path: Path, cache_dir: Path, tree: Tree) -> None:
     if entry is None:
         return
     file, key = entry
+    if _holds_credentials(tree):
+        # a URL with a password (endpoints.*_base_url) is never copied into the cache
+        with contextlib.suppress(OSError):
+            file.unlink(missing_ok=True)
+        return
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(file, marshal.dumps((key, _to_plain(tree))))
+        atomic_write_bytes(file, marshal.dumps((key, _to_plain(tree))), exact_mode=0o600)
     except (OSError, ValueError):
         pass  # no cache (or a value marshal cannot hold): the next run parses again
 

@@ -178,7 +178,7 @@ def _walk(
     result: RunResult,
     home: Path,
 ) -> None:
-    guard = ConfigGuard(home / "config.toml", dirs.state_dir)
+    guard = ConfigGuard(home / "config.toml", dirs.state_dir, on_wait=notify)
     child_env = {**env, **target.env}
     for index, path in enumerate(ready, start=1):
         is_last = index == len(ready)

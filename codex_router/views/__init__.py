@@ -3,5 +3,5 @@
 Each view takes a result object (or its ``to_dict()``) and writes it; human output fits 80
 columns and stays plain when piped.
 
-May import: ui, policy, run, codex, history, doctor
+May import: ui, redact, policy, run, codex, history, doctor
 """

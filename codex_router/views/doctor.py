@@ -8,6 +8,7 @@ import textwrap
 
 from codex_router import ui
 from codex_router.doctor import Check
+from codex_router.redact import redact, redact_tree
 
 _MARK = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
 
@@ -18,7 +19,8 @@ def overall(results: list[Check]) -> str:
 
 
 def print_doctor_json(results: list[Check]) -> None:
-    ui.print_json({"status": overall(results), "checks": [r.to_dict() for r in results]})
+    checks = [redact_tree(r.to_dict()) for r in results]  # URL passwords shown as ***
+    ui.print_json({"status": overall(results), "checks": checks})
 
 
 def render(results: list[Check], width: int = 80) -> str:
@@ -30,7 +32,7 @@ def render(results: list[Check], width: int = 80) -> str:
         head = f"{_MARK[r.status]} {r.id:<{id_width}}"
         lines.extend(
             textwrap.wrap(
-                r.summary,
+                redact(r.summary),  # URL passwords shown as ***, before any line break
                 width=width,
                 initial_indent=head,
                 subsequent_indent=indent,
@@ -41,7 +43,7 @@ def render(results: list[Check], width: int = 80) -> str:
         if r.fix and r.status != "ok":
             lines.extend(
                 textwrap.wrap(
-                    f"fix: {r.fix}",
+                    redact(f"fix: {r.fix}"),
                     width=width,
                     initial_indent=indent,
                     subsequent_indent=indent + "     ",

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from codex_router import ui
+from codex_router.redact import redact_tree
 
 
 def print_plan_json(plan: Any) -> None:
-    ui.print_json(plan.to_dict())
+    ui.print_json(redact_tree(plan.to_dict()))  # URL passwords shown as ***
 
 
 class _Style:
@@ -115,7 +116,7 @@ def render_plan(data: dict[str, Any], *, color: bool = False) -> str:
 
 
 def print_plan(plan: Any) -> None:
-    data = plan.to_dict()
+    data = redact_tree(plan.to_dict())  # URL passwords shown as ***
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     sys.stdout.write(render_plan(data, color=color))
     sys.stdout.flush()

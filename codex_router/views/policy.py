@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_router import ui
+from codex_router.redact import redact, redact_tree
 
 
 def _fmt(value: Any) -> str:
@@ -21,7 +22,9 @@ def _fmt(value: Any) -> str:
 
 def print_policy_json(settings: Any, shown: list[Any]) -> None:
     ui.print_json(
-        {"policy_file": settings.policy_file.to_dict(), "values": [v.to_dict() for v in shown]}
+        redact_tree(  # URL passwords shown as ***
+            {"policy_file": settings.policy_file.to_dict(), "values": [v.to_dict() for v in shown]}
+        )
     )
 
 
@@ -42,7 +45,7 @@ def print_policy(settings: Any, shown: list[Any]) -> None:
             origin = f"{v.source} {v.origin}"
         else:
             origin = f"{v.source} {Path(v.file).name}:{v.line}" if v.file else v.source
-        table.add_row(v.key, ui.escape(_fmt(v.value)), ui.escape(origin))
+        table.add_row(v.key, ui.escape(redact(_fmt(v.value))), ui.escape(origin))
     ui.out().print(table)
 
 
