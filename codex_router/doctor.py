@@ -11,7 +11,7 @@ Rules every check keeps:
 - short timeouts on the network (:data:`PROBE_TIMEOUT_SECONDS`), and the checks run in threads,
   so a dead endpoint costs the report well under a couple of seconds.
 
-May import: errors, dirs, policy, tokens, routing, codex, proxy, local, history
+May import: errors, dirs, urls, policy, tokens, routing, codex, proxy, local, history
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ from codex_router.proxy.install import (
     read_installed_version,
 )
 from codex_router.proxy.process import probe_readiness
-from codex_router.routing.readiness import host_port, probe_tcp, show_host_port
+from codex_router.routing.readiness import probe_tcp
 from codex_router.tokens import counter
+from codex_router.urls import host_port, show_host_port
 
 STATUSES = ("ok", "warn", "fail")
 

@@ -22,12 +22,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from codex_router.errors import LocalModelError, PolicyError, UsageError
 from codex_router.policy.model import Policy
 from codex_router.policy.roles import Role
 from codex_router.policy.settings import Settings
+from codex_router.urls import is_loopback
 
 if TYPE_CHECKING:
     import httpx
@@ -84,10 +84,6 @@ def local_model_name(policy: Policy) -> str:
             hint=f"set aliases.{alias}.local_model: {DEFAULT_LOCAL_MODEL}",
         )
     return str(model)
-
-
-def _is_loopback(base_url: str) -> bool:
-    return (urlsplit(base_url).hostname or "") in ("127.0.0.1", "localhost", "::1")
 
 
 def _error_message(body: bytes) -> str:
@@ -155,7 +151,7 @@ def stream_chat(
         # A loopback server must not be reached through an HTTP(S)_PROXY from the environment.
         with (
             httpx.Client(
-                timeout=timeout, transport=transport, trust_env=not _is_loopback(base_url)
+                timeout=timeout, transport=transport, trust_env=not is_loopback(base_url)
             ) as client,
             client.stream(
                 "POST", url, json=body, headers={"Authorization": "Bearer ollama"}

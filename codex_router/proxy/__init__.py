@@ -7,5 +7,5 @@ for Codex's environment, whether our proxy is up).
 
 Side effects: the ``litellm`` process, its files in the state dir, HTTP to it on 127.0.0.1.
 
-May import: errors, dirs, fsutil, policy
+May import: errors, dirs, fsutil, urls, policy
 """

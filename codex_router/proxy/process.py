@@ -45,6 +45,7 @@ from codex_router.proxy.config import (
 )
 from codex_router.proxy.install import LiteLLMInstall, find_litellm
 from codex_router.proxy.session import is_our_process, pid_alive
+from codex_router.urls import is_loopback, show_host_port
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4000
@@ -128,10 +129,8 @@ class ProxyStatus:
 
 def default_port(base_url: str) -> int:
     """The port of ``litellm_base_url`` when it points at this machine, else 4000."""
-    parts = urlsplit(base_url)
-    if (parts.hostname or "") in ("127.0.0.1", "localhost", "::1") and parts.port:
-        return parts.port
-    return DEFAULT_PORT
+    port = urlsplit(base_url).port
+    return port if port and is_loopback(base_url) else DEFAULT_PORT
 
 
 def check_port_free(port: int, host: str = HOST) -> None:
@@ -176,8 +175,8 @@ def probe_readiness(host: str, port: int, timeout: float = 2.0) -> tuple[bool, s
     try:
         status, body = _http_get(host, port, "/health/readiness", timeout=timeout)
     except (OSError, http.client.HTTPException) as exc:
-        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-        return False, f"{where}: {getattr(exc, 'strerror', None) or type(exc).__name__}"
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        return False, f"{show_host_port(host, port)}: {reason}"
     if status != 200:
         return False, f"/health/readiness answered {status}"
     try:

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 
 from codex_router.dirs import AppDirs
 from codex_router.proxy.state import ProxyRecord, proxy_files, read_key, read_record
+from codex_router.urls import LOOPBACK_HOSTS, host_port
 
 #: The variable Codex's managed LiteLLM provider takes its key from (``env_key``).
 CODEX_KEY_VAR = "LITELLM_API_KEY"
-_LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 def pid_alive(pid: int) -> bool:
@@ -86,10 +86,8 @@ def running_proxy(dirs: AppDirs) -> ProxyRecord | None:
 
 
 def _same_endpoint(record: ProxyRecord, base_url: str) -> bool:
-    parts = urlsplit(base_url)
-    host = (parts.hostname or "").lower()
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return parts.scheme == "http" and host in _LOOPBACK and port == record.port
+    host, port = host_port(base_url, default_host="")
+    return urlsplit(base_url).scheme == "http" and host in LOOPBACK_HOSTS and port == record.port
 
 
 def proxy_env_for_codex(dirs: AppDirs, base_url: str | None = None) -> dict[str, str]:

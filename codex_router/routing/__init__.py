@@ -8,5 +8,5 @@ whether the LiteLLM proxy answers).
 Side effects: none but ``readiness``, which reads the environment and probes the proxy's TCP
 port; everything else is pure and table-tested.
 
-May import: errors, dirs, policy, prompt, proxy
+May import: errors, dirs, urls, policy, prompt, proxy
 """

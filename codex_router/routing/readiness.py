@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 from codex_router.dirs import app_dirs
 from codex_router.routing.route import ReadinessFacts
+from codex_router.urls import host_port, show_host_port
 
 #: Variables whose presence (never value) routing looks at.
 KEY_VARIABLES = ("HF_TOKEN", "LITELLM_API_KEY", "GEMINI_API_KEY", "OPENAI_API_KEY", "CODEX_API_KEY")
@@ -25,21 +25,6 @@ def present_variables(
 ) -> frozenset[str]:
     """Names of variables that are set to something other than blanks."""
     return frozenset(n for n in names if env.get(n, "").strip())
-
-
-def host_port(url: str) -> tuple[str, int]:
-    """The host and port of ``url`` (IPv6 without brackets); ``ValueError`` on a bad port.
-
-    URLs from the settings were checked where they entered (:func:`codex_router.policy.fields.
-    check_url`), so only a URL from elsewhere can raise.
-    """
-    parts = urlsplit(url)
-    return parts.hostname or "127.0.0.1", parts.port or (443 if parts.scheme == "https" else 80)
-
-
-def show_host_port(host: str, port: int) -> str:
-    """``host:port`` as written in a URL: ``[::1]:4000`` for an IPv6 host."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def probe_tcp(url: str, timeout: float = PROBE_TIMEOUT_SECONDS) -> tuple[bool, str]:
