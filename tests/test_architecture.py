@@ -10,11 +10,11 @@ from __future__ import annotations
 import ast
 import re
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "codex_router"
+from helpers.imports import MODULES, PACKAGE, find_cycle, imported
+
 MAY_IMPORT = re.compile(r"^May import:(?P<names>.*?)(?:\n\s*\n|\Z)", re.M | re.S)
 
 
@@ -24,40 +24,11 @@ def _unit_of(module: str) -> str:
     return parts[1] if len(parts) > 1 else ""
 
 
-def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def _imports(path: Path) -> set[str]:
-    """Every ``codex_router`` module or package ``path`` imports, resolved to dotted names."""
-    name = _module_name(path)
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.startswith("codex_router"))
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*anchor, base] if base else anchor)
-            # from codex_router import x: x is a submodule (or __version__)
-            if base == "codex_router":
-                found.update(
-                    f"codex_router.{a.name}" for a in node.names if a.name != "__version__"
-                )
-            elif base.startswith("codex_router."):
-                found.add(base)
-    return found
-
-
-def _units() -> dict[str, list[Path]]:
-    units: dict[str, list[Path]] = defaultdict(list)
-    for path in sorted(PACKAGE.rglob("*.py")):
-        units[_unit_of(_module_name(path))].append(path)
+def _units() -> dict[str, list[str]]:
+    """Each unit (package or top-level module) and the dotted names of its modules."""
+    units: dict[str, list[str]] = defaultdict(list)
+    for name in MODULES:
+        units[_unit_of(name)].append(name)
     return units
 
 
@@ -81,11 +52,11 @@ def test_unit_imports_only_what_its_docstring_allows(unit: str) -> None:
     unknown = declared - set(UNITS)
     assert not unknown, f"{unit}: 'May import' names no such package or module: {sorted(unknown)}"
     used: dict[str, set[str]] = defaultdict(set)
-    for path in UNITS[unit]:
-        for target in _imports(path):
+    for name in UNITS[unit]:
+        for target in imported(name, MODULES[name]):
             other = _unit_of(target)
             if other and other != unit:
-                used[other].add(str(path.relative_to(PACKAGE.parent)))
+                used[other].add(str(MODULES[name].relative_to(PACKAGE.parent)))
     undeclared = {other: sorted(where) for other, where in used.items() if other not in declared}
     assert not undeclared, f"{unit} imports what its docstring does not allow: {undeclared}"
 
@@ -93,17 +64,5 @@ def test_unit_imports_only_what_its_docstring_allows(unit: str) -> None:
 def test_unit_dependencies_form_layers() -> None:
     """The declared unit graph has no cycle, so the packages stack in layers."""
     graph = {u: (_declared(u) or set()) - {u} for u in UNITS if u}
-    done: set[str] = set()
-
-    def visit(unit: str, trail: tuple[str, ...]) -> None:
-        if unit in trail:
-            cycle = [*trail[trail.index(unit) :], unit]
-            raise AssertionError(f"declared imports form a cycle: {' -> '.join(cycle)}")
-        if unit in done:
-            return
-        for other in sorted(graph.get(unit, ())):
-            visit(other, (*trail, unit))
-        done.add(unit)
-
-    for unit in sorted(graph):
-        visit(unit, ())
+    cycle = find_cycle(graph)
+    assert cycle is None, f"declared imports form a cycle: {' -> '.join(cycle or [])}"

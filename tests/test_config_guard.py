@@ -246,10 +246,9 @@ def test_a_change_seen_by_a_later_run_is_not_undone_by_a_byte_restore(setup):
     assert config.read_bytes() == ORIGINAL + b'\r\n[projects."/r"]\r\ntrust_level = "trusted"\r\n'
 
 
-def test_an_interrupted_period_is_recovered(setup):
-    config, guard = setup
-    guard.enter("a", "cost-routing", TABLE)
-    mark_runs_dead(guard)
+def _assert_interrupted_then_given_back(config, guard) -> None:
+    """The period reads as interrupted (no live run), is listed for recovery, and recovering it
+    gives the original bytes back."""
     status = guard.status()
     assert status.interrupted and not status.active
     assert [s.config for s in config_guard.guards_needing_recovery(guard.dir.parent)] == [
@@ -257,6 +256,13 @@ def test_an_interrupted_period_is_recovered(setup):
     ]
     assert guard.recover().action == "original"
     assert config.read_bytes() == ORIGINAL
+
+
+def test_an_interrupted_period_is_recovered(setup):
+    config, guard = setup
+    guard.enter("a", "cost-routing", TABLE)
+    mark_runs_dead(guard)
+    _assert_interrupted_then_given_back(config, guard)
 
 
 def test_the_next_run_recovers_first_and_says_so(setup):
@@ -467,13 +473,7 @@ def test_a_journal_pid_that_cannot_be_a_run_is_never_alive(setup, pid):
     journal = json.loads(guard.journal_path.read_bytes())
     journal["runs"]["a"].update(pid=pid, start_ticks=None)
     guard.journal_path.write_text(json.dumps(journal))
-    status = guard.status()
-    assert status.interrupted and not status.active
-    assert [s.config for s in config_guard.guards_needing_recovery(guard.dir.parent)] == [
-        str(config)
-    ]
-    assert guard.recover().action == "original"
-    assert config.read_bytes() == ORIGINAL
+    _assert_interrupted_then_given_back(config, guard)
 
 
 # ---------------------------------------------------------------- a give-back that cannot write
