@@ -74,6 +74,21 @@ def fake(tmp_path: Path, isolated_env: Path):
             )
             return done
 
+        def run_hooked(self, hook, *args, plan="ok", extra=None):
+            """``run`` with ``hook`` (Python source) executed in codex-route's process first: the
+            way to force an interleaving (a signal at an exact point) instead of hoping for it."""
+            driver = f"{hook}\nimport sys\nfrom codex_router.entry import main\n"
+            driver += f"sys.argv = ['codex-route', 'run', *{list(args)!r}]\nsys.exit(main())\n"
+            return subprocess.run(
+                [sys.executable, "-c", driver],
+                env={**env, "FAKE_CODEX_PLAN": plan, **(extra or {})},
+                cwd=work,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                stdin=subprocess.DEVNULL,
+            )
+
         @property
         def calls(self):
             return (
@@ -356,3 +371,33 @@ def test_a_codex_home_with_a_literal_tilde_is_refused_before_anything_starts(
         assert "hint: set CODEX_HOME to an absolute path" in done.stderr
         assert fake.calls == []
         assert (expanded / "config.toml").read_bytes() == original
+
+
+SIGNAL_AFTER_THE_EDIT = """
+import os, signal
+from codex_router.codex import config_guard
+enter = config_guard.ConfigGuard.enter
+def enter_then_signal(self, *args, **kwargs):
+    notices = enter(self, *args, **kwargs)  # config.toml now holds codex-route's keys
+    os.kill(os.getpid(), signal.{sig})
+    return notices
+config_guard.ConfigGuard.enter = enter_then_signal
+"""
+
+
+@pytest.mark.parametrize(("sig", "code"), [("SIGINT", 130), ("SIGTERM", 143), ("SIGHUP", 129)])
+def test_a_signal_between_the_config_write_and_the_launch_gives_the_config_back(
+    fake, proxy_port, sig, code
+):
+    original = b'model = "o3"\n# mine\n'
+    (fake.home / "config.toml").write_bytes(original)
+    done = fake.run_hooked(
+        SIGNAL_AFTER_THE_EDIT.format(sig=sig),
+        "say hi",
+        "--codex-provider",
+        "litellm",
+        extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port},
+    )
+    assert done.returncode == code, done.stderr
+    assert fake.calls == []  # codex was never started
+    assert (fake.home / "config.toml").read_bytes() == original

@@ -84,8 +84,14 @@ class AttemptResult:
     error: str | None  # short failure kind, never codex's raw text
 
 
-class _SignalWatch:
-    """Notes stop signals and forwards them to the running child (its group in exec mode)."""
+class StopSignals:
+    """Notes stop signals and forwards them to the running child (its group in exec mode).
+
+    Held for a whole attempt, from the config edit to its give-back: a signal that comes before
+    codex exists (while the config is written, while codex is spawned) is noted, never lost, and
+    handed to codex the moment it exists (or codex is not started at all), so the attempt still
+    ends, the config is still given back, and ``--timeout`` still holds.
+    """
 
     def __init__(self) -> None:
         self.received: int | None = None
@@ -95,8 +101,9 @@ class _SignalWatch:
         self._previous: dict[int, Any] = {}
         self.grace_kill: Callable[[], None] | None = None
         self._grace_timer: threading.Timer | None = None
+        self._lock = threading.Lock()
 
-    def __enter__(self) -> _SignalWatch:
+    def __enter__(self) -> StopSignals:
         if threading.current_thread() is threading.main_thread():
             for sig in STOP_SIGNALS:
                 self._previous[sig] = signal.signal(sig, self._handle)
@@ -105,19 +112,36 @@ class _SignalWatch:
     def __exit__(self, *exc: object) -> None:
         for sig, previous in self._previous.items():
             signal.signal(sig, previous)
+        self.cancel_grace()
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.received = self.received or signum
         self.count += 1
+        self._forward(signal.SIGKILL if self.count > 1 else signum)
+
+    def attach(
+        self, proc: subprocess.Popen[bytes], own_group: bool, grace_kill: Callable[[], None]
+    ) -> None:
+        """codex now exists: a signal noted while it was being spawned is forwarded at once."""
+        self.proc, self.own_group, self.grace_kill = proc, own_group, grace_kill
+        if self.received is not None:
+            self._forward(signal.SIGKILL if self.count > 1 else self.received)
+
+    def _forward(self, sig: int) -> None:
         proc = self.proc
         if proc is None or proc.poll() is not None:
-            return
-        _stop(proc, self.own_group, signal.SIGKILL if self.count > 1 else signum)
-        if self._grace_timer is None and self.grace_kill is not None:
-            # codex gets a moment to end its turn cleanly, then it is killed.
-            self._grace_timer = threading.Timer(INTERRUPT_GRACE_SECONDS, self.grace_kill)
-            self._grace_timer.daemon = True
-            self._grace_timer.start()
+            return  # not started yet: attach() forwards it
+        _stop(proc, self.own_group, sig)
+        with self._lock:
+            if self._grace_timer is None and self.grace_kill is not None:
+                # codex gets a moment to end its turn cleanly, then it is killed.
+                self._grace_timer = threading.Timer(INTERRUPT_GRACE_SECONDS, self.grace_kill)
+                self._grace_timer.daemon = True
+                self._grace_timer.start()
+
+    def stopped_by(self) -> int | None:
+        """The first stop signal received so far (a method: it changes under the caller)."""
+        return self.received
 
     def cancel_grace(self) -> None:
         if self._grace_timer is not None:
@@ -185,60 +209,83 @@ def _stop(proc: subprocess.Popen[bytes], own_group: bool, sig: int) -> None:
 
 
 def run_attempt(
-    attempt: LaunchSpec, *, stderr_sink: Any = None, clock: Callable[[], float] = time.monotonic
+    attempt: LaunchSpec,
+    *,
+    stderr_sink: Any = None,
+    clock: Callable[[], float] = time.monotonic,
+    stop_signals: StopSignals | None = None,
 ) -> AttemptResult:
-    """Run codex once and wait for it; never raises for codex's own failures."""
+    """Run codex once and wait for it; never raises for codex's own failures.
+
+    ``stop_signals``: the caller's watch, held since before the config was edited; without one,
+    the attempt holds its own.
+    """
+    if stop_signals is None:
+        with StopSignals() as own:
+            return _run(attempt, own, stderr_sink, clock)
+    return _run(attempt, stop_signals, stderr_sink, clock)
+
+
+def _interrupted(
+    watch: StopSignals, duration_ms: int, code: int | None, session: str | None
+) -> AttemptResult:
+    assert watch.received is not None
+    return AttemptResult(
+        code,
+        duration_ms,
+        "interrupted",
+        watch.received,
+        session,
+        f"stopped by {signal.Signals(watch.received).name}",
+    )
+
+
+def _run(
+    attempt: LaunchSpec, watch: StopSignals, stderr_sink: Any, clock: Callable[[], float]
+) -> AttemptResult:
     sink = stderr_sink if stderr_sink is not None else sys.stderr.buffer
     started = clock()
     own_group = not attempt.interactive
     found: dict[str, str] = {}
-    with _SignalWatch() as watch:
-        try:
-            proc = subprocess.Popen(
-                list(attempt.argv),
-                env=dict(attempt.env),
-                cwd=attempt.cwd,
-                stdin=None if attempt.stdin_text is None else subprocess.PIPE,
-                stderr=None if attempt.interactive else subprocess.PIPE,
-                process_group=0 if own_group else None,
-                preexec_fn=_death_signal_setter(),
-            )
-        except OSError as exc:
-            return AttemptResult(
-                None,
-                int((clock() - started) * 1000),
-                "launch_error",
-                None,
-                None,
-                f"cannot start codex: {exc.strerror}",
-            )
-        watch.proc, watch.own_group = proc, own_group
-        threads = []
-        if proc.stdin is not None:
-            data = (attempt.stdin_text or "").encode("utf-8")
-            threads.append(
-                threading.Thread(target=_feed_stdin, args=(proc.stdin, data), daemon=True)
-            )
-        if proc.stderr is not None:
-            threads.append(
-                threading.Thread(target=_pump_stderr, args=(proc.stderr, sink, found), daemon=True)
-            )
-        for thread in threads:
-            thread.start()
-        timed_out = _wait(proc, attempt.timeout, watch, own_group, started, clock)
-        for thread in threads:
-            thread.join(timeout=5)
+    if watch.stopped_by() is not None:  # stopped before codex was started: it never is
+        return _interrupted(watch, 0, None, None)
+    try:
+        proc = subprocess.Popen(
+            list(attempt.argv),
+            env=dict(attempt.env),
+            cwd=attempt.cwd,
+            stdin=None if attempt.stdin_text is None else subprocess.PIPE,
+            stderr=None if attempt.interactive else subprocess.PIPE,
+            process_group=0 if own_group else None,
+            preexec_fn=_death_signal_setter(),
+        )
+    except OSError as exc:
+        return AttemptResult(
+            None,
+            int((clock() - started) * 1000),
+            "launch_error",
+            None,
+            None,
+            f"cannot start codex: {exc.strerror}",
+        )
+    watch.attach(proc, own_group, lambda: _stop(proc, own_group, signal.SIGKILL))
+    threads = []
+    if proc.stdin is not None:
+        data = (attempt.stdin_text or "").encode("utf-8")
+        threads.append(threading.Thread(target=_feed_stdin, args=(proc.stdin, data), daemon=True))
+    if proc.stderr is not None:
+        threads.append(
+            threading.Thread(target=_pump_stderr, args=(proc.stderr, sink, found), daemon=True)
+        )
+    for thread in threads:
+        thread.start()
+    timed_out = _wait(proc, attempt.timeout, watch, own_group, started, clock)
+    for thread in threads:
+        thread.join(timeout=5)
     duration_ms = int((clock() - started) * 1000)
     code = proc.returncode
-    if watch.received is not None:
-        return AttemptResult(
-            code,
-            duration_ms,
-            "interrupted",
-            watch.received,
-            found.get("session"),
-            f"stopped by {signal.Signals(watch.received).name}",
-        )
+    if watch.stopped_by() is not None:
+        return _interrupted(watch, duration_ms, code, found.get("session"))
     if timed_out:
         return AttemptResult(
             code,
@@ -257,7 +304,7 @@ def run_attempt(
 def _wait(
     proc: subprocess.Popen[bytes],
     timeout: float | None,
-    watch: _SignalWatch,
+    watch: StopSignals,
     own_group: bool,
     started: float,
     clock: Callable[[], float],
@@ -265,12 +312,13 @@ def _wait(
     """Wait for codex; on timeout or a stop signal, end it (TERM, then KILL). True if timed out.
 
     The main thread blocks in waitpid (woken at once when codex exits; signal handlers still run,
-    PEP 475); timers do the killing, so no polling delay is added to every run.
+    PEP 475); timers do the killing, so no polling delay is added to every run. The deadline holds
+    whatever happened before: a codex still running at the deadline is ended.
     """
     timed_out = threading.Event()
 
     def on_deadline() -> None:
-        if proc.poll() is None and watch.received is None:
+        if proc.poll() is None:
             timed_out.set()
             _stop(proc, own_group, signal.SIGTERM)
             kill_later = threading.Timer(
@@ -283,7 +331,6 @@ def _wait(
     if timeout:
         remaining = max(0.0, started + timeout - clock())
         timers.append(threading.Timer(remaining, on_deadline))
-    watch.grace_kill = lambda: _stop(proc, own_group, signal.SIGKILL)
     for timer in timers:
         timer.daemon = True
         timer.start()

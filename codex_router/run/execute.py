@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 from codex_router import __version__
 from codex_router.codex import worktree
@@ -24,13 +25,15 @@ from codex_router.codex.binary import (
     probe_version_cached,
     require_codex,
 )
-from codex_router.codex.config_guard import ConfigGuard
-from codex_router.codex.launch import AttemptResult, LaunchSpec, run_attempt
+from codex_router.codex.config_guard import ConfigGuard, read_config_file
+from codex_router.codex.launch import AttemptResult, LaunchSpec, StopSignals, run_attempt
+from codex_router.codex.passthrough import profile_names
 from codex_router.codex.session import session_report
 from codex_router.dirs import AppDirs, codex_home
 from codex_router.errors import (
     AllPathsFailedError,
     BudgetExceededError,
+    CodexConfigError,
     CodexRouteError,
     ExitCode,
     UsageError,
@@ -39,6 +42,7 @@ from codex_router.history import store
 from codex_router.history.record import Attempt, RunRecord, TokenUsage
 from codex_router.policy.roles import Role
 from codex_router.proxy.session import proxy_env_for_codex
+from codex_router.run.child_env import config_key_vars, override_key_vars, path_env
 from codex_router.run.plan import PathPlan, Plan
 
 Notify = Callable[[str], None]
@@ -80,6 +84,22 @@ def _standard_argv(argv: list[str], guard: ConfigGuard, codex_args: tuple[str, .
     if selection is None:
         return argv
     return [*argv[:-1], "-c", f'model_provider="{selection}"', argv[-1]]
+
+
+def _attempt_env(
+    path: str, env: Mapping[str, str], plan: Plan, dirs: AppDirs, home: Path
+) -> dict[str, str]:
+    """Codex's environment on ``path``: only the provider keys that path uses (run/child_env)."""
+    user_keys: set[str] = set(override_key_vars(plan.codex_args))
+    for name in ["config", *(f"{p}.config" for p in profile_names(plan.codex_args))]:
+        try:
+            user_keys |= config_key_vars(read_config_file(home / f"{name}.toml"))
+        except CodexConfigError:
+            pass  # not readable: codex refuses it itself; no key of the user's to keep
+    attempt_env = path_env(env, path, user_keys)
+    if path == "litellm":  # codex-route's proxy accepts only its session key
+        attempt_env.update(proxy_env_for_codex(dirs, plan.settings["litellm_base_url"]))
+    return attempt_env
 
 
 def check_profiles(codex_args: tuple[str, ...], home: Path) -> None:
@@ -190,18 +210,9 @@ def _walk(
         assert path.argv is not None  # build_plan gives every ready path its argv
         argv = [target.argv0, *path.argv[1:]]
         provider_id = MANAGED_PROVIDER_IDS.get(path.name)
-        if provider_id:
-            table = managed_provider_table(path.name, plan.settings)
-            for notice in guard.enter(run_id, provider_id, table):
-                notify(notice)
-        elif path.name == "standard":
+        if path.name == "standard":
             argv = _standard_argv(argv, guard, tuple(plan.codex_args))
-        attempt_env = child_env
-        if path.name == "litellm":  # codex-route's proxy accepts only its session key
-            attempt_env = {
-                **child_env,
-                **proxy_env_for_codex(dirs, plan.settings["litellm_base_url"]),
-            }
+        attempt_env = _attempt_env(path.name, child_env, plan, dirs, home)
         if options.interactive:  # the TUI reads the terminal: the prompt goes in as its argument
             argv, stdin_text = (
                 [plan.codex_input if a == PROMPT_PLACEHOLDER else a for a in argv],
@@ -218,13 +229,13 @@ def _walk(
             cwd=options.cwd,
         )
         attempt_started = time.time()
-        try:
+        if provider_id:
+            table = managed_provider_table(path.name, plan.settings)
+            attempt_result = _guarded_attempt(
+                guard, run_id, provider_id, table, spec, launch, notify
+            )
+        else:
             attempt_result = launch(spec)
-        finally:
-            if provider_id:
-                outcome = guard.leave(run_id)
-                if outcome.action == "merged":
-                    notify(outcome.message)
         usage, error = _session_facts(home, attempt_result, started_at=attempt_started)
         result.attempts.append(
             Attempt(
@@ -270,6 +281,32 @@ def _walk(
             if before.note and index == 1:
                 notify(before.note)
         notify(f"falling back to {ready[index].name}")
+
+
+def _guarded_attempt(
+    guard: ConfigGuard,
+    run_id: str,
+    provider_id: str,
+    table: dict[str, Any],
+    spec: LaunchSpec,
+    launch: Callable[..., AttemptResult],
+    notify: Notify,
+) -> AttemptResult:
+    """Edit config.toml, run the attempt, give the file back, with stop signals held throughout.
+
+    A Ctrl-C or SIGTERM from the edit on (while the config is written, before codex exists,
+    while it is spawned) is noted instead of ending codex-route there: codex is then not started
+    (or gets the signal at once), and the config is given back before the run stops with 128+n.
+    """
+    with StopSignals() as held:
+        for notice in guard.enter(run_id, provider_id, table):
+            notify(notice)
+        try:
+            return launch(spec, stop_signals=held)
+        finally:
+            outcome = guard.leave(run_id)
+            if outcome.action == "merged":
+                notify(outcome.message)
 
 
 def _failure_code(attempt: AttemptResult) -> int:
