@@ -245,7 +245,8 @@ def check_config_guard(ctx: DoctorContext) -> Check:
     """Is config.toml edited right now, or left edited by a run that was killed?"""
     home = codex_home(ctx.env)
     try:
-        status = ConfigGuard(home / "config.toml", ctx.dirs.state_dir).status()
+        guard = ConfigGuard(home / "config.toml", ctx.dirs.state_dir)
+        status = guard.status()
     except CodexRouteError as exc:
         return Check("config_guard", "fail", exc.message, exc.hint)
     if status.interrupted:
@@ -263,18 +264,26 @@ def check_config_guard(ctx: DoctorContext) -> Check:
             "ok",
             f"{status.config} is edited by running codex-route (pid {pids}); restored when it ends",
         )
-    stray = sorted(
-        p.name
-        for p in (ctx.dirs.state_dir / "config-guard").glob("*.orig")
-        if not p.with_suffix(".json").exists()
-    )
+    try:
+        current = read_config_file(guard.config) or b""
+    except CodexRouteError:
+        current = b""  # the codex_home check reports an unreadable config
+    if config_edit.MARKER.encode() in current:
+        return Check(
+            "config_guard",
+            "fail",
+            f"{guard.config} holds lines marked '{config_edit.MARKER}' but no codex-route run "
+            f"is using them and no journal is left in {guard.dir}",
+            "delete the marked lines (and the [model_providers.*] table under each marker) "
+            "by hand; your own settings are the rest of the file",
+        )
+    stray = sorted(p.name for p in guard.dir.glob("*.orig") if not p.with_suffix(".json").exists())
     if stray:
         return Check(
             "config_guard",
             "warn",
             f"leftover backup without a journal: {', '.join(stray)}",
-            "compare with your config.toml, then delete it from "
-            f"{ctx.dirs.state_dir / 'config-guard'}",
+            f"compare with your config.toml, then delete it from {guard.dir}",
         )
     return Check(
         "config_guard", "ok", "config.toml is as you wrote it (no codex-route edit in place)"

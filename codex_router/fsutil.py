@@ -6,6 +6,7 @@ May import: nothing
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import stat
 import tempfile
@@ -78,7 +79,7 @@ def atomic_write_bytes(
         keep = exact_mode
     if exact_owner is not None:
         owner = exact_owner
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=_temp_prefix(path), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -116,3 +117,22 @@ def _set_owner(path: str, owner: tuple[int, int]) -> None:
     if (st.st_uid, st.st_gid) == owner:
         return
     os.chown(path, owner[0], owner[1])  # PermissionError when not allowed: never a silent change
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+def remove_stray_temp_files(path: Path) -> int:
+    """Remove the temp files :func:`atomic_write_bytes` leaves beside ``path`` when it is killed
+    mid-write. Only for a caller that holds the lock every writer of ``path`` takes (else a temp
+    file could be another writer's, in use). Returns how many were removed."""
+    path = Path(path)
+    removed = 0
+    for stray in path.parent.glob(f"{glob.escape(_temp_prefix(path))}*.tmp"):
+        try:
+            stray.unlink()
+            removed += 1
+        except FileNotFoundError:
+            pass
+    return removed

@@ -4,7 +4,9 @@ The one helper for this: the history store passes every string it keeps through 
 views (plan, ``policy show``, ``doctor``) pass every URL they show through it, so a password in
 ``endpoints.litellm_base_url`` is shown as ``***`` while codex and LiteLLM still get the real URL.
 The parsed-policy cache uses :func:`has_credentials` to keep such a policy out of the cache.
-Only :mod:`re` is imported: a dry run's view loads this module.
+The prompt's secret masking (:mod:`codex_router.prompt.secrets`) finds URL credentials with the
+same pattern, :func:`url_userinfo_re`. Only :mod:`re` and :mod:`functools` are imported and the
+patterns are compiled at first use: a dry run's view and ``codex-route compress`` load this module.
 
 May import: nothing
 """
@@ -12,21 +14,36 @@ May import: nothing
 from __future__ import annotations
 
 import re
-from typing import Any
+from functools import cache
 
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@?#]+@")
-_SECRET_QUERY = re.compile(
-    r"(?i)([?&](?:[a-z0-9_\-]*(?:key|token|secret|password|passwd|sig|signature|auth)[a-z0-9_\-]*)=)"
-    r"[^&#\s]*"
-)
+# typing stays unloaded (``codex-route compress`` must not pay for it); type checkers read this.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+@cache
+def url_userinfo_re() -> re.Pattern[str]:
+    """``scheme://userinfo@``: group 1 the scheme with ``://``, group 2 the userinfo
+    (``user`` or ``user:password``)."""
+    return re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^/\s@?#]+)@")
+
+
+@cache
+def _secret_query_re() -> re.Pattern[str]:
+    return re.compile(
+        r"(?i)([?&](?:[a-z0-9_\-]*(?:key|token|secret|password|passwd|sig|signature|auth)"
+        r"[a-z0-9_\-]*)=)[^&#\s]*"
+    )
 
 
 def redact(text: str) -> str:
     """``text`` with URL credentials and secret-looking query values replaced by ``***``."""
     if "://" not in text and "=" not in text:
         return text
-    text = _URL_USERINFO.sub(r"\1***@", text)
-    return _SECRET_QUERY.sub(r"\1***", text)
+    if "://" in text:
+        text = url_userinfo_re().sub(r"\1***@", text)
+    return _secret_query_re().sub(r"\1***", text) if "=" in text else text
 
 
 def has_credentials(text: str) -> bool:

@@ -251,9 +251,7 @@ def _assert_interrupted_then_given_back(config, guard) -> None:
     gives the original bytes back."""
     status = guard.status()
     assert status.interrupted and not status.active
-    assert [s.config for s in config_guard.guards_needing_recovery(guard.dir.parent)] == [
-        str(config)
-    ]
+    assert [s.config for s in config_guard.guards_needing_recovery(guard.config)] == [str(config)]
     assert guard.recover().action == "original"
     assert config.read_bytes() == ORIGINAL
 
@@ -325,14 +323,48 @@ def test_an_unwritable_codex_home_changes_nothing(setup, monkeypatch):
     assert not guard.journal_path.exists() and not guard.backup_path.exists()
 
 
-def test_an_unusable_state_dir_is_a_state_error_before_any_change(setup, tmp_path: Path):
+def test_an_unusable_guard_dir_is_a_state_error_before_any_change(setup):
+    config, guard = setup
+    guard.dir.write_text("x")  # a file where the guard's directory belongs
+    with pytest.raises(StateError, match="was not touched") as info:
+        guard.enter("a", "cost-routing", TABLE)
+    assert str(guard.dir) in info.value.message
+    assert config.read_bytes() == ORIGINAL
+
+
+def test_the_guard_belongs_to_the_config_not_to_codex_routes_state_dir(setup, tmp_path: Path):
+    """Two runs with different CODEX_ROUTE_HOMEs on one CODEX_HOME share one period (item 4)."""
     config, _ = setup
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
-    guard = ConfigGuard(config, blocker / "state")
-    with pytest.raises(StateError, match="state dir"):
-        guard.enter("a", "cost-routing", TABLE)
+    first = ConfigGuard(config, tmp_path / "state-one")
+    second = ConfigGuard(config, blocker / "unusable")  # its state dir does not matter
+    first.enter("a", "cost-routing", TABLE)
+    second.enter("b", "cost-routing-hf", HF)
+    assert first.journal_path == second.journal_path
+    assert first.journal_path.parent == config.parent / ".codex-route-guard"
+    assert first.leave("a").action == "in-use"  # the other run still needs the edit
+    assert second.leave("b").action == "original"
     assert config.read_bytes() == ORIGINAL
+
+
+def test_a_journal_an_older_version_left_in_the_state_dir_is_moved_and_finished(
+    setup, tmp_path: Path
+):
+    config, guard = setup
+    state = tmp_path / "state"
+    guard.enter("a", "cost-routing", TABLE)
+    mark_runs_dead(guard)
+    legacy = state / "config-guard"
+    legacy.mkdir(parents=True)
+    for path in (guard.journal_path, guard.backup_path):  # where 0.x kept them
+        path.rename(legacy / path.name)
+    later = ConfigGuard(config, state)
+    assert later.status().interrupted
+    assert [s.config for s in config_guard.guards_needing_recovery(config, state)] == [str(config)]
+    assert later.recover().action == "original"
+    assert config.read_bytes() == ORIGINAL
+    assert list(legacy.iterdir()) == [] and not later.journal_path.exists()
 
 
 def test_a_damaged_journal_stops_everything(setup):
@@ -362,12 +394,16 @@ def test_a_config_deleted_during_the_run_stays_deleted_and_the_backup_is_kept(se
     assert not config.exists() and guard.backup_path.read_bytes() == ORIGINAL
 
 
-def test_selection_outside_names_the_users_provider_while_a_period_is_active(setup):
-    _, guard = setup
-    assert guard.selection_outside() is None
+def test_own_selection_names_the_users_provider_whatever_is_in_the_file(setup):
+    config, guard = setup
+    own = guard.own_selection()
+    assert own is not None and (own.provider, own.table, own.notices) == ("openai", None, ())
     guard.enter("a", "cost-routing", TABLE)
-    assert guard.selection_outside() == "openai"  # the original selects none: Codex's default
+    own = guard.own_selection()  # the file selects cost-routing now; the user's own does not
+    assert own is not None and own.provider == "openai" and own.table is None
     guard.leave("a")
+    config.write_bytes(b'model_provider = "mine"\n[model_providers.mine]\nbase_url = "x"\n')
+    assert guard.own_selection() == config_guard.OwnSelection("mine", {"base_url": "x"}, ())
 
 
 def test_dry_run_mentions_an_interrupted_edit(isolated_env):
@@ -454,7 +490,7 @@ def test_a_journal_of_the_wrong_shape_is_damaged_like_unparsable_json(setup, cha
         guard.status,
         guard.recover,
         lambda: guard.recover(force=True),
-        guard.selection_outside,
+        guard.own_selection,
         lambda: guard.enter("b", "cost-routing", TABLE),
         lambda: guard.leave("a"),
     ):
@@ -463,7 +499,7 @@ def test_a_journal_of_the_wrong_shape_is_damaged_like_unparsable_json(setup, cha
         assert "config.toml was not touched" in info.value.message
         assert str(guard.backup_path) in (info.value.hint or "")
         assert config.read_bytes() == edited
-    assert config_guard.guards_needing_recovery(guard.dir.parent) == []
+    assert config_guard.guards_needing_recovery(guard.config) == []
 
 
 @pytest.mark.parametrize("pid", [0, -1, -2, 2**70])
@@ -620,3 +656,88 @@ def test_a_free_lock_is_taken_without_a_notice(setup, monkeypatch: pytest.Monkey
     guard.enter("a", "cost-routing", TABLE)
     guard.leave("a")
     assert told == [] and config.read_bytes() == ORIGINAL
+
+
+USERS_OWN_TABLE = (
+    b'model_provider = "cost-routing"  # my pick\n'
+    b"[model_providers.cost-routing]\n"
+    b"# my own gateway, not codex-route's\n"
+    b'name = "Mine"\nbase_url = "https://gw.example/v1"  # prod\nenv_key = "MY_KEY"\n'
+)
+
+
+@pytest.mark.parametrize("codex_appends", [False, True])
+def test_the_users_own_table_of_a_managed_id_comes_back_as_written(tmp_path, codex_appends):
+    """Item 21: comments and key order of the user's [model_providers.cost-routing] survive an
+    edit in place, also when Codex wrote the file during the run (the structural give-back)."""
+    config = tmp_path / "config.toml"
+    config.write_bytes(USERS_OWN_TABLE)
+    guard = ConfigGuard(config)
+    guard.enter("a", "cost-routing", TABLE)
+    assert b"LITELLM_API_KEY" in config.read_bytes()
+    trust = b'\n[projects."/r"]\ntrust_level = "trusted"\n'
+    if codex_appends:
+        config.write_bytes(config.read_bytes() + trust)
+    guard.leave("a")
+    assert config.read_bytes() == USERS_OWN_TABLE + (trust if codex_appends else b"")
+
+
+KILLED_BETWEEN_JOURNAL_AND_WRITE = """
+import os, signal, sys
+from pathlib import Path
+from codex_router.codex.config_guard import ConfigGuard
+def killed(self, *args, **kwargs):  # the journal names this run's edit; the file never gets it
+    os.kill(os.getpid(), signal.SIGKILL)
+ConfigGuard._write_config = killed
+ConfigGuard(Path(sys.argv[1])).enter("b", "cost-routing-hf", {"base_url": "https://hf.example"})
+"""
+
+
+def test_a_joining_run_killed_between_its_journal_and_its_write_leaves_no_byte_off(setup):
+    """Item 22: the first run's give-back is byte-exact though the journal lists an edit that
+    never reached the file."""
+    config, guard = setup
+    guard.enter("a", "cost-routing", TABLE)
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_BETWEEN_JOURNAL_AND_WRITE, str(config)],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=60,
+    )
+    assert done.returncode == -9
+    assert "cost-routing-hf" in guard.journal_path.read_text()  # the journal got the join
+    assert b"cost-routing-hf" not in config.read_bytes()  # the file did not
+    outcome = guard.leave("a")
+    assert config.read_bytes() == ORIGINAL
+    assert outcome.action == "original" and "byte for byte" in outcome.message
+
+
+STRAY_TEMPS = """
+import os, signal, sys
+from pathlib import Path
+from codex_router import fsutil
+from codex_router.codex.config_guard import ConfigGuard
+real_replace = os.replace
+def killed_before_the_rename(src, dst):  # the temp file is written, the rename never happens
+    if Path(dst).name == sys.argv[2]:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_replace(src, dst)
+fsutil.os.replace = killed_before_the_rename
+ConfigGuard(Path(sys.argv[1])).enter("a", "cost-routing", {"base_url": "http://127.0.0.1:9/v1"})
+"""
+
+
+@pytest.mark.parametrize("killed_writing", ["config.toml", "journal"])
+def test_recovery_removes_the_temp_files_a_killed_write_left(setup, killed_writing):
+    config, guard = setup
+    name = config.name if killed_writing == "config.toml" else guard.journal_path.name
+    done = subprocess.run(
+        [sys.executable, "-c", STRAY_TEMPS, str(config), name],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=60,
+    )
+    assert done.returncode == -9
+    temps = [*config.parent.glob(".*.tmp"), *guard.dir.glob(".*.tmp")]
+    assert len(temps) == 1
+    guard.recover()  # finishes the period (or finds none) and sweeps the strays
+    assert [*config.parent.glob(".*.tmp"), *guard.dir.glob(".*.tmp")] == []
+    assert config.read_bytes() == ORIGINAL

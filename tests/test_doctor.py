@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import stat
 import subprocess
@@ -461,6 +462,16 @@ def test_config_guard_warns_on_a_stray_backup():
     guard.dir.mkdir(parents=True)
     guard.backup_path.write_bytes(b"old")
     assert _check(doctor.check_config_guard).status == "warn"
+
+
+def test_config_guard_fails_on_codex_routes_marked_lines_with_no_journal_left():
+    """Item 6: the edit carries its own marker, so it is found even with every journal gone."""
+    guard = _guard()
+    guard.enter("a", "cost-routing", TABLE)
+    shutil.rmtree(guard.dir)  # the guard's files deleted mid-run
+    result = _check(doctor.check_config_guard)
+    assert result.status == "fail" and "codex-route: temporary" in result.summary
+    assert "delete the marked lines" in (result.fix or "")
 
 
 def test_managed_profiles_states():

@@ -443,3 +443,28 @@ def test_plan_uses_the_running_proxy(
     litellm = next(p for p in gem["paths"] if p["name"] == "litellm")
     assert litellm["ready"] is False and "no deployment for codex-no-openai" in litellm["reason"]
     assert runner.invoke(app, ["proxy", "stop"]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("flags", "kept", "dropped"),
+    [
+        ({}, {"OPENAI_API_KEY", "GEMINI_API_KEY", "HF_TOKEN"}, set()),
+        ({"avoid_openai": True}, {"GEMINI_API_KEY", "HF_TOKEN"}, {"OPENAI_API_KEY"}),
+        ({"open_models_only": True}, {"HF_TOKEN"}, {"OPENAI_API_KEY", "GEMINI_API_KEY"}),
+    ],
+)
+def test_the_proxy_gets_only_the_keys_its_deployments_use(
+    fake_bin: Path,
+    tmp_path: Path,
+    stopper: None,
+    monkeypatch: pytest.MonkeyPatch,
+    flags: dict[str, bool],
+    kept: set[str],
+    dropped: set[str],
+) -> None:
+    for var in ("OPENAI_API_KEY", "GEMINI_API_KEY", "HF_TOKEN"):
+        monkeypatch.setenv(var, f"secret-{var}")
+    start_proxy(StartRequest(port=free_port(), flags=flags), env=dict(os.environ), dirs=app_dirs())
+    received = set(_report(tmp_path)["env_sha256"])
+    assert kept <= received
+    assert not dropped & received

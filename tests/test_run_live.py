@@ -230,7 +230,22 @@ def test_a_config_that_is_not_a_regular_file_is_refused_not_read(fake, proxy_por
     assert config.is_fifo() if kind == "fifo" else os.readlink(config) == "/dev/zero"
 
 
-def test_unwritable_state_dir_refuses_before_touching_the_config(fake, proxy_port, tmp_path):
+def test_an_unusable_guard_dir_refuses_before_touching_the_config(fake, proxy_port):
+    original = b'model = "o3"\n'
+    (fake.home / "config.toml").write_bytes(original)
+    (fake.home / ".codex-route-guard").write_text("x")  # a file where the backup dir belongs
+    done = fake.run(
+        "say hi", "--codex-provider", "litellm", extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port}
+    )
+    assert done.returncode == 5, done.stderr
+    assert ".codex-route-guard" in done.stderr and "was not touched" in done.stderr
+    assert (fake.home / "config.toml").read_bytes() == original
+    assert fake.calls == []
+
+
+def test_an_unusable_state_dir_does_not_stop_a_managed_run(fake, proxy_port, tmp_path):
+    """The config guard's files live beside config.toml: codex-route's own dir only loses the
+    run's record, which the run says."""
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
     original = b'model = "o3"\n'
@@ -241,7 +256,9 @@ def test_unwritable_state_dir_refuses_before_touching_the_config(fake, proxy_por
         "litellm",
         extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port, "CODEX_ROUTE_HOME": str(blocker)},
     )
-    assert done.returncode == 5, done.stderr
+    assert done.returncode == 0, done.stderr
+    assert "[model_providers.cost-routing]" in fake.calls[0]["config"]
+    assert "the run was not recorded" in done.stderr
     assert (fake.home / "config.toml").read_bytes() == original
 
 
@@ -401,3 +418,104 @@ def test_a_signal_between_the_config_write_and_the_launch_gives_the_config_back(
     assert done.returncode == code, done.stderr
     assert fake.calls == []  # codex was never started
     assert (fake.home / "config.toml").read_bytes() == original
+
+
+def _pinned(call: dict) -> list[str]:
+    argv = call["argv"]
+    return [argv[i + 1] for i, a in enumerate(argv) if a == "-c" and i + 1 < len(argv)]
+
+
+def test_a_standard_run_first_gives_back_a_killed_runs_edit_and_pins_the_users_provider(
+    fake, proxy_port
+):
+    from codex_router.codex.config_guard import ConfigGuard
+
+    original = b'model = "o3"\n# mine\n'
+    config = fake.home / "config.toml"
+    config.write_bytes(original)
+    killed = ConfigGuard(config)
+    killed.enter("killed", "cost-routing", {"base_url": proxy_port, "env_key": "LITELLM_API_KEY"})
+    journal = json.loads(killed.journal_path.read_bytes())
+    journal["runs"]["killed"]["pid"] = _dead_pid()
+    killed.journal_path.write_text(json.dumps(journal))
+    done = fake.run("say hi", "--codex-provider", "standard")
+    assert done.returncode == 0, done.stderr
+    [call] = fake.calls
+    assert call["config"] == original.decode()  # given back before codex started
+    assert 'model_provider="openai"' in _pinned(call)
+    assert "restored" in done.stderr and str(config) in done.stderr
+    assert config.read_bytes() == original
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+USERS_OWN = (
+    b'model_provider = "cost-routing"\n'
+    b"[model_providers.cost-routing]\n"
+    b"# my own gateway, not codex-route's\n"
+    b'name = "Mine"\nbase_url = "https://gw.example/v1"\nenv_key = "MY_KEY"\n'
+)
+
+
+@pytest.mark.parametrize("original", [b'model = "o3"\n', USERS_OWN], ids=["default", "own-table"])
+def test_a_standard_run_reaches_the_users_provider_while_another_runs_edit_is_in_the_file(
+    fake, proxy_port, original
+):
+    from codex_router.codex.config_guard import ConfigGuard
+
+    config = fake.home / "config.toml"
+    config.write_bytes(original)
+    other = ConfigGuard(config)  # a managed run of this test's (live) process holds the edit
+    table = {"name": "codex-route LiteLLM proxy", "base_url": proxy_port, "env_key": "LITELLM"}
+    other.enter("other", "cost-routing", table)
+    try:
+        done = fake.run("say hi", "--codex-provider", "standard")
+    finally:
+        other.leave("other")
+    assert done.returncode == 0, done.stderr
+    [call] = fake.calls
+    assert proxy_port in call["config"]  # codex saw the other run's edit in the file …
+    pins = _pinned(call)
+    if original == USERS_OWN:  # … and was told the user's own selection and table
+        assert 'model_provider="cost-routing"' in pins
+        assert (
+            'model_providers.cost-routing={name = "Mine", base_url = "https://gw.example/v1", '
+            'env_key = "MY_KEY"}' in pins
+        )
+    else:
+        assert 'model_provider="openai"' in pins
+    assert config.read_bytes() == original
+
+
+EDIT_LANDS_RIGHT_AFTER_THE_LOOK = """
+import os
+from codex_router.codex import config_guard
+own_selection = config_guard.ConfigGuard.own_selection
+def look_then_another_run_edits(self):
+    own = own_selection(self)
+    table = {{"base_url": "{url}", "env_key": "LITELLM_API_KEY"}}
+    config_guard.ConfigGuard(self.config).enter("other", "cost-routing", table)
+    return own
+config_guard.ConfigGuard.own_selection = look_then_another_run_edits
+"""
+
+
+def test_a_standard_run_is_pinned_even_when_an_edit_lands_between_its_look_and_codex(
+    fake, proxy_port
+):
+    original = b'model = "o3"\n'
+    (fake.home / "config.toml").write_bytes(original)
+    done = fake.run_hooked(
+        EDIT_LANDS_RIGHT_AFTER_THE_LOOK.format(url=proxy_port),
+        "say hi",
+        "--codex-provider",
+        "standard",
+    )
+    assert done.returncode == 0, done.stderr
+    [call] = fake.calls
+    assert 'model_provider = "cost-routing"' in call["config"]  # the file points elsewhere …
+    assert 'model_provider="openai"' in _pinned(call)  # … codex is told the user's own

@@ -129,6 +129,14 @@ LAYERS = [
             "http://127.0.0.1:11434/v1",
         ),
     ),
+    (
+        "mask_secrets",
+        False,
+        "CODEX_ROUTE_MASK_SECRETS",
+        "yes",
+        "compression:\n  mask_secrets: false",
+        (False, True, False, True),
+    ),
 ]
 
 

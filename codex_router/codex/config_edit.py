@@ -7,14 +7,28 @@ and after its BOM. Only when the user's file already holds one of these keys (a 
 ``model_provider``, an inline ``model_providers = {…}``) is the value edited in place with
 tomlkit. Every result is parsed again and compared, as data, with what it must mean; an edit that
 would change anything else is refused rather than written.
+
+Whether the provider table can simply be appended is decided from the parsed data, never from
+the text's lines (a multi-line string may hold lines that look like keys or table headers): a
+file without ``model_providers`` always can; one with it is tried textually, and when that does
+not mean the right thing (``model_providers = {…}`` is inline), edited in place with tomlkit.
+
+A file nested deeper than :data:`MAX_DEPTH` levels, or deeper than :data:`EDIT_DEPTH` in a shape
+tomlkit cannot parse (a dotted key or header of more than 100 parts, values nested more than 100
+deep), is refused as a :class:`CodexConfigError`: such a file could be edited but not reliably
+given back. Depth is measured on the parsed data without recursion.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import re
+import sys
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +39,13 @@ if TYPE_CHECKING:
 
 BOM = b"\xef\xbb\xbf"
 MARKER = "# codex-route: temporary, removed after the run"
+#: Nesting (tables, arrays, inline tables inside each other) up to which any file is edited.
+#: tomlkit parses every file this shallow (it refuses a key of more than 100 parts and values
+#: nested more than 100 deep); Codex itself refuses more than 80 in one key or one value.
+EDIT_DEPTH = 100
+#: Deeper than EDIT_DEPTH, a file is edited only when tomlkit parses it; deeper than this, never
+#: (Codex's own limits allow a header, a dotted key under it and a value each 80 deep: 240).
+MAX_DEPTH = 250
 
 
 @dataclass(frozen=True)
@@ -103,14 +124,52 @@ def encode(text: str, layout: Layout) -> bytes:
 
 
 def parse(text: str, file: str) -> dict[str, Any]:
-    """Parse as data, naming line and column of a syntax error."""
+    """Parse as data, naming line and column of a syntax error. A file codex-route could not
+    edit and give back reliably is refused here too (:func:`too_deep`): nested deeper than
+    :data:`MAX_DEPTH`, or deeper than :data:`EDIT_DEPTH` in a shape tomlkit cannot parse."""
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CodexConfigError(
             f"{file} does not parse: {exc}; codex-route will not touch it",
             hint="fix the file (Codex itself will refuse it too), then run again",
         ) from None
+    except RecursionError:  # arrays or inline tables nested hundreds deep
+        raise too_deep(file, f"arrays or inline tables nested over {MAX_DEPTH} levels") from None
+    depth = nesting(data)
+    if depth > MAX_DEPTH:
+        raise too_deep(file, f"{depth} levels of tables and arrays, at most {MAX_DEPTH}")
+    if depth > EDIT_DEPTH:
+        _document(text, file)  # refused when tomlkit (so an edit or give-back) cannot parse it
+    return data
+
+
+def nesting(data: Any) -> int:
+    """How many tables, arrays and inline tables sit inside each other below the top level
+    (``a = 1``: 0, ``a.b = 1``: 1, ``x = [[1]]``: 2); measured without recursion."""
+    deepest = 0
+    todo: list[tuple[Any, int]] = [(data, 0)]
+    while todo:
+        value, level = todo.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        deepest = max(deepest, level)
+        todo.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def too_deep(file: str, detail: str) -> CodexConfigError:
+    """The refusal of a file nested too deep to edit and give back reliably."""
+    return CodexConfigError(
+        f"{file} nests too deep for codex-route to edit safely ({detail}); "
+        "codex-route will not touch it",
+        hint="run with --codex-provider standard (codex-route then leaves the file alone), or "
+        "flatten the file: Codex itself refuses a key or a value nested more than 80 levels",
+    )
 
 
 class _NaN:
@@ -187,35 +246,50 @@ def apply(
         raise CodexConfigError(
             f"{file}: model_providers is not a table; codex-route will not touch it"
         )
+    refused = CodexConfigError(
+        f"{file}: codex-route could not add its provider without changing "
+        "other settings; the file was left as it is",
+        hint="run with --codex-provider standard, or simplify the file's model_providers layout",
+    )
 
-    # 1. The provider table.
-    if provider_id in providers or _is_inline(text, "model_providers"):
-        doc = _document(text)
-        if provider_id in providers:
-            edit_kwargs["replaced_providers"] = {provider_id: providers[provider_id]}
-            doc["model_providers"][provider_id] = table
-        else:
-            import tomlkit  # lazy: ~10 ms; only an edit in place needs it (see _document)
-
-            inline = tomlkit.inline_table()
-            inline.update(table)
-            doc["model_providers"][provider_id] = inline
-            edit_kwargs["added_providers"] = (provider_id,)
-        text = doc.as_string()
-    else:
+    # 1. The provider table: appended as text unless the file has it already, or the text does
+    # not mean what it must (``model_providers = {…}`` is inline; decided by parsing, since a
+    # multi-line string may hold lines that look like keys or headers).
+    appended = None
+    if provider_id not in providers:
         sep = (nl if text and not text.endswith("\n") else "") + (nl if text.strip() else "")
         block = sep + _provider_block(provider_id, table, nl)
-        text += block
-        inserted.append(block)
+        if "model_providers" not in before or _parses_to(
+            text + block, _expected(before, None, provider_id, table)
+        ):
+            appended = block
+    if appended is not None:
+        text += appended
+        inserted.append(appended)
         edit_kwargs["added_providers"] = (provider_id,)
+    else:
+        with _tomlkit_errors(file, refused):
+            doc = _document(text, file)
+            if provider_id in providers:
+                edit_kwargs["replaced_providers"] = {provider_id: providers[provider_id]}
+                doc["model_providers"][provider_id] = table
+            else:
+                import tomlkit  # lazy: ~10 ms; only an edit in place needs it (see _document)
+
+                inline = tomlkit.inline_table()
+                inline.update(table)
+                doc["model_providers"][provider_id] = inline
+                edit_kwargs["added_providers"] = (provider_id,)
+            text = doc.as_string()
 
     # 2. The selection.
     selection = before.get("model_provider")
     if select:
         if "model_provider" in before:
-            doc = _document(text)
-            doc["model_provider"] = provider_id
-            text = doc.as_string()
+            with _tomlkit_errors(file, refused):
+                doc = _document(text, file)
+                doc["model_provider"] = provider_id
+                text = doc.as_string()
             edit_kwargs["replaced_selection"] = selection
         else:
             line = f"model_provider = {_toml_value(provider_id)}  {MARKER}{nl}"
@@ -224,60 +298,92 @@ def apply(
             edit_kwargs["selection_added"] = True
         selection = provider_id
 
-    try:
-        after = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        after = None
-    if after is None or not same_meaning(after, _expected(before, selection, provider_id, table)):
-        raise CodexConfigError(
-            f"{file}: codex-route could not add its provider without changing "
-            "other settings; the file was left as it is",
-            hint="run with --codex-provider standard, or simplify the file's "
-            "model_providers layout",
-        )
+    if not _parses_to(text, _expected(before, selection, provider_id, table)):
+        raise refused
     return encode(text, layout), Edit(tuple(inserted), **edit_kwargs)
 
 
-def _document(text: str) -> TOMLDocument:
-    """The format-preserving tomlkit document of ``text``, for an edit in place."""
+@contextmanager
+def _tomlkit_errors(file: str, refused: CodexConfigError) -> Iterator[None]:
+    """tomlkit failing on a shape it cannot edit (a key it says does not exist, a value it cannot
+    set) becomes ``refused``; going too deep for the interpreter, :func:`too_deep`. Imports
+    nothing: an edit that stays textual never loads tomlkit."""
+    try:
+        yield
+    except RecursionError:
+        raise too_deep(file, "too deep for the format-preserving editor") from None
+    except (KeyError, TypeError, ValueError):  # tomlkit's ParseError and NonExistentKey among them
+        raise refused from None
+    except Exception as exc:
+        kit = sys.modules.get("tomlkit.exceptions")
+        if kit is not None and isinstance(exc, kit.TOMLKitError):
+            raise refused from None
+        raise
+
+
+def _document(text: str, file: str) -> TOMLDocument:
+    """The format-preserving tomlkit document of ``text``, for an edit in place; a file tomlkit
+    cannot parse (nesting beyond its limits) is refused naming file, line and column."""
     import tomlkit  # lazy: ~10 ms; the usual edit is textual, only an edit in place needs it
+    from tomlkit.exceptions import ParseError
 
-    return tomlkit.parse(text)
+    try:
+        return tomlkit.parse(text)
+    except RecursionError:
+        raise too_deep(file, "too deep for the format-preserving editor") from None
+    except ParseError as exc:  # tomllib parsed it: only nesting beyond tomlkit's limits is left
+        what = str(exc).split(" at line ")[0]
+        if "nested more than" in what:
+            raise too_deep(f"{file}:{exc.line}", what) from None
+        raise CodexConfigError(
+            f"{file}:{exc.line}: codex-route's format-preserving editor cannot read this file "
+            f"({what}); codex-route will not touch it",
+            hint="run with --codex-provider standard (codex-route then leaves the file alone)",
+        ) from None
 
 
-def _is_inline(text: str, key: str) -> bool:
-    """Is ``key`` assigned at the top level (``key = {…}``) rather than built from tables?"""
-    # Only before the first table header is a line a top-level assignment.
-    head = re.split(r"(?m)^[ \t]*\[", text, maxsplit=1)[0]
-    quoted = f"(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')"
-    return re.search(rf"(?m)^[ \t]*{quoted}[ \t]*=", head) is not None
+def remove(data: bytes, file: str, edit: Edit, original: bytes | None = None) -> bytes:
+    """:func:`_remove`, with tomlkit failing on a shape the user or Codex gave the file during the
+    run (``model_providers`` deleted or no longer a table, nesting too deep) as the refusal."""
+    refused = CodexConfigError(
+        f"{file}: codex-route could not take its keys out without touching "
+        "other settings; the file was left as it is",
+        hint="run `codex-route config status` to see the backup, then edit the file by hand",
+    )
+    with _tomlkit_errors(file, refused):
+        return _remove(data, file, edit, original)
 
 
-def remove(data: bytes, file: str, edit: Edit) -> bytes:
-    """Take codex-route's keys out of a file that was changed meanwhile; keep everything else."""
+def _remove(data: bytes, file: str, edit: Edit, original: bytes | None = None) -> bytes:
+    """Take codex-route's keys out of a file that was changed meanwhile; keep everything else.
+
+    ``original``: the file's bytes before the edit; a provider table of the user's that the edit
+    replaced comes back from them as written (comments, key order), not rebuilt from data.
+    """
     text, layout = decode(data, file)
+    users_tables = _users_tables(original, file, edit)
     current = parse(text, file)
     want = _without(current, edit)
-    # Exact path first: the blocks codex-route added are still there verbatim.
+    # Exact path first: the blocks codex-route added are still there verbatim. A block that is
+    # not there at all never reached the file (a joining run killed between its journal and its
+    # write); the parse check below still decides whether the result is right.
     candidate = text
     for block in edit.inserted:
         at = candidate.rfind(block)
-        if at < 0:
-            break
-        candidate = candidate[:at] + candidate[at + len(block) :]
-    else:
-        candidate = _restore_values(candidate, edit)
-        if _parses_to(candidate, want):
-            return encode(candidate, layout)
+        if at >= 0:
+            candidate = candidate[:at] + candidate[at + len(block) :]
+    candidate = _restore_values(candidate, edit, users_tables, file)
+    if _parses_to(candidate, want):
+        return encode(candidate, layout)
     # Structural path: Codex reformatted around the blocks.
-    doc = _document(text)
+    doc = _document(text, file)
     providers = doc.get("model_providers")
     for provider_id in edit.added_providers:
         if providers is not None and provider_id in providers:
             del providers[provider_id]
     for provider_id, table in edit.replaced_providers.items():
         if providers is not None:
-            providers[provider_id] = table
+            providers[provider_id] = users_tables.get(provider_id, table)
     if (
         providers is not None
         and len(providers) == 0
@@ -303,15 +409,26 @@ def _original_keys(edit: Edit) -> set[str]:
     return {"model_providers"} if edit.replaced_providers else set()
 
 
-def _restore_values(text: str, edit: Edit) -> str:
+def _restore_values(text: str, edit: Edit, users_tables: dict[str, Any], file: str) -> str:
     if edit.replaced_selection is None and not edit.replaced_providers:
         return text
-    doc = _document(text)
+    doc = _document(text, file)
     if edit.replaced_selection is not None:
         doc["model_provider"] = edit.replaced_selection
     for provider_id, table in edit.replaced_providers.items():
-        doc["model_providers"][provider_id] = table
+        doc["model_providers"][provider_id] = users_tables.get(provider_id, table)
     return doc.as_string()
+
+
+def _users_tables(original: bytes | None, file: str, edit: Edit) -> dict[str, Any]:
+    """The user's provider tables the edit replaced, as tomlkit items of the original text."""
+    if original is None or not edit.replaced_providers:
+        return {}
+    try:
+        providers = _document(decode(original, file)[0], file).get("model_providers", {})
+    except (CodexConfigError, ValueError, RecursionError):  # the backup only adds comments here
+        return {}
+    return {pid: providers[pid] for pid in edit.replaced_providers if pid in providers}
 
 
 def _strip_marker_comments(text: str) -> str:
@@ -339,7 +456,7 @@ def _without(data: dict[str, Any], edit: Edit) -> dict[str, Any]:
 def _parses_to(text: str, want: dict[str, Any]) -> bool:
     try:
         return same_meaning(tomllib.loads(text), want)
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         return False
 
 
@@ -348,3 +465,33 @@ def selection_of(data: bytes, file: str) -> str | None:
     text, _ = decode(data, file)
     value = parse(text, file).get("model_provider")
     return value if isinstance(value, str) else None
+
+
+def inline_toml(value: Any) -> str:
+    """``value`` as one line of TOML (inline tables and arrays), for Codex's ``-c key=value``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        # JSON's string escapes are valid TOML basic-string escapes.
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        items = ", ".join(f"{inline_toml_key(k)} = {inline_toml(v)}" for k, v in value.items())
+        return "{" + items + "}" if items else "{}"
+    if isinstance(value, list):
+        return "[" + ", ".join(inline_toml(v) for v in value) + "]"
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    raise TypeError(f"not a TOML value: {value!r}")
+
+
+def inline_toml_key(key: str) -> str:
+    """A TOML key: bare when it can be, else quoted."""
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)

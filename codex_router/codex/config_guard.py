@@ -1,7 +1,9 @@
 """Guarding ``config.toml`` while codex-route's keys are in it: backup, lock, journal, restore.
 
 One guarded period per config file, shared by every codex-route process that needs the file
-edited at the same time. Files in ``<state_dir>/config-guard/`` (key = hash of the real path):
+edited at the same time, whatever its own state dir (``CODEX_ROUTE_HOME``): the guard's files
+belong to the config file, in ``.codex-route-guard/`` beside it (beside the real file when
+``config.toml`` is a symlink; key = hash of its real path):
 
 - ``<key>.lock``: ``flock``-ed only while the journal or the config is being changed, never
   while codex runs, so concurrent runs do not wait for each other;
@@ -13,7 +15,8 @@ edited at the same time. Files in ``<state_dir>/config-guard/`` (key = hash of t
 The last run to leave puts the original bytes back if the file is as codex-route left it;
 if anyone else wrote it meanwhile (Codex adds ``[projects…]`` trust entries), it removes only
 codex-route's keys. A journal whose runs are all dead (SIGKILL, power loss) is finished by the next
-run or by ``codex-route config restore``.
+run or by ``codex-route config restore``. Versions before 0.x kept these files in
+``<state_dir>/config-guard/``; a journal found there is moved beside the config and finished.
 """
 
 from __future__ import annotations
@@ -30,10 +33,15 @@ from pathlib import Path
 from typing import Any
 
 from codex_router.codex import config_edit
+from codex_router.codex.guard_files import LEGACY_GUARD_DIR_NAME, guard_dir, journal_files
 from codex_router.errors import CodexConfigError, StateError
-from codex_router.fsutil import NotRegularFileError, atomic_write_bytes, read_regular_bytes
+from codex_router.fsutil import (
+    NotRegularFileError,
+    atomic_write_bytes,
+    read_regular_bytes,
+    remove_stray_temp_files,
+)
 
-GUARD_DIR_NAME = "config-guard"
 JOURNAL_VERSION = 1
 #: Codex writes its config with this mode; so does codex-route when it creates the file.
 NEW_FILE_MODE = 0o600
@@ -192,42 +200,99 @@ class GuardStatus:
         }
 
 
+@dataclass(frozen=True)
+class OwnSelection:
+    """The provider the user's own config selects (``openai``: Codex's default)."""
+
+    provider: str
+    table: dict[str, Any] | None  # the user's own table of that id, if the user's file has one
+    notices: tuple[str, ...]
+
+
+def _selection_in(data: bytes | None, file: str, notices: tuple[str, ...]) -> OwnSelection | None:
+    try:
+        text = config_edit.decode(data or b"", file)[0]
+        parsed = config_edit.parse(text, file)
+    except CodexConfigError:
+        return None
+    selected = parsed.get("model_provider")
+    provider = selected if isinstance(selected, str) else "openai"
+    providers = parsed.get("model_providers")
+    table = providers.get(provider) if isinstance(providers, dict) else None
+    return OwnSelection(provider, table if isinstance(table, dict) else None, notices)
+
+
 class ConfigGuard:
     """The guarded period of one ``config.toml`` (see the module docstring)."""
 
     def __init__(
         self,
         config_file: Path,
-        state_dir: Path,
+        state_dir: Path | None = None,
         *,
         on_wait: Callable[[str], None] | None = None,
     ) -> None:
+        """``state_dir``: codex-route's own, only to find a journal an older version left there."""
         #: told once (a line for stderr) when the lock is not free after LOCK_NOTICE_SECONDS
         self.on_wait = on_wait
         self.config = Path(config_file)
         self.target = Path(os.path.realpath(self.config))
         key = hashlib.sha256(str(self.target).encode()).hexdigest()[:16]
-        self.dir = Path(state_dir) / GUARD_DIR_NAME
+        self.dir = guard_dir(self.config)
         self.lock_path = self.dir / f"{key}.lock"
         self.journal_path = self.dir / f"{key}.json"
         self.backup_path = self.dir / f"{key}.orig"
+        legacy = None if state_dir is None else Path(state_dir) / LEGACY_GUARD_DIR_NAME
+        self._legacy = None if legacy is None else (legacy / f"{key}.json", legacy / f"{key}.orig")
 
     # -- plumbing -------------------------------------------------------------------------------
     @contextmanager
     def _locked(self) -> Iterator[None]:
+        if not self.target.parent.is_dir():
+            raise CodexConfigError(
+                f"CODEX_HOME {self.target.parent} does not exist",
+                hint="create it (mkdir -p) or fix CODEX_HOME",
+            )
         try:
-            self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.dir.mkdir(exist_ok=True, mode=0o700)
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise StateError(
-                f"cannot use codex-route's state dir {self.dir}: {exc.strerror}",
-                hint="make it writable, or set CODEX_ROUTE_HOME to a writable directory",
+                f"cannot use {self.dir} (codex-route's backup and journal of "
+                f"{self.config}): {exc.strerror}; {self.config} was not touched",
+                hint=f"make {self.target.parent} writable (Codex writes there too), "
+                "or run with --codex-provider standard",
             ) from None
         try:
             self._wait_for_lock(fd)
+            self._adopt_legacy()
+            # Every writer of these files holds this lock: a temp file now is a killed writer's.
+            for path in (self.target, self.journal_path, self.backup_path):
+                remove_stray_temp_files(path)
             yield
         finally:
             os.close(fd)  # closing releases the lock
+
+    def _adopt_legacy(self) -> None:
+        """Move a journal an older codex-route left in its state dir beside the config."""
+        if self._legacy is None or self.journal_path.exists():
+            return
+        legacy_journal, legacy_backup = self._legacy
+        try:
+            journal = legacy_journal.read_bytes()
+        except OSError:
+            return  # none there (the usual case)
+        try:
+            if legacy_backup.exists():
+                atomic_write_bytes(self.backup_path, legacy_backup.read_bytes(), exact_mode=0o600)
+            atomic_write_bytes(self.journal_path, journal, mode=0o600)
+        except OSError as exc:
+            raise StateError(
+                f"cannot move {legacy_journal} to {self.journal_path}: {exc.strerror}",
+                hint="make both writable, then try again",
+            ) from None
+        legacy_journal.unlink(missing_ok=True)
+        legacy_backup.unlink(missing_ok=True)
 
     def _wait_for_lock(self, fd: int) -> None:
         """Take the lock, polling: a stuck holder is named after a second and ends the wait after
@@ -256,13 +321,14 @@ class ConfigGuard:
                 )
             time.sleep(max(0.0, min(LOCK_POLL_SECONDS, LOCK_TIMEOUT_SECONDS - waited)))
 
-    def _load(self) -> Journal | None:
+    def _load(self, path: Path | None = None) -> Journal | None:
+        path = path or self.journal_path
         try:
-            raw = self.journal_path.read_bytes()
+            raw = path.read_bytes()
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise StateError(f"cannot read {self.journal_path}: {exc.strerror}") from None
+            raise StateError(f"cannot read {path}: {exc.strerror}") from None
         try:
             data = json.loads(raw)
             if not isinstance(data, dict):
@@ -274,7 +340,7 @@ class ConfigGuard:
             return journal
         except (ValueError, TypeError) as exc:
             raise StateError(
-                f"{self.journal_path} is damaged ({exc}); config.toml was not touched",
+                f"{path} is damaged ({exc}); config.toml was not touched",
                 hint=f"the original config bytes are in {self.backup_path}; compare, "
                 "copy back by hand if needed, then delete both files",
             ) from None
@@ -437,23 +503,41 @@ class ConfigGuard:
                 )
             return self._finish(journal)
 
-    def selection_outside(self) -> str | None:
-        """While a guarded period is active: the user's own ``model_provider`` (else ``None``).
+    def own_selection(self) -> OwnSelection | None:
+        """The user's own ``model_provider`` (and the user's table of it), for a run
+        on the standard path to pin on the command line, whatever is in the file at that moment.
 
-        A run on the standard path passes it to Codex explicitly, so a concurrent managed run's
-        temporary selection in the file cannot redirect it.
+        An interrupted period is finished first (said in ``notices``). While a period is active the
+        answer comes from the backup; otherwise from the file, read so that an edit landing at the
+        same moment cannot be mistaken for the user's own (the journal, and so the guard's
+        directory, always exists before an edit reaches the file). ``None``: the file does not
+        parse; Codex will say so itself.
         """
-        if not self.journal_path.exists():
-            return None  # no period active: skip the lock (the common case, on every run)
+        if not self.target.parent.is_dir():
+            return OwnSelection("openai", None, ())
+        if not self.dir.is_dir() and not self._legacy_exists():
+            current = self._read_config()
+            if not self.dir.is_dir():  # still no guard: nothing of codex-route was in `current`
+                return _selection_in(current, str(self.config), ())
         with self._locked():
+            notices: tuple[str, ...] = ()
             journal = self._load()
-            if journal is None or not journal.live_runs():
-                return None
+            if journal is not None and not journal.live_runs():
+                notices = (self._finish(journal).message,)
+                journal = None
+            if journal is None:
+                return _selection_in(self._read_config(), str(self.config), notices)
             original = self._read_backup() if journal.original_present else b""
-            return config_edit.selection_of(original, str(self.config)) or "openai"
+            return _selection_in(original, str(self.config), notices)
+
+    def _legacy_exists(self) -> bool:
+        return self._legacy is not None and self._legacy[0].exists()
 
     def status(self) -> GuardStatus:
         journal = self._load()
+        if journal is None and self._legacy_exists():
+            assert self._legacy is not None
+            journal = self._load(self._legacy[0])  # moved beside the config by the next run
         if journal is None:
             return GuardStatus(str(self.config), False, (), False, None, None)
         live = journal.live_runs()
@@ -501,6 +585,12 @@ class ConfigGuard:
             ) from None
         return data
 
+    def _backup_or_none(self) -> bytes | None:
+        try:
+            return self.backup_path.read_bytes()
+        except OSError:
+            return None
+
     def _finish(self, journal: Journal) -> Outcome:
         current = self._read_config()
         edit = config_edit.Edit.from_dict(journal.edit)
@@ -534,13 +624,19 @@ class ConfigGuard:
                     raise self._not_restored(exc.strerror) from None
             outcome = Outcome("original", f"restored {self.config} byte for byte")
         else:
-            merged = config_edit.remove(current, str(self.config), edit)
+            backup = self._backup_or_none()
+            merged = config_edit.remove(current, str(self.config), edit, backup)
             self._write_config(merged, mode, journal.original_owner, restoring=True)
-            outcome = Outcome(
-                "merged",
-                f"{self.config} changed during the run (Codex or you edited it); "
-                "kept those changes and removed only codex-route's keys",
-            )
+            if merged == backup and _sha(backup) == journal.original_sha256:
+                # Nobody else wrote it after all: an edit the journal lists never reached the
+                # file (a joining run killed before its write).
+                outcome = Outcome("original", f"restored {self.config} byte for byte")
+            else:
+                outcome = Outcome(
+                    "merged",
+                    f"{self.config} changed during the run (Codex or you edited it); "
+                    "kept those changes and removed only codex-route's keys",
+                )
         self.backup_path.unlink(missing_ok=True)
         self.journal_path.unlink(missing_ok=True)
         return outcome
@@ -571,18 +667,18 @@ def read_config_file(config: Path) -> bytes | None:
         ) from None
 
 
-def guards_needing_recovery(state_dir: Path) -> list[GuardStatus]:
-    """Interrupted guarded periods (all their runs dead), for ``doctor`` and ``config status``."""
-    directory = Path(state_dir) / GUARD_DIR_NAME
-    found = []
-    for journal_path in sorted(directory.glob("*.json")):
+def guards_needing_recovery(config_file: Path, state_dir: Path | None = None) -> list[GuardStatus]:
+    """Interrupted guarded periods (all their runs dead) of ``config_file``'s directory, and any
+    an older version left in ``state_dir``: for the dry run's note and ``config status``."""
+    found: dict[str, GuardStatus] = {}
+    for journal_path in journal_files(config_file, state_dir):
         try:
             config = json.loads(journal_path.read_bytes())["config"]
             if not isinstance(config, str):
                 continue
             status = ConfigGuard(Path(config), state_dir).status()
-        except (OSError, ValueError, KeyError, TypeError, StateError):
+        except (OSError, ValueError, KeyError, TypeError, CodexConfigError, StateError):
             continue  # damaged: `config status` and the next managed run say so
         if status.interrupted:
-            found.append(status)
-    return found
+            found.setdefault(status.config, status)
+    return list(found.values())

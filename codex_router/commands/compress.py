@@ -26,12 +26,17 @@ def compress(
         help="Print the per-rule report on stderr (the default when stderr is a terminal).",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No report on stderr."),
+    keep_secrets: bool = typer.Option(
+        False,
+        "--keep-secrets",
+        help="Do not mask secrets (KEY=value, URL passwords, private keys, API keys).",
+    ),
 ) -> None:
     """Clean and compress noisy text (logs, test and build output); the result goes to stdout."""
     # lazy: the prompt package (~10 ms, with re); --help imports this module
     from codex_router.commands import pipe
 
-    pipe.compress(file, json_out=json_out, report=report, quiet=quiet)
+    pipe.compress(file, json_out=json_out, report=report, quiet=quiet, keep_secrets=keep_secrets)
 
 
 def tokens(
@@ -40,9 +45,12 @@ def tokens(
     clean: bool = typer.Option(
         False, "--clean", help="Also count the text after cleaning and compression."
     ),
+    keep_secrets: bool = typer.Option(
+        False, "--keep-secrets", help="With --clean: do not mask secrets before counting."
+    ),
 ) -> None:
     """Count o200k_base tokens exactly (the encoding of current Codex models), offline."""
     # lazy: the prompt package (~10 ms, with re); --help imports this module
     from codex_router.commands import pipe
 
-    pipe.tokens(file, json_out=json_out, clean=clean)
+    pipe.tokens(file, json_out=json_out, clean=clean, keep_secrets=keep_secrets)

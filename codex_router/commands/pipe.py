@@ -9,6 +9,7 @@ only what a plain ``compress`` needs; the token counter and the views come in wh
 from __future__ import annotations
 
 import io
+import os
 import sys
 from collections.abc import Iterator
 
@@ -39,17 +40,51 @@ def _text_of(file: str) -> Iterator[str]:
         yield from iter_text(stream.read, name=file)
 
 
+# The words of a boolean setting's variable (as codex_router.policy.fields reads them; that
+# module is not loaded here: it costs a pipe a few milliseconds).
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+_MASK_ENV = "CODEX_ROUTE_MASK_SECRETS"  # = codex_router.policy.settings.MASK_SECRETS_ENV
+
+
+def mask_secrets(keep_secrets: bool) -> bool:
+    """Whether to mask secrets: ``--keep-secrets`` > ``CODEX_ROUTE_MASK_SECRETS`` > on. The
+    pipe commands read no policy file (``compression.mask_secrets`` is for ``run``)."""
+    if keep_secrets:
+        return False
+    raw = os.environ.get(_MASK_ENV, "").strip().lower()
+    if not raw or raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    # lazy: errors builds an IntEnum (~0.6 ms); only a bad variable needs it
+    from codex_router.errors import PolicyError
+
+    raise PolicyError(
+        f"expected one of 1/0, true/false, yes/no, on/off, got {os.environ[_MASK_ENV]!r}",
+        key=_MASK_ENV,
+        hint=f"fix or unset {_MASK_ENV}",
+    )
+
+
 def compress(
-    file: str = "-", *, json_out: bool = False, report: bool = False, quiet: bool = False
+    file: str = "-",
+    *,
+    json_out: bool = False,
+    report: bool = False,
+    quiet: bool = False,
+    keep_secrets: bool = False,
 ) -> None:
     """Stream ``file`` through the compressor to stdout (with ``json_out``: one JSON object).
 
     Tokens are counted (which loads the token counter) only when the per-rule report is shown:
-    with ``--json``, ``--report``, or by default when stderr is a terminal.
+    with ``--json``, ``--report``, or by default when stderr is a terminal. Secrets are masked
+    unless ``keep_secrets`` (see :func:`mask_secrets`).
     """
+    mask = mask_secrets(keep_secrets)
     want_report = json_out or report or (not quiet and sys.stderr.isatty())
     if not want_report:
-        compress_chunks(_text_of(file), sys.stdout.write, count=None)
+        compress_chunks(_text_of(file), sys.stdout.write, count=None, mask_secrets=mask)
         sys.stdout.flush()
         return
     # lazy: the token counter (~25 ms) and the views (~7 ms) only for the report
@@ -58,20 +93,28 @@ def compress(
 
     if json_out:
         parts: list[str] = []
-        result = compress_chunks(_text_of(file), parts.append, count=count_tokens)
+        result = compress_chunks(
+            _text_of(file), parts.append, count=count_tokens, mask_secrets=mask
+        )
         view.print_compress_json("".join(parts), result)
         return
-    result = compress_chunks(_text_of(file), sys.stdout.write, count=count_tokens)
+    result = compress_chunks(
+        _text_of(file), sys.stdout.write, count=count_tokens, mask_secrets=mask
+    )
     sys.stdout.flush()
     view.print_report(result)
 
 
-def tokens(file: str = "-", *, json_out: bool = False, clean: bool = False) -> None:
-    """The exact o200k_base count of ``file`` (and of its compressed text with ``clean``)."""
+def tokens(
+    file: str = "-", *, json_out: bool = False, clean: bool = False, keep_secrets: bool = False
+) -> None:
+    """The exact o200k_base count of ``file`` (and of its compressed text with ``clean``,
+    secrets masked unless ``keep_secrets``)."""
     # lazy: the token counter (~25 ms) and the views (~7 ms); a plain compress needs neither
     from codex_router.tokens.counter import count_tokens, count_tokens_chunks
     from codex_router.views import compress as view
 
+    mask = mask_secrets(keep_secrets)
     raw_chars = 0
     kept: list[str] | None = [] if clean else None
 
@@ -87,6 +130,6 @@ def tokens(file: str = "-", *, json_out: bool = False, clean: bool = False) -> N
     clean_count = None
     if kept is not None:
         parts: list[str] = []
-        compress_chunks(kept, parts.append, count=None)
+        compress_chunks(kept, parts.append, count=None, mask_secrets=mask)
         clean_count = count_tokens("".join(parts))
     view.print_tokens(raw, raw_chars, clean_count, json_out=json_out)

@@ -22,8 +22,14 @@ from __future__ import annotations
 #: The flags of each pipe command, mapped to the keyword argument of its function in
 #: :mod:`codex_router.commands.pipe`.
 FLAGS: dict[str, dict[str, str]] = {
-    "compress": {"--json": "json_out", "--report": "report", "--quiet": "quiet", "-q": "quiet"},
-    "tokens": {"--json": "json_out", "--clean": "clean"},
+    "compress": {
+        "--json": "json_out",
+        "--report": "report",
+        "--quiet": "quiet",
+        "-q": "quiet",
+        "--keep-secrets": "keep_secrets",
+    },
+    "tokens": {"--json": "json_out", "--clean": "clean", "--keep-secrets": "keep_secrets"},
 }
 
 

@@ -95,10 +95,16 @@ def run(
     quiet: bool = typer.Option(
         False, "-q", "--quiet", help="Only codex's output and errors; no codex-route lines."
     ),
+    keep_secrets: bool = typer.Option(
+        False,
+        "--keep-secrets",
+        help="Send secrets in the prompt and piped input as they are (default: masked).",
+    ),
 ) -> None:
     """Clean and compress the prompt, choose model and provider, and run codex."""
     # lazy: --help imports every command module; the work loads when the command runs
-    from codex_router.dirs import app_dirs
+    from codex_router.codex.guard_files import journal_files
+    from codex_router.dirs import app_dirs, codex_home
     from codex_router.prompt.source import iter_lines, read_text, require_prompt
     from codex_router.run.plan import RunRequest, build_plan
     from codex_router.tokens.counter import count_tokens
@@ -126,6 +132,7 @@ def run(
         "open_models_only": open_models_only,
         "disable_litellm": no_litellm,
         "timeout_seconds": timeout,
+        "mask_secrets": False if keep_secrets else None,
     }
     request = RunRequest(
         prompt_text, attachment, flags, policy, codex_bin, tuple(codex_args or ()), interactive
@@ -157,11 +164,12 @@ def run(
 
         if wants_local_fast_path(plan):
             sys.stderr.write(f"note: {describe(plan)}\n")
-    if any((dirs.state_dir / "config-guard").glob("*.json")):
+    config_file = codex_home(os.environ) / "config.toml"
+    if journal_files(config_file, dirs.state_dir):
         # lazy: ~14 ms with tomllib and tempfile; read only when an earlier run left a journal
         from codex_router.codex.config_guard import guards_needing_recovery
 
-        for left in guards_needing_recovery(dirs.state_dir):
+        for left in guards_needing_recovery(config_file, dirs.state_dir):
             sys.stderr.write(
                 f"note: an interrupted run left codex-route's keys in {left.config}; "
                 "the next run restores it first, or run `codex-route config restore`\n"

@@ -39,6 +39,7 @@ SETTINGS_SCHEMA: dict[str, f.Field] = {
     "endpoints.litellm_base_url": f.text(nullable=False, url=True),
     "endpoints.huggingface_base_url": f.text(nullable=False, url=True),
     "endpoints.ollama_base_url": f.text(nullable=False, url=True),
+    "compression.mask_secrets": f.BOOLEAN,
 }
 
 ALIAS_SCHEMA: dict[str, f.Field] = {
@@ -65,7 +66,7 @@ TASK_RULE_SCHEMA: dict[str, f.Field] = {
 #: Each role (``roles.<role>``) names one alias.
 ROLES_SCHEMA: dict[str, f.Field] = {role.value: f.text(nullable=False) for role in Role}
 
-_SECTIONS = ("classification", "cost_model", "endpoints")
+_SECTIONS = ("classification", "cost_model", "endpoints", "compression")
 _OWN_SHAPES = ("task_provider_rules", "roles", "aliases")
 _ALIAS_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

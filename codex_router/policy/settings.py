@@ -27,6 +27,9 @@ DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "policies" / "def
 
 _OPENAI_MODE = {"avoid": True, "allow": False, "default": False, "": False}
 
+#: The variable of ``compression.mask_secrets``; ``compress`` and ``tokens`` read it too.
+MASK_SECRETS_ENV = "CODEX_ROUTE_MASK_SECRETS"
+
 
 @dataclass(frozen=True)
 class SettingSpec:
@@ -94,6 +97,7 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "ollama_base_url", "endpoints.ollama_base_url", None, ("CODEX_ROUTE_OLLAMA_BASE_URL",)
     ),
+    SettingSpec("mask_secrets", "compression.mask_secrets", "--keep-secrets", (MASK_SECRETS_ENV,)),
 )
 
 #: Every environment variable codex-route reads for settings (documented in the env-var reference).
@@ -172,8 +176,12 @@ def _from_env(spec: SettingSpec, env: Mapping[str, str], fld: f.Field) -> Resolv
             if mode == "":
                 continue
             return Resolved(_OPENAI_MODE[mode], "env", var)
-        if raw.strip() == "" and fld.parse_text is not f.BOOLEAN.parse_text:
-            continue  # an empty variable is "not set", as shells often leave them
+        if raw.strip() == "" and (
+            fld.parse_text is not f.BOOLEAN.parse_text or var == MASK_SECRETS_ENV
+        ):
+            # An empty variable is "not set", as shells often leave them (an empty boolean
+            # is false, but an empty CODEX_ROUTE_MASK_SECRETS must not turn masking off).
+            continue
         try:
             return Resolved(fld.parse_text(raw), "env", var)
         except ValueError as exc:

@@ -19,6 +19,10 @@ Fenced code blocks (```` ``` ```` / ``~~~``) are copied byte for byte (only ``\\
 (counted from the ``@@ -a,b +c,d @@`` header) likewise, except that colour escapes are removed
 from coloured diffs.
 
+Secrets (:mod:`~.secrets`) are masked first, on every line (fenced code and diffs too), unless
+``mask_secrets`` is False: each masked secret is counted under its rule (``masked``), and a
+PEM block's lines, which become one marker line, count as lines removed.
+
 Token accounting (only when ``count`` is given): ``tokens_before``/``tokens_after`` are ``count``
 of the input/output text, counted in chunks of about 64 KiB cut at line ends (for one prompt that
 is a single exact count). A rule's ``tokens_removed`` is ``count`` of the text it removed (whole
@@ -35,6 +39,7 @@ from collections.abc import Callable, Iterable
 from functools import cache
 
 from . import clean as _clean
+from . import secrets as _secrets
 from .clean import clean_line, control_re
 from .reducers import fold_frames, fold_python_traceback, template_key, template_keys
 from .sections import (
@@ -76,6 +81,7 @@ Count = Callable[[str], int]
 RULE_PROGRESS = "progress_noise"
 RULE_FRAMES = "library_frames"
 RULE_ORDER = (
+    *_secrets.RULES,
     _clean.RULE_ANSI,
     _clean.RULE_CONTROL,
     _clean.RULE_CR,
@@ -122,12 +128,15 @@ _MAX_BLOCK = 4000  # longest traceback / frame run buffered before it is folded 
 
 class RuleReport(
     namedtuple(
-        "RuleReport", ["name", "lines_removed", "tokens_removed", "lines_changed"], defaults=[0]
+        "RuleReport",
+        ["name", "lines_removed", "tokens_removed", "lines_changed", "masked"],
+        defaults=[0, 0],
     )
 ):
     """What one rule did: lines it removed (``lines_removed``), lines it rewrote in place
-    (``lines_changed``, cleaning rules) and the net tokens it removed (``tokens_removed``, None
-    when no counter was given)."""
+    (``lines_changed``, cleaning rules), secrets it masked (``masked``, the secret rules) and
+    the net tokens it removed (``tokens_removed``, None when no counter was given; a masked
+    secret's marker may hold more tokens than the secret)."""
 
     __slots__ = ()
 
@@ -137,6 +146,7 @@ class RuleReport(
             "lines_removed": self.lines_removed,
             "lines_changed": self.lines_changed,
             "tokens_removed": self.tokens_removed,
+            "masked": self.masked,
         }
 
 
@@ -230,6 +240,7 @@ class _Acct(Accounting):
         self.count = count
         self.lines = dict.fromkeys(RULE_ORDER, 0)
         self.changed = dict.fromkeys(RULE_ORDER, 0)
+        self.masked = dict.fromkeys(_secrets.RULES, 0)
         self.removed_text = {r: _Counter(count) for r in RULE_ORDER}
         self.added_text = {r: _Counter(count) for r in RULE_ORDER}
         if count is None:  # only lines are counted: skip building the removed text
@@ -250,6 +261,17 @@ class _Acct(Accounting):
         else:
             self.changed[rule] += 1
 
+    def secret(self, rule: str, removed: str, marker: str, lines: int) -> None:
+        """A secret rule's work (:data:`~.secrets.Report`): ``removed`` gave way to ``marker``
+        (one secret masked, when ``marker`` is given), ``lines`` whole lines went."""
+        if marker:
+            self.masked[rule] += 1
+            if self.count is not None:
+                self.added_text[rule].add(marker)
+        self.lines[rule] += lines
+        if self.count is not None and removed:
+            self.removed_text[rule].add(removed)
+
     def removed_lines(self, rule: str, count: int) -> None:
         self.lines[rule] += count
 
@@ -263,7 +285,9 @@ class _Acct(Accounting):
             tokens = None
             if self.count is not None:
                 tokens = self.removed_text[r].drain() - self.added_text[r].drain()
-            out.append(RuleReport(r, max(0, self.lines[r]), tokens, self.changed[r]))
+            out.append(
+                RuleReport(r, max(0, self.lines[r]), tokens, self.changed[r], self.masked.get(r, 0))
+            )
         return tuple(out)
 
 
@@ -306,6 +330,7 @@ class _Stream:
         count: Count | None,
         window: dict[str, int] | None,
         batched: bool = True,
+        mask_secrets: bool = True,
     ) -> None:
         self.batched = batched
         self.out = _Counter(count)
@@ -328,6 +353,7 @@ class _Stream:
         self.acct = _Acct(count)
         self.win = FamilyWindow(emit, self.acct, **(window or {}))
         self.sink = self.acct.removed
+        self.masker = _secrets.SecretMasker(self.acct.secret) if mask_secrets else None
         self.fence: str | None = None
         self.hunk_old = self.hunk_new = 0
         self.diff_header = False
@@ -344,7 +370,12 @@ class _Stream:
     def feed_lines(self, raws: list[str]) -> None:
         """Take lines without their ``\\n`` (a ``\\r`` before it is dropped here). The last
         non-blank line and the blank lines after it are held back so the final non-blank line
-        of the input can be forced verbatim."""
+        of the input can be forced verbatim. Secrets are masked here, before anything else."""
+        if self.masker is not None:
+            raws = self.masker.mask_lines(raws)
+        self._feed(raws)
+
+    def _feed(self, raws: list[str]) -> None:
         last = len(raws) - 1
         while last >= 0 and _is_blank(raws[last]):
             last -= 1
@@ -358,6 +389,10 @@ class _Stream:
         self.pending = raws[last:]
 
     def finish(self) -> None:
+        if self.masker is not None:
+            tail = self.masker.finish()  # the marker of a PEM block the input ended in
+            if tail:
+                self._feed(tail)
         for k, held in enumerate(self.pending):
             if held[-1:] == "\r":
                 held = held[:-1]
@@ -784,14 +819,16 @@ def compress_stream(
     *,
     window: dict[str, int] | None = None,
     batched: bool = True,
+    mask_secrets: bool = True,
 ) -> CompressionReport:
-    """Clean and compress ``lines`` (with or without terminators, e.g. ``sys.stdin``), writing
-    output lines (each ending in ``\\n``) through ``write``. Memory is bounded by the window
-    (``window`` may override ``max_entries``, ``max_lines``, ``max_chars`` of
-    :class:`~.window.FamilyWindow`). ``count`` (e.g. an o200k token counter) is optional; without
+    """Mask secrets in, clean and compress ``lines`` (with or without terminators, e.g.
+    ``sys.stdin``), writing output lines (each ending in ``\\n``) through ``write``. Memory is
+    bounded by the window (``window`` may override ``max_entries``, ``max_lines``, ``max_chars``
+    of :class:`~.window.FamilyWindow`). ``count`` (e.g. an o200k token counter) is optional; without
     it every token figure is None. ``batched=False`` judges every line on its own, without the
-    batch scans: the same result, slower (the reference the batched path is tested against)."""
-    st = _Stream(write, count, window, batched)
+    batch scans: the same result, slower (the reference the batched path is tested against).
+    ``mask_secrets=False`` leaves secrets as they are (``--keep-secrets``)."""
+    st = _Stream(write, count, window, batched, mask_secrets)
     inp = _Counter(count)
     n_in = chars_in = 0
     unterminated: str | None = None  # a line given without "\n": it had one if another follows
@@ -831,13 +868,16 @@ def compress_chunks(
     count: Count | None = None,
     *,
     window: dict[str, int] | None = None,
+    mask_secrets: bool = True,
 ) -> CompressionReport:
     """:func:`compress_stream` for text arriving in pieces of any size (e.g. 1 MiB reads of a
     pipe): lines are split on ``\\n`` here, a line cut between two pieces is joined first.
     Same output and report as ``compress_stream`` over the same text's lines."""
     if count is not None:
-        return compress_stream(_split_chunks(chunks), write, count, window=window)
-    st = _Stream(write, None, window)
+        return compress_stream(
+            _split_chunks(chunks), write, count, window=window, mask_secrets=mask_secrets
+        )
+    st = _Stream(write, None, window, mask_secrets=mask_secrets)
     n_in = chars_in = 0
     carry = ""
     for chunk in chunks:
@@ -868,10 +908,12 @@ def _split_chunks(chunks: Iterable[str]) -> Iterable[str]:
         yield carry
 
 
-def compress_text(text: str, count: Count | None = None) -> CompressionResult:
+def compress_text(
+    text: str, count: Count | None = None, *, mask_secrets: bool = True
+) -> CompressionResult:
     """Compress a prompt held in memory. Output ends with ``\\n`` when it is not empty."""
     parts: list[str] = []
-    rep = compress_stream(_clean.split_lines(text), parts.append, count)
+    rep = compress_stream(_clean.split_lines(text), parts.append, count, mask_secrets=mask_secrets)
     out = "".join(parts)
     if count is not None:
         # One exact count each for a prompt (the stream counts in chunks).

@@ -36,6 +36,7 @@ from codex_router.policy.settings import Settings, resolve_settings
 from codex_router.proxy import state
 from codex_router.proxy.config import (
     MASTER_KEY_VAR,
+    PROVIDER_SECRET_VARS,
     ProxyConfig,
     ProxyEndpoints,
     ProxyOptions,
@@ -305,9 +306,20 @@ def prepare_config(
 
 
 def _child_env(
-    env: Mapping[str, str], provided: Mapping[str, str], master_key: str
+    env: Mapping[str, str],
+    provided: Mapping[str, str],
+    master_key: str,
+    key_vars: frozenset[str],
 ) -> dict[str, str]:
-    child = {k: v for k, v in env.items() if k not in _UNSAFE_VARS}
+    """The proxy's environment: the provider keys its deployments use (``key_vars``), no other.
+
+    With ``avoid_openai`` no deployment uses ``OPENAI_API_KEY``, so the proxy never holds it.
+    """
+    child = {
+        k: v
+        for k, v in env.items()
+        if k not in _UNSAFE_VARS and (k not in PROVIDER_SECRET_VARS or k in key_vars)
+    }
     child.update(provided)
     child[MASTER_KEY_VAR] = master_key
     child["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # no fetch of the cost map from GitHub
@@ -401,7 +413,7 @@ def _start_locked(
                 stdin=subprocess.DEVNULL,
                 stdout=log_fd,
                 stderr=subprocess.STDOUT,
-                env=_child_env(env, provided, master_key),
+                env=_child_env(env, provided, master_key, config.key_vars),
                 start_new_session=True,
                 close_fds=True,
             )

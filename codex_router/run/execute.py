@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_router import __version__
-from codex_router.codex import worktree
+from codex_router.codex import config_edit, worktree
 from codex_router.codex.argv import MANAGED_PROVIDER_IDS, PROMPT_PLACEHOLDER, managed_provider_table
 from codex_router.codex.binary import (
     LaunchTarget,
@@ -42,7 +42,12 @@ from codex_router.history import store
 from codex_router.history.record import Attempt, RunRecord, TokenUsage
 from codex_router.policy.roles import Role
 from codex_router.proxy.session import proxy_env_for_codex
-from codex_router.run.child_env import config_key_vars, override_key_vars, path_env
+from codex_router.run.child_env import (
+    config_key_vars,
+    override_key_vars,
+    path_env,
+    without_provider_secrets,
+)
 from codex_router.run.plan import PathPlan, Plan
 
 Notify = Callable[[str], None]
@@ -76,21 +81,47 @@ def _attempt_line(index: int, total: int, path: PathPlan, result: AttemptResult)
     return f"attempt {index}/{total} {path.name} ({model}): {outcome}"
 
 
-def _standard_argv(argv: list[str], guard: ConfigGuard, codex_args: tuple[str, ...]) -> list[str]:
-    """While another run has its selection in config.toml, pin the user's own provider."""
-    if any(a in ("-p", "--profile") or a.startswith("--profile=") for a in codex_args):
+def _standard_argv(
+    argv: list[str], guard: ConfigGuard, codex_args: tuple[str, ...], home: Path, notify: Notify
+) -> list[str]:
+    """Pin the user's own provider on the command line: whatever another run's edit (or a killed
+    run's leftover, finished first) puts in config.toml, a standard run reaches the user's own."""
+    if _profile_selects_provider(codex_args, home):
         return argv  # the user's profile decides; a -c would override it
-    selection = guard.selection_outside()
-    if selection is None:
-        return argv
-    return [*argv[:-1], "-c", f'model_provider="{selection}"', argv[-1]]
+    own = guard.own_selection()
+    if own is None:
+        return argv  # config.toml does not parse: codex will say so
+    for notice in own.notices:
+        notify(notice)
+    pins = ["-c", f"model_provider={config_edit.inline_toml(own.provider)}"]
+    if own.table is not None and own.provider in MANAGED_PROVIDER_IDS.values():
+        # codex-route may have its own table of that id in the file right now: pin the user's
+        key = config_edit.inline_toml_key(own.provider)
+        pins += ["-c", f"model_providers.{key}={config_edit.inline_toml(own.table)}"]
+    return [*argv[:-1], *pins, argv[-1]]
+
+
+def _profile_selects_provider(codex_args: tuple[str, ...], home: Path) -> bool:
+    """Does a ``-p NAME`` profile file of the user's set ``model_provider`` itself?"""
+    for name in profile_names(codex_args):
+        try:
+            data = read_config_file(home / f"{name}.config.toml")
+            text = config_edit.decode(data or b"", str(home / f"{name}.config.toml"))[0]
+            if "model_provider" in config_edit.parse(text, f"{name}.config.toml"):
+                return True
+        except CodexRouteError:
+            return True  # a profile codex-route cannot read: leave it to Codex, unpinned
+    return False
 
 
 def _attempt_env(
-    path: str, env: Mapping[str, str], plan: Plan, dirs: AppDirs, home: Path
+    path: str, env: Mapping[str, str], plan: Plan, dirs: AppDirs, home: Path, argv: list[str]
 ) -> dict[str, str]:
-    """Codex's environment on ``path``: only the provider keys that path uses (run/child_env)."""
-    user_keys: set[str] = set(override_key_vars(plan.codex_args))
+    """Codex's environment on ``path``: only the provider keys that path uses (run/child_env).
+
+    ``argv``: the attempt's, with the user's extra arguments and any pinned table of theirs.
+    """
+    user_keys: set[str] = set(override_key_vars(argv))
     for name in ["config", *(f"{p}.config" for p in profile_names(plan.codex_args))]:
         try:
             user_keys |= config_key_vars(read_config_file(home / f"{name}.toml"))
@@ -104,13 +135,7 @@ def _attempt_env(
 
 def check_profiles(codex_args: tuple[str, ...], home: Path) -> None:
     """Codex silently ignores ``-p NAME`` without ``NAME.config.toml``: refuse it here instead."""
-    names = []
-    for i, arg in enumerate(codex_args):
-        if arg in ("-p", "--profile") and i + 1 < len(codex_args):
-            names.append(codex_args[i + 1])
-        elif arg.startswith("--profile="):
-            names.append(arg.split("=", 1)[1])
-    for name in names:
+    for name in profile_names(codex_args):
         if not (home / f"{name}.config.toml").is_file():
             raise UsageError(
                 f"codex profile {name!r} has no file {home / (name + '.config.toml')}; "
@@ -169,7 +194,7 @@ def _prepare_and_walk(
     target = launch_target(codex_path)
     # Raises when codex is missing or broken; cached per binary after the first probe.
     result.codex_version = probe_version_cached(
-        target.argv0, dirs.cache_dir, env={**env, **target.env}
+        target.argv0, dirs.cache_dir, env={**without_provider_secrets(env), **target.env}
     )
     ready = [p for p in plan.paths if p.ready]
     if not ready:
@@ -211,8 +236,8 @@ def _walk(
         argv = [target.argv0, *path.argv[1:]]
         provider_id = MANAGED_PROVIDER_IDS.get(path.name)
         if path.name == "standard":
-            argv = _standard_argv(argv, guard, tuple(plan.codex_args))
-        attempt_env = _attempt_env(path.name, child_env, plan, dirs, home)
+            argv = _standard_argv(argv, guard, tuple(plan.codex_args), home, notify)
+        attempt_env = _attempt_env(path.name, child_env, plan, dirs, home, argv)
         if options.interactive:  # the TUI reads the terminal: the prompt goes in as its argument
             argv, stdin_text = (
                 [plan.codex_input if a == PROMPT_PLACEHOLDER else a for a in argv],

@@ -17,10 +17,12 @@ from typing import Any
 from codex_router import __version__
 from codex_router.codex.argv import build_argv, config_change
 from codex_router.codex.binary import CodexBinary, locate_codex
+from codex_router.codex.passthrough import check_provider_overrides
 from codex_router.dirs import AppDirs, codex_home
 from codex_router.policy.settings import Settings, resolve_settings
 from codex_router.prompt.budget import BudgetResult, fit_to_budget
 from codex_router.prompt.compress import RuleReport, compress_stream, compress_text
+from codex_router.prompt.secrets import RULES as SECRET_RULES
 from codex_router.routing.classify import Classification, ClassifyThresholds, classify
 from codex_router.routing.cost import CostEstimate, estimate_all
 from codex_router.routing.readiness import gather_facts
@@ -126,6 +128,7 @@ class Plan:
             "tokens": self.tokens.to_dict(),
             "compression": {r.name: r.tokens_removed for r in self.rules},
             "compression_lines": {r.name: r.lines_removed for r in self.rules},
+            "secrets_masked": {r.name: r.masked for r in self.rules if r.name in SECRET_RULES},
             "classification": self.classification.to_dict(),
             "estimated_cost_usd": round(self.estimated_cost_usd, 6),
             "cost_by_alias": {name: c.to_dict() for name, c in self.costs.items()},
@@ -141,10 +144,12 @@ def _merge_rules(*reports: Iterable[RuleReport]) -> tuple[RuleReport, ...]:
     totals: dict[str, list[int]] = {}
     for report in reports:
         for rule in report:
-            acc = totals.setdefault(rule.name, [0, 0])
+            acc = totals.setdefault(rule.name, [0, 0, 0, 0])
             acc[0] += rule.lines_removed
             acc[1] += rule.tokens_removed
-    return tuple(RuleReport(name, lines, tokens) for name, (lines, tokens) in totals.items())
+            acc[2] += rule.lines_changed
+            acc[3] += rule.masked
+    return tuple(RuleReport(name, *acc) for name, acc in totals.items())
 
 
 def _prepare_text(
@@ -155,7 +160,8 @@ def _prepare_text(
     Returns the prompt's text, what codex gets on stdin (prompt and attachment), the token
     counts and what each compression rule removed.
     """
-    prompt_result = compress_text(request.prompt, count=count)
+    mask = settings["mask_secrets"]
+    prompt_result = compress_text(request.prompt, count=count, mask_secrets=mask)
     prompt_text = prompt_result.text.strip("\n")
     prompt_tokens = count(prompt_text)
     raw_tokens = prompt_result.tokens_before or 0
@@ -167,7 +173,7 @@ def _prepare_text(
     if request.attachment is not None:
         parts: list[str] = []
         # The stream counts the raw input itself (exactly, in pieces): no second pass over it.
-        report = compress_stream(request.attachment, parts.append, count=count)
+        report = compress_stream(request.attachment, parts.append, count=count, mask_secrets=mask)
         attachment_text = "".join(parts).strip("\n")
         raw_tokens += report.tokens_before or 0
         rules.append(report.rules)
@@ -217,6 +223,7 @@ def build_plan(
         env, litellm_url=settings["litellm_base_url"] if needs_litellm_probe(settings) else None
     )
     decision = decide_route(settings, task, facts)
+    check_provider_overrides(request.codex_args, [c.name for c in decision.paths])
     costs = estimate_all(policy, counts.clean, settings["max_output_tokens"])
     codex = locate_codex(request.codex_bin, env)
     config_file = str(codex_home(env) / "config.toml")

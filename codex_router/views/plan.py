@@ -69,9 +69,14 @@ def render_plan(data: dict[str, Any], *, color: bool = False) -> str:
         f"  tokens     {tokens['raw']:,} raw → {tokens['clean']:,} clean{pct},"
         f" budget {tokens['budget']:,}" + (s("  truncated", "33") if tokens["truncated"] else "")
     )
-    removed = sorted(((k, v) for k, v in data["compression"].items() if v), key=lambda kv: -kv[1])
+    removed = sorted(
+        ((k, v) for k, v in data["compression"].items() if v and v > 0), key=lambda kv: -kv[1]
+    )
     if removed:
         add("  saved by   " + ", ".join(f"{name} -{n:,}" for name, n in removed))
+    masked = [(k, v) for k, v in data.get("secrets_masked", {}).items() if v]
+    if masked:
+        add("  masked     " + ", ".join(f"{name} {n:,}" for name, n in masked))
     limit = data["max_cost_usd"]
     add(
         f"  cost       ~${data['estimated_cost_usd']:.4f}"
