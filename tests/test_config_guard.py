@@ -741,3 +741,27 @@ def test_recovery_removes_the_temp_files_a_killed_write_left(setup, killed_writi
     guard.recover()  # finishes the period (or finds none) and sweeps the strays
     assert [*config.parent.glob(".*.tmp"), *guard.dir.glob(".*.tmp")] == []
     assert config.read_bytes() == ORIGINAL
+
+
+@pytest.mark.parametrize(
+    "original",
+    [
+        b'model = "o3"\n[model_providers]\n',
+        b'model_providers = {}\nmodel = "o3"\n',
+        b"[model_providers]\n# none yet\n\n[tui]\nx = 1\n",
+    ],
+    ids=["empty-header", "empty-inline", "empty-header-with-comment"],
+)
+@pytest.mark.parametrize("codex_appends", [False, True])
+def test_the_users_empty_model_providers_table_survives_the_give_back(
+    tmp_path, original, codex_appends
+):
+    config = tmp_path / "config.toml"
+    config.write_bytes(original)
+    guard = ConfigGuard(config)
+    guard.enter("a", "cost-routing", TABLE)
+    trust = b'\n[projects."/r"]\ntrust_level = "trusted"\n'
+    if codex_appends:
+        config.write_bytes(config.read_bytes() + trust)
+    guard.leave("a")
+    assert config.read_bytes() == original + (trust if codex_appends else b"")

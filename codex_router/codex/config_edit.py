@@ -68,6 +68,7 @@ class Edit:
     )  # id → user's table it replaced
     added_providers: tuple[str, ...] = ()  # provider ids codex-route added
     selection_added: bool = False  # codex-route added a top-level model_provider
+    had_providers: bool = False  # the user's file had model_providers (kept, even when empty)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +77,7 @@ class Edit:
             "replaced_providers": self.replaced_providers,
             "added_providers": list(self.added_providers),
             "selection_added": self.selection_added,
+            "had_providers": self.had_providers,
         }
 
     @classmethod
@@ -86,6 +88,7 @@ class Edit:
             dict(data.get("replaced_providers", {})),
             tuple(data.get("added_providers", ())),
             bool(data.get("selection_added", False)),
+            bool(data.get("had_providers", False)),
         )
 
     def merged(self, other: Edit) -> Edit:
@@ -99,6 +102,7 @@ class Edit:
             self.added_providers
             + tuple(p for p in other.added_providers if p not in self.added_providers),
             self.selection_added or other.selection_added,
+            self.had_providers,  # the first edit of a period saw the user's own file
         )
 
 
@@ -240,7 +244,7 @@ def apply(
     before = parse(text, file)
     nl = layout.newline
     inserted: list[str] = []
-    edit_kwargs: dict[str, Any] = {}
+    edit_kwargs: dict[str, Any] = {"had_providers": "model_providers" in before}
     providers = before.get("model_providers", {})
     if not isinstance(providers, dict):
         raise CodexConfigError(
@@ -405,8 +409,8 @@ def _remove(data: bytes, file: str, edit: Edit, original: bytes | None = None) -
 
 
 def _original_keys(edit: Edit) -> set[str]:
-    # An empty model_providers table survives only if the user had providers of their own.
-    return {"model_providers"} if edit.replaced_providers else set()
+    # A model_providers table the user had (even an empty one) survives the give-back.
+    return {"model_providers"} if edit.had_providers or edit.replaced_providers else set()
 
 
 def _restore_values(text: str, edit: Edit, users_tables: dict[str, Any], file: str) -> str:

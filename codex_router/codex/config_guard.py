@@ -153,6 +153,7 @@ _EDIT_TYPES: dict[str, tuple[type, ...]] = {
     "replaced_providers": (dict,),
     "added_providers": (list,),
     "selection_added": (bool,),
+    "had_providers": (bool,),
 }
 
 
