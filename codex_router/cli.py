@@ -28,6 +28,7 @@ from codex_router.commands import policy as policy_cmd
 from codex_router.commands import proxy as proxy_cmd
 from codex_router.commands import run as run_cmd
 from codex_router.commands import stats as stats_cmd
+from codex_router.commands import status as status_cmd
 
 
 class RoutedGroup(TyperGroup):
@@ -78,12 +79,28 @@ app.add_typer(policy_cmd.app, name="policy")
 app.add_typer(proxy_cmd.app, name="proxy")
 bench_local_cmd.register(app)
 app.add_typer(config_cmd.app, name="config")
+status_cmd.register(app)
+
+#: The earlier cost-routing script's flags, accepted (as there) as the first argument only.
+LEGACY_FLAGS = {
+    "--enable": ("config", "enable"),
+    "--disable": ("config", "disable"),
+    "--status": ("status",),
+}
+
+
+def legacy_argv(args: list[str]) -> list[str]:
+    """``--enable``/``--disable``/``--status`` first: the command they stand for, rest kept."""
+    if args and args[0] in LEGACY_FLAGS:
+        return [*LEGACY_FLAGS[args[0]], *args[1:]]
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns the exit code."""
+    args = legacy_argv(sys.argv[1:] if argv is None else list(argv))
     try:
-        app(args=argv, prog_name="codex-route", standalone_mode=True)
+        app(args=args, prog_name="codex-route", standalone_mode=True)
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_router.codex import config_edit, profiles
+from codex_router.codex.argv import MANAGED_PROVIDER_IDS
 from codex_router.codex.binary import locate_codex, probe_version
 from codex_router.codex.config_guard import ConfigGuard, read_config_file
 from codex_router.dirs import AppDirs, codex_home
@@ -236,6 +237,95 @@ def check_codex_legacy(ctx: DoctorContext) -> Check:
             "move each into <name>.config.toml beside config.toml and use codex -p <name>",
         )
     return Check("codex_legacy", "ok", "no legacy settings Codex 0.169 rejects")
+
+
+#: The markers of the managed block the earlier cost router (``codex_cost_router.py enable``)
+#: put in config.toml, and its backup of config.toml from before that.
+OLD_BLOCK_BEGIN = "# BEGIN CODEX COST ROUTER"
+OLD_BLOCK_END = "# END CODEX COST ROUTER"
+OLD_BACKUP = Path("logs") / "config.toml.cost_router_backup"
+
+
+def _old_profile_file(data: bytes) -> bool:
+    """Whether a ``cost-routing*.config.toml`` was written by the earlier cost router.
+
+    codex-route's own profiles start with :data:`profiles.HEADER` and use the Responses API; the
+    earlier tool's select ``model_provider = "litellm"`` or ``"huggingface"`` and give that
+    provider ``wire_api = "chat"``, which current Codex refuses.
+    """
+    import tomllib
+
+    if data.startswith(profiles.HEADER.encode()):
+        return False
+    try:
+        doc = tomllib.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    provider = doc.get("model_provider")
+    tables = doc.get("model_providers")
+    table = tables.get(provider) if isinstance(tables, dict) and isinstance(provider, str) else None
+    return (
+        provider in ("litellm", "huggingface")
+        and isinstance(table, dict)
+        and table.get("wire_api") == "chat"
+    )
+
+
+def check_old_cost_router(ctx: DoctorContext) -> Check:
+    """What the earlier cost router left in ``$CODEX_HOME``: its managed block in config.toml,
+    its standalone profile files (told from codex-route's by their content), its backup."""
+    home = codex_home(ctx.env)
+    found: list[str] = []
+    fixes: list[str] = []
+    config = home / "config.toml"
+    try:
+        raw = read_config_file(config) or b""
+    except CodexRouteError:
+        raw = b""  # codex_home reports an unreadable config.toml
+    lines = raw.decode("utf-8", errors="replace").splitlines()
+    begin = next((n for n, line in enumerate(lines, 1) if line.strip() == OLD_BLOCK_BEGIN), None)
+    if begin is not None:
+        end = next(
+            (n for n, line in enumerate(lines, 1) if n > begin and line.strip() == OLD_BLOCK_END),
+            None,
+        )
+        span = f"lines {begin}-{end}" if end else f"from line {begin}, no END marker"
+        found.append(f"{config} holds its managed block ({span})")
+        fixes.append(
+            f"delete the lines from '{OLD_BLOCK_BEGIN}' to '{OLD_BLOCK_END}' (your own settings "
+            "are the rest of the file; codex-route needs none of it)"
+        )
+    old_files = []
+    for path in MANAGED_PROVIDER_IDS:
+        file = profiles.profile_file(home, path)
+        try:
+            data = read_config_file(file)
+        except CodexRouteError:
+            continue  # managed_profiles reports a file that cannot be read
+        if data is not None and _old_profile_file(data):
+            old_files.append(file)
+    if old_files:
+        found.append(
+            f"{', '.join(str(f) for f in old_files)}: its profile files "
+            '(wire_api = "chat", which Codex refuses)'
+        )
+        fixes.append(
+            "remove them (`codex-route config disable` leaves files it did not write), or "
+            "`codex-route config enable --force` to replace them with codex-route's profiles "
+            "(`config disable` removes those)"
+        )
+    backup = home / OLD_BACKUP
+    if backup.is_file():
+        found.append(f"{backup}: its copy of config.toml from before its enable")
+        fixes.append("compare it with config.toml, then delete it")
+    if not found:
+        return Check("old_cost_router", "ok", "nothing left by the earlier cost router")
+    return Check(
+        "old_cost_router",
+        "warn",
+        "the earlier cost router left " + "; ".join(found),
+        "; ".join(fixes) + " (docs/migrating-from-cost-router.md)",
+    )
 
 
 # ---------------------------------------------------------------- codex-route's own setup
@@ -492,9 +582,17 @@ def check_provider_keys(ctx: DoctorContext) -> Check:
     return Check("provider_keys", "ok", summary)
 
 
+#: Where ``locate_litellm`` found litellm, as doctor names it.
+_LITELLM_SOURCES = {
+    "env": "CODEX_ROUTE_LITELLM_BIN",
+    "python": "beside codex-route's Python",
+    "path": "PATH",
+}
+
+
 def check_litellm_installed(ctx: DoctorContext) -> Check:
     try:
-        bin_path, _ = locate_litellm(None, ctx.env)
+        bin_path, source = locate_litellm(None, ctx.env)
         version, site = read_installed_version(bin_path)
     except ProxyError as exc:
         if "not installed" in exc.message:
@@ -524,7 +622,8 @@ def check_litellm_installed(ctx: DoctorContext) -> Check:
             f"LiteLLM {version} at {bin_path}; codex-route runs only the pinned {PINNED_VERSION}",
             f"pip install 'litellm[proxy]=={PINNED_VERSION}'",
         )
-    return Check("litellm_installed", "ok", f"LiteLLM {version} (pinned) at {bin_path}")
+    where = f"{bin_path} ({_LITELLM_SOURCES.get(source, source)})"
+    return Check("litellm_installed", "ok", f"LiteLLM {version} (pinned) at {where}")
 
 
 def check_litellm_running(ctx: DoctorContext) -> Check:
@@ -631,6 +730,7 @@ CHECKS: list[CheckFunction] = [
     check_codex,
     check_codex_home,
     check_codex_legacy,
+    check_old_cost_router,
     check_config_guard,
     check_managed_profiles,
     check_policy,

@@ -247,7 +247,7 @@ def finish(proc: subprocess.Popen[bytes], tally: Tally, what: str) -> int | None
         tally.problems.append(f"hang: {what}")
         return None
     tally.exits[proc.returncode] += 1
-    if proc.returncode == 70 or os.environ.get("SWEEP_DEBUG"):
+    if proc.returncode in (5, 70) or os.environ.get("SWEEP_DEBUG"):
         tally.problems.append(
             f"exit {proc.returncode}: {what}: {err.decode(errors='replace')[-300:]}"
         )
@@ -353,6 +353,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--shapes", nargs="*", choices=list(SHAPES), default=list(SHAPES))
     parser.add_argument("--paths", nargs="*", choices=PATHS, default=list(PATHS))
+    parser.add_argument("--mixes-only", action="store_true", help="skip the per-point runs")
     opts = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="codex-route-sweep-"))
     world = World(root)
@@ -360,12 +361,12 @@ def main() -> int:
     by_signal: dict[str, Tally] = {sig: Tally() for sig in SIGNALS}
     points: dict[str, int] = {}
     try:
-        for shape in opts.shapes:
+        for shape in [] if opts.mixes_only else opts.shapes:
             for path in opts.paths:
                 points[f"{shape}/{path}"] = count_points(world, shape, path)
         jobs = [
             (shape, path, sig, point)
-            for shape in opts.shapes
+            for shape in ([] if opts.mixes_only else opts.shapes)
             for path in opts.paths
             for sig in SIGNALS
             for point in range(1, points[f"{shape}/{path}"] + 1)
@@ -388,7 +389,7 @@ def main() -> int:
         total.add(tally)
     rows["total"] = total
     print(
-        f"points per run: {min(points.values())}–{max(points.values())} "
+        f"points per run: {min(points.values(), default=0)}–{max(points.values(), default=0)} "
         f"({len(opts.shapes)} config shapes x {len(opts.paths)} paths)"
     )
     print(

@@ -15,7 +15,16 @@ import pytest
 from helpers.ci import in_ci
 
 ROUTING_VARS_PREFIXES = ("CODEX_ROUTE_", "CODEX_ROUTER_")
-KEY_VARS = ("HF_TOKEN", "LITELLM_API_KEY", "GEMINI_API_KEY", "OPENAI_API_KEY", "CODEX_API_KEY")
+KEY_VARS = (
+    "HF_TOKEN",
+    "LITELLM_API_KEY",
+    "GEMINI_API_KEY",
+    "OPENAI_API_KEY",
+    "CODEX_API_KEY",
+    "ANTHROPIC_API_KEY",
+)
+#: the earlier cost-routing script's binary variables, read below codex-route's own
+LEGACY_BIN_VARS = ("CODEX_CLI_PATH", "LITELLM_CLI_PATH")
 
 
 # ---------------------------------------------------------------- no skip in CI
@@ -65,7 +74,7 @@ def isolated_env(
     cache.mkdir(parents=True)
     (cache / "tokens").symlink_to(shared_token_index, target_is_directory=True)
     for name in list(os.environ):
-        if name.startswith(ROUTING_VARS_PREFIXES) or name in KEY_VARS:
+        if name.startswith(ROUTING_VARS_PREFIXES) or name in KEY_VARS or name in LEGACY_BIN_VARS:
             monkeypatch.delenv(name, raising=False)
     (root / ".codex").mkdir()
     monkeypatch.setenv("HOME", str(root))

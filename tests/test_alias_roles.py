@@ -35,14 +35,16 @@ from codex_router.run.plan import Plan, RunRequest, build_plan
 
 PACKAGE = Path(__file__).resolve().parents[1] / "codex_router"
 ROLES_MODULE = PACKAGE / "policy" / "roles.py"
-ALL_KEYS = frozenset({"OPENAI_API_KEY", "GEMINI_API_KEY", "HF_TOKEN", "LITELLM_API_KEY"})
+ALL_KEYS = frozenset(
+    {"OPENAI_API_KEY", "GEMINI_API_KEY", "HF_TOKEN", "LITELLM_API_KEY", "ANTHROPIC_API_KEY"}
+)
 UP = ReadinessFacts(ALL_KEYS, True, "")
 DEFAULT_POLICY = load_policy(Resolved(None, "default"))
 
 #: A built-in alias name written in code: ``codex-`` and a role-like word (or a legacy name).
 ALIAS_LITERAL = re.compile(
     r"(?<![\w-])codex-(?:light|default|long|deep|no-openai|cheap|strong|local"
-    r"|hf-[a-z0-9-]+|qwen-[a-z0-9-]+)(?![\w-])"
+    r"|hf-[a-z0-9-]+|qwen-[a-z0-9-]+|small-[a-z0-9-]+|phi-[a-z0-9-]+|claude-[a-z0-9-]+)(?![\w-])"
 )
 
 
@@ -60,6 +62,8 @@ RENAMES = [
     (Role.HF_CHEAP, "hf-small", task("simple"), {"provider": "huggingface"}),
     (Role.HF_FAST, "hf-large", task("complex"), {"provider": "huggingface"}),
     (Role.LOCAL, "ollama", task("simple"), {"provider": "qwen"}),
+    (Role.SMALL_LOCAL, "tiny", task("simple"), {"provider": "phi"}),
+    (Role.CLAUDE, "sonnet", task("complex"), {"provider": "claude"}),
 ]
 IDS = [str(role) for role, *_ in RENAMES]
 

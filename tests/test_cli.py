@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 from codex_router.cli import app
 from codex_router.errors import ExitCode
 
+from helpers.fake_chat_server import FakeChatServer
+
 runner = CliRunner()
 
 REQUIRED_PLAN_KEYS = {
@@ -93,13 +95,22 @@ def test_prompt_dash_reads_stdin() -> None:
         ([], {"CODEX_ROUTER_OPENAI_MODE": "avoid"}, "codex-no-openai", "no-openai"),
         (["--force-model", "codex-long"], {}, "codex-long", "auto"),
         (["--provider", "qwen"], {}, "codex-qwen-local", "qwen"),
+        # Ollama down: the old script's default tier (issue 12)
+        (
+            ["--provider", "qwen"],
+            {"CODEX_ROUTE_OLLAMA_BASE_URL": "http://127.0.0.1:9/v1"},
+            "codex-default",
+            "qwen",
+        ),
     ],
-    ids=["flag-no-openai", "legacy-env-avoid", "force-model", "qwen"],
+    ids=["flag-no-openai", "legacy-env-avoid", "force-model", "qwen", "qwen-ollama-down"],
 )
 def test_routing_flags(monkeypatch: pytest.MonkeyPatch, args, env, alias, provider) -> None:
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    plan = dry_run(*args, "rename the helper")
+    with FakeChatServer(models={"qwen2.5-coder:3b"}) as ollama:
+        monkeypatch.setenv("CODEX_ROUTE_OLLAMA_BASE_URL", ollama.base_url)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        plan = dry_run(*args, "rename the helper")
     assert (plan["alias"], plan["provider"]) == (alias, provider)
 
 
@@ -156,10 +167,10 @@ BAD_RUNS = [
     ),
     (
         "unknown-provider",
-        ["run", "--dry-run", "--provider", "claude", "x"],
+        ["run", "--dry-run", "--provider", "mistral", "x"],  # claude is one since issue 12
         None,
         ExitCode.USAGE,
-        "'claude' is not one of: auto, openai, gemini",
+        "'mistral' is not one of: auto, openai, gemini",
     ),
     (
         "unknown-alias",

@@ -507,6 +507,85 @@ def test_profiles_enable_refuses_a_foreign_file_and_disable_leaves_it(tmp_path: 
     assert not list(home.glob("cost-routing*.config.toml"))
 
 
+OLD_HOME = Path(__file__).parent / "data" / "old-codex-home"
+
+
+def _old_files(*names: str) -> Path:
+    home = codex_home(os.environ)
+    for name in names:
+        shutil.copy(OLD_HOME / name, home / name)
+    return home
+
+
+# files copied from the earlier cost router's $CODEX_HOME → status, words in the summary
+OLD_ROUTER_CASES = {
+    "nothing": ((), "ok", ["nothing left"]),
+    "managed block": (
+        ("config.toml",),
+        "warn",
+        ["config.toml holds its managed block (lines 5-29)"],
+    ),
+    "standalone files": (
+        ("cost-routing.config.toml", "cost-routing-hf.config.toml"),
+        "warn",
+        ["cost-routing.config.toml", "cost-routing-hf.config.toml", 'wire_api = "chat"'],
+    ),
+    "all of it": (
+        ("config.toml", "cost-routing.config.toml"),
+        "warn",
+        ["managed block", "cost-routing.config.toml: its profile files"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(OLD_ROUTER_CASES))
+def test_old_cost_router_leftovers_are_named_with_the_fix(case: str) -> None:
+    names, status, words = OLD_ROUTER_CASES[case]
+    _old_files(*names)
+    result = _check(doctor.check_old_cost_router)
+    assert result.status == status, result
+    for word in words:
+        assert word in result.summary, (word, result.summary)
+    if "config.toml" in names:
+        assert "# BEGIN CODEX COST ROUTER" in (result.fix or "")
+    if any(n.startswith("cost-routing") for n in names):
+        assert "config disable" in (result.fix or "") and "config enable --force" in (
+            result.fix or ""
+        )
+
+
+def test_old_cost_router_files_are_told_from_codex_routes_own_profiles() -> None:
+    ctx = DoctorContext.build(dict(os.environ), app_dirs())
+    home = codex_home(os.environ)
+    profiles.enable(home, ctx.settings)  # codex-route's own profiles: not the old tool's
+    assert _check(doctor.check_old_cost_router).status == "ok"
+    (home / "cost-routing.config.toml").write_text('model = "mine"\n')  # the user's own file
+    assert _check(doctor.check_old_cost_router).status == "ok"
+    _old_files("cost-routing-hf.config.toml")
+    result = _check(doctor.check_old_cost_router)
+    assert result.status == "warn" and "cost-routing-hf.config.toml" in result.summary
+    assert "cost-routing.config.toml" not in result.summary.replace("cost-routing-hf.config", "")
+
+
+def test_old_cost_router_block_without_end_and_backup_are_named() -> None:
+    home = codex_home(os.environ)
+    (home / "config.toml").write_text('model = "m"\n# BEGIN CODEX COST ROUTER\n')
+    (home / "logs").mkdir()
+    (home / "logs" / "config.toml.cost_router_backup").write_text('model = "m"\n')
+    result = _check(doctor.check_old_cost_router)
+    assert "from line 2, no END marker" in result.summary
+    assert "config.toml.cost_router_backup" in result.summary
+
+
+def test_old_cost_router_block_through_the_cli() -> None:
+    _old_files("config.toml", "cost-routing.config.toml")
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+    checks = {c["id"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["old_cost_router"]["status"] == "warn"
+    # the old block's [profiles.cost-routing] and wire_api "chat" are what Codex refuses
+    assert checks["codex_legacy"]["status"] == "fail"
+
+
 def test_every_check_has_tests_above() -> None:
     tested = {name.removeprefix("test_").split("_is_")[0] for name in globals()}
     for check in CHECKS:

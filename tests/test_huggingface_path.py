@@ -41,11 +41,18 @@ def test_the_hf_profile_targets_the_router_with_gpt_oss_120b_fastest() -> None:
 
 
 def test_without_hf_token_the_hf_aliases_are_not_offered_and_the_plan_says_why() -> None:
-    plan = _plan("--provider", "huggingface", "fix the typo")
+    # open_models_only: no degrading to the default tier (issue 12), so the path says what to set
+    plan = _plan("--provider", "huggingface", "--open-models-only", "fix the typo")
     assert plan["alias"] == "codex-hf-cheap"
     hf = _path(plan, "huggingface")
     assert hf["ready"] is False and hf["reason"] == "HF_TOKEN not set" and hf["codex_argv"] is None
     assert plan["codex_argv"] is None
+
+
+def test_without_hf_token_huggingface_degrades_to_the_default_tier() -> None:
+    plan = _plan("--provider", "huggingface", "fix the typo")
+    assert plan["alias"] == "codex-default" and plan["degraded"] == "HF_TOKEN not set"
+    assert plan["codex_argv"] is not None
 
 
 def test_with_hf_token_the_hf_path_is_ready(monkeypatch: pytest.MonkeyPatch) -> None:

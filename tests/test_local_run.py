@@ -82,7 +82,8 @@ def test_ollama_down_is_a_clear_error_and_is_recorded(monkeypatch: pytest.Monkey
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     monkeypatch.setenv("CODEX_ROUTE_OLLAMA_BASE_URL", f"http://127.0.0.1:{port}/v1")
-    result = _run("--provider", "qwen", PROMPT)
+    # asked for explicitly: without --local-answer the plan degrades (test_provider_degradation)
+    result = _run("--provider", "qwen", "--local-answer", PROMPT)
     assert result.exit_code == 1
     assert "Ollama is not reachable" in result.stderr and "ollama serve" in result.stderr
     runs = _history()
@@ -93,7 +94,7 @@ def test_ollama_down_is_a_clear_error_and_is_recorded(monkeypatch: pytest.Monkey
 def test_model_missing_names_ollama_pull(monkeypatch: pytest.MonkeyPatch) -> None:
     with FakeChatServer(models={"llama3:8b"}) as server:
         monkeypatch.setenv("CODEX_ROUTE_OLLAMA_BASE_URL", server.base_url)
-        result = _run("--provider", "qwen", PROMPT)
+        result = _run("--provider", "qwen", "--local-answer", PROMPT)
     assert result.exit_code == 1 and f"ollama pull {MODEL}" in result.stderr
 
 

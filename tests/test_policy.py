@@ -105,7 +105,7 @@ BAD_POLICIES = [
         "default_provider: anthropic\n",
         1,
         "default_provider",
-        "auto, openai, gemini, no-openai, huggingface, qwen",
+        "auto, openai, gemini, huggingface, local-small, phi, qwen, claude, no-openai",
     ),
     (
         "unknown-path",

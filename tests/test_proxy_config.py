@@ -24,7 +24,7 @@ from codex_router.proxy.config import (
 from codex_router.routing.classify import Classification
 from codex_router.routing.route import ReadinessFacts, decide_route
 
-ALL_KEYS = frozenset({"OPENAI_API_KEY", "GEMINI_API_KEY", "HF_TOKEN"})
+ALL_KEYS = frozenset({"OPENAI_API_KEY", "GEMINI_API_KEY", "HF_TOKEN", "ANTHROPIC_API_KEY"})
 LOCAL_ALIAS = DEFAULT_ALIASES[Role.LOCAL]
 SPEC_ALIASES = (
     "codex-light",
@@ -169,21 +169,124 @@ def test_missing_keys_leave_out_deployments_and_say_why() -> None:
     config = _config(_settings(), keys=frozenset({"GEMINI_API_KEY"}))
     assert [d.upstream for d in config.groups["codex-default"]] == ["gemini"]
     assert config.groups["codex-default"][0].order == 1
-    assert (
-        "codex-hf-cheap" not in config.groups
-        and config.unavailable["codex-hf-cheap"] == "HF_TOKEN not set"
-    )
-    # fallbacks only name groups that exist
+    # a group with no deployment of its own is served by its first fallback (the local Qwen)
+    assert config.served_by["codex-hf-cheap"] == LOCAL_ALIAS and not config.unavailable
+    assert [d.upstream for d in config.groups["codex-hf-cheap"]] == ["qwen"]
+    assert config.fallbacks["codex-hf-cheap"] == ()
+    # fallbacks only name groups with deployments of their own
     assert config.fallbacks["codex-light"] == (LOCAL_ALIAS,)
     reasons = {(s.group, s.upstream): s.reason for s in config.skipped}
     assert reasons[("codex-default", "openai")] == "OPENAI_API_KEY not set"
     assert config.key_vars == {"GEMINI_API_KEY"}
 
 
-def test_no_key_at_all_leaves_the_local_model_only() -> None:
-    config = _config(_settings(), keys=frozenset())
-    assert config.aliases == (LOCAL_ALIAS,)
-    assert config.unavailable["codex-cheap"] == "legacy name of codex-light, which is unavailable"
+def test_no_key_at_all_serves_every_group_with_the_local_model() -> None:
+    settings = _settings()
+    config = _config(settings, keys=frozenset())
+    assert set(config.aliases) == set(settings.policy.aliases) and not config.unavailable
+    assert {d.upstream for ds in config.groups.values() for d in ds} == {"qwen"}
+    assert config.served_by["codex-cheap"] == LOCAL_ALIAS
+    assert config.key_vars == frozenset()
+
+
+L = LOCAL_ALIAS
+# keys the proxy has → per group: its own upstreams (or "→ <group>" when a fallback serves it),
+# then its fallbacks. A group is left out only when neither it nor its fallbacks can run.
+Expected = dict[str, tuple[Any, tuple[str, ...]]]
+KEYS_TABLE: dict[str, tuple[frozenset[str], dict[str, Any], Expected]] = {
+    "every key": (
+        ALL_KEYS,
+        {},
+        {
+            "codex-light": (["openai", "gemini"], ("codex-hf-cheap", L)),
+            "codex-no-openai": (["gemini"], (L,)),
+            "codex-hf-cheap": (["huggingface"], ("codex-hf-fast", L)),
+            "codex-claude-complex": (["anthropic"], ("codex-no-openai", L)),
+            "codex-small-local": (["qwen"], (L,)),
+            L: (["qwen"], ()),
+        },
+    ),
+    "only GEMINI_API_KEY": (
+        frozenset({"GEMINI_API_KEY"}),
+        {},
+        {
+            "codex-light": (["gemini"], (L,)),
+            "codex-no-openai": (["gemini"], (L,)),
+            "codex-claude-complex": ("→ codex-no-openai", (L,)),
+            "codex-hf-cheap": (f"→ {L}", ()),
+        },
+    ),
+    "only OPENAI_API_KEY: the quota saver is the local Qwen": (
+        frozenset({"OPENAI_API_KEY"}),
+        {},
+        {
+            "codex-deep": (["openai"], (L,)),
+            "codex-no-openai": (f"→ {L}", ()),
+            "codex-hf-fast": (f"→ {L}", ()),
+        },
+    ),
+    "only HF_TOKEN": (
+        frozenset({"HF_TOKEN"}),
+        {},
+        {
+            "codex-light": ("→ codex-hf-cheap", (L,)),
+            "codex-default": ("→ codex-hf-fast", (L,)),
+            "codex-no-openai": (f"→ {L}", ()),
+            "codex-hf-cheap": (["huggingface"], ("codex-hf-fast", L)),
+        },
+    ),
+    "no key at all": (
+        frozenset(),
+        {},
+        {
+            "codex-light": (f"→ {L}", ()),
+            "codex-no-openai": (f"→ {L}", ()),
+            "codex-strong": (f"→ {L}", ()),
+            "codex-claude-complex": (f"→ {L}", ()),
+            "codex-phi-local": (["qwen"], (L,)),
+            L: (["qwen"], ()),
+        },
+    ),
+    "avoid_openai with only OPENAI_API_KEY": (
+        frozenset({"OPENAI_API_KEY"}),
+        {"avoid_openai": True},
+        {
+            "codex-deep": (f"→ {L}", ()),
+            "codex-no-openai": (f"→ {L}", ()),
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(KEYS_TABLE))
+def test_groups_and_fallbacks_follow_the_keys_present(case: str) -> None:
+    keys, flags, expected = KEYS_TABLE[case]
+    config = _config(_settings(flags), keys=keys)
+    assert not config.unavailable  # the local Qwen needs no key: every group is served
+    for group, (serves, chain) in expected.items():
+        if isinstance(serves, str):
+            assert f"→ {config.served_by.get(group)}" == serves, group
+            source = config.served_by[group]
+            assert [d.model for d in config.groups[group]] == [
+                d.model for d in config.groups[source]
+            ]
+        else:
+            assert group not in config.served_by, group
+            assert [d.upstream for d in config.groups[group]] == serves, group
+        assert config.fallbacks[group] == chain, group
+        assert not config.reaches_openai(group) or not flags.get("avoid_openai")
+    # what is left out, and why, is still reported
+    assert {s.key_var for s in config.skipped if s.key_var} == (
+        required_keys(_settings(flags).policy, ProxyOptions(**flags)).keys() - keys
+    )
+
+
+def test_a_group_is_left_out_only_when_its_fallbacks_cannot_run_either(tmp_path: Path) -> None:
+    text = "aliases:\n  codex-qwen-local:\n    local_model: null\n"
+    config = _config(_settings(policy_text=text, tmp_path=tmp_path), keys=frozenset({"HF_TOKEN"}))
+    assert config.served_by["codex-light"] == "codex-hf-cheap"
+    assert config.unavailable["codex-no-openai"] == "GEMINI_API_KEY not set"
+    assert "codex-no-openai" not in config.groups and "codex-no-openai" not in config.fallbacks
 
 
 def test_required_keys_name_the_aliases_that_need_them() -> None:
@@ -218,7 +321,9 @@ def test_open_models_only_keeps_huggingface_and_local() -> None:
     config = _config(_settings({"open_models_only": True}))
     upstreams = {d.upstream for ds in config.groups.values() for d in ds}
     assert upstreams == {"huggingface", "qwen"}
-    assert "codex-default" in config.unavailable
+    # its OpenAI and Gemini deployments are left out: its fallback serves it
+    assert config.served_by["codex-default"] == "codex-hf-fast"
+    assert config.fallbacks["codex-default"] == (LOCAL_ALIAS,)
 
 
 # --- the OpenAI quota saver: three ways in, no way to OpenAI ----------------------------------

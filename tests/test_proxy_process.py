@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from codex_router.cli import app
@@ -27,6 +28,7 @@ from codex_router.proxy.session import pid_alive, proxy_env_for_codex, running_p
 from codex_router.proxy.state import ProxyRecord, proxy_files, read_key, write_record
 from codex_router.routing.readiness import gather_facts
 
+from helpers.fake_chat_server import FakeChatServer
 from helpers.fake_litellm import make_fake_litellm
 from helpers.net import free_port
 
@@ -145,7 +147,10 @@ def test_start_status_stop(fake_bin: Path, tmp_path: Path, stopper: None) -> Non
     report = _report(tmp_path)
     pid = report["pid"]
     assert f"PID {pid}, http://127.0.0.1:{port}/v1" in started.stdout
-    assert "aliases: codex-qwen-local" in started.stdout
+    # no provider key: every group is served by its fallback, the local Qwen (none dropped)
+    aliases_line = next(line for line in started.stdout.splitlines() if line.startswith("aliases:"))
+    assert "codex-qwen-local" in aliases_line and "codex-no-openai" in aliases_line
+    assert "served by their fallback codex-qwen-local" in started.stderr
     # the proxy got the session key in its environment, and only 127.0.0.1
     key = read_key(files)
     assert key is not None and key.startswith("sk-") and len(key) > 40
@@ -164,12 +169,14 @@ def test_start_status_stop(fake_bin: Path, tmp_path: Path, stopper: None) -> Non
     assert status.exit_code == 0, status.output
     data = json.loads(status.stdout)
     assert data["running"] and data["healthy"] and data["pid"] == pid and data["port"] == port
-    assert data["litellm_version"] == "1.106.2" and data["aliases"] == ["codex-qwen-local"]
-    assert data["unavailable_aliases"]["codex-hf-cheap"] == "HF_TOKEN not set"
+    assert data["litellm_version"] == "1.106.2" and "codex-no-openai" in data["aliases"]
+    assert data["unavailable_aliases"] == {}
+    assert data["served_by_fallback"]["codex-no-openai"] == "codex-qwen-local"
     text = runner.invoke(app, ["proxy", "status"])
     assert (
         "running, healthy" in text.stdout and "1.106.2" in text.stdout and str(pid) in text.stdout
     )
+    assert "codex-no-openai: served by codex-qwen-local" in text.stdout
 
     again = runner.invoke(app, ["proxy", "start", "--port", str(port)])
     assert again.exit_code == 0 and f"already running: PID {pid}" in again.stdout
@@ -193,11 +200,16 @@ def test_typed_keys_reach_only_the_proxy_environment(
 
     env = dict(os.environ)
     result = start_proxy(StartRequest(port=free_port()), env=env, dirs=app_dirs(), ask=ask)
-    assert {v for v, _ in asked} == {"OPENAI_API_KEY", "GEMINI_API_KEY", "HF_TOKEN"}
+    assert {v for v, _ in asked} == {
+        "OPENAI_API_KEY",
+        "GEMINI_API_KEY",
+        "HF_TOKEN",
+        "ANTHROPIC_API_KEY",
+    }
     assert dict(asked)["HF_TOKEN"] == ("codex-hf-cheap", "codex-hf-fast")
-    assert (
-        "codex-hf-cheap" in result.record.aliases and "codex-default" not in result.record.aliases
-    )
+    # codex-default has no deployment of its own: its fallback, the Hugging Face one, serves it
+    assert "codex-hf-cheap" not in result.record.served_by
+    assert result.record.served_by["codex-default"] == "codex-hf-fast"
     assert _report(tmp_path)["env_sha256"]["HF_TOKEN"] == _sha(HF_SECRET)
     assert "HF_TOKEN" not in os.environ  # not leaked into our own environment either
     assert HF_SECRET not in _state_text()
@@ -216,7 +228,10 @@ def test_unsafe_override_never_reaches_the_proxy(
 
 def test_a_policy_leaving_no_deployment_fails_clearly(fake_bin: Path, tmp_path: Path) -> None:
     policy = tmp_path / "p.yaml"
-    policy.write_text("aliases:\n  codex-qwen-local:\n    local_model: null\n")
+    policy.write_text(
+        "aliases:\n  codex-qwen-local:\n    local_model: null\n"
+        "  codex-small-local:\n    local_model: null\n"
+    )
     result = CliRunner().invoke(
         app, ["proxy", "start", "--policy", str(policy), "--port", str(free_port())]
     )
@@ -411,15 +426,20 @@ def test_readiness_counts_the_session_key_and_knows_the_aliases(
     start_proxy(StartRequest(port=port), env=dict(os.environ), dirs=app_dirs())
     facts = gather_facts(dict(os.environ), litellm_url=url)
     assert facts.litellm_reachable and "LITELLM_API_KEY" in facts.env_present
-    assert facts.litellm_aliases == frozenset({"codex-qwen-local"})
+    assert facts.litellm_aliases is not None
+    assert {"codex-qwen-local", "codex-no-openai"} <= facts.litellm_aliases
 
 
 def test_plan_uses_the_running_proxy(
-    fake_bin: Path, stopper: None, monkeypatch: pytest.MonkeyPatch
+    fake_bin: Path, stopper: None, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     port = free_port()
     monkeypatch.setenv("CODEX_ROUTE_LITELLM_BASE_URL", f"http://127.0.0.1:{port}/v1")
     runner = CliRunner()
+    # Ollama up with the model (else --provider qwen degrades, issue 12)
+    ollama = FakeChatServer(models={"qwen2.5-coder:3b"}).start()
+    request.addfinalizer(ollama.stop)
+    monkeypatch.setenv("CODEX_ROUTE_OLLAMA_BASE_URL", ollama.base_url)
 
     def plan(provider: str) -> dict:
         args = ["run", "--dry-run", "--json", "--no-stdin", "--provider", provider, "x"]
@@ -438,7 +458,44 @@ def test_plan_uses_the_running_proxy(
         "ready": True,
         "model": "codex-qwen-local",
     }
-    # an alias the proxy could not serve (no key at start) is not ready, and the plan says why
+    assert runner.invoke(app, ["proxy", "stop"]).exit_code == 0
+
+
+def test_the_quota_saver_without_gemini_key_is_served_by_the_local_qwen(
+    fake_bin: Path, stopper: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    port = free_port()
+    monkeypatch.setenv("CODEX_ROUTE_LITELLM_BASE_URL", f"http://127.0.0.1:{port}/v1")
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    runner = CliRunner()
+
+    def plan(provider: str) -> dict:
+        args = ["run", "--dry-run", "--json", "--no-stdin", "--provider", provider, "x"]
+        return json.loads(runner.invoke(app, args).stdout)
+
+    started = runner.invoke(app, ["proxy", "start"])
+    assert started.exit_code == 0, started.output
+    assert "GEMINI_API_KEY not set" in started.stderr
+    config = yaml.safe_load(
+        Path(
+            json.loads(runner.invoke(app, ["proxy", "status", "--json"]).stdout)["config_file"]
+        ).read_text()
+    )
+    models = {
+        e["litellm_params"]["model"]
+        for e in config["model_list"]
+        if e["model_name"] == "codex-no-openai"
+    }
+    assert models == {"openai/qwen2.5-coder:3b"}
+    gem = plan("no-openai")
+    litellm = next(p for p in gem["paths"] if p["name"] == "litellm")
+    assert litellm["ready"] is True and litellm["model"] == "codex-no-openai"
+    assert runner.invoke(app, ["proxy", "stop"]).exit_code == 0
+    # an alias the proxy could not serve at all (nor its fallbacks) is not ready, and says why
+    policy = tmp_path / "p.yaml"
+    policy.write_text("aliases:\n  codex-qwen-local:\n    local_model: null\n")
+    monkeypatch.setenv("CODEX_ROUTE_POLICY", str(policy))
+    assert runner.invoke(app, ["proxy", "start"]).exit_code == 0
     gem = plan("no-openai")
     litellm = next(p for p in gem["paths"] if p["name"] == "litellm")
     assert litellm["ready"] is False and "no deployment for codex-no-openai" in litellm["reason"]

@@ -21,6 +21,7 @@ codex from tools/. Missing either: the tests fail in CI and skip locally, saying
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import socket
@@ -182,7 +183,20 @@ def test_start_serves_the_generated_aliases(proxy: Proxy) -> None:
         "t-ordered",
         "codex-qwen-local",
     } <= set(data["aliases"])
-    assert "codex-default" in data["unavailable_aliases"]  # no OpenAI/Gemini key in this test
+    # no OpenAI/Gemini key in this test: the groups without a deployment of their own are
+    # served by their fallbacks (none is dropped)
+    assert data["unavailable_aliases"] == {}
+    assert data["served_by_fallback"]["codex-default"] == "codex-hf-fast"
+    assert data["served_by_fallback"]["codex-light"] == "codex-hf-cheap"
+    assert {"codex-default", "codex-light", "codex-no-openai"} <= set(data["aliases"])
+
+
+def test_a_group_without_its_own_deployment_answers_through_its_fallback(proxy: Proxy) -> None:
+    mark = len(proxy.upstream.requests)
+    resp = proxy.responses("codex-light", key=proxy.key())  # no OpenAI or Gemini key
+    assert resp.status_code == 200, resp.text
+    sent = proxy.upstream.requests[mark:]
+    assert [r["body"]["model"] for r in sent] == ["fake-ok"]  # codex-hf-cheap's deployment
 
 
 def test_the_proxy_listens_on_loopback_only(proxy: Proxy) -> None:
@@ -286,7 +300,8 @@ def test_codex_route_run_through_the_litellm_path(proxy: Proxy, alias: str) -> N
     )
     assert done.returncode == 0, done.stderr
     assert DEFAULT_REPLY in done.stdout
-    assert "attempt 1/1 litellm" in done.stderr and ": ok in" in done.stderr
+    # the chosen path first; the rest of fallback_order stays behind it, unused
+    assert re.search(r"attempt 1/\d litellm \([^)]*\): ok in", done.stderr), done.stderr
     assert proxy.upstream.models_requested()[mark:][-1] == "fake-ok"
     key = proxy.key()
     assert key not in done.stdout + done.stderr and key[3:11] not in done.stdout + done.stderr

@@ -179,7 +179,8 @@ CASES = [
         None,
         "codex-default",
         "auto",
-        [("litellm", True)],
+        # the chosen path first, then the rest of fallback_order (issue 12 item 3)
+        [("litellm", True), ("standard", True), ("huggingface", True)],
     ),
     (
         "fallback-order-env",

@@ -171,6 +171,15 @@ def test_a_single_failing_path_passes_codex_exit_code_through(fake):
 def test_missing_key_for_the_chosen_path_skips_it_with_the_reason(fake, proxy_port):
     env = {"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port, "LITELLM_API_KEY": ""}
     done = fake.run("say hi", "--codex-provider", "litellm", extra=env)
+    # the chosen path is skipped with its reason and the walk goes on (issue 12 item 3)
+    assert done.returncode == 0, done.stderr
+    assert "LITELLM_API_KEY" in done.stderr
+    assert "attempt 1/1 standard" in done.stderr and len(fake.calls) == 1
+
+
+def test_nothing_ready_after_the_chosen_path_is_exit_6(fake, proxy_port):
+    env = {"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port, "LITELLM_API_KEY": ""}
+    done = fake.run("say hi", "--codex-provider", "litellm", "--avoid-openai", extra=env)
     assert done.returncode == 6
     assert "LITELLM_API_KEY" in done.stderr
     assert fake.calls == []

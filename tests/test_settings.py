@@ -242,8 +242,8 @@ def test_empty_env_value_counts_as_unset(app_dirs: AppDirs) -> None:
         ({"CODEX_ROUTE_MAX_COST_USD": "cheap"}, "CODEX_ROUTE_MAX_COST_USD: expected a number"),
         ({"CODEX_ROUTE_MAX_COST_USD": "-2"}, "at least 0"),
         (
-            {"CODEX_ROUTE_PROVIDER": "claude"},
-            "CODEX_ROUTE_PROVIDER: 'claude' is not one of: auto, openai",
+            {"CODEX_ROUTE_PROVIDER": "mistral"},  # claude is a provider since issue 12
+            "CODEX_ROUTE_PROVIDER: 'mistral' is not one of: auto, openai",
         ),
         ({"CODEX_ROUTER_OPENAI_MODE": "sometimes"}, "expected 'avoid' or 'allow'"),
         ({"CODEX_ROUTE_AVOID_OPENAI": "perhaps"}, "expected one of 1/0"),
@@ -274,7 +274,7 @@ def test_bad_environment_values_name_the_variable(
     [
         ({"max_cost_usd": -1.0}, "--max-cost-usd: must be at least 0"),
         ({"max_input_tokens": 5}, "--max-input-tokens: must be at least 1000"),
-        ({"provider": "claude"}, "--provider: 'claude' is not one of"),
+        ({"provider": "mistral"}, "--provider: 'mistral' is not one of"),
         ({"codex_provider": "ollama"}, "--codex-provider: 'ollama' is not one of: auto, standard"),
         ({"force_model": "gpt-9"}, "--force-model: unknown alias 'gpt-9' (valid:"),
     ],

@@ -1,4 +1,8 @@
-"""Finding the codex binary: ``--codex-bin`` > ``CODEX_ROUTE_CODEX_BIN`` > ``PATH``.
+"""Finding the codex binary: ``--codex-bin`` > ``CODEX_ROUTE_CODEX_BIN`` > ``CODEX_CLI_PATH``
+(the environment, then a ``CODEX_CLI_PATH = "…"`` line in ``$CODEX_HOME/config.toml``) > ``PATH``.
+
+``CODEX_CLI_PATH`` is the earlier cost-routing script's name: as there, it counts only when it
+names an existing file (here: an executable one), and is passed over silently otherwise.
 
 Locating is cheap and done for every plan; the ``--version`` probe starts a process (about
 60 ms through the npm launcher), so only commands that will run codex, and ``doctor``, pay it.
@@ -9,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -16,15 +21,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from codex_router.errors import CodexNotFoundError
+from codex_router.dirs import codex_home
+from codex_router.errors import CodexNotFoundError, CodexRouteError
 
 VERSION_PROBE_TIMEOUT_SECONDS = 10.0
+
+#: The earlier cost-routing script's variable (and config.toml line) for the codex binary.
+LEGACY_CODEX_VAR = "CODEX_CLI_PATH"
+#: A ``CODEX_CLI_PATH = '…'`` or ``= "…"`` line anywhere in config.toml (any table, as the earlier
+#: script read it: the path has no quote characters).
+_LEGACY_CONFIG_LINE = re.compile(
+    r"""^[ \t]*CODEX_CLI_PATH[ \t]*=[ \t]*(["'])([^"'\r\n]*)\1""", re.MULTILINE
+)
 
 
 @dataclass(frozen=True)
 class CodexBinary:
     path: str | None  # None: not found
-    source: str  # "flag" | "env" | "path" | "missing"
+    source: str  # "flag" | "env" | "file" (config.toml) | "path" | "missing"
     origin: str | None = None
 
     def to_dict(self) -> dict[str, str | None]:
@@ -45,10 +59,41 @@ def locate_codex(flag: str | None, env: Mapping[str, str]) -> CodexBinary:
                     hint="point it at the codex binary, e.g. $(npm root -g)/../bin/codex",
                 )
             return CodexBinary(str(Path(found).absolute()), source, origin)
+    legacy = _legacy_codex(env)
+    if legacy is not None:
+        return legacy
     found = shutil.which("codex", path=env.get("PATH"))
     if found is None:
         return CodexBinary(None, "missing")
     return CodexBinary(found, "path", "PATH")
+
+
+def _executable_file(value: str) -> Path | None:
+    path = Path(value).expanduser()
+    return path.absolute() if path.is_file() and os.access(path, os.X_OK) else None
+
+
+def _legacy_codex(env: Mapping[str, str]) -> CodexBinary | None:
+    """``CODEX_CLI_PATH`` from the environment, else from config.toml, if it names codex."""
+    value = env.get(LEGACY_CODEX_VAR, "").strip()
+    found = _executable_file(value) if value else None
+    if found is not None:
+        return CodexBinary(str(found), "env", LEGACY_CODEX_VAR)
+    # lazy, as below: only a plan without --codex-bin or a usable variable reads config.toml
+    from codex_router.fsutil import read_regular_bytes
+
+    try:
+        config = codex_home(env) / "config.toml"
+        # a regular file only: a FIFO or /dev/zero is never read (the config checks report it)
+        text = read_regular_bytes(config).decode("utf-8", errors="replace")
+    except (OSError, CodexRouteError):  # no config, or a bad CODEX_HOME the run reports itself
+        return None
+    match = _LEGACY_CONFIG_LINE.search(text)
+    found = _executable_file(match.group(2).strip()) if match and match.group(2).strip() else None
+    if match is None or found is None:
+        return None
+    line = text.count("\n", 0, match.start()) + 1
+    return CodexBinary(str(found), "file", f"{LEGACY_CODEX_VAR} in {config}:{line}")
 
 
 def require_codex(binary: CodexBinary) -> str:

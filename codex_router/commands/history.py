@@ -1,17 +1,29 @@
-"""``codex-route history``: recorded runs, newest first."""
+"""``codex-route history``: recorded runs, newest first; ``history import`` reads the earlier
+cost router's log into it."""
 
 from __future__ import annotations
 
 import time
 from contextlib import closing
+from pathlib import Path
 
 import typer
 
 from codex_router.errors import UsageError
 
+#: The largest old log ``history import`` reads (the old script never rotated it).
+MAX_IMPORT_BYTES = 512 * 1024 * 1024
+
 
 def register(app: typer.Typer) -> None:
-    app.command("history")(history)
+    group = typer.Typer(
+        help="Recorded runs, newest first (never the prompt: it is not stored).",
+        add_completion=False,
+        rich_markup_mode=None,
+    )
+    group.callback(invoke_without_command=True)(history)
+    group.command("import")(import_history)
+    app.add_typer(group, name="history")
 
 
 def since_from_flag(text: str | None) -> float | None:
@@ -28,6 +40,7 @@ def since_from_flag(text: str | None) -> float | None:
 
 
 def history(
+    ctx: typer.Context,
     limit: int = typer.Option(20, "--limit", "-n", metavar="N", help="Show at most N runs."),
     alias: str | None = typer.Option(
         None, "--alias", metavar="ALIAS", help="Only runs of this alias."
@@ -44,7 +57,12 @@ def history(
     ),
     json_out: bool = typer.Option(False, "--json", help="JSON Lines: one recorded run per line."),
 ) -> None:
-    """Recorded runs, newest first (never the prompt: it is not stored)."""
+    """Recorded runs, newest first (never the prompt: it is not stored).
+
+    `history import FILE` adds the runs of the earlier cost router's cost_router.jsonl.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     # lazy: --help imports every command module; the work loads when the command runs
     from codex_router.dirs import app_dirs
     from codex_router.history.query import RunFilter, recent_runs
@@ -59,3 +77,62 @@ def history(
             view.print_runs_jsonl(runs)
         else:
             view.print_runs_table(runs)
+
+
+def import_history(
+    file: Path = typer.Argument(
+        ...,
+        metavar="FILE",
+        help="The earlier cost router's log, e.g. ~/.codex/logs/cost_router.jsonl.",
+    ),
+    policy: Path | None = typer.Option(
+        None, "--policy", metavar="FILE", help="Policy whose deep alias prices deep_cost_usd."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="The summary as one JSON object."),
+) -> None:
+    """Import the earlier cost router's cost_router.jsonl into the history.
+
+    Importing the same file again adds nothing (each record's id comes from its content).
+    Prompt text is never imported: the old log holds none, and a field named like one
+    (prompt, optimized_prompt, input, …) is dropped and reported.
+    """
+    # lazy: --help imports every command module; the work loads when the command runs
+    import os
+
+    from codex_router import __version__
+    from codex_router.dirs import app_dirs
+    from codex_router.errors import StateError
+    from codex_router.history.legacy import ID_PREFIX, read_legacy_lines
+    from codex_router.history.store import import_runs
+    from codex_router.policy.roles import Role
+    from codex_router.policy.settings import resolve_settings
+    from codex_router.views import history as view
+
+    dirs = app_dirs()
+    settings = resolve_settings({}, os.environ, dirs, policy_flag=policy)
+    deep = settings.policy.resolve_alias(settings.policy.alias_for(Role.DEEP))
+
+    def deep_cost(input_tokens: int, output_tokens: int) -> float:
+        return (
+            input_tokens * deep.input_usd_per_mtok + output_tokens * deep.output_usd_per_mtok
+        ) / 1e6
+
+    try:
+        size = file.stat().st_size
+        if not file.is_file():
+            raise UsageError(f"{file}: not a regular file", hint="name the cost_router.jsonl file")
+        if size > MAX_IMPORT_BYTES:
+            raise UsageError(
+                f"{file}: {size} bytes, more than the {MAX_IMPORT_BYTES} this import reads",
+                hint="split it (e.g. split -l 100000) and import each part",
+            )
+        with file.open(encoding="utf-8", errors="replace") as handle:
+            report = read_legacy_lines(handle, deep_cost=deep_cost, version=__version__)
+    except FileNotFoundError:
+        raise UsageError(
+            f"{file}: no such file", hint="the old log is $CODEX_HOME/logs/cost_router.jsonl"
+        ) from None
+    except OSError as exc:
+        raise StateError(f"{file}: cannot read it ({exc.strerror or exc})") from None
+    added, present = import_runs(dirs, report.records, ID_PREFIX) if report.records else (0, 0)
+    view.print_import_summary(file, report, added, present, json_out=json_out)

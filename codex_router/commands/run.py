@@ -8,38 +8,110 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from typer.core import TyperCommand
 
 from codex_router.errors import BudgetExceededError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    from typer._click import Context
+
     from codex_router.dirs import AppDirs
     from codex_router.run.plan import Plan
+
+#: The option every argument after ``--`` is handed to (the old tool's spelling of it).
+CODEX_ARG_OPTION = "--codex-arg"
+
+
+def split_codex_args(args: list[str], valued: Collection[str]) -> tuple[list[str], list[str]]:
+    """``args`` before the ``--`` that ends the options, and the arguments after it.
+
+    The ``--`` is found the way the option parser finds it: a ``--`` that is the value of an
+    option taking one (``valued``: its names, e.g. ``--policy``) is that value, not the end.
+    """
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            return args[:i], args[i + 1 :]
+        if arg.startswith("-") and len(arg) > 1:
+            name = arg.split("=", 1)[0]
+            if name in valued:
+                i += 0 if "=" in arg else 1  # the value is the next argument
+            elif not arg.startswith("--"):
+                # a cluster of short options (-qx): one taking a value ends it
+                for j in range(1, len(arg)):
+                    if f"-{arg[j]}" in valued:
+                        i += 1 if j == len(arg) - 1 else 0
+                        break
+        i += 1
+    return args, []
+
+
+class RunCommand(TyperCommand):
+    """``run``'s parser: every word before ``--`` is the prompt, every argument after it is
+    codex's.
+
+    The option parser cannot tell two variadic arguments apart at ``--``, so the arguments after
+    it are handed over as ``--codex-arg=ARG`` before parsing: they join the old spelling's
+    values, in command-line order.
+    """
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        valued: set[str] = set()
+        for param in self.get_params(ctx):
+            if param.param_type_name == "option" and not getattr(param, "is_flag", False):
+                valued.update(param.opts)
+        words, codex_args = split_codex_args(list(args), valued)
+        return super().parse_args(
+            ctx, [*words, *(f"{CODEX_ARG_OPTION}={arg}" for arg in codex_args)]
+        )
+
+    def collect_usage_pieces(self, ctx: Context) -> list[str]:
+        return [self.options_metavar or "[OPTIONS]", "PROMPT...", "[-- CODEX_ARGS...]"]
 
 
 def register(app: typer.Typer) -> None:
     app.command(
         "run",
+        cls=RunCommand,
         context_settings={"help_option_names": ["-h", "--help"]},
         no_args_is_help=True,
     )(run)
 
 
 def run(
-    prompt: str = typer.Argument(
+    prompt: list[str] = typer.Argument(
         ...,
-        metavar="PROMPT",
-        help="The task for Codex. '-' reads it from stdin; "
-        "with a PROMPT, piped stdin is attached (e.g. a log).",
+        metavar="PROMPT...",
+        help="The task for Codex: the words you type, joined by single spaces, are one prompt "
+        "(quotes optional). '-' alone reads it from stdin; with a PROMPT, piped stdin is "
+        "attached (e.g. a log). Arguments for codex go after --: "
+        "codex-route run fix the typo in README.md -- --skip-git-repo-check",
+        show_default=False,
     ),
-    codex_args: list[str] | None = typer.Argument(
-        None, metavar="[-- CODEX_ARGS...]", help="Extra arguments for codex, after --."
+    codex_args: list[str] | None = typer.Option(
+        None,
+        CODEX_ARG_OPTION,
+        metavar="ARG",
+        help="One more argument for codex (repeatable); the old spelling of `-- ARG`.",
+        show_default=False,
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; touch nothing."),
     json_out: bool = typer.Option(
         False, "--json", help="With --dry-run: one JSON object on stdout."
     ),
     provider: str | None = typer.Option(
-        None, "--provider", metavar="NAME", help="auto|openai|gemini|no-openai|huggingface|qwen"
+        None,
+        "--provider",
+        metavar="NAME",
+        help="auto|openai|gemini|huggingface|local-small|phi|qwen|claude|no-openai (any case)",
+    ),
+    local_answer: bool = typer.Option(
+        False,
+        "--local-answer",
+        help="With --provider qwen|local-small|phi: Ollama answers directly, without Codex.",
     ),
     codex_provider: str | None = typer.Option(
         None, "--codex-provider", metavar="PATH", help="auto|standard|litellm|huggingface"
@@ -115,10 +187,10 @@ def run(
     if record and not dry_run:
         raise UsageError("--record goes with --dry-run (a live run is always recorded)")
     attachment = None
-    if prompt == "-":
+    if prompt == ["-"]:
         prompt_text = require_prompt(read_text(sys.stdin.buffer.read), name="the prompt on stdin")
     else:
-        prompt_text = require_prompt(prompt)
+        prompt_text = require_prompt(" ".join(prompt))
         if not no_stdin and not sys.stdin.isatty():
             attachment = iter_lines(sys.stdin.buffer.read)
     flags = {
@@ -135,7 +207,14 @@ def run(
         "mask_secrets": False if keep_secrets else None,
     }
     request = RunRequest(
-        prompt_text, attachment, flags, policy, codex_bin, tuple(codex_args or ()), interactive
+        prompt_text,
+        attachment,
+        flags,
+        policy,
+        codex_bin,
+        tuple(codex_args or ()),
+        interactive,
+        local_answer,
     )
     dirs = app_dirs()
     plan = build_plan(request, env=os.environ, dirs=dirs, count=count_tokens)
@@ -158,8 +237,8 @@ def run(
         plan_view.print_plan_json(plan)
     else:
         plan_view.print_plan(plan)
-    if plan.decision.provider == "qwen":
-        # lazy: only the qwen provider can take the local fast path
+    if plan.decision.provider in ("qwen", "local-small", "phi"):
+        # lazy: only a local provider can take the local fast path
         from codex_router.local.fast_path import describe, wants_local_fast_path
 
         if wants_local_fast_path(plan):
@@ -189,7 +268,7 @@ def _launch(
     from codex_router.views import run as run_view
 
     notify = run_view.quiet_notifier if quiet else run_view.notifier
-    local = plan.decision.provider == "qwen" and not plan.blocked and wants_local_fast_path(plan)
+    local = not plan.blocked and wants_local_fast_path(plan)
     if local:
         if not quiet:
             notify(describe(plan))

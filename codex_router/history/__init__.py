@@ -1,7 +1,8 @@
 """The run history: what each run decided and what happened, never its prompt or a secret.
 
 Owns: the record shape (``record``), the SQLite store and its migrations (``store``,
-``migrations``), filters for ``history`` (``query``) and the aggregates of ``stats`` (``stats``).
+``migrations``), filters for ``history`` (``query``), the aggregates of ``stats`` (``stats``) and
+the reading of the earlier cost router's log for ``history import`` (``legacy``).
 
 Side effects: ``<state_dir>/history.sqlite3`` only.
 

@@ -19,6 +19,7 @@ OUTCOMES = (
     "blocked",  # max_cost_usd stop before launch
     "dry_run",  # run --dry-run --record
     "error",  # codex-route error before or between attempts (config, codex missing…)
+    "imported",  # from the earlier cost router's log, written before its launch: result unknown
 )
 
 #: Outcome of one attempt.

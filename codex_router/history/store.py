@@ -382,6 +382,42 @@ def record_run(dirs: AppDirs, record: RunRecord) -> None:
         conn.close()
 
 
+def import_runs(dirs: AppDirs, records: list[RunRecord], id_prefix: str) -> tuple[int, int]:
+    """Add the records whose ``run_id`` the history does not hold yet, in one transaction.
+
+    Returns ``(added, already present)``. Every imported id starts with ``id_prefix`` (never a
+    uuid4 hex of codex-route's own runs), so one pass over the ids with that prefix finds what an
+    earlier import added; it runs under the write lock, so two imports at once add each record
+    once.
+    """
+    if not all(r.run_id.startswith(id_prefix) for r in records):
+        raise ValueError(f"every imported run_id must start with {id_prefix!r}")
+    path = history_path(dirs)
+    prepared = [_sanitised(r, os.environ) for r in records]
+    conn = _open_for_write(path)
+    try:
+        with _write_transaction(conn):
+            present = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT run_id FROM runs WHERE substr(run_id, 1, ?) = ?",
+                    (len(id_prefix), id_prefix),
+                )
+            }
+            added = 0
+            for clean, document in prepared:
+                if clean.run_id in present:
+                    continue
+                _insert(conn, clean, document)
+                present.add(clean.run_id)
+                added += 1
+    except sqlite3.Error as exc:
+        raise _state_error(path, exc) from None
+    finally:
+        conn.close()
+    return added, len(records) - added
+
+
 def record_runs(dirs: AppDirs, records: list[RunRecord]) -> None:
     """Append many runs in one transaction (imports, tests and benchmarks)."""
     path = history_path(dirs)

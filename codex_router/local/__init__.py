@@ -6,5 +6,5 @@ applies, running it, recording it).
 
 Side effects: HTTP to the Ollama URL of the policy (loopback by default), one history record.
 
-May import: errors, dirs, redact, urls, policy, run, history
+May import: errors, dirs, redact, urls, policy, routing, run, history
 """

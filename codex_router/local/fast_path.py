@@ -1,11 +1,13 @@
-"""``run --provider qwen`` on a simple task: answer with the local model directly, without Codex.
+"""``run --provider qwen|local-small|phi`` on a simple task: the local model answers directly.
 
-A simple task (a question, a one-liner) does not need Codex's agent loop, and the local Qwen
-answers it fastest when asked straight: the cleaned prompt goes to Ollama through
-:func:`codex_router.local.ollama.run_local`, the reply streams to stdout, and the run is recorded
-like any other (one attempt on the ``local`` path, with time to first token and tokens/s).
+A simple task (a question, a one-liner) does not need Codex's agent loop, and the local model
+(Qwen, or Phi-4-mini for ``local-small``/``phi``) answers it fastest when asked straight: the
+cleaned prompt goes to Ollama through :func:`codex_router.local.ollama.run_local`, the reply
+streams to stdout, and the run is recorded like any other (one attempt on the ``local`` path,
+with time to first token, tokens/s and, for an alias with a target such as Phi's 5 tok/s,
+whether it was met). An alias's own output cap (Phi: 64 tokens) always applies.
 Anything else, a pinned ``--codex-provider``, extra codex arguments or ``--interactive`` keeps
-the normal Codex walk.
+the normal Codex walk — unless ``--local-answer`` asks Ollama for any task.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from codex_router.dirs import AppDirs
 from codex_router.errors import CodexRouteError
-from codex_router.local.ollama import LocalResult, run_local
-from codex_router.policy.roles import Role
+from codex_router.local.ollama import LocalResult, output_cap, run_local
 from codex_router.redact import redact
+from codex_router.routing.route import LOCAL_PROVIDERS
 from codex_router.run.plan import Plan
 
 if TYPE_CHECKING:
@@ -29,12 +31,20 @@ if TYPE_CHECKING:
 LOCAL_PATH = "local"
 
 
+def _local_alias(plan: Plan) -> bool:
+    spec = plan.settings.policy.resolve_alias(plan.decision.alias)
+    return bool(spec.local_model) and set(spec.upstreams) <= {"qwen"}
+
+
 def wants_local_fast_path(plan: Plan) -> bool:
-    """Provider qwen (any layer), its own alias, a simple short task, nothing asking for Codex."""
+    """A local provider (any layer) on a local alias, and either ``--local-answer`` or a simple
+    short task with nothing asking for Codex."""
+    if plan.decision.provider not in LOCAL_PROVIDERS or not _local_alias(plan):
+        return False
+    if plan.decision.local_answer:
+        return True
     return (
-        plan.decision.provider == "qwen"
-        and plan.decision.alias == plan.settings.policy.alias_for(Role.LOCAL)
-        and plan.classification.complexity == "simple"
+        plan.classification.complexity == "simple"
         and not plan.classification.long_context
         and not plan.interactive
         and not tuple(plan.codex_args)
@@ -43,12 +53,21 @@ def wants_local_fast_path(plan: Plan) -> bool:
 
 
 def describe(plan: Plan) -> str:
-    alias = plan.settings.policy.alias_for(Role.LOCAL)
-    model = plan.settings.policy.aliases[alias].local_model
+    alias = plan.decision.alias
+    spec = plan.settings.policy.resolve_alias(alias)
+    cap = output_cap(plan.settings, alias)
+    target = spec.target_tokens_per_second
+    extra = (f", at most {cap} output tokens" if cap else "") + (
+        f", target ≥ {target:g} tok/s" if target else ""
+    )
+    what, other = (
+        ("this task", "drop --local-answer and run codex-route proxy start for one")
+        if plan.decision.local_answer
+        else ("this simple task", "pass --codex-provider litellm for one")
+    )
     return (
-        f"{alias} answers this simple task directly: Ollama {model} at "
-        f"{redact(plan.settings['ollama_base_url'])}, no Codex agent "
-        "(pass --codex-provider litellm for one)"
+        f"{alias} answers {what} directly: Ollama {spec.local_model} at "
+        f"{redact(plan.settings['ollama_base_url'])}{extra}, no Codex agent ({other})"
     )
 
 
@@ -71,12 +90,12 @@ def run_local_plan(
     from codex_router.run.execute import dry_run_record
 
     started = time.monotonic()
-    policy = plan.settings.policy
-    model = policy.aliases[policy.alias_for(Role.LOCAL)].local_model
+    alias = plan.decision.alias
+    model = plan.settings.policy.resolve_alias(alias).local_model
     result: LocalResult | None = None
     attempt_outcome, run_outcome, exit_code, error = "failed", "failed", 1, None
     try:
-        result = run_local(plan.settings, plan.codex_input, write)
+        result = run_local(plan.settings, plan.codex_input, write, alias)
         attempt_outcome, run_outcome, exit_code = "ok", "success", 0
         return result
     except KeyboardInterrupt:
@@ -124,7 +143,11 @@ def run_local_plan(
 def _summary(result: LocalResult) -> str:
     ttft = "n/a" if result.ttft_seconds is None else f"{result.ttft_seconds:.2f} s"
     rate = "n/a" if result.tokens_per_second is None else f"{result.tokens_per_second:.1f} tok/s"
-    return f"local {result.model}: {result.output_tokens} tokens, first token {ttft}, {rate}"
+    if result.target_tokens_per_second is not None:
+        verdict = {True: "met", False: "missed", None: "not measured"}[result.meets_target]
+        rate += f" (target ≥ {result.target_tokens_per_second:g} tok/s: {verdict})"
+    cap = f" of at most {result.max_output_tokens}" if result.max_output_tokens else ""
+    return f"local {result.model}: {result.output_tokens}{cap} tokens, first token {ttft}, {rate}"
 
 
 def _record(

@@ -20,7 +20,7 @@ import math
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from codex_router.errors import LocalModelError, PolicyError, UsageError
@@ -54,6 +54,15 @@ class LocalResult:
     total_seconds: float
     tokens_per_second: float | None
     finish_reason: str | None
+    max_output_tokens: int = 0  # the cap sent (0: the server's default)
+    target_tokens_per_second: float | None = None  # the alias's target, reported against
+
+    @property
+    def meets_target(self) -> bool | None:
+        """Whether the decode rate reached the alias's target (None: no target or no rate)."""
+        if self.target_tokens_per_second is None or self.tokens_per_second is None:
+            return None
+        return self.tokens_per_second >= self.target_tokens_per_second
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +75,9 @@ class LocalResult:
             "total_seconds": _round(self.total_seconds),
             "tokens_per_second": _round(self.tokens_per_second, 2),
             "finish_reason": self.finish_reason,
+            "max_output_tokens": self.max_output_tokens,
+            "target_tokens_per_second": self.target_tokens_per_second,
+            "meets_target": self.meets_target,
         }
 
 
@@ -73,10 +85,10 @@ def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def local_model_name(policy: Policy) -> str:
-    """The Ollama model of the alias that plays the ``local`` role in the policy."""
-    alias = policy.alias_for(Role.LOCAL)
-    model = policy.aliases[alias].local_model
+def local_model_name(policy: Policy, alias: str | None = None) -> str:
+    """The Ollama model of ``alias`` (default: the alias that plays the ``local`` role)."""
+    alias = policy.alias_for(Role.LOCAL) if alias is None else alias
+    model = policy.resolve_alias(alias).local_model
     if not model:
         raise PolicyError(
             "has no local_model, so the local path has no model to ask Ollama for",
@@ -231,18 +243,32 @@ def stream_chat(
         total,
         rate,
         finish,
+        max_output_tokens,
     )
 
 
-def run_local(settings: Settings, prompt_text: str, write: Writer) -> LocalResult:
-    """The ``run --provider qwen`` fast path: endpoint, model and output cap from the settings."""
-    return stream_chat(
+def output_cap(settings: Settings, alias: str) -> int:
+    """The answer's cap: ``max_output_tokens`` within the alias's own cap (0: none)."""
+    asked = int(settings["max_output_tokens"] or 0)
+    own = settings.policy.resolve_alias(alias).max_output_tokens or 0
+    return min(c for c in (asked, own) if c) if (asked or own) else 0
+
+
+def run_local(
+    settings: Settings, prompt_text: str, write: Writer, alias: str | None = None
+) -> LocalResult:
+    """The local fast path: endpoint from the settings; model, output cap and tokens/s target
+    from ``alias`` (default: the ``local`` role's) within ``max_output_tokens``."""
+    alias = settings.policy.alias_for(Role.LOCAL) if alias is None else alias
+    result = stream_chat(
         settings["ollama_base_url"],
-        local_model_name(settings.policy),
+        local_model_name(settings.policy, alias),
         prompt_text,
-        max_output_tokens=int(settings["max_output_tokens"] or 0),
+        max_output_tokens=output_cap(settings, alias),
         write=write,
     )
+    target = settings.policy.resolve_alias(alias).target_tokens_per_second
+    return replace(result, target_tokens_per_second=target)
 
 
 # --- bench-local ---------------------------------------------------------------------------

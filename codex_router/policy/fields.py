@@ -14,7 +14,19 @@ from typing import Any
 
 from codex_router.redact import redact
 
-PROVIDERS = ("auto", "openai", "gemini", "no-openai", "huggingface", "qwen")
+#: Provider families, as the earlier cost-routing script named them (``local-small`` and ``phi``
+#: are one provider: Phi-4-mini on Ollama). Case does not matter in flags, env or policy.
+PROVIDERS = (
+    "auto",
+    "openai",
+    "gemini",
+    "huggingface",
+    "local-small",
+    "phi",
+    "qwen",
+    "claude",
+    "no-openai",
+)
 CODEX_PATHS = ("standard", "litellm", "huggingface")
 CODEX_PROVIDERS = ("auto", *CODEX_PATHS)
 COMPLEXITIES = ("simple", "medium", "complex")
@@ -54,10 +66,14 @@ def _bool_text(text: str) -> bool:
     raise ValueError(f"expected one of 1/0, true/false, yes/no, on/off, got {text!r}")
 
 
-def choice(options: Sequence[str], *, nullable: bool = False) -> Field:
+def choice(options: Sequence[str], *, nullable: bool = False, casefold: bool = False) -> Field:
+    """One of ``options``; with ``casefold``, in any case (``OpenAI`` is ``openai``)."""
+
     def check(value: Any) -> Any:
         if value is None and nullable:
             return None
+        if isinstance(value, str) and casefold:
+            value = value.casefold()
         if isinstance(value, str) and value in options:
             return value
         raise ValueError(f"{value!r} is not one of: {', '.join(options)}")
@@ -90,7 +106,7 @@ def integer(*, minimum: int = 0, maximum: int | None = None) -> Field:
     return Field(check, parse, f"a whole number ≥ {minimum}")
 
 
-def number(*, minimum: float = 0.0) -> Field:
+def number(*, minimum: float = 0.0, maximum: float | None = None) -> Field:
     def check(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"expected a number, got {value!r}")
@@ -98,6 +114,8 @@ def number(*, minimum: float = 0.0) -> Field:
             raise ValueError(f"expected a finite number, got {value!r}")
         if value < minimum:
             raise ValueError(f"must be at least {minimum:g}, got {value:g}")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"must be at most {maximum:g}, got {value:g}")
         return float(value)
 
     def parse(text: str) -> float:
@@ -107,7 +125,8 @@ def number(*, minimum: float = 0.0) -> Field:
             raise ValueError(f"expected a number, got {text!r}") from None
         return check(parsed)
 
-    return Field(check, parse, f"a number ≥ {minimum:g}")
+    bounds = f"from {minimum:g} to {maximum:g}" if maximum is not None else f"≥ {minimum:g}"
+    return Field(check, parse, f"a number {bounds}")
 
 
 def text(*, nullable: bool = True, url: bool = False) -> Field:
@@ -175,3 +194,19 @@ def string_list(options: Sequence[str] | None = None, *, unique: bool = True) ->
 
 
 BOOLEAN = Field(_bool, _bool_text, "true or false")
+
+
+def _truthy(value: Any) -> bool:
+    """The earlier cost-routing script's flags: a bool, 1/0, or 1/0, true/false, yes/no, on/off."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        return _bool_text(value)
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+#: A flag as the earlier script accepted it (its ``adaptive_router`` keys): YAML true/false,
+#: 1/0, or the words 1/0, true/false, yes/no, on/off in any case.
+LENIENT_BOOLEAN = Field(_truthy, _bool_text, "true or false (or 1/0, yes/no, on/off)")

@@ -20,8 +20,8 @@ from codex_router.policy.roles import Role
 #: have their own shapes below.
 SETTINGS_SCHEMA: dict[str, f.Field] = {
     "version": f.integer(minimum=1, maximum=1),
-    "default_provider": f.choice(f.PROVIDERS),
-    "default_codex_provider": f.choice(f.CODEX_PROVIDERS),
+    "default_provider": f.choice(f.PROVIDERS, casefold=True),
+    "default_codex_provider": f.choice(f.CODEX_PROVIDERS, casefold=True),
     "force_model": f.text(),
     "open_models_only": f.BOOLEAN,
     "avoid_openai": f.BOOLEAN,
@@ -40,6 +40,20 @@ SETTINGS_SCHEMA: dict[str, f.Field] = {
     "endpoints.huggingface_base_url": f.text(nullable=False, url=True),
     "endpoints.ollama_base_url": f.text(nullable=False, url=True),
     "compression.mask_secrets": f.BOOLEAN,
+    # The earlier cost-routing script's adaptive router, validated and kept for codex-route's
+    # own (a later issue); nothing reads it yet. Ranges are the ones that script clamped to.
+    "adaptive_router.enabled": f.LENIENT_BOOLEAN,
+    "adaptive_router.shadow_mode": f.LENIENT_BOOLEAN,
+    "adaptive_router.min_confidence_delta": f.number(),
+    "adaptive_router.overload_penalty": f.number(),
+    "adaptive_router.cold_start_penalty": f.number(),
+    "adaptive_router.performance_weight": f.number(maximum=1.0),
+    "adaptive_router.min_performance_observations": f.integer(minimum=1),
+    "adaptive_router.cost_guard_enabled": f.LENIENT_BOOLEAN,
+    "adaptive_router.max_cost_multiplier": f.number(minimum=1.0),
+    "adaptive_router.critical_risk_threshold": f.number(maximum=1.0),
+    "adaptive_router.decay": f.number(minimum=0.05, maximum=0.95),
+    "adaptive_router.max_history": f.integer(minimum=1),
 }
 
 ALIAS_SCHEMA: dict[str, f.Field] = {
@@ -50,6 +64,9 @@ ALIAS_SCHEMA: dict[str, f.Field] = {
     "huggingface_model": f.text(),
     "gemini_model": f.text(),
     "local_model": f.text(),
+    "anthropic_model": f.text(),
+    "max_output_tokens": f.integer(minimum=1),
+    "target_tokens_per_second": f.number(),
     "input_usd_per_mtok": f.number(),
     "output_usd_per_mtok": f.number(),
     "context_window": f.integer(minimum=1),
@@ -60,13 +77,13 @@ ALIAS_SCHEMA: dict[str, f.Field] = {
 
 TASK_RULE_SCHEMA: dict[str, f.Field] = {
     "alias": f.text(),
-    "provider": f.choice(f.PROVIDERS, nullable=True),
+    "provider": f.choice(f.PROVIDERS, nullable=True, casefold=True),
 }
 
 #: Each role (``roles.<role>``) names one alias.
 ROLES_SCHEMA: dict[str, f.Field] = {role.value: f.text(nullable=False) for role in Role}
 
-_SECTIONS = ("classification", "cost_model", "endpoints", "compression")
+_SECTIONS = ("classification", "cost_model", "endpoints", "compression", "adaptive_router")
 _OWN_SHAPES = ("task_provider_rules", "roles", "aliases")
 _ALIAS_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -91,12 +108,33 @@ class AliasSpec:
     huggingface_model: str | None = None
     gemini_model: str | None = None  # the LiteLLM proxy's Gemini deployment (AI Studio model id)
     local_model: str | None = None
+    anthropic_model: str | None = None  # the LiteLLM proxy's Anthropic deployment
+    max_output_tokens: int | None = None  # a cap on every answer (the Phi tier: 64)
+    target_tokens_per_second: float | None = None  # reported against, when answered locally
     input_usd_per_mtok: float = 0.0
     output_usd_per_mtok: float = 0.0
     context_window: int | None = None
     upstreams: tuple[str, ...] = ()
     requires_env: tuple[str, ...] = ()
     fallbacks: tuple[str, ...] = ()  # LiteLLM fallback groups, tried in order after this one
+
+
+@dataclass(frozen=True)
+class AdaptiveRouter:
+    """The ``adaptive_router`` block (the earlier script's keys and defaults), kept as written."""
+
+    enabled: bool
+    shadow_mode: bool
+    min_confidence_delta: float
+    overload_penalty: float
+    cold_start_penalty: float
+    performance_weight: float
+    min_performance_observations: int
+    cost_guard_enabled: bool
+    max_cost_multiplier: float
+    critical_risk_threshold: float
+    decay: float
+    max_history: int
 
 
 @dataclass(frozen=True)
@@ -123,6 +161,14 @@ class Policy:
         """Follow ``alias_of`` (legacy names) to the alias that holds models and prices."""
         spec = self.aliases[name]
         return self.aliases[spec.alias_of] if spec.alias_of else spec
+
+    @property
+    def adaptive_router(self) -> AdaptiveRouter:
+        """The validated ``adaptive_router`` block, for the adaptive router of a later issue."""
+        prefix = "adaptive_router."
+        return AdaptiveRouter(
+            **{k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix)}
+        )
 
     def alias_for(self, role: Role) -> str:
         """The name of the alias that plays ``role`` in this policy (``roles.<role>``)."""

@@ -5,19 +5,22 @@ The policy's ``roles:`` section maps each role to an alias, so a user who rename
 its role at the new name and routing, the proxy config, the managed profiles, the local fast path
 and the stats baseline all follow.
 
-==========  =====================  ==========================================================
-role        built-in alias         what plays it
-==========  =====================  ==========================================================
-light       ``codex-light``        simple tasks (unless ``task_provider_rules`` names another)
-default     ``codex-default``      medium tasks; the model of the managed ``litellm`` profile
-long        ``codex-long``         long inputs
-deep        ``codex-deep``         complex tasks; the baseline of "saved vs deep" in stats
-no-openai   ``codex-no-openai``    ``--provider gemini``/``no-openai``; never reaches OpenAI
-hf-cheap    ``codex-hf-cheap``     ``--provider huggingface`` on simple tasks
-hf-fast     ``codex-hf-fast``      ``--provider huggingface`` otherwise; the managed HF profile
-local       ``codex-qwen-local``   ``--provider qwen``, the local fast path, every proxy
-                                   group's last fallback
-==========  =====================  ==========================================================
+===========  ========================  =====================================================
+role         built-in alias            what plays it
+===========  ========================  =====================================================
+light        ``codex-light``           simple tasks (unless ``task_provider_rules`` names another)
+default      ``codex-default``         medium tasks; the model of the managed ``litellm`` profile
+long         ``codex-long``            long inputs
+deep         ``codex-deep``            complex tasks; the baseline of "saved vs deep" in stats
+no-openai    ``codex-no-openai``       ``--provider gemini``/``no-openai``; never reaches OpenAI
+hf-cheap     ``codex-hf-cheap``        ``--provider huggingface`` on simple tasks
+hf-fast      ``codex-hf-fast``         ``--provider huggingface`` otherwise; the managed HF profile
+local        ``codex-qwen-local``      ``--provider qwen``, the local fast path, every proxy
+                                       group's last fallback; ``local-small``/``phi`` without Phi
+small-local  ``codex-small-local``     ``--provider local-small``/``phi``: Phi-4-mini on Ollama,
+                                       64 output tokens (``codex-phi-local`` is its legacy name)
+claude       ``codex-claude-complex``  ``--provider claude``: Claude through the LiteLLM proxy
+===========  ========================  =====================================================
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ class Role(StrEnum):
     HF_CHEAP = "hf-cheap"
     HF_FAST = "hf-fast"
     LOCAL = "local"
+    SMALL_LOCAL = "small-local"
+    CLAUDE = "claude"
 
 
 #: The alias the packaged default policy (``policies/default.yaml``, ``roles:``) gives each role.
@@ -49,6 +54,8 @@ DEFAULT_ALIASES: dict[Role, str] = {
     Role.HF_CHEAP: "codex-hf-cheap",
     Role.HF_FAST: "codex-hf-fast",
     Role.LOCAL: "codex-qwen-local",
+    Role.SMALL_LOCAL: "codex-small-local",
+    Role.CLAUDE: "codex-claude-complex",
 }
 
 #: The role whose alias a kind of task gets when ``task_provider_rules.<kind>.alias`` is not set.

@@ -25,7 +25,22 @@ from codex_router.policy.model import SETTINGS_SCHEMA, Policy, build_policy
 
 DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "policies" / "default.yaml"
 
-_OPENAI_MODE = {"avoid": True, "allow": False, "default": False, "": False}
+#: ``CODEX_ROUTER_OPENAI_MODE``, trimmed and lower-cased: True avoids OpenAI, False allows it,
+#: None follows the policy (the earlier scripts' ``auto``/``normal``/``on`` and empty).
+_OPENAI_MODE: dict[str, bool | None] = {
+    "avoid": True,
+    "off": True,
+    "depleted": True,
+    "quota": True,
+    "no-openai": True,
+    "no_openai": True,
+    "allow": False,
+    "default": False,
+    "auto": None,
+    "normal": None,
+    "on": None,
+    "": None,
+}
 
 #: The variable of ``compression.mask_secrets``; ``compress`` and ``tokens`` read it too.
 MASK_SECRETS_ENV = "CODEX_ROUTE_MASK_SECRETS"
@@ -172,10 +187,16 @@ def _from_env(spec: SettingSpec, env: Mapping[str, str], fld: f.Field) -> Resolv
         if var == "CODEX_ROUTER_OPENAI_MODE":
             mode = raw.strip().lower()
             if mode not in _OPENAI_MODE:
-                raise PolicyError(f"expected 'avoid' or 'allow', got {raw!r}", key=var)
-            if mode == "":
+                raise PolicyError(
+                    f"expected 'avoid' or 'allow', got {raw!r}",
+                    key=var,
+                    hint="avoid (also off, depleted, quota, no-openai, no_openai) never reaches "
+                    "OpenAI; allow does; auto, normal, on or empty follow the policy",
+                )
+            avoid = _OPENAI_MODE[mode]
+            if avoid is None:
                 continue
-            return Resolved(_OPENAI_MODE[mode], "env", var)
+            return Resolved(avoid, "env", var)
         if raw.strip() == "" and (
             fld.parse_text is not f.BOOLEAN.parse_text or var == MASK_SECRETS_ENV
         ):

@@ -11,6 +11,7 @@ openai     ``openai/<openai_model>``             native Responses API, ``OPENAI_
 gemini     ``gemini/<gemini_model>``             bridged Responses → Gemini, ``GEMINI_API_KEY``
 huggingface ``openai/<huggingface_model>``       HF router's chat completions, ``HF_TOKEN``
 qwen       ``openai/<local_model>``              Ollama's ``/v1/chat/completions``, no key
+anthropic  ``anthropic/<anthropic_model>``       bridged Responses → Claude, ``ANTHROPIC_API_KEY``
 ========== ===================================== ==========================================
 
 Chat-only upstreams carry ``use_chat_completions_api: true``: without it LiteLLM forwards Codex's
@@ -26,7 +27,10 @@ does. Both roles are resolved through the policy (:mod:`codex_router.policy.role
 
 Keys never appear here: deployments name the variable (``os.environ/GEMINI_API_KEY``) and the
 proxy resolves it from its own environment. A deployment whose key is not available is left out
-and reported in :attr:`ProxyConfig.skipped`.
+and reported in :attr:`ProxyConfig.skipped`. A group left with no deployment of its own is still
+served by its fallbacks (it takes the first one's deployments, :attr:`ProxyConfig.served_by`):
+the quota saver's group is Gemini with ``GEMINI_API_KEY`` and the local Qwen without it. Only a
+group whose fallbacks cannot run either is left out (:attr:`ProxyConfig.unavailable`).
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ UPSTREAM_KEY_VARS: dict[str, str | None] = {
     "gemini": "GEMINI_API_KEY",
     "huggingface": "HF_TOKEN",
     "qwen": None,
+    "anthropic": "ANTHROPIC_API_KEY",
 }
 #: Every provider secret codex-route knows by name: the upstream keys above, Codex's own
 #: (``CODEX_API_KEY``), the proxy's (``LITELLM_*``) and the usual other names of each provider's
@@ -82,6 +87,7 @@ UPSTREAM_MODEL_FIELDS = {
     "gemini": "gemini_model",
     "huggingface": "huggingface_model",
     "qwen": "local_model",
+    "anthropic": "anthropic_model",
 }
 #: Router behaviour: Codex retries failed streams itself, so LiteLLM moves on at once; a
 #: deployment that failed twice in a minute sits out 30 s (litellm.md §2, §6).
@@ -148,6 +154,9 @@ class ProxyConfig:
     fallbacks: dict[str, tuple[str, ...]]
     skipped: tuple[Skipped, ...]
     unavailable: dict[str, str]  # alias → why it has no group
+    #: alias → the fallback group whose deployments it serves, for a group none of whose own
+    #: deployments can run (e.g. the no-openai role's without GEMINI_API_KEY → the local Qwen)
+    served_by: dict[str, str] = field(default_factory=dict)
 
     @property
     def aliases(self) -> tuple[str, ...]:
@@ -209,6 +218,13 @@ def _params(upstream: str, model: str, endpoints: ProxyEndpoints) -> dict[str, A
             "use_chat_completions_api": True,
             "additional_drop_params": [*CODEX_ONLY_PARAMS, "reasoning_effort"],
         }
+    if upstream == "anthropic":
+        # Bridged Responses → Anthropic Messages (the claude role's alias by default).
+        return {
+            "model": f"anthropic/{model}",
+            "api_key": "os.environ/ANTHROPIC_API_KEY",
+            "additional_drop_params": list(CODEX_ONLY_PARAMS),
+        }
     raise ValueError(f"no deployment recipe for upstream {upstream!r}")
 
 
@@ -229,6 +245,8 @@ def _exclusion(name: str, upstream: str, options: ProxyOptions, no_openai: str) 
             return "open_models_only: no OpenAI deployment"
     if upstream == "gemini" and options.open_models_only:
         return "open_models_only: no Gemini deployment"
+    if upstream == "anthropic" and options.open_models_only:
+        return "open_models_only: no Anthropic deployment"
     return None
 
 
@@ -330,14 +348,41 @@ def build_proxy_config(
             Deployment(name, d.upstream, d.model, d.key_var, d.order, d.params) for d in target
         )
 
-    fallbacks: dict[str, tuple[str, ...]] = {}
     openai_groups = {g for g, ds in groups.items() if any(d.upstream == "openai" for d in ds)}
-    for name in groups:
+    own = frozenset(groups)  # the groups with deployments of their own (or their target's)
+
+    def chain_of(name: str) -> tuple[str, ...]:
+        """The groups ``name`` falls back to: its policy list, then the local role's alias.
+
+        A group without OpenAI never falls back to one with it."""
         spec = policy.resolve_alias(name)
-        chain = [f for f in spec.fallbacks if f in groups and f != name]
-        if name != local and spec.name != local and local in groups:
+        chain = [f for f in spec.fallbacks if f in own and f != name]
+        if name != local and spec.name != local and local in own:
             chain = [f for f in chain if f != local] + [local]
         if name not in openai_groups:
             chain = [f for f in chain if f not in openai_groups]
-        fallbacks[name] = _dedupe(chain)
-    return ProxyConfig(groups, fallbacks, tuple(skipped), unavailable)
+        return _dedupe(chain)
+
+    # A group none of whose own deployments can run is still served by its fallbacks: it takes
+    # the deployments of the first one in its chain and keeps the rest of the chain. Only a
+    # group whose chain is empty too is left out (old configs named such groups and let them
+    # fail at call time; a model name LiteLLM does not know never reaches any fallback).
+    served_by: dict[str, str] = {}
+    fallbacks: dict[str, tuple[str, ...]] = {}
+    for name in policy.aliases:
+        chain = chain_of(name) if name in own or name in unavailable else ()
+        if name not in own and chain:
+            source = chain[0]
+            groups[name] = tuple(
+                Deployment(name, d.upstream, d.model, d.key_var, d.order, d.params)
+                for d in groups[source]
+            )
+            served_by[name] = source
+            chain = chain[1:]
+            del unavailable[name]
+        if name in groups:
+            fallbacks[name] = chain
+    order = list(policy.aliases)
+    groups = dict(sorted(groups.items(), key=lambda item: order.index(item[0])))
+    fallbacks = {name: fallbacks[name] for name in groups}
+    return ProxyConfig(groups, fallbacks, tuple(skipped), unavailable, served_by)

@@ -1,7 +1,8 @@
 """Finding the ``litellm`` executable and checking its version *before* running anything of it.
 
-Order: ``--litellm-bin`` > ``CODEX_ROUTE_LITELLM_BIN`` > ``litellm`` beside the running Python
-(what ``pip install 'codex-route[proxy]'`` gives) > ``PATH``.
+Order: ``--litellm-bin`` > ``CODEX_ROUTE_LITELLM_BIN`` > ``LITELLM_CLI_PATH`` (the earlier
+cost-routing script's name, counted only when it names an existing executable file) > ``litellm``
+beside the running Python (what ``pip install 'codex-route[proxy]'`` gives) > ``PATH``.
 
 The version is read (with :mod:`importlib.metadata`, which only reads files) from the
 site-packages of the environment the executable belongs to, without starting that environment's
@@ -35,12 +36,16 @@ INSTALL_HINT = (
 )
 
 
+#: The earlier cost-routing script's variable for the litellm executable.
+LEGACY_LITELLM_VAR = "LITELLM_CLI_PATH"
+
+
 @dataclass(frozen=True)
 class LiteLLMInstall:
     bin: Path
     version: str
     site_packages: Path
-    source: str  # flag | env | python | path
+    source: str  # flag | env | LITELLM_CLI_PATH | python | path
 
 
 def _candidates(flag: str | None, env: Mapping[str, str]) -> list[tuple[str, str, str]]:
@@ -62,6 +67,9 @@ def locate_litellm(flag: str | None, env: Mapping[str, str]) -> tuple[Path, str]
                 f"{origin} names {value!r}, which is not an executable file", hint=INSTALL_HINT
             )
         return Path(found).absolute(), source
+    legacy = Path(env.get(LEGACY_LITELLM_VAR, "").strip()).expanduser()
+    if str(legacy) != "." and legacy.is_file() and os.access(legacy, os.X_OK):
+        return legacy.absolute(), LEGACY_LITELLM_VAR
     beside = Path(sys.executable).parent / "litellm"
     if beside.is_file() and os.access(beside, os.X_OK):
         return beside, "python"

@@ -117,6 +117,7 @@ class ProxyStatus:
                 self.models if self.models is not None else (rec.aliases if rec else ())
             ),
             "unavailable_aliases": dict(rec.unavailable) if rec else {},
+            "served_by_fallback": dict(rec.served_by) if rec else {},
             "avoid_openai": rec.avoid_openai if rec else None,
             "config_file": rec.config if rec else None,
             "log_file": rec.log if rec else (str(self.files.log) if self.files else None),
@@ -431,6 +432,7 @@ def _start_locked(
             aliases=config.aliases,
             unavailable=dict(config.unavailable),
             avoid_openai=options.avoid_openai,
+            served_by=dict(config.served_by),
         )
         state.write_record(files, record)
         with waiting():

@@ -71,6 +71,8 @@ class ProxyRecord:
     aliases: tuple[str, ...] = ()
     unavailable: dict[str, str] = field(default_factory=dict)
     avoid_openai: bool = False
+    #: alias → the fallback group serving it (no deployment of its own could run)
+    served_by: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -126,6 +128,7 @@ def read_record(files: ProxyFiles) -> ProxyRecord | None:
             aliases=tuple(str(a) for a in raw.get("aliases", ())),
             unavailable={str(k): str(v) for k, v in (raw.get("unavailable") or {}).items()},
             avoid_openai=bool(raw.get("avoid_openai", False)),
+            served_by={str(k): str(v) for k, v in (raw.get("served_by") or {}).items()},
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

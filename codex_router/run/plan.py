@@ -10,15 +10,16 @@ so a plan can be printed as JSON or recorded without leaking the prompt.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from codex_router import __version__
 from codex_router.codex.argv import build_argv, config_change
 from codex_router.codex.binary import CodexBinary, locate_codex
-from codex_router.codex.passthrough import check_provider_overrides
+from codex_router.codex.passthrough import check_provider_overrides, provider_overrides
 from codex_router.dirs import AppDirs, codex_home
+from codex_router.errors import UsageError
 from codex_router.policy.settings import Settings, resolve_settings
 from codex_router.prompt.budget import BudgetResult, fit_to_budget
 from codex_router.prompt.compress import RuleReport, compress_stream, compress_text
@@ -26,7 +27,12 @@ from codex_router.prompt.secrets import RULES as SECRET_RULES
 from codex_router.routing.classify import Classification, ClassifyThresholds, classify
 from codex_router.routing.cost import CostEstimate, estimate_all
 from codex_router.routing.readiness import gather_facts
-from codex_router.routing.route import RouteDecision, decide_route, needs_litellm_probe
+from codex_router.routing.route import (
+    RouteDecision,
+    decide_route,
+    needs_litellm_probe,
+    needs_ollama_probe,
+)
 
 Counter = Callable[[str], int]
 
@@ -45,6 +51,7 @@ class RunRequest:
     codex_bin: str | None = None
     codex_args: Sequence[str] = ()
     interactive: bool = False
+    local_answer: bool = False  # Ollama answers directly, without Codex (--local-answer)
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,8 @@ class Plan:
             "max_cost_usd": self.settings["max_cost_usd"],
             "blocked": self.blocked,
             "decision_reasons": list(self.decision.reasons),
+            "degraded": self.decision.degraded,
+            "local_answer": self.decision.local_answer,
             "provenance": self.settings.provenance(),
             "codex": self.codex.to_dict(),
         }
@@ -219,10 +228,32 @@ def build_plan(
     task = classify(
         prompt_text, tokens=counts.clean, attachment_tokens=counts.attachment, thresholds=thresholds
     )
+    if request.local_answer and (request.interactive or request.codex_args):
+        raise UsageError(
+            "--local-answer asks Ollama directly, without Codex: it takes no "
+            + ("--interactive" if request.interactive else "codex arguments"),
+            hint="drop --local-answer to run Codex",
+        )
     facts = gather(
-        env, litellm_url=settings["litellm_base_url"] if needs_litellm_probe(settings) else None
+        env,
+        litellm_url=settings["litellm_base_url"] if needs_litellm_probe(settings) else None,
+        # only when a local provider is in play: Ollama's model list (GET /api/tags)
+        ollama_url=settings["ollama_base_url"] if needs_ollama_probe(settings, task) else None,
     )
-    decision = decide_route(settings, task, facts)
+    decision = decide_route(settings, task, facts, local_answer=request.local_answer)
+    if settings["codex_provider"] == "standard" and provider_overrides(request.codex_args):
+        # Codex with the user's own provider, chosen: the managed paths that would follow it
+        # cannot take that override, so the walk is standard alone.
+        provider, alias_reason, order_reason = decision.reasons
+        decision = replace(
+            decision,
+            paths=tuple(p for p in decision.paths if p.name == "standard"),
+            reasons=(
+                provider,
+                alias_reason,
+                order_reason + "; standard only: the codex arguments choose your own provider",
+            ),
+        )
     check_provider_overrides(request.codex_args, [c.name for c in decision.paths])
     costs = estimate_all(policy, counts.clean, settings["max_output_tokens"])
     codex = locate_codex(request.codex_bin, env)

@@ -11,7 +11,7 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from typing import Literal
+from typing import Any, Literal
 
 from codex_router import ui
 from codex_router.history.record import RunRecord
@@ -39,6 +39,7 @@ _RESULT = {
     "blocked": "blocked",
     "dry_run": "dry-run",
     "error": "error",
+    "imported": "unknown",
 }
 _SHORT_PATH = {"standard": "std", "litellm": "litellm", "huggingface": "hf"}
 
@@ -78,7 +79,8 @@ def short_alias(alias: str) -> str:
 def path_label(record: RunRecord) -> str:
     """The path of the single attempt, or the fallback chain (``std›litellm``)."""
     if not record.attempts:
-        return "-"
+        # an imported run of the earlier cost router: its path is known, its result is not
+        return record.path_order[0] if record.outcome == "imported" and record.path_order else "-"
     if len(record.attempts) == 1:
         return record.attempts[0].path
     return "›".join(_SHORT_PATH.get(a.path, a.path) for a in record.attempts)
@@ -180,3 +182,43 @@ def print_runs_table(runs: Iterable[RunRecord], *, now: float | None = None) -> 
     if not shown:
         sys.stderr.write("no runs recorded (yet, or matching these filters)\n")
     return shown
+
+
+def print_import_summary(
+    file: object, report: Any, added: int, present: int, *, json_out: bool = False
+) -> None:
+    """``history import``: one summary line on stdout, each skipped line and dropped field on
+    stderr (or all of it as one JSON object)."""
+    skipped = [{"line": line, "reason": why} for line, why in report.skipped]
+    dropped = dict(report.dropped_fields)
+    if json_out:
+        ui.print_json(
+            {
+                "file": str(file),
+                "imported": added,
+                "already_present": present,
+                "duplicate_lines": report.duplicates,
+                "skipped": skipped,
+                "dropped_prompt_fields": dropped,
+            }
+        )
+        return
+    for key, lines in dropped.items():
+        where = ", ".join(str(n) for n in lines[:10]) + (", …" if len(lines) > 10 else "")
+        ui.warn(f"field {key!r} looks like prompt text: not imported (line {where})")
+    for line, why in report.skipped[:20]:
+        ui.warn(f"{file}:{line}: skipped: {why}")
+    if len(report.skipped) > 20:
+        ui.warn(f"… and {len(report.skipped) - 20} more skipped lines")
+    reasons: dict[str, int] = {}
+    for _line, why in report.skipped:
+        reasons[why] = reasons.get(why, 0) + 1
+    why_text = "; ".join(f"{n} {why}" for why, n in reasons.items())
+    sys.stdout.write(
+        f"imported {added} runs from {file}"
+        + (f", {present} already in the history" if present else "")
+        + (f", {report.duplicates} repeated in the file" if report.duplicates else "")
+        + f", skipped {len(report.skipped)}"
+        + (f" ({why_text})" if why_text else "")
+        + "\n"
+    )

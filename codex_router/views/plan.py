@@ -96,6 +96,12 @@ def render_plan(data: dict[str, Any], *, color: bool = False) -> str:
         add(s("  no path is ready: a run would fail (exit 6)", "31"))
     else:
         add(f"  codex argv {shlex.join(first['codex_argv'])}   (prompt on stdin)")
+        codex = data["codex"]
+        if codex["path"] is not None:
+            by = codex["origin"]
+            if codex["source"] in ("flag", "env"):
+                by = f"{codex['source']} {by}"
+            add(f"  codex bin  {codex['path']}  [{by}]")
         change = first["config_change"]
         if change["writes"]:
             add(

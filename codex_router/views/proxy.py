@@ -32,6 +32,13 @@ def _skipped(result: Any) -> None:
         by_reason.setdefault((s.reason, s.upstream), []).append(s.group)
     for (reason, upstream), groups in by_reason.items():
         ui.warn(f"{reason}: no {upstream} deployment for {', '.join(groups)}")
+    by_source: dict[str, list[str]] = {}
+    for group, source in result.record.served_by.items():
+        by_source.setdefault(source, []).append(group)
+    for source, groups in by_source.items():
+        ui.warn(
+            f"served by their fallback {source} (no deployment of their own): {', '.join(groups)}"
+        )
     if result.record.unavailable:
         ui.warn(
             f"not served (no deployment left): {', '.join(result.record.unavailable)}; "
@@ -90,6 +97,8 @@ def print_status(status: Any) -> None:
         f"  url       {rec.base_url}",
         f"  aliases   {', '.join(aliases) or '(none)'}",
     ]
+    for alias, source in rec.served_by.items():
+        lines.append(f"  fallback  {alias}: served by {source} (no deployment of its own)")
     for alias, why in rec.unavailable.items():
         lines.append(f"  missing   {alias}: {why}")
     lines += [

@@ -75,6 +75,7 @@ class FakeResponses:
                     {
                         "path": self.path,
                         "model": payload.get("model"),
+                        "input": payload.get("input"),
                         "authorization": self.headers.get("authorization"),
                         "time": time.time(),
                     }
@@ -125,3 +126,14 @@ class FakeResponses:
         self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def user_texts(request: dict) -> list[str]:
+    """The text parts of the user messages in one recorded Responses request."""
+    texts = []
+    for item in request.get("input") or []:
+        if isinstance(item, dict) and item.get("role") == "user":
+            for part in item.get("content") or []:
+                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                    texts.append(part["text"])
+    return texts
