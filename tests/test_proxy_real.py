@@ -21,8 +21,8 @@ codex from tools/. Missing either: the tests fail in CI and skip locally, saying
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import signal
 import socket
 import subprocess
