@@ -765,3 +765,19 @@ def test_the_users_empty_model_providers_table_survives_the_give_back(
         config.write_bytes(config.read_bytes() + trust)
     guard.leave("a")
     assert config.read_bytes() == original + (trust if codex_appends else b"")
+
+
+def test_a_joining_run_replaces_the_users_own_table_of_its_id_and_gives_it_back(tmp_path):
+    """The first run of the period added cost-routing-hf; the user's own cost-routing table is
+    still in the file: a litellm run joining replaces it for the period (found by the sweep)."""
+    config = tmp_path / "config.toml"
+    config.write_bytes(USERS_OWN_TABLE)
+    first, joining = ConfigGuard(config), ConfigGuard(config)
+    first.enter("hf", "cost-routing-hf", HF)
+    joining.enter("litellm", "cost-routing", TABLE)
+    assert b"LITELLM_API_KEY" in config.read_bytes()  # codex-route's table, for the period
+    with pytest.raises(CodexConfigError, match="different settings"):  # a real clash still is
+        ConfigGuard(config).enter("other", "cost-routing", {**TABLE, "base_url": "http://x/v1"})
+    first.leave("hf")
+    joining.leave("litellm")
+    assert config.read_bytes() == USERS_OWN_TABLE

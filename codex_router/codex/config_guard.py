@@ -445,7 +445,13 @@ class ConfigGuard:
             providers = config_edit.parse(
                 config_edit.decode(base, str(self.config))[0], str(self.config)
             ).get("model_providers", {})
-            if provider_id in providers:
+            # A table of that id is codex-route's only if this period put it there; otherwise it
+            # is the user's own (an old cost-router user's cost-routing), replaced like on entry.
+            ours = {
+                *journal.edit.get("added_providers", ()),
+                *journal.edit.get("replaced_providers", {}),
+            }
+            if provider_id in providers and provider_id in ours:
                 if providers[provider_id] != table:
                     raise CodexConfigError(
                         f"another codex-route run uses [{'model_providers.' + provider_id}] in "
