@@ -10,8 +10,9 @@ console script's pipe path for ``compress``/``tokens`` (:mod:`codex_router.entry
 - a closed output pipe (``codex-route history | head``): the reader went away, which is not a
   bug: nothing is printed and the exit code is 1, as Click does; stdout is pointed at /dev/null
   so the interpreter's final flush stays quiet;
-- Click's and Typer's own exceptions (usage errors, ``typer.Exit``) and :class:`SystemExit`
-  pass through: they carry their own message and exit code;
+- Click's and Typer's own exceptions (``typer.Exit``) and :class:`SystemExit` pass through:
+  they carry their own exit code; Click's usage errors never get here as such: the root group
+  (:mod:`codex_router.cli`) turns them into codex-route's own ``UsageError`` first;
 - anything else is a bug: a crash log in the state dir, ``error: unexpected …`` and exit 70;
   ``CODEX_ROUTE_DEBUG=1`` lets the exception through (with its traceback) instead.
 

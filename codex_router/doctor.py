@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,8 @@ from codex_router.proxy.install import (
     COMPROMISED_VERSIONS,
     IMPLANT_FILES,
     PINNED_VERSION,
+    PROXY_REQUIREMENTS,
+    install_command,
     locate_litellm,
     read_installed_version,
 )
@@ -600,7 +603,7 @@ def check_litellm_installed(ctx: DoctorContext) -> Check:
                 "litellm_installed",
                 "warn",
                 "LiteLLM is not installed (optional: the litellm path is skipped)",
-                "pip install 'codex-route[proxy]'",
+                install_command(),
             )
         return Check("litellm_installed", "fail", exc.message, exc.hint)
     implants = [name for name in IMPLANT_FILES if (site / name).exists()]
@@ -620,7 +623,9 @@ def check_litellm_installed(ctx: DoctorContext) -> Check:
             "litellm_installed",
             "warn",
             f"LiteLLM {version} at {bin_path}; codex-route runs only the pinned {PINNED_VERSION}",
-            f"pip install 'litellm[proxy]=={PINNED_VERSION}'",
+            # into the environment that litellm belongs to, not whichever pip is first on PATH
+            f"{shlex.quote(str(bin_path.parent / 'pip'))} install "
+            + " ".join(shlex.quote(r) for r in PROXY_REQUIREMENTS),
         )
     where = f"{bin_path} ({_LITELLM_SOURCES.get(source, source)})"
     return Check("litellm_installed", "ok", f"LiteLLM {version} (pinned) at {where}")

@@ -27,6 +27,7 @@ class ExitCode(IntEnum):
     CONFIG = 5  # the Codex config or its backup cannot be read, parsed or written
     ALL_FAILED = 6  # every fallback path was tried and failed
     BUDGET = 7  # the estimated cost is above max_cost_usd: nothing was launched
+    WORKDIR = 8  # the working directory is not one Codex runs in (outside a git repository)
     UNEXPECTED = 70  # a bug: EX_SOFTWARE
     TIMEOUT = 124  # a codex attempt hit the wall-clock timeout (as GNU timeout reports it)
     INTERRUPTED = 130  # Ctrl-C (SIGTERM: 143, SIGHUP: 129; never followed by a fallback)
@@ -125,6 +126,13 @@ class LocalModelError(CodexRouteError):
     exit_code = ExitCode.FAILURE
 
 
+class WorkdirError(CodexRouteError):
+    """The working directory is not one Codex runs in: outside a git repository, without
+    ``--skip-git-repo-check`` (or ``skip_git_repo_check``)."""
+
+    exit_code = ExitCode.WORKDIR
+
+
 class AllPathsFailedError(CodexRouteError):
     """Every Codex-facing path in the fallback order failed or was not ready."""
 
@@ -134,13 +142,24 @@ class AllPathsFailedError(CodexRouteError):
 #: Human description of each exit code, used by ``docs/reference/exit-codes.md`` and its test.
 EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "success (for `run`: codex's own exit code is passed through)",
-    ExitCode.FAILURE: "a check failed (`doctor`, `policy validate`) or a generic error",
+    ExitCode.FAILURE: (
+        "a check failed (`doctor`), the proxy is not up (`proxy status`), or a generic error"
+    ),
     ExitCode.USAGE: "bad flag or argument; empty, binary or non-UTF-8 input",
-    ExitCode.POLICY: "invalid policy file or setting (message names file, line and key)",
+    ExitCode.POLICY: (
+        "invalid policy file or setting, also from `policy validate` "
+        "(message names file, line and key)"
+    ),
     ExitCode.CODEX_MISSING: "codex binary not found or not runnable",
-    ExitCode.CONFIG: "Codex config, backup or codex-route state cannot be read or written",
+    ExitCode.CONFIG: (
+        "Codex config, backup or codex-route state cannot be read, parsed or written"
+    ),
     ExitCode.ALL_FAILED: "every fallback path failed or was not ready",
     ExitCode.BUDGET: "estimated cost above `max_cost_usd`; nothing launched",
+    ExitCode.WORKDIR: (
+        "the working directory is outside a git repository and `skip_git_repo_check` is off: "
+        "Codex would refuse to run there"
+    ),
     ExitCode.UNEXPECTED: "unexpected internal error (a bug; a crash log is written)",
     ExitCode.TIMEOUT: (
         "the last codex attempt hit the wall-clock timeout (`--timeout`, `timeout_seconds`)"
@@ -149,3 +168,14 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
         "interrupted with Ctrl-C (SIGTERM gives 143, SIGHUP 129); no fallback follows"
     ),
 }
+
+
+def did_you_mean(value: object, options: list[str] | tuple[str, ...]) -> str | None:
+    """``did you mean 'openai'?`` for a close match of ``value`` among ``options``, else None."""
+    # lazy: difflib is only needed when a value is wrong
+    import difflib
+
+    if not isinstance(value, str) or not options:
+        return None
+    close = difflib.get_close_matches(value.casefold(), list(options), n=1)
+    return f"did you mean {close[0]!r}?" if close else None

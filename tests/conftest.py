@@ -83,3 +83,14 @@ def isolated_env(
     # Keep the LiteLLM probe off any real proxy a developer may be running on :4000.
     monkeypatch.setenv("CODEX_ROUTE_LITELLM_BASE_URL", "http://127.0.0.1:9/v1")
     return root
+
+
+@pytest.fixture
+def codex_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A codex that answers ``--version`` (all a plan probes), named by CODEX_ROUTE_CODEX_BIN:
+    for plans whose paths must be ready, as they are only with a codex that runs."""
+    script = tmp_path / "installed-codex"
+    script.write_text('#!/bin/sh\necho "codex-cli 0.169.0"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("CODEX_ROUTE_CODEX_BIN", str(script))
+    return script

@@ -177,6 +177,7 @@ def _run_with_env_dump(
         "CODEX_ROUTE_CODEX_BIN": str(codex),
         "ENV_DUMP": str(dump),
         "PYTHONPATH": str(REPO),
+        "CODEX_ROUTE_SKIP_GIT_REPO_CHECK": "1",  # tmp_path is no git repository
         "SOME_SETTING": "kept",
         **extra,
     }

@@ -209,6 +209,7 @@ def cli(tmp_path: Path, isolated_env: Path):
         "CODEX_ROUTE_LITELLM_BASE_URL": f"http://127.0.0.1:{listener.getsockname()[1]}/v1",
         "SEEN": str(tmp_path / "seen.toml"),
         "PYTHONPATH": str(REPO),
+        "CODEX_ROUTE_SKIP_GIT_REPO_CHECK": "1",  # tmp_path is no git repository
     }
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:

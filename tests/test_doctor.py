@@ -635,6 +635,8 @@ def test_cli_json_and_exit_code(tmp_path: Path, monkeypatch) -> None:
 def test_cli_text_fits_80_columns(tmp_path: Path, monkeypatch) -> None:
     _healthy_env(tmp_path, monkeypatch)
     _config('[model_providers.lite]\nname = "l"\nwire_api = "chat"\n')
+    # an 80-column terminal (in a pipe nothing is wrapped: tests/test_output_layout.py)
+    monkeypatch.setattr("codex_router.views.layout.width", lambda: 80)
     result = CliRunner().invoke(app, ["doctor"], env={"COLUMNS": "80"})
     assert result.exit_code == 1
     lines = result.stdout.splitlines()

@@ -170,7 +170,7 @@ def test_ipv6_proxy_url_is_probed_and_reported_in_brackets(v6_server: int) -> No
 
 @needs_ipv6
 def test_dry_run_with_an_ipv6_proxy_url_sees_it_ready(
-    monkeypatch: pytest.MonkeyPatch, v6_server: int
+    monkeypatch: pytest.MonkeyPatch, v6_server: int, codex_installed: Path
 ) -> None:
     url = f"http://[::1]:{v6_server}/v1"
     monkeypatch.setenv("CODEX_ROUTE_LITELLM_BASE_URL", url)

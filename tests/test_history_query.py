@@ -21,6 +21,7 @@ from codex_router.history.query import (
 from codex_router.history.store import history_path, record_runs
 
 from helpers.history import make_attempt, make_record
+from helpers.tty import run_cli
 
 NOW = datetime(2026, 11, 21, 15, 30, 0).timestamp()  # local time
 
@@ -206,9 +207,10 @@ def test_cli_table_fits_80_columns(dirs) -> None:
         estimated_cost_usd=1234.5,
         attempts=(make_attempt("standard"), make_attempt("litellm"), make_attempt("huggingface")),
     )
-    record_runs(dirs, [long, make_record()])
-    result = CliRunner().invoke(app, ["history"], env={"COLUMNS": "80"})
-    assert result.exit_code == 0, result.output
+    record_runs(dirs, [long, make_record(alias="codex-claude-complex", provider="claude")])
+    # on a real terminal of 80 columns (stdout a pty)
+    result = run_cli(["history"], tty_stdout=True, columns=80)
+    assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 3 and lines[0].split() == [
         "when",
@@ -221,16 +223,42 @@ def test_cli_table_fits_80_columns(dirs) -> None:
         "cost",
     ]
     assert max(len(line) for line in lines) <= 80
+    # every built-in alias, provider family and path chain whole: no word cut in the middle
+    assert lines[1].split()[1:3] == ["claude-complex", "claude"]
     assert lines[2].split() == [
         "2020-09-13",
-        "a-very-lo…",
+        "a-very-long-c…",  # only a user's own alias longer than 14 is shortened
         "huggingface",
-        "std›litell…",
+        "std›lite›hf",
         "changes",
-        "2h01m",
+        "2.0h",
         "123M→98M",
         "$1234",
     ]
+
+
+def test_cli_table_in_a_pipe_is_tab_separated_and_whole(dirs) -> None:
+    long = make_record(
+        alias="codex-a-very-long-custom-alias-name",
+        attempts=(make_attempt("standard"), make_attempt("litellm"), make_attempt("huggingface")),
+    )
+    record_runs(dirs, [long])
+    result = run_cli(["history"], columns=80)  # stdout a pipe
+    assert result.returncode == 0, result.stderr
+    header, line = result.stdout.splitlines()
+    assert header.split("\t") == [
+        "when",
+        "alias",
+        "provider",
+        "path",
+        "result",
+        "time",
+        "tokens",
+        "cost",
+    ]
+    cells = line.split("\t")
+    assert cells[1:4] == ["a-very-long-custom-alias-name", "openai", "std›lite›hf"]
+    assert "…" not in line
 
 
 def test_cli_without_history_says_so_on_stderr(dirs) -> None:

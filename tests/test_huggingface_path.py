@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -55,7 +56,9 @@ def test_without_hf_token_huggingface_degrades_to_the_default_tier() -> None:
     assert plan["codex_argv"] is not None
 
 
-def test_with_hf_token_the_hf_path_is_ready(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_with_hf_token_the_hf_path_is_ready(
+    monkeypatch: pytest.MonkeyPatch, codex_installed: Path
+) -> None:
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     simple = _plan("--provider", "huggingface", "fix the typo")
     hf = _path(simple, "huggingface")

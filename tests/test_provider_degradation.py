@@ -460,7 +460,9 @@ def test_cli_phi_missing_falls_to_qwen(monkeypatch: pytest.MonkeyPatch) -> None:
     assert plan["alias"] == "codex-qwen-local" and "ollama pull phi4-mini" in plan["degraded"]
 
 
-def test_cli_pinned_disabled_path_is_skipped_not_fatal(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_pinned_disabled_path_is_skipped_not_fatal(
+    monkeypatch: pytest.MonkeyPatch, codex_installed: Path
+) -> None:
     monkeypatch.setenv("CODEX_ROUTER_CODEX_PROVIDER", "litellm")
     monkeypatch.setenv("CODEX_ROUTER_DISABLE_LITELLM", "1")
     plan = _dry("explain this function")

@@ -117,7 +117,10 @@ def test_missing_litellm_says_how_to_install(
     with pytest.raises(ProxyError) as info:
         install.find_litellm(None, {"PATH": str(tmp_path)})
     assert info.value.message == "LiteLLM is not installed (no litellm executable found)"
-    assert "codex-route[proxy]" in (info.value.hint or "")
+    # a command that works when pasted, for this install; never the index's codex-route
+    hint = info.value.hint or ""
+    assert hint.startswith(f"install the pinned proxy: {install.install_command()} ")
+    assert "[proxy]" in hint and "pip install 'codex-route[proxy]'" not in hint
     with pytest.raises(ProxyError, match="--litellm-bin names"):
         install.find_litellm(str(tmp_path / "nope"), {})
 
@@ -431,7 +434,11 @@ def test_readiness_counts_the_session_key_and_knows_the_aliases(
 
 
 def test_plan_uses_the_running_proxy(
-    fake_bin: Path, stopper: None, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+    fake_bin: Path,
+    stopper: None,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    codex_installed: Path,
 ) -> None:
     port = free_port()
     monkeypatch.setenv("CODEX_ROUTE_LITELLM_BASE_URL", f"http://127.0.0.1:{port}/v1")
@@ -462,7 +469,11 @@ def test_plan_uses_the_running_proxy(
 
 
 def test_the_quota_saver_without_gemini_key_is_served_by_the_local_qwen(
-    fake_bin: Path, stopper: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    fake_bin: Path,
+    stopper: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    codex_installed: Path,
 ) -> None:
     port = free_port()
     monkeypatch.setenv("CODEX_ROUTE_LITELLM_BASE_URL", f"http://127.0.0.1:{port}/v1")

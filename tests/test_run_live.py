@@ -38,6 +38,9 @@ if step.startswith("touch"):
     open("edited-by-codex.txt", "w").write("x"); step = "fail"
 if step == "fail":
     print("ERROR: unexpected status 503 Service Unavailable", file=sys.stderr); sys.exit(1)
+if step == "untrusted":  # Codex 0.169's words, without an ERROR prefix
+    print("Not inside a trusted directory and --skip-git-repo-check was not specified.",
+          file=sys.stderr); sys.exit(1)
 print("done")
 """
 
@@ -56,6 +59,8 @@ def fake(tmp_path: Path, isolated_env: Path):
         "FAKE_CODEX_LOG": str(log),
         "LITELLM_API_KEY": "sk-test",
         "PYTHONPATH": str(REPO),
+        # `work` is no git repository: as real Codex, the plan would refuse it (exit 8)
+        "CODEX_ROUTE_SKIP_GIT_REPO_CHECK": "1",
     }
 
     class Fake:
@@ -140,6 +145,23 @@ def test_fallback_to_the_next_path_with_our_provider_selected(fake, proxy_port):
     assert f'base_url = "{proxy_port}"' in second["config"]
     assert "http 503" in done.stderr and "falling back to litellm" in done.stderr
     assert not (fake.home / "config.toml").exists()  # created for the attempt, removed after
+
+
+def test_codex_refusing_the_directory_stops_the_walk(fake, proxy_port):
+    """Before: the refusal was not even read (no ERROR prefix), every path got it, exit 6."""
+    done = fake.run(
+        "say hi", plan="untrusted,ok", extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port}
+    )
+    assert done.returncode == 8, done.stderr
+    assert len(fake.calls) == 1
+    assert "untrusted directory" in done.stderr and "not falling back" in done.stderr
+    assert "skip_git_repo_check" in done.stderr
+
+
+def test_a_transient_failure_walks_on(fake, proxy_port):
+    done = fake.run("say hi", plan="fail,ok", extra={"CODEX_ROUTE_LITELLM_BASE_URL": proxy_port})
+    assert done.returncode == 0 and len(fake.calls) == 2
+    assert "not falling back" not in done.stderr
 
 
 def test_no_fallback_after_the_working_tree_changed(fake, proxy_port):

@@ -88,6 +88,14 @@ LAYERS = [
     ),
     ("timeout_seconds", 10, "CODEX_ROUTE_TIMEOUT", "20", "timeout_seconds: 30", (10, 20, 30, 1800)),
     (
+        "skip_git_repo_check",
+        None,
+        "CODEX_ROUTE_SKIP_GIT_REPO_CHECK",
+        "1",
+        "skip_git_repo_check: false",
+        (None, True, False, False),
+    ),
+    (
         "fallback_order",
         None,
         "CODEX_ROUTE_FALLBACK_ORDER",

@@ -24,6 +24,7 @@ from codex_router.history.stats import (
 from codex_router.history.store import history_path, local_day, record_run, record_runs
 
 from helpers.history import make_attempt, make_record
+from helpers.tty import run_cli
 
 
 @pytest.fixture
@@ -307,15 +308,42 @@ def test_percentiles_walk_an_index(dirs, random_runs) -> None:
 
 
 def test_a_version_1_store_gets_its_rollup_from_its_runs(dirs, random_runs) -> None:
-    """Migration 2 builds run_totals from existing rows: the same numbers as live upkeep."""
+    """Migrations 2 and 3 build run_totals from existing rows: the same numbers as live upkeep."""
     before = compute_stats(dirs, by="day").to_dict()
     conn = sqlite3.connect(history_path(dirs))
+    # back to version 1's layout: no rollup, no overhead index, no usage-priced columns
     conn.execute("DROP TABLE run_totals")
+    conn.execute("DROP INDEX runs_overhead")
+    conn.execute("ALTER TABLE runs DROP COLUMN usage_cost_usd")
+    conn.execute("ALTER TABLE runs DROP COLUMN usage_deep_cost_usd")
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
-    assert migrations.SCHEMA_VERSION == 2
+    assert migrations.SCHEMA_VERSION == 3
     assert compute_stats(dirs, by="day").to_dict() == before
+
+
+def test_a_version_2_store_keeps_its_runs_and_gets_the_new_sums(dirs) -> None:
+    """Migration 3 on a store of version 2: every run kept, the new sums from the old rows
+    (usage-priced money unknown: the estimate stands in)."""
+    records = [
+        make_record(outcome="success", estimated_cost_usd=0.01, deep_cost_usd=0.05),
+        make_record(outcome="failed", attempts=(make_attempt(exit_code=1, outcome="failed"),)),
+        make_record(outcome="dry_run", dry_run=True, attempts=(), tokens_raw=900, tokens_clean=300),
+    ]
+    record_runs(dirs, records)
+    conn = sqlite3.connect(history_path(dirs))
+    conn.execute("DROP TABLE run_totals")
+    conn.execute("DROP INDEX runs_overhead")
+    conn.execute("ALTER TABLE runs DROP COLUMN usage_cost_usd")
+    conn.execute("ALTER TABLE runs DROP COLUMN usage_deep_cost_usd")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    total = compute_stats(dirs).total
+    assert (total.runs, total.launched, total.dry_runs) == (3, 2, 1)
+    assert total.dry_tokens_saved == 600
+    assert total.saving_vs_deep_usd == pytest.approx(0.04)
 
 
 # ---------------------------------------------------------------- the command
@@ -349,16 +377,41 @@ def test_cli_json(dirs, random_runs) -> None:
         "deep_cost_usd",
         "saving_vs_deep_usd",
         "token_estimate",
+        # added by schema 3 (fields are only ever added)
+        "not_launched",
+        "dry_run_tokens_raw",
+        "dry_run_tokens_clean",
+        "dry_run_tokens_saved",
+        "spend_usd",
+        "spend_from_usage_runs",
+        "succeeded_cost_usd",
+        "succeeded_deep_cost_usd",
     }
     assert sum(g["runs"] for g in data["groups"]) == data["total"]["runs"]
 
 
 def test_cli_human_fits_80_columns(dirs, random_runs) -> None:
+    record_run(dirs, make_record(alias="codex-claude-complex", provider="claude"))
     for args in (["stats"], ["stats", "--by", "day"], ["stats", "--by", "alias"]):
-        result = CliRunner().invoke(app, args, env={"COLUMNS": "80"})
-        assert result.exit_code == 0, result.stderr
+        result = run_cli(args, tty_stdout=True, columns=80)  # a real terminal, 80 wide
+        assert result.returncode == 0, result.stderr
         assert "success" in result.stdout and "p95" in result.stdout
         assert max(len(line) for line in result.stdout.splitlines()) <= 80
+        words = set(result.stdout.split())
+        # wrapped between words only: every word of the piped text is a word on the terminal
+        piped = run_cli(args, columns=80)
+        assert piped.returncode == 0, piped.stderr
+        assert set(piped.stdout.split()) == words
+    assert "claude-complex" in words  # the --by alias table keeps every built-in alias whole
+
+
+def test_cli_human_in_a_pipe_is_one_line_per_row(dirs, random_runs) -> None:
+    result = run_cli(["stats", "--by", "provider"], columns=80)
+    assert result.returncode == 0, result.stderr
+    summary, table = result.stdout.split("\n\n")
+    rows = dict(line.split("\t", 1) for line in summary.splitlines())
+    assert {"runs", "success", "duration", "compression", "spend", "saved", "estimate"} <= set(rows)
+    assert [line.split("\t")[0] for line in table.splitlines()] == ["provider", "gemini", "openai"]
 
 
 @pytest.mark.parametrize(

@@ -130,6 +130,7 @@ def test_a_real_run_gives_codex_the_real_url_and_shows_it_nowhere(tmp_path: Path
         "LITELLM_API_KEY": "sk-test-key",
         "SEEN_CONFIG": str(seen),
         "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        "CODEX_ROUTE_SKIP_GIT_REPO_CHECK": "1",  # tmp_path is no git repository
     }
     try:
         done = subprocess.run(

@@ -135,7 +135,7 @@ def parse(text: str, file: str) -> dict[str, Any]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CodexConfigError(
-            f"{file} does not parse: {exc}; codex-route will not touch it",
+            f"{file} does not parse: {syntax_fault(text, str(exc))}; codex-route will not touch it",
             hint="fix the file (Codex itself will refuse it too), then run again",
         ) from None
     except RecursionError:  # arrays or inline tables nested hundreds deep
@@ -146,6 +146,28 @@ def parse(text: str, file: str) -> dict[str, Any]:
     if depth > EDIT_DEPTH:
         _document(text, file)  # refused when tomlkit (so an edit or give-back) cannot parse it
     return data
+
+
+_AT_LINE = re.compile(r"\(at line (\d+), column (\d+)\)\s*$")
+
+
+def syntax_fault(text: str, message: str) -> str:
+    """tomllib's message, with the fault it names corrected where tomllib names another.
+
+    tomllib checks a table header's name before its closing bracket, so an unclosed header
+    repeating an earlier one (``[model_providers.x`` after ``[model_providers.x]``) reads
+    "Cannot declare … twice"; Codex, and the user, see an unclosed header, and so does this.
+    """
+    found = _AT_LINE.search(message)
+    if found is None:
+        return message
+    number = int(found.group(1))
+    lines = text.splitlines()
+    source = lines[number - 1] if 0 < number <= len(lines) else ""
+    head = source.split("#", 1)[0].strip()
+    if head.startswith("[") and not head.endswith("]"):
+        return f"unclosed table header {head!r}, expected ']' ({found.group(0).strip('( )')})"
+    return message
 
 
 def nesting(data: Any) -> int:

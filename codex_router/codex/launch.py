@@ -54,6 +54,10 @@ _ERROR_KINDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+#: Codex's refusals before any request, printed without an ERROR prefix (Codex 0.169).
+_REFUSAL_LINES = (b"Not inside a trusted directory", b"Error loading config")
+
+
 def error_kind(line: str) -> str | None:
     for pattern, kind in _ERROR_KINDS:
         found = pattern.search(line)
@@ -179,7 +183,7 @@ def _pump_stderr(stream: Any, sink: Any, found: dict[str, str]) -> None:
             match = _SESSION_RE.match(line.strip())
             if match:
                 found["session"] = match.group(1).decode()
-        if line.startswith(b"ERROR:") or b" ERROR " in line[:60]:
+        if line.startswith(_REFUSAL_LINES) or line.startswith(b"ERROR:") or b" ERROR " in line[:60]:
             kind = error_kind(line.decode("utf-8", "replace"))
             if kind:
                 found["error"] = kind

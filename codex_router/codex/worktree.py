@@ -80,3 +80,18 @@ def _path_of(record: bytes) -> bytes | None:
 
 def changed_between(before: TreeState, after: TreeState) -> bool:
     return before.fingerprint is not None and before.fingerprint != after.fingerprint
+
+
+def in_git_repository(cwd: str | None = None) -> bool:
+    """Would Codex find a git repository here? A ``.git`` file (worktree, submodule) or a
+    ``.git`` directory with a ``HEAD`` in ``cwd`` or a parent, as Codex 0.169 looks for one
+    (an empty ``.git`` directory does not count for it either). No git process is started."""
+    here = os.path.abspath(cwd or os.getcwd())
+    while True:
+        dot_git = os.path.join(here, ".git")
+        if os.path.isfile(dot_git) or os.path.isfile(os.path.join(dot_git, "HEAD")):
+            return True
+        parent = os.path.dirname(here)
+        if parent == here:
+            return False
+        here = parent

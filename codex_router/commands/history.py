@@ -43,10 +43,26 @@ def history(
     ctx: typer.Context,
     limit: int = typer.Option(20, "--limit", "-n", metavar="N", help="Show at most N runs."),
     alias: str | None = typer.Option(
-        None, "--alias", metavar="ALIAS", help="Only runs of this alias."
+        None,
+        "--alias",
+        metavar="ALIAS",
+        help="Only runs of this alias, as the table shows it (without codex-) or in full.",
     ),
     provider: str | None = typer.Option(
-        None, "--provider", metavar="NAME", help="Only runs routed to this provider."
+        None, "--provider", metavar="NAME", help="Only runs that reached this provider family."
+    ),
+    path: str | None = typer.Option(
+        None,
+        "--path",
+        metavar="PATH",
+        help="Only runs whose last attempt took this path: standard (std), litellm (lite), "
+        "huggingface (hf).",
+    ),
+    outcome: str | None = typer.Option(
+        None,
+        "--outcome",
+        metavar="RESULT",
+        help="Only runs with this result, as the table shows it (ok, failed, dry-run, …).",
     ),
     failed: bool = typer.Option(False, "--failed", help="Only runs that did not succeed."),
     since: str | None = typer.Option(
@@ -70,7 +86,22 @@ def history(
 
     if limit < 0:
         raise UsageError(f"--limit: expected a number ≥ 0, got {limit}")
-    flt = RunFilter(alias, provider, failed, since_from_flag(since))
+    from codex_router.history.query import outcome_name, path_name
+
+    for flag, value, check in (("--path", path, path_name), ("--outcome", outcome, outcome_name)):
+        if value is not None:
+            try:
+                check(value)
+            except ValueError as exc:
+                raise UsageError(f"{flag}: {exc}") from None
+    flt = RunFilter(
+        alias,
+        provider.strip().lower() if provider else None,
+        failed,
+        since_from_flag(since),
+        path,
+        outcome,
+    )
     # closing(): a reader that stops early (| head) still closes the database at once.
     with closing(recent_runs(app_dirs(), flt, limit)) as runs:
         if json_out:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 
 from codex_router.prompt.compress import compress_chunks
-from codex_router.prompt.source import iter_text
+from codex_router.prompt.source import Read, iter_text
 
 
 def _open(file: str) -> io.BufferedReader:
@@ -31,13 +31,54 @@ def _open(file: str) -> io.BufferedReader:
         raise InputError(f"{file}: {exc.strerror}") from None
 
 
+#: said on stderr when stdin is a terminal: otherwise the command seems to hang
+TERMINAL_HINT = (
+    "reading the log from the terminal; end it with Ctrl-D, or pass a FILE or pipe one in\n"
+)
+
+
+def _unbuffered(fd: int) -> Read:
+    """Reads of ``fd`` as they come: on a terminal one Ctrl-D ends the input (a buffered read
+    would wait for a second one)."""
+
+    def read(size: int) -> bytes:
+        return os.read(fd, size)
+
+    return read
+
+
 def _text_of(file: str) -> Iterator[str]:
     """The text of ``file`` (``-``: stdin) in chunks, checked by :func:`iter_text`."""
     if file == "-":
-        yield from iter_text(sys.stdin.buffer.read, name="stdin")
+        try:
+            fd = sys.stdin.fileno()
+        except (OSError, ValueError):  # replaced by one without a descriptor (a test runner)
+            fd = -1
+        read: Read = sys.stdin.buffer.read
+        if sys.stdin.isatty():
+            sys.stderr.write(TERMINAL_HINT)
+            sys.stderr.flush()
+            read = _unbuffered(fd)
+        yield from _read(read, fd, "stdin")
         return
     with _open(file) as stream:
-        yield from iter_text(stream.read, name=file)
+        yield from _read(stream.read, stream.fileno(), file)
+
+
+def _read(read: Read, fd: int, name: str) -> Iterator[str]:
+    """:func:`iter_text` of ``read`` (file descriptor ``fd``), with a progress line for a large
+    input when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield from iter_text(read, name=name)
+        return
+    # lazy: only a terminal shows progress; a pipe's start-up budget does not pay for it
+    from codex_router import progress
+
+    reading = progress.Reading(f"reading {name}", progress.size_of(fd))
+    try:
+        yield from iter_text(reading.watch(read), name=name)
+    finally:
+        reading.close()
 
 
 # The words of a boolean setting's variable (as codex_router.policy.fields reads them; that

@@ -19,7 +19,10 @@ app = typer.Typer(
 def show(
     policy: Path | None = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file."),
     json_out: bool = typer.Option(
-        False, "--json", help="A JSON list of {key, value, source, origin, file, line}."
+        False,
+        "--json",
+        help="One JSON object: {policy_file: {value, source}, "
+        "values: [{key, value, source, origin, file, line}, ...]}.",
     ),
 ) -> None:
     """Print the effective policy and where every value came from (flag > env > file > default)."""

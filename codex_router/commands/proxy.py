@@ -12,7 +12,7 @@ import typer
 from codex_router.errors import UsageError
 
 app = typer.Typer(
-    help="Start, stop or inspect the local LiteLLM proxy (extra: codex-route[proxy]).",
+    help="Start, stop or inspect the local LiteLLM proxy (the pinned LiteLLM: see `doctor`).",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperCommand
@@ -15,9 +15,8 @@ from codex_router.errors import BudgetExceededError, UsageError
 if TYPE_CHECKING:
     from collections.abc import Collection
 
-    from typer._click import Context
-
     from codex_router.dirs import AppDirs
+    from codex_router.progress import Reading
     from codex_router.run.plan import Plan
 
 #: The option every argument after ``--`` is handed to (the old tool's spelling of it).
@@ -58,7 +57,7 @@ class RunCommand(TyperCommand):
     values, in command-line order.
     """
 
-    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # ctx: Click's Context
         valued: set[str] = set()
         for param in self.get_params(ctx):
             if param.param_type_name == "option" and not getattr(param, "is_flag", False):
@@ -68,8 +67,35 @@ class RunCommand(TyperCommand):
             ctx, [*words, *(f"{CODEX_ARG_OPTION}={arg}" for arg in codex_args)]
         )
 
-    def collect_usage_pieces(self, ctx: Context) -> list[str]:
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
         return [self.options_metavar or "[OPTIONS]", "PROMPT...", "[-- CODEX_ARGS...]"]
+
+
+def _complete_provider(incomplete: str) -> list[str]:
+    """Shell completion of ``--provider``."""
+    from codex_router.policy.fields import PROVIDERS
+
+    return [name for name in PROVIDERS if name.startswith(incomplete.casefold())]
+
+
+def _complete_codex_provider(incomplete: str) -> list[str]:
+    """Shell completion of ``--codex-provider``."""
+    from codex_router.policy.fields import CODEX_PROVIDERS
+
+    return [name for name in CODEX_PROVIDERS if name.startswith(incomplete.casefold())]
+
+
+def _complete_alias(incomplete: str) -> list[str]:
+    """Shell completion of ``--force-model``: the aliases of the policy in effect."""
+    from codex_router.dirs import app_dirs
+    from codex_router.errors import CodexRouteError
+    from codex_router.policy.settings import choose_policy_file, load_policy
+
+    try:
+        policy = load_policy(choose_policy_file(None, os.environ, app_dirs()))
+    except CodexRouteError:
+        return []  # a broken policy: no completion, and the command itself will say why
+    return sorted(name for name in policy.aliases if name.startswith(incomplete))
 
 
 def register(app: typer.Typer) -> None:
@@ -99,6 +125,12 @@ def run(
         show_default=False,
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; touch nothing."),
+    check: bool = typer.Option(
+        False,
+        "--check",
+        help="With --dry-run: exit with the code the run would stop with when no Codex path "
+        "can run (4 codex, 5 config.toml, 8 directory), after the plan.",
+    ),
     json_out: bool = typer.Option(
         False, "--json", help="With --dry-run: one JSON object on stdout."
     ),
@@ -106,6 +138,7 @@ def run(
         None,
         "--provider",
         metavar="NAME",
+        autocompletion=_complete_provider,
         help="auto|openai|gemini|huggingface|local-small|phi|qwen|claude|no-openai (any case)",
     ),
     local_answer: bool = typer.Option(
@@ -114,10 +147,18 @@ def run(
         help="With --provider qwen|local-small|phi: Ollama answers directly, without Codex.",
     ),
     codex_provider: str | None = typer.Option(
-        None, "--codex-provider", metavar="PATH", help="auto|standard|litellm|huggingface"
+        None,
+        "--codex-provider",
+        metavar="PATH",
+        help="auto|standard|litellm|huggingface",
+        autocompletion=_complete_codex_provider,
     ),
     force_model: str | None = typer.Option(
-        None, "--force-model", metavar="ALIAS", help="Use this alias whatever the task."
+        None,
+        "--force-model",
+        metavar="ALIAS",
+        help="Use this alias whatever the task.",
+        autocompletion=_complete_alias,
     ),
     policy: Path | None = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file."),
     max_input_tokens: int | None = typer.Option(
@@ -151,7 +192,10 @@ def run(
         None, "--codex-bin", metavar="PATH", help="The codex binary."
     ),
     interactive: bool = typer.Option(
-        False, "--interactive", help="Open the Codex TUI instead of codex exec."
+        False,
+        "--interactive",
+        help="Open the Codex TUI instead of codex exec; the TUI takes the prompt as its "
+        "argument, so it is in codex's argv (visible to ps) while the TUI runs.",
     ),
     no_stdin: bool = typer.Option(
         False, "--no-stdin", help="Do not read piped stdin as an attachment."
@@ -163,6 +207,15 @@ def run(
     ),
     record: bool = typer.Option(
         False, "--record", help="With --dry-run: record the plan in the history."
+    ),
+    show_prompt: bool = typer.Option(
+        False,
+        "--show-prompt",
+        help="With --dry-run: print the cleaned, compressed prompt codex would get, after the "
+        "plan (with --json: a prompt field). Never recorded.",
+    ),
+    verbose: bool = typer.Option(
+        False, "--verbose", help="With --dry-run: list every setting, defaults included."
     ),
     quiet: bool = typer.Option(
         False, "-q", "--quiet", help="Only codex's output and errors; no codex-route lines."
@@ -184,15 +237,27 @@ def run(
 
     if json_out and not dry_run:
         raise UsageError("--json goes with --dry-run (a live run streams codex's own output)")
+    if check and not dry_run:
+        raise UsageError("--check goes with --dry-run (a live run always checks)")
     if record and not dry_run:
         raise UsageError("--record goes with --dry-run (a live run is always recorded)")
+    if show_prompt and not dry_run:
+        raise UsageError(
+            "--show-prompt goes with --dry-run (a live run sends the prompt to codex)",
+            hint="add --dry-run to see the prompt without running codex",
+        )
+    if verbose and not dry_run:
+        raise UsageError("--verbose goes with --dry-run (it lists the plan's settings)")
     attachment = None
+    reading: Reading | None = None
     if prompt == ["-"]:
         prompt_text = require_prompt(read_text(sys.stdin.buffer.read), name="the prompt on stdin")
     else:
         prompt_text = require_prompt(" ".join(prompt))
         if not no_stdin and not sys.stdin.isatty():
-            attachment = iter_lines(sys.stdin.buffer.read)
+            # a large piped input shows how far reading has got (stderr, on a terminal only)
+            reading = _reading_progress()
+            attachment = iter_lines(reading.watch(sys.stdin.buffer.read))
     flags = {
         "provider": provider,
         "codex_provider": codex_provider,
@@ -217,7 +282,11 @@ def run(
         local_answer,
     )
     dirs = app_dirs()
-    plan = build_plan(request, env=os.environ, dirs=dirs, count=count_tokens)
+    try:
+        plan = build_plan(request, env=os.environ, dirs=dirs, count=count_tokens)
+    finally:
+        if reading is not None:
+            reading.close()
     if not dry_run:
         _launch(
             plan,
@@ -233,10 +302,14 @@ def run(
         from codex_router.run.execute import dry_run_record
 
         record_run(dirs, dry_run_record(plan))
-    if json_out:
+    if json_out and show_prompt:
+        plan_view.print_plan_json_with_prompt(plan)
+    elif json_out:
         plan_view.print_plan_json(plan)
     else:
-        plan_view.print_plan(plan)
+        plan_view.print_plan(plan, verbose=verbose)
+        if show_prompt:
+            plan_view.print_prompt(plan)
     if plan.decision.provider in ("qwen", "local-small", "phi"):
         # lazy: only a local provider can take the local fast path
         from codex_router.local.fast_path import describe, wants_local_fast_path
@@ -257,6 +330,24 @@ def run(
         raise BudgetExceededError(
             plan.blocked, hint="raise --max-cost-usd or choose a cheaper alias"
         )
+    if check and plan.unready is not None:
+        # lazy, as above: a plan Ollama can answer alone needs no Codex
+        from codex_router.local.fast_path import wants_local_fast_path as local_only
+
+        if not local_only(plan):
+            # the code the real run would stop with, after the plan (docs/usage.md)
+            raise plan.unready
+
+
+def _reading_progress() -> Reading:
+    # lazy: a few stdlib calls; only a piped input needs them
+    from codex_router.progress import Reading, size_of
+
+    try:
+        total = size_of(sys.stdin.fileno())
+    except (OSError, ValueError):  # replaced by one without a descriptor (a test runner)
+        total = None
+    return Reading("reading stdin", total, after="counting tokens")
 
 
 def _launch(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from codex_router.commands.history import since_from_flag
@@ -39,8 +41,32 @@ def stats(
 
     if by is not None and by not in BY_CHOICES:
         raise UsageError(f"--by: expected one of {', '.join(BY_CHOICES)}, got {by!r}")
-    report = compute_stats(app_dirs(), since=since_from_flag(since), by=by)
+    dirs = app_dirs()
+    report = compute_stats(dirs, since=since_from_flag(since), by=by)
     if json_out:
         view.print_stats_json(report)
-    else:
-        view.print_stats(report)
+        return
+    view.print_stats(report, **_policy_facts(dirs))
+
+
+def _policy_facts(dirs: Any) -> dict[str, Any]:
+    """The deep role's alias, ``cost_model.codex_overhead_input_tokens`` and the user's policy
+    file, for the summary's wording and the overhead suggestion; none when the policy does not
+    load (``stats`` still reports what was recorded)."""
+    import os
+
+    from codex_router.errors import CodexRouteError
+    from codex_router.policy.roles import Role
+    from codex_router.policy.settings import resolve_settings
+
+    try:
+        settings = resolve_settings({}, os.environ, dirs)
+    except CodexRouteError:
+        return {}
+    policy = settings.policy
+    return {
+        "deep_alias": policy.alias_for(Role.DEEP),
+        "overhead_setting": int(policy.get("cost_model.codex_overhead_input_tokens")),
+        "policy_file": settings.policy_file.value
+        or f"{dirs.user_policy} (`codex-route policy init` creates it)",
+    }

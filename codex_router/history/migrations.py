@@ -21,6 +21,11 @@ provider), kept up to date in the same transaction as each run. Scanning a milli
 for them took 0.6 s (1.1 s grouped by day); summing the ~30,000 rollup rows takes milliseconds.
 The UTC day number lets ``--since`` be exact: whole days after the cut come from the rollup,
 the runs of the cut's own day from ``runs``.
+
+Version 3 adds ``runs.usage_cost_usd`` / ``usage_deep_cost_usd`` (Codex's reported usage priced
+on the alias / the deep role's alias when the run was recorded; NULL before), rebuilds
+``run_totals`` with more sums (non-launched runs by kind, dry-run compression, money over
+succeeded runs, Codex's overhead) and adds ``runs_overhead`` for the median overhead.
 """
 
 from __future__ import annotations
@@ -114,9 +119,7 @@ _V2_TOTALS_AGGREGATES = """
     total(CASE WHEN attempt_count > 0 AND usage_input_tokens > 0
                THEN abs(usage_input_tokens - tokens_clean) * 1.0 / usage_input_tokens END)
 """
-TOTALS_AGGREGATES = _V2_TOTALS_AGGREGATES
-
-TOTALS_COLUMNS = (
+_V2_TOTALS_COLUMNS = (
     "runs",
     "launched",
     "succeeded",
@@ -131,6 +134,46 @@ TOTALS_COLUMNS = (
     "usage_input_tokens",
     "token_error_sum",
 )
+
+#: Version 3 adds to version 2's sums (same order first): the runs that did not launch codex
+#: by kind (so the counts add up), the dry runs' compression, and money over *succeeded* runs,
+#: priced from Codex's reported usage where the record has it (``usage_cost_usd``), else the
+#: estimate; and the Codex overhead (reported input - prompt tokens) of succeeded runs.
+_V3_MORE_AGGREGATES = """,
+    coalesce(sum(attempt_count = 0 AND outcome = 'blocked'), 0),
+    coalesce(sum(attempt_count = 0 AND outcome = 'imported'), 0),
+    coalesce(sum(CASE WHEN dry_run THEN tokens_raw END), 0),
+    coalesce(sum(CASE WHEN dry_run THEN tokens_clean END), 0),
+    total(CASE WHEN attempt_count > 0 THEN coalesce(usage_cost_usd, estimated_cost_usd) END),
+    coalesce(sum(attempt_count > 0 AND usage_cost_usd IS NOT NULL), 0),
+    total(CASE WHEN attempt_count > 0 AND outcome = 'success'
+               THEN coalesce(usage_cost_usd, estimated_cost_usd) END),
+    total(CASE WHEN attempt_count > 0 AND outcome = 'success'
+               THEN coalesce(usage_deep_cost_usd, deep_cost_usd) END),
+    coalesce(sum(outcome = 'success' AND usage_input_tokens > 0), 0),
+    coalesce(sum(CASE WHEN outcome = 'success' AND usage_input_tokens > 0
+                      THEN usage_input_tokens - tokens_clean END), 0)
+"""
+_V3_TOTALS_AGGREGATES = _V2_TOTALS_AGGREGATES + _V3_MORE_AGGREGATES
+TOTALS_AGGREGATES = _V3_TOTALS_AGGREGATES
+
+TOTALS_COLUMNS = (
+    *_V2_TOTALS_COLUMNS,
+    "blocked",
+    "imported",
+    "dry_tokens_raw",
+    "dry_tokens_clean",
+    "spend_usd",
+    "spend_usage_runs",
+    "succeeded_cost_usd",
+    "succeeded_deep_cost_usd",
+    "overhead_runs",
+    "overhead_tokens",
+)
+
+#: The Codex overhead of one succeeded run with reported usage; ``runs_overhead`` sorts on it.
+OVERHEAD_EXPRESSION = "(usage_input_tokens - tokens_clean)"
+OVERHEAD_WHERE = "outcome = 'success' AND usage_input_tokens > 0"
 
 #: The rollup key: UTC day number (``started_at // 86400``), local day, alias, provider.
 TOTALS_KEY = "CAST(started_at / 86400 AS INTEGER), day, alias, provider"
@@ -164,8 +207,35 @@ def _v2_run_totals(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v3_usage_costs(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE runs ADD COLUMN usage_cost_usd REAL")
+    conn.execute("ALTER TABLE runs ADD COLUMN usage_deep_cost_usd REAL")
+    conn.execute("DROP TABLE run_totals")
+    columns = ",\n".join(
+        f"{c} {'REAL' if c.endswith(('_usd', '_sum')) else 'INTEGER'} NOT NULL"
+        for c in TOTALS_COLUMNS
+    )
+    conn.execute(f"""
+        CREATE TABLE run_totals (
+            utc_day INTEGER NOT NULL,
+            day TEXT NOT NULL,
+            alias TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            {columns},
+            PRIMARY KEY (utc_day, day, alias, provider)
+        ) WITHOUT ROWID""")
+    conn.execute(
+        f"INSERT INTO run_totals SELECT {TOTALS_KEY}, {_V3_TOTALS_AGGREGATES} "
+        "FROM runs GROUP BY 1, 2, 3, 4"
+    )
+    conn.execute(
+        f"CREATE INDEX runs_overhead ON runs ({OVERHEAD_EXPRESSION}, started_at) "
+        f"WHERE {OVERHEAD_WHERE}"
+    )
+
+
 #: Ordered: index ``i`` upgrades schema version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_run_totals)
+MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_run_totals, _v3_usage_costs)
 
 #: The schema version this codex-route writes.
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -2,7 +2,8 @@
 
 ``parse_since`` and ``where_clause`` are pure; ``recent_runs`` reads the store. Every filter
 becomes an indexed condition (``started_at``, ``alias``, ``provider``, ``outcome`` each lead an
-index ending in ``started_at``), so ``history --limit 20`` reads about 20 rows whatever the size.
+index ending in ``started_at``), so ``history --limit 20`` reads about 20 rows whatever the size
+(``--path`` filters while walking the newest-first index).
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from codex_router.dirs import AppDirs
-from codex_router.history.record import RunRecord
+from codex_router.history.record import OUTCOME_LABELS, OUTCOMES, PATH_LABELS, RunRecord
 from codex_router.history.store import open_history
 
 #: Outcomes ``--failed`` selects: the run was launched or attempted and did not succeed.
@@ -36,6 +37,50 @@ class RunFilter:
     provider: str | None = None
     failed: bool = False
     since: float | None = None
+    path: str | None = None  # the path of the last attempt (long or short name)
+    outcome: str | None = None  # an outcome name or its table label (ok, ctrl-c, dry-run…)
+
+
+#: The alias prefix the ``history`` table leaves out (``NAME`` stands for ``codex-NAME``).
+ALIAS_PREFIX = "codex-"
+
+
+def alias_names(text: str) -> list[str]:
+    """The recorded alias names ``--alias text`` may mean, in order of preference: the name as
+    given, then with the ``codex-`` prefix the table leaves out."""
+    name = text.strip()
+    if name.startswith(ALIAS_PREFIX):
+        return [name]
+    return [name, ALIAS_PREFIX + name]
+
+
+def path_name(text: str) -> str:
+    """``std``/``lite``/``hf`` (the table's chain labels) or a path's own name → the path."""
+    name = text.strip().lower()
+    short = {label: path for path, label in PATH_LABELS.items()}
+    if name in short:
+        return short[name]
+    if name in PATH_LABELS:
+        return name
+    raise ValueError(
+        f"{text!r} is not a path; expected one of "
+        + ", ".join(f"{p} ({label})" for p, label in PATH_LABELS.items())
+    )
+
+
+def outcome_name(text: str) -> str:
+    """An outcome (``success``, ``dry_run``…) or the label the table shows (``ok``,
+    ``dry-run``…) → the recorded outcome."""
+    name = text.strip().lower()
+    labels = {label: outcome for outcome, label in OUTCOME_LABELS.items()}
+    if name in labels:
+        return labels[name]
+    if name.replace("-", "_") in OUTCOMES:
+        return name.replace("-", "_")
+    raise ValueError(
+        f"{text!r} is not an outcome; expected one of "
+        + ", ".join(f"{label} ({o})" if label != o else o for o, label in OUTCOME_LABELS.items())
+    )
 
 
 def parse_since(text: str, *, now: float) -> float:
@@ -72,6 +117,12 @@ def where_clause(flt: RunFilter) -> tuple[str, list[Any]]:
     if flt.alias is not None:
         terms.append("alias = ?")
         params.append(flt.alias)
+    if flt.path is not None:
+        terms.append("final_path = ?")
+        params.append(path_name(flt.path))
+    if flt.outcome is not None:
+        terms.append("outcome = ?")
+        params.append(outcome_name(flt.outcome))
     if flt.provider is not None:
         terms.append("provider = ?")
         params.append(flt.provider)
@@ -88,13 +139,25 @@ def recent_runs(dirs: AppDirs, flt: RunFilter, limit: int) -> Generator[RunRecor
     where, params = where_clause(flt)
     # The inner query walks an index newest-first and stops at ``limit``; only those rows
     # are joined to their JSON.
-    sql = (
-        f"SELECT d.record FROM (SELECT id, started_at FROM runs {where} "
-        f"ORDER BY started_at DESC, id DESC LIMIT ?) AS r "
-        f"JOIN run_details AS d ON d.run = r.id ORDER BY r.started_at DESC, r.id DESC"
-    )
+
+    def sql_for(where: str) -> str:
+        return (
+            f"SELECT d.record FROM (SELECT id, started_at FROM runs {where} "
+            f"ORDER BY started_at DESC, id DESC LIMIT ?) AS r "
+            f"JOIN run_details AS d ON d.run = r.id ORDER BY r.started_at DESC, r.id DESC"
+        )
+
+    sql = sql_for(where)
     with open_history(dirs) as conn:
         if conn is None:
             return
+        if flt.alias is not None:
+            # NAME as the table shows it: the name itself when recorded, else codex-NAME
+            # (an index probe each)
+            for name in alias_names(flt.alias):
+                if conn.execute("SELECT 1 FROM runs WHERE alias = ? LIMIT 1", (name,)).fetchone():
+                    where, params = where_clause(replace(flt, alias=name))
+                    sql = sql_for(where)
+                    break
         for (document,) in conn.execute(sql, [*params, limit]):
             yield RunRecord.from_dict(json.loads(document))

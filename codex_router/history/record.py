@@ -26,6 +26,33 @@ OUTCOMES = (
 ATTEMPT_OUTCOMES = ("ok", "failed", "timeout", "interrupted", "launch_error")
 
 
+#: What the ``history`` table shows for each outcome (and what ``--outcome`` accepts besides
+#: the names above).
+OUTCOME_LABELS = {
+    "success": "ok",
+    "failed": "failed",
+    "interrupted": "ctrl-c",
+    "stopped_changes": "changes",
+    "blocked": "blocked",
+    "dry_run": "dry-run",
+    "error": "error",
+    "imported": "unknown",
+}
+
+#: Short path names of the ``history`` table (fallback chains such as ``std›lite``).
+PATH_LABELS = {"standard": "std", "litellm": "lite", "huggingface": "hf"}
+
+
+def shell_exit_code(exit_code: int | None, outcome: str) -> int | None:
+    """An attempt's exit status as the user's shell reports it: 124 for a timeout (as GNU
+    ``timeout``), 128 + N for a process killed by signal N (Python reports it as -N)."""
+    if outcome == "timeout":
+        return 124
+    if exit_code is not None and exit_code < 0:
+        return 128 - exit_code
+    return exit_code
+
+
 def _field_names(cls: type[Any]) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls))
 
@@ -108,6 +135,9 @@ class RunRecord:
     dry_run: bool = False
     usage: TokenUsage | None = None  # summed over attempts, when Codex reported any
     extra: dict[str, Any] = field(default_factory=dict)
+    # ``usage`` priced on the alias / on the deep role's alias (None: no usage reported)
+    usage_cost_usd: float | None = None
+    usage_deep_cost_usd: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in _field_names(type(self))}

@@ -14,11 +14,20 @@ Definitions (docs/reference/history-json.md repeats them):
 - *success rate*: launched runs whose outcome is ``success`` / launched runs;
 - *fallback rate*: launched runs with more than one attempt / launched runs;
 - *p50/p95*: nearest-rank percentiles of the run's wall time over launched runs;
-- *tokens saved*: ``tokens_raw - tokens_clean`` summed over launched runs;
-- *saving vs deep*: ``deep_cost_usd - estimated_cost_usd`` summed over launched runs;
+- *not launched*: dry runs, cost stops (``blocked``), imported runs of the earlier cost router,
+  and the rest (a codex-route error or Ctrl-C before the first attempt): with *launched* they
+  add up to *runs*;
+- *tokens saved*: ``tokens_raw - tokens_clean`` summed over launched runs; the dry runs' own
+  sum is reported apart (nothing was sent, so nothing was saved);
+- *spend*: over launched runs, Codex's reported usage × the alias's prices where the record has
+  it (``usage_cost_usd``), the estimate otherwise (``spend_from_usage_runs`` says how many);
+- *saving vs deep*: over runs that *succeeded*, the same tokens on the deep role's alias minus
+  what they cost (usage-priced where known, else estimated); a failed run saved nothing;
 - *token estimate error*: over launched runs where Codex reported usage, the mean of
   ``|actual input - estimated prompt tokens| / actual input``. Codex's input also holds its own
-  instructions and tool round trips, so it runs above the prompt estimate.
+  instructions and tool round trips, so it runs above the prompt estimate: *overhead* is that
+  difference over succeeded runs (mean from the rollup, median by an index walk), what
+  ``cost_model.codex_overhead_input_tokens`` should be.
 """
 
 from __future__ import annotations
@@ -30,7 +39,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from codex_router.dirs import AppDirs
-from codex_router.history.migrations import TOTALS_AGGREGATES, TOTALS_COLUMNS
+from codex_router.history.migrations import (
+    OVERHEAD_EXPRESSION,
+    OVERHEAD_WHERE,
+    TOTALS_AGGREGATES,
+    TOTALS_COLUMNS,
+)
 from codex_router.history.store import open_history
 
 #: ``--by`` choices → the column grouped on, and the partial index whose walk gives percentiles.
@@ -64,6 +78,27 @@ class GroupStats:
     usage_estimated_tokens: int  # the prompt estimate of those runs
     usage_input_tokens: int  # what Codex reported as input for those runs
     token_error: float | None  # mean |actual - estimate| / actual over those runs
+    blocked: int = 0  # not launched: max_cost_usd stop
+    imported: int = 0  # not launched: the earlier cost router's runs (result unknown)
+    dry_tokens_raw: int = 0  # dry runs' tokens as given
+    dry_tokens_clean: int = 0  # dry runs' tokens after compression
+    spend_usd: float = 0.0  # launched runs: Codex's usage × price where known, else estimate
+    spend_usage_runs: int = 0  # launched runs whose spend comes from Codex's reported usage
+    succeeded_cost_usd: float = 0.0  # succeeded runs, priced like spend
+    succeeded_deep_cost_usd: float = 0.0  # the same runs on the deep role's alias
+    overhead_runs: int = 0  # succeeded runs with reported usage
+    overhead_tokens: int = 0  # their sum of (reported input - prompt tokens)
+    overhead_median: int | None = None  # the median of that difference
+
+    @property
+    def other_not_launched(self) -> int:
+        """Runs that launched nothing and are neither dry runs, cost stops nor imported: a
+        codex-route error (or a Ctrl-C) before the first attempt."""
+        return self.runs - self.launched - self.dry_runs - self.blocked - self.imported
+
+    @property
+    def dry_tokens_saved(self) -> int:
+        return self.dry_tokens_raw - self.dry_tokens_clean
 
     @property
     def success_rate(self) -> float | None:
@@ -79,7 +114,8 @@ class GroupStats:
 
     @property
     def saving_vs_deep_usd(self) -> float:
-        return self.deep_cost_usd - self.estimated_cost_usd
+        """Only runs that succeeded: a failed run saved nothing."""
+        return self.succeeded_deep_cost_usd - self.succeeded_cost_usd
 
     def to_dict(self) -> dict[str, Any]:
         def ratio(value: float | None) -> float | None:
@@ -106,7 +142,25 @@ class GroupStats:
                 "estimated_tokens": self.usage_estimated_tokens,
                 "actual_input_tokens": self.usage_input_tokens,
                 "mean_abs_error": ratio(self.token_error),
+                "overhead_runs": self.overhead_runs,
+                "overhead_mean_tokens": (
+                    round(self.overhead_tokens / self.overhead_runs) if self.overhead_runs else None
+                ),
+                "overhead_median_tokens": self.overhead_median,
             },
+            "not_launched": {
+                "dry_run": self.dry_runs,
+                "blocked": self.blocked,
+                "imported": self.imported,
+                "error": self.other_not_launched,
+            },
+            "dry_run_tokens_raw": self.dry_tokens_raw,
+            "dry_run_tokens_clean": self.dry_tokens_clean,
+            "dry_run_tokens_saved": self.dry_tokens_saved,
+            "spend_usd": round(self.spend_usd, 6),
+            "spend_from_usage_runs": self.spend_usage_runs,
+            "succeeded_cost_usd": round(self.succeeded_cost_usd, 6),
+            "succeeded_deep_cost_usd": round(self.succeeded_deep_cost_usd, 6),
         }
 
 
@@ -168,7 +222,28 @@ def _percentiles(
     ]
 
 
-def _group_stats(key: str | None, sums: Sequence[Any], percentiles: list[int | None]) -> GroupStats:
+def _overhead_median(conn: sqlite3.Connection, runs: int, since: float | None) -> int | None:
+    """Median Codex overhead of succeeded runs with usage: an index walk (``runs_overhead``)."""
+    if not runs:
+        return None
+    where, params = OVERHEAD_WHERE, []
+    if since is not None:
+        where += " AND started_at >= ?"
+        params.append(since)
+    row = conn.execute(
+        f"SELECT {OVERHEAD_EXPRESSION} FROM runs INDEXED BY runs_overhead WHERE {where} "
+        f"ORDER BY {OVERHEAD_EXPRESSION} LIMIT 1 OFFSET ?",
+        [*params, nearest_rank_offset(runs, 50)],
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _group_stats(
+    key: str | None,
+    sums: Sequence[Any],
+    percentiles: list[int | None],
+    overhead_median: int | None = None,
+) -> GroupStats:
     (
         runs,
         launched,
@@ -183,6 +258,7 @@ def _group_stats(key: str | None, sums: Sequence[Any], percentiles: list[int | N
         usage_estimated,
         usage_input,
         token_error_sum,
+        *more,
     ) = sums
     return GroupStats(
         key,
@@ -201,6 +277,8 @@ def _group_stats(key: str | None, sums: Sequence[Any], percentiles: list[int | N
         usage_estimated,
         usage_input,
         token_error_sum / usage_runs if usage_runs else None,
+        overhead_median=overhead_median,
+        **dict(zip(TOTALS_COLUMNS[13:], more, strict=True)),
     )
 
 
@@ -244,7 +322,7 @@ def _rule_savings(conn: sqlite3.Connection, since: float | None) -> dict[str, in
 
 
 def _empty(key: str | None) -> GroupStats:
-    return GroupStats(key, 0, 0, 0, 0, 0, None, None, 0, 0, 0.0, 0.0, 0, 0, 0, None)
+    return _group_stats(key, [0] * len(TOTALS_COLUMNS), [None] * len(PERCENTILES))
 
 
 def compute_stats(
@@ -259,8 +337,12 @@ def compute_stats(
         overall = _sums(conn, None, since).get(None)
         if overall is None:
             return StatsReport(since, by, _empty(None), (), _rule_savings(conn, since))
+        overhead_runs = overall[TOTALS_COLUMNS.index("overhead_runs")]
         total = _group_stats(
-            None, overall, _percentiles(conn, _OVERALL_INDEX, None, None, overall[1], since)
+            None,
+            overall,
+            _percentiles(conn, _OVERALL_INDEX, None, None, overall[1], since),
+            _overhead_median(conn, overhead_runs, since),
         )
         groups: list[GroupStats] = []
         if by is not None:

@@ -75,6 +75,8 @@ _RUN_COLUMNS = (
     "usage_total_tokens",
     "codex_version",
     "codex_route_version",
+    "usage_cost_usd",
+    "usage_deep_cost_usd",
 )
 _INSERT_RUN = (
     f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) VALUES ({', '.join('?' * len(_RUN_COLUMNS))})"
@@ -137,6 +139,8 @@ def _run_row(record: RunRecord) -> tuple[Any, ...]:
         usage.total_tokens if usage else None,
         record.codex_version,
         record.codex_route_version,
+        record.usage_cost_usd,
+        record.usage_deep_cost_usd,
     )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from codex_router.errors import did_you_mean
 from codex_router.redact import redact
 
 #: Provider families, as the earlier cost-routing script named them (``local-small`` and ``phi``
@@ -66,6 +67,14 @@ def _bool_text(text: str) -> bool:
     raise ValueError(f"expected one of 1/0, true/false, yes/no, on/off, got {text!r}")
 
 
+class ChoiceError(ValueError):
+    """A value that is not one of the options; ``hint`` suggests the closest one, if any."""
+
+    def __init__(self, value: Any, options: Sequence[str]) -> None:
+        super().__init__(f"{value!r} is not one of: {', '.join(options)}")
+        self.hint = did_you_mean(value, tuple(options))
+
+
 def choice(options: Sequence[str], *, nullable: bool = False, casefold: bool = False) -> Field:
     """One of ``options``; with ``casefold``, in any case (``OpenAI`` is ``openai``)."""
 
@@ -76,7 +85,7 @@ def choice(options: Sequence[str], *, nullable: bool = False, casefold: bool = F
             value = value.casefold()
         if isinstance(value, str) and value in options:
             return value
-        raise ValueError(f"{value!r} is not one of: {', '.join(options)}")
+        raise ChoiceError(value, options)
 
     def parse(text: str) -> Any:
         text = text.strip()
@@ -182,7 +191,7 @@ def string_list(options: Sequence[str] | None = None, *, unique: bool = True) ->
         if options is not None:
             bad = [v for v in value if v not in options]
             if bad:
-                raise ValueError(f"{bad[0]!r} is not one of: {', '.join(options)}")
+                raise ChoiceError(bad[0], options)
         if unique and len(set(value)) != len(value):
             raise ValueError("entries must not repeat")
         return tuple(value)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from codex_router.errors import PolicyError
+from codex_router.errors import PolicyError, did_you_mean
 from codex_router.policy import fields as f
 from codex_router.policy.load import Located, Tree
 from codex_router.policy.roles import Role
@@ -30,6 +30,7 @@ SETTINGS_SCHEMA: dict[str, f.Field] = {
     "max_input_tokens": f.integer(minimum=1000),
     "max_output_tokens": f.integer(),
     "timeout_seconds": f.integer(minimum=1, maximum=f.MAX_TIMEOUT_SECONDS),
+    "skip_git_repo_check": f.BOOLEAN,
     "fallback_order": f.string_list(f.CODEX_PATHS),
     "classification.medium_tokens": f.integer(),
     "classification.complex_tokens": f.integer(),
@@ -69,6 +70,7 @@ ALIAS_SCHEMA: dict[str, f.Field] = {
     "target_tokens_per_second": f.number(),
     "input_usd_per_mtok": f.number(),
     "output_usd_per_mtok": f.number(),
+    "cached_input_usd_per_mtok": f.number(),
     "context_window": f.integer(minimum=1),
     "upstreams": f.string_list(f.UPSTREAMS),
     "requires_env": f.string_list(),
@@ -113,6 +115,7 @@ class AliasSpec:
     target_tokens_per_second: float | None = None  # reported against, when answered locally
     input_usd_per_mtok: float = 0.0
     output_usd_per_mtok: float = 0.0
+    cached_input_usd_per_mtok: float | None = None  # input served from cache (None: input price)
     context_window: int | None = None
     upstreams: tuple[str, ...] = ()
     requires_env: tuple[str, ...] = ()
@@ -206,7 +209,9 @@ def _check(fld: f.Field, loc: Located, key: str) -> Any:
     try:
         return fld.check(loc.value)
     except ValueError as exc:
-        raise PolicyError(str(exc), file=loc.file, line=loc.line, key=key) from None
+        raise PolicyError(
+            str(exc), file=loc.file, line=loc.line, key=key, hint=getattr(exc, "hint", None)
+        ) from None
 
 
 def _expect_mapping(value: Any, key: str) -> Tree:
@@ -338,53 +343,79 @@ def _cross_check(policy: Policy) -> None:
     """References between sections: every alias named must exist."""
     names = sorted(policy.aliases)
 
-    def fail(key: str, message: str) -> PolicyError:
+    def fail(key: str, message: str, hint: str | None = None) -> PolicyError:
         origin = policy.origins.get(key)
         return PolicyError(
             message,
             file=origin.file if origin else None,
             line=origin.line if origin else None,
             key=key,
+            hint=hint,
         )
+
+    def unknown_alias(key: str, name: str) -> PolicyError:
+        valid = f"unknown alias {name!r} (valid: {', '.join(names)})"
+        return fail(key, valid, hint=did_you_mean(name, names))
+
+    def user_set(key: str) -> bool:
+        origin = policy.origins.get(key)
+        return origin is not None and origin.layer == "file"
+
+    def at(key: str) -> str:
+        origin = policy.origins.get(key)
+        return f"{key} ({origin.file}:{origin.line})" if origin else key
 
     for name, spec in policy.aliases.items():
         if spec.alias_of is not None:
             target = policy.aliases.get(spec.alias_of)
             if target is None:
-                raise fail(
-                    f"aliases.{name}.alias_of",
-                    f"unknown alias {spec.alias_of!r} (valid: {', '.join(names)})",
-                )
+                raise unknown_alias(f"aliases.{name}.alias_of", spec.alias_of)
             if target.alias_of is not None:
-                raise fail(
-                    f"aliases.{name}.alias_of", "must name an alias that is not itself an alias_of"
-                )
+                # blame the layer that made the chain: a user file, not the built-in default
+                own, theirs = f"aliases.{name}.alias_of", f"aliases.{spec.alias_of}.alias_of"
+                if user_set(theirs) and not user_set(own):
+                    raise fail(
+                        theirs,
+                        f"{spec.alias_of} is the target of {at(own)}, "
+                        "so it cannot itself be an alias_of",
+                        hint=f"give {spec.alias_of} its own models instead of alias_of",
+                    )
+                raise fail(own, "must name an alias that is not itself an alias_of")
         for target_name in spec.fallbacks:
             if target_name not in policy.aliases:
-                raise fail(
-                    f"aliases.{name}.fallbacks",
-                    f"unknown alias {target_name!r} (valid: {', '.join(names)})",
-                )
+                raise unknown_alias(f"aliases.{name}.fallbacks", target_name)
             if target_name == name:
                 raise fail(f"aliases.{name}.fallbacks", "an alias cannot fall back to itself")
     for kind, rule in policy.task_rules.items():
         if rule.alias is not None and rule.alias not in policy.aliases:
-            raise fail(
-                f"task_provider_rules.{kind}.alias",
-                f"unknown alias {rule.alias!r} (valid: {', '.join(names)})",
-            )
+            raise unknown_alias(f"task_provider_rules.{kind}.alias", rule.alias)
     for role, name in policy.roles.items():
         player = policy.aliases.get(name)
         if player is None:
-            raise fail(f"roles.{role}", f"unknown alias {name!r} (valid: {', '.join(names)})")
+            raise unknown_alias(f"roles.{role}", name)
         if player.alias_of is not None:
+            legacy = f"aliases.{name}.alias_of"
+            if user_set(legacy) and not user_set(f"roles.{role}"):
+                raise fail(
+                    legacy,
+                    f"{name} plays the role {role} in {at(f'roles.{role}')}, "
+                    "so it cannot be an alias_of",
+                    hint=f"give {name} its own models, or point roles.{role} at {player.alias_of}",
+                )
             raise fail(
                 f"roles.{role}",
                 f"{name} is a legacy name of {player.alias_of}: name {player.alias_of} itself",
             )
     forced = policy.values.get("force_model")
     if forced is not None and forced not in policy.aliases:
-        raise fail("force_model", f"unknown alias {forced!r} (valid: {', '.join(names)})")
+        raise unknown_alias("force_model", forced)
     c = policy.values
-    if not (c["classification.medium_tokens"] <= c["classification.complex_tokens"]):
-        raise fail("classification.complex_tokens", "must be at least classification.medium_tokens")
+    medium, complex_ = "classification.medium_tokens", "classification.complex_tokens"
+    if not (c[medium] <= c[complex_]):
+        if user_set(medium) and not user_set(complex_):
+            raise fail(
+                medium,
+                f"{c[medium]} is above {at(complex_)} = {c[complex_]}; must be at most that",
+                hint=f"lower {medium}, or raise {complex_} in the same file",
+            )
+        raise fail(complex_, f"must be at least {at(medium)} = {c[medium]}")

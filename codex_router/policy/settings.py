@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_router.dirs import AppDirs
-from codex_router.errors import PolicyError, UsageError
+from codex_router.errors import PolicyError, UsageError, did_you_mean
 from codex_router.policy import fields as f
 from codex_router.policy.load import merge_trees, read_policy_file
 from codex_router.policy.model import SETTINGS_SCHEMA, Policy, build_policy
@@ -102,6 +102,12 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         ("CODEX_ROUTE_MAX_OUTPUT_TOKENS",),
     ),
     SettingSpec("timeout_seconds", "timeout_seconds", "--timeout", ("CODEX_ROUTE_TIMEOUT",)),
+    SettingSpec(
+        "skip_git_repo_check",
+        "skip_git_repo_check",
+        None,
+        ("CODEX_ROUTE_SKIP_GIT_REPO_CHECK",),
+    ),
     SettingSpec("fallback_order", "fallback_order", None, ("CODEX_ROUTE_FALLBACK_ORDER",)),
     SettingSpec(
         "litellm_base_url", "endpoints.litellm_base_url", None, ("CODEX_ROUTE_LITELLM_BASE_URL",)
@@ -206,7 +212,9 @@ def _from_env(spec: SettingSpec, env: Mapping[str, str], fld: f.Field) -> Resolv
         try:
             return Resolved(fld.parse_text(raw), "env", var)
         except ValueError as exc:
-            raise PolicyError(str(exc), key=var, hint=f"fix or unset {var}") from None
+            close = getattr(exc, "hint", None)
+            hint = f"{close} Or unset {var}" if close else f"fix or unset {var}"
+            raise PolicyError(str(exc), key=var, hint=hint) from None
     return None
 
 
@@ -233,7 +241,7 @@ def resolve_settings(
             try:
                 value = fld.parse_text(given) if isinstance(given, str) else fld.check(given)
             except ValueError as exc:
-                raise UsageError(f"{spec.flag}: {exc}") from None
+                raise UsageError(f"{spec.flag}: {exc}", hint=getattr(exc, "hint", None)) from None
             values[spec.name] = Resolved(value, "flag", spec.flag)
             continue
         from_env = _from_env(spec, env, fld)
@@ -247,7 +255,10 @@ def resolve_settings(
     forced = values["force_model"]
     if forced.value is not None and forced.value not in policy.aliases:
         message = f"unknown alias {forced.value!r} (valid: {', '.join(sorted(policy.aliases))})"
+        close = did_you_mean(forced.value, tuple(policy.aliases))
         if forced.source == "flag":
-            raise UsageError(f"--force-model: {message}")
-        raise PolicyError(message, key=forced.origin, file=forced.file, line=forced.line)
+            raise UsageError(f"--force-model: {message}", hint=close)
+        raise PolicyError(
+            message, key=forced.origin, file=forced.file, line=forced.line, hint=close
+        )
     return Settings(values, policy, policy_file)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codex_router.errors import StateError, UsageError
+from codex_router.errors import StateError, UsageError, did_you_mean
 from codex_router.fsutil import atomic_write_bytes
 from codex_router.policy.load import merge_trees, parse_policy_text, read_policy_file
 from codex_router.policy.model import build_policy
@@ -16,7 +16,10 @@ TEMPLATES = ("starter", "quota-saver", "open-models-only")
 
 def template_path(name: str) -> Path:
     if name not in TEMPLATES:
-        raise UsageError(f"--template: unknown template {name!r} (valid: {', '.join(TEMPLATES)})")
+        raise UsageError(
+            f"--template: unknown template {name!r} (valid: {', '.join(TEMPLATES)})",
+            hint=did_you_mean(name, TEMPLATES),
+        )
     return POLICY_DIR / f"{name}.yaml"
 
 

@@ -48,3 +48,48 @@ def estimate_all(
         for name, spec in policy.aliases.items()
         if spec.alias_of is None
     }
+
+
+def usage_cost_usd(
+    policy: Policy,
+    alias: str,
+    input_tokens: int,
+    cached_input_tokens: int,
+    output_tokens: int,
+) -> float:
+    """What the tokens Codex reported cost at ``alias``'s prices: cached input at
+    ``cached_input_usd_per_mtok`` (the input price when unset), the rest of the input at
+    ``input_usd_per_mtok``, output (reasoning included, as Codex counts it) at
+    ``output_usd_per_mtok``."""
+    spec = policy.resolve_alias(alias)
+    cached = max(0, min(cached_input_tokens, input_tokens))
+    cached_price = (
+        spec.input_usd_per_mtok
+        if spec.cached_input_usd_per_mtok is None
+        else spec.cached_input_usd_per_mtok
+    )
+    return (
+        (input_tokens - cached) * spec.input_usd_per_mtok
+        + cached * cached_price
+        + output_tokens * spec.output_usd_per_mtok
+    ) / 1e6
+
+
+#: The provider family an upstream of an alias (``upstreams``) stands for.
+_UPSTREAM_FAMILY = {"anthropic": "claude"}
+
+
+def served_provider(policy: Policy, alias: str, provider: str, path: str | None) -> str:
+    """The provider family a run reached, for the history: the family the plan chose, or with
+    ``auto`` the one the path reaches (standard: openai, Codex's own provider; huggingface: the
+    Hugging Face router; litellm: the alias's first upstream). ``auto`` when nothing says."""
+    if provider != "auto" or path is None:
+        return provider
+    if path == "standard":
+        return "openai"
+    if path == "huggingface":
+        return "huggingface"
+    upstreams = policy.resolve_alias(alias).upstreams
+    if not upstreams:
+        return provider
+    return _UPSTREAM_FAMILY.get(upstreams[0], upstreams[0])

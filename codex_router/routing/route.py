@@ -376,8 +376,12 @@ def _path_choice(
             )
         if upstreams and "openai" not in upstreams:
             return PathChoice(path, False, f"{alias_name} does not use OpenAI models", None)
-        what = model or "Codex's own default model"
-        return PathChoice(path, True, f"Codex as you configured it, model {what}", model, effort)
+        if model is None:
+            reason = "Codex's own default model and your provider, from config.toml"
+            return PathChoice(path, True, reason, None, effort)
+        why = f"{alias_name}'s openai_model" + (f", effort {effort}" if effort else "")
+        reason = f"model {model} ({why}), your provider from config.toml"
+        return PathChoice(path, True, reason, model, effort)
     if path == "litellm":
         if settings["disable_litellm"]:
             return PathChoice(

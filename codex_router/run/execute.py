@@ -18,7 +18,12 @@ from typing import Any
 
 from codex_router import __version__
 from codex_router.codex import config_edit, worktree
-from codex_router.codex.argv import MANAGED_PROVIDER_IDS, PROMPT_PLACEHOLDER, managed_provider_table
+from codex_router.codex.argv import (
+    FAIL_FAST,
+    MANAGED_PROVIDER_IDS,
+    PROMPT_PLACEHOLDER,
+    managed_provider_table,
+)
 from codex_router.codex.binary import (
     LaunchTarget,
     launch_target,
@@ -39,9 +44,10 @@ from codex_router.errors import (
     UsageError,
 )
 from codex_router.history import store
-from codex_router.history.record import Attempt, RunRecord, TokenUsage
+from codex_router.history.record import Attempt, RunRecord, TokenUsage, shell_exit_code
 from codex_router.policy.roles import Role
 from codex_router.proxy.session import proxy_env_for_codex
+from codex_router.routing.cost import served_provider, usage_cost_usd
 from codex_router.run.child_env import (
     config_key_vars,
     override_key_vars,
@@ -76,16 +82,38 @@ def _attempt_line(index: int, total: int, path: PathPlan, result: AttemptResult)
     took = f"{result.duration_ms / 1000:.1f} s"
     if result.outcome == "ok":
         return f"attempt {index}/{total} {path.name} ({model}): ok in {took}"
-    code = "no exit code" if result.exit_code is None else f"exit {result.exit_code}"
-    outcome = f"{result.outcome}, {code} in {took} — {result.error}"
+    shell_code = shell_exit_code(result.exit_code, result.outcome)
+    code = "no exit code" if shell_code is None else f"exit {shell_code}"
+    error = result.error if result.error not in (code, f"exit {result.exit_code}") else None
+    if error and error.startswith(result.outcome):  # "timeout after 30 s": says it already
+        outcome, error = error, None
+    else:
+        outcome = result.outcome
+    outcome = f"{outcome}, {code} in {took}" + (f" — {error}" if error else "")
     return f"attempt {index}/{total} {path.name} ({model}): {outcome}"
 
 
+#: Codex's retry keys of a provider table, lowered for an attempt that has another path after it.
+_RETRY_KEYS = ("request_max_retries", "stream_max_retries")
+
+
 def _standard_argv(
-    argv: list[str], guard: ConfigGuard, codex_args: tuple[str, ...], home: Path, notify: Notify
+    argv: list[str],
+    guard: ConfigGuard,
+    codex_args: tuple[str, ...],
+    home: Path,
+    notify: Notify,
+    *,
+    fallback_follows: bool = False,
 ) -> list[str]:
     """Pin the user's own provider on the command line: whatever another run's edit (or a killed
-    run's leftover, finished first) puts in config.toml, a standard run reaches the user's own."""
+    run's leftover, finished first) puts in config.toml, a standard run reaches the user's own.
+
+    ``fallback_follows``: another path comes after this attempt, so the user's provider table (if
+    the file has one) is asked for few retries (Codex 0.169 reads them per provider table only:
+    a top-level ``-c request_max_retries`` is ignored), and a dead upstream costs about a second
+    instead of ~25 s of Codex's own back-off.
+    """
     if _profile_selects_provider(codex_args, home):
         return argv  # the user's profile decides; a -c would override it
     own = guard.own_selection()
@@ -94,11 +122,50 @@ def _standard_argv(
     for notice in own.notices:
         notify(notice)
     pins = ["-c", f"model_provider={config_edit.inline_toml(own.provider)}"]
-    if own.table is not None and own.provider in MANAGED_PROVIDER_IDS.values():
+    table = own.table
+    fewer: dict[str, int] = {}
+    if table is not None and fallback_follows:
+        for key in _RETRY_KEYS:
+            value = table.get(key)
+            if not isinstance(value, int) or value > FAIL_FAST[key]:
+                fewer[key] = FAIL_FAST[key]
+    key = config_edit.inline_toml_key(own.provider)
+    if table is not None and own.provider in MANAGED_PROVIDER_IDS.values():
         # codex-route may have its own table of that id in the file right now: pin the user's
-        key = config_edit.inline_toml_key(own.provider)
-        pins += ["-c", f"model_providers.{key}={config_edit.inline_toml(own.table)}"]
+        pinned = {**table, **fewer}
+        pins += ["-c", f"model_providers.{key}={config_edit.inline_toml(pinned)}"]
+    else:
+        for name, value in fewer.items():
+            pins += ["-c", f"model_providers.{key}.{name}={value}"]
     return [*argv[:-1], *pins, argv[-1]]
+
+
+#: Failures every path would meet again (codex's own refusal, not the upstream's): the walk stops.
+_REPEATING = {
+    "untrusted directory": (
+        ExitCode.WORKDIR,
+        "run from a git repository, or set skip_git_repo_check: true in your policy "
+        "(CODEX_ROUTE_SKIP_GIT_REPO_CHECK=1)",
+    ),
+    "config rejected by codex": (
+        ExitCode.CONFIG,
+        "fix the file codex names above (codex-route run --dry-run --check shows it)",
+    ),
+}
+#: Codex's exit code for a command line it refuses (clap): the same argv fails on every path.
+_CODEX_USAGE_EXIT = 2
+
+
+def _repeating_failure(attempt: AttemptResult) -> tuple[int, str] | None:
+    """(exit code, what to do) when the failure is one every path would repeat, else None."""
+    if attempt.outcome != "failed":
+        return None
+    known = _REPEATING.get(attempt.error or "")
+    if known is not None:
+        return int(known[0]), known[1]
+    if attempt.exit_code == _CODEX_USAGE_EXIT:
+        return _CODEX_USAGE_EXIT, "fix the codex arguments after -- (see `codex exec --help`)"
+    return None
 
 
 def _profile_selects_provider(codex_args: tuple[str, ...], home: Path) -> bool:
@@ -189,6 +256,8 @@ def _prepare_and_walk(
         raise BudgetExceededError(
             plan.blocked, hint="raise --max-cost-usd or choose a cheaper alias"
         )
+    if plan.unready is not None:  # codex missing or broken, config.toml, the directory
+        raise plan.unready
     codex_path = require_codex(plan.codex)
     check_profiles(tuple(plan.codex_args), home)
     target = launch_target(codex_path)
@@ -197,6 +266,9 @@ def _prepare_and_walk(
         target.argv0, dirs.cache_dir, env={**without_provider_secrets(env), **target.env}
     )
     ready = [p for p in plan.paths if p.ready]
+    if options.interactive:
+        # the TUI is the user's session: it is never re-run on another path after it ends
+        ready = ready[:1]
     if not ready:
         skipped = "; ".join(f"{p.name}: {p.reason}" for p in plan.paths)
         result.exit_code, result.outcome = int(AllPathsFailedError.exit_code), "error"
@@ -236,7 +308,9 @@ def _walk(
         argv = [target.argv0, *path.argv[1:]]
         provider_id = MANAGED_PROVIDER_IDS.get(path.name)
         if path.name == "standard":
-            argv = _standard_argv(argv, guard, tuple(plan.codex_args), home, notify)
+            argv = _standard_argv(
+                argv, guard, tuple(plan.codex_args), home, notify, fallback_follows=not is_last
+            )
         attempt_env = _attempt_env(path.name, child_env, plan, dirs, home, argv)
         if options.interactive:  # the TUI reads the terminal: the prompt goes in as its argument
             argv, stdin_text = (
@@ -283,6 +357,15 @@ def _walk(
             result.outcome = "interrupted"
             return
         code = _failure_code(attempt_result)
+        repeating = None if is_last else _repeating_failure(attempt_result)
+        if repeating is not None:
+            result.exit_code, result.outcome = repeating[0], "failed"
+            notify(
+                f"not falling back: codex refused the run itself "
+                f"({attempt_result.error or f'exit {attempt_result.exit_code}'}), and would on "
+                f"every path; exit {repeating[0]} ({repeating[1]})"
+            )
+            return
         if is_last:
             if len(ready) > 1:
                 result.exit_code, result.outcome = int(AllPathsFailedError.exit_code), "failed"
@@ -371,6 +454,18 @@ def _build_record(
     reasons = tuple(f"{r.rule}: {r.detail}" for r in plan.classification.reasons) + tuple(
         plan.decision.reasons
     )
+    usage, policy, alias = _sum_usage(result.attempts), plan.settings.policy, plan.decision.alias
+    first = plan.first_ready
+    served = result.attempts[-1].path if result.attempts else (first.name if first else None)
+
+    def priced(name: str) -> float | None:
+        if usage is None:
+            return None
+        u = usage
+        return round(
+            usage_cost_usd(policy, name, u.input_tokens, u.cached_input_tokens, u.output_tokens), 6
+        )
+
     return RunRecord(
         run_id=run_id,
         started_at=started_at,
@@ -378,7 +473,7 @@ def _build_record(
         outcome=result.outcome,
         exit_code=result.exit_code,
         alias=plan.decision.alias,
-        provider=plan.decision.provider,
+        provider=served_provider(policy, alias, plan.decision.provider, served),
         path_order=tuple(p.name for p in plan.paths),
         skipped={p.name: p.reason for p in plan.paths if not p.ready},
         attempts=tuple(result.attempts),
@@ -396,7 +491,9 @@ def _build_record(
         codex_route_version=__version__,
         interactive=plan.interactive,
         dry_run=False,
-        usage=_sum_usage(result.attempts),
+        usage=usage,
+        usage_cost_usd=priced(alias),
+        usage_deep_cost_usd=priced(policy.alias_for(Role.DEEP)),
     )
 
 

@@ -9,6 +9,7 @@ so a plan can be printed as JSON or recorded without leaking the prompt.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,10 +17,17 @@ from typing import Any
 
 from codex_router import __version__
 from codex_router.codex.argv import build_argv, config_change
-from codex_router.codex.binary import CodexBinary, locate_codex
+from codex_router.codex.binary import (
+    CodexBinary,
+    launch_target,
+    locate_codex,
+    probe_version_cached,
+    require_codex,
+)
 from codex_router.codex.passthrough import check_provider_overrides, provider_overrides
+from codex_router.codex.worktree import in_git_repository
 from codex_router.dirs import AppDirs, codex_home
-from codex_router.errors import UsageError
+from codex_router.errors import CodexConfigError, CodexRouteError, UsageError, WorkdirError
 from codex_router.policy.settings import Settings, resolve_settings
 from codex_router.prompt.budget import BudgetResult, fit_to_budget
 from codex_router.prompt.compress import RuleReport, compress_stream, compress_text
@@ -52,6 +60,7 @@ class RunRequest:
     codex_args: Sequence[str] = ()
     interactive: bool = False
     local_answer: bool = False  # Ollama answers directly, without Codex (--local-answer)
+    cwd: str | None = None  # where codex would run (None: the current directory)
 
 
 @dataclass(frozen=True)
@@ -113,6 +122,9 @@ class Plan:
     codex_input: str = field(repr=False)  # the text codex gets on stdin; never serialised
     codex_args: tuple[str, ...] = ()  # extra arguments for codex, after --
     interactive: bool = False
+    #: Why no Codex path can run at all (codex missing or broken, config.toml that does not
+    #: parse, a directory Codex refuses): the error a real run stops with, before any attempt.
+    unready: CodexRouteError | None = None
 
     @property
     def estimated_cost_usd(self) -> float:
@@ -124,7 +136,8 @@ class Plan:
         return next((p for p in self.paths if p.ready), None)
 
     def to_dict(self) -> dict[str, Any]:
-        first = self.first_ready
+        # what would be run first: also when ``unready`` says no attempt could start
+        first = next((p for p in self.paths if p.argv), None)
         return {
             "schema": PLAN_SCHEMA_VERSION,
             "codex_route_version": __version__,
@@ -141,6 +154,13 @@ class Plan:
             "cost_by_alias": {name: c.to_dict() for name, c in self.costs.items()},
             "max_cost_usd": self.settings["max_cost_usd"],
             "blocked": self.blocked,
+            "unready": None
+            if self.unready is None
+            else {
+                "error": self.unready.message,
+                "hint": self.unready.hint,
+                "exit_code": int(self.unready.exit_code),
+            },
             "decision_reasons": list(self.decision.reasons),
             "degraded": self.decision.degraded,
             "local_answer": self.decision.local_answer,
@@ -208,6 +228,75 @@ def _prepare_text(
     return prompt_text, codex_input, counts, _merge_rules(*rules)
 
 
+#: Codex's own flag for running outside a git repository (``codex exec`` only).
+SKIP_GIT_REPO_CHECK = "--skip-git-repo-check"
+
+
+def _check_toml_syntax(text: str, file: str) -> None:
+    """Refuse a config.toml that is not TOML, as Codex would, naming the true fault. Only the
+    syntax: a file too deep for codex-route to edit is still fine for the standard path."""
+    import tomllib
+
+    from codex_router.codex.config_edit import syntax_fault
+
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CodexConfigError(
+            f"{file} does not parse: {syntax_fault(text, str(exc))}",
+            hint="fix the file: Codex refuses it too, on every path",
+        ) from None
+    except RecursionError:
+        pass  # nested hundreds deep: the run's own checks name it
+
+
+def _codex_unready(
+    codex: CodexBinary,
+    request: RunRequest,
+    settings: Settings,
+    env: Mapping[str, str],
+    dirs: AppDirs,
+) -> CodexRouteError | None:
+    """Why no Codex attempt could run at all, checked as the real run would meet it: codex
+    missing or not running ``--version`` (probed once per binary, then cached), config.toml that
+    does not parse (its true line and fault), a directory outside git that ``codex exec`` refuses.
+    """
+    try:
+        path = require_codex(codex)
+        target = launch_target(path)
+        # lazy: run/child_env is the walk's; the probe gets the same environment as there
+        from codex_router.run.child_env import without_provider_secrets
+
+        probe_version_cached(
+            target.argv0, dirs.cache_dir, env={**without_provider_secrets(env), **target.env}
+        )
+        config = codex_home(env) / "config.toml"
+        if os.path.lexists(config):
+            # lazy: tomllib and the guard only when there is a config to check
+            from codex_router.codex import config_edit
+            from codex_router.codex.config_guard import read_config_file
+
+            data = read_config_file(config)
+            if data is not None:
+                _check_toml_syntax(config_edit.decode(data, str(config))[0], str(config))
+    except CodexRouteError as exc:
+        return exc
+    if (
+        not request.interactive  # the TUI asks the user itself whether to trust the directory
+        and SKIP_GIT_REPO_CHECK not in request.codex_args
+        and not settings["skip_git_repo_check"]
+        and not in_git_repository(request.cwd)
+    ):
+        where = request.cwd or str(Path.cwd())
+        return WorkdirError(
+            f"{where} is not inside a git repository: codex exec refuses to run there "
+            "(Not inside a trusted directory)",
+            hint="run from a git repository, or set skip_git_repo_check: true in your policy "
+            "(CODEX_ROUTE_SKIP_GIT_REPO_CHECK=1), or pass `-- --skip-git-repo-check`",
+        )
+    return None
+
+
 def build_plan(
     request: RunRequest,
     *,
@@ -258,26 +347,35 @@ def build_plan(
     costs = estimate_all(policy, counts.clean, settings["max_output_tokens"])
     codex = locate_codex(request.codex_bin, env)
     config_file = str(codex_home(env) / "config.toml")
+    unready = _codex_unready(codex, request, settings, env, dirs)
+    extra_args = tuple(request.codex_args)
+    if (
+        settings["skip_git_repo_check"]
+        and not request.interactive
+        and SKIP_GIT_REPO_CHECK not in extra_args
+    ):
+        extra_args += (SKIP_GIT_REPO_CHECK,)
     path_plans = []
     ready_left = len(decision.ready_paths)
     for choice in decision.paths:
         argv = None
         if choice.ready:
             ready_left -= 1
-            # Fail fast on every managed path, and on the standard path when a fallback follows.
-            fail_fast = choice.name != "standard" or ready_left > 0
+            # Fail fast on every managed path, and on the standard path when a fallback follows
+            # (never after --interactive: the TUI is one attempt).
+            fail_fast = choice.name != "standard" or (ready_left > 0 and not request.interactive)
             argv = build_argv(
                 codex.path or "codex",
                 choice,
                 interactive=request.interactive,
                 fail_fast=fail_fast,
-                extra_args=request.codex_args,
+                extra_args=extra_args,
             )
         path_plans.append(
             PathPlan(
                 choice.name,
-                choice.ready,
-                choice.reason,
+                choice.ready and unready is None,
+                choice.reason if unready is None or not choice.ready else unready.message,
                 choice.model,
                 choice.reasoning_effort,
                 argv,
@@ -305,4 +403,5 @@ def build_plan(
         codex_input,
         tuple(request.codex_args),
         request.interactive,
+        unready,
     )

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from codex_router.dirs import cache_dir
@@ -321,6 +322,13 @@ class TokenCounter:
         except OSError as exc:
             self.fast_path_off_reason = f"the cache directory is not writable ({exc})"
             return None
+        # ~2 s, once: a spinner on a terminal says why the first count waits
+        from codex_router.progress import Status  # lazy: only a first build shows it
+
+        with Status("building the token index (once, a few seconds)"):
+            return self._build_index_from_source(_bpe_source)
+
+    def _build_index_from_source(self, _bpe_source: ModuleType) -> RankIndex | None:
         facts = _bpe_source.encoding_facts(ENCODING_NAME)
         verified = _bpe_source.load_verified_bpe(facts)
         if facts.expected_sha256 != PINNED_SOURCE_SHA256:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
-import textwrap
 
 from codex_router import ui
 from codex_router.doctor import Check
 from codex_router.redact import redact, redact_tree
+from codex_router.views import layout
 
 _MARK = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
 
@@ -23,31 +22,24 @@ def print_doctor_json(results: list[Check]) -> None:
     ui.print_json({"status": overall(results), "checks": checks})
 
 
-def render(results: list[Check], width: int = 80) -> str:
-    """Plain text: ``ok  id  summary`` with the fix indented under warnings and failures."""
+def render(results: list[Check], width: int | None = 80, *, tilde: bool = False) -> str:
+    """Plain text: ``ok  id  summary`` with the fix indented under warnings and failures.
+
+    Wrapped at spaces to ``width`` (never inside a word or path); ``width`` ``None`` (a pipe):
+    one line per summary and per fix. ``tilde``: paths under the home directory as ``~/…``.
+    """
+    short = layout.shorten_home if tilde else str
     id_width = max(len(r.id) for r in results) + 2
-    indent = " " * (5 + id_width)
+    indent = 5 + id_width
     lines = []
     for r in results:
         head = f"{_MARK[r.status]} {r.id:<{id_width}}"
-        lines.extend(
-            textwrap.wrap(
-                redact(r.summary),  # URL passwords shown as ***, before any line break
-                width=width,
-                initial_indent=head,
-                subsequent_indent=indent,
-                break_on_hyphens=False,
-            )
-            or [head.rstrip()]
-        )
+        # URL passwords shown as ***, before any line break
+        lines.extend(layout.wrap(short(redact(r.summary)), width, first=head, indent=indent))
         if r.fix and r.status != "ok":
             lines.extend(
-                textwrap.wrap(
-                    redact(f"fix: {r.fix}"),
-                    width=width,
-                    initial_indent=indent,
-                    subsequent_indent=indent + "     ",
-                    break_on_hyphens=False,
+                layout.wrap(
+                    short(redact(f"fix: {r.fix}")), width, first=" " * indent, indent=indent + 5
                 )
             )
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "warn", "fail")}
@@ -57,6 +49,8 @@ def render(results: list[Check], width: int = 80) -> str:
 
 
 def print_doctor(results: list[Check]) -> None:
-    width = min(shutil.get_terminal_size((80, 24)).columns, 120)
-    sys.stdout.write(render(results, width))
+    width = layout.width()
+    # for people on a terminal: wrapped, and paths under the home directory as ~/…
+    text = render(results, None if width is None else min(width, 120), tilde=width is not None)
+    sys.stdout.write(text)
     sys.stdout.flush()

@@ -1,7 +1,8 @@
-"""Rendering for ``history``: JSON Lines, or a table that fits an 80-column terminal.
+"""Rendering for ``history``: JSON Lines, a table that fits an 80-column terminal, or (stdout
+not a terminal) tab-separated lines.
 
-Both stream: rows are written as they are read, so ``--limit 1000000`` needs memory for one
-batch, and ``history --json | head`` stops cleanly.
+All stream: rows are written as they are read, so ``--limit 1000000`` needs memory for one row,
+and ``history --json | head`` stops cleanly.
 """
 
 from __future__ import annotations
@@ -10,38 +11,28 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from codex_router import ui
-from codex_router.history.record import RunRecord
+from codex_router.history.record import OUTCOME_LABELS, PATH_LABELS, RunRecord
 
-#: Rows per Rich table; every batch has the same fixed column widths, so they line up.
-_BATCH = 200
-
-# (header, width, justify). 78 columns with one space between columns.
+# (header, width, justify): 80 columns with one space between columns, so every built-in alias
+# (``claude-complex`` is the longest), provider family, path chain (``std›lite›hf``), result,
+# duration, token pair and price fits whole; only a user's own alias longer than 14 is cut (…).
 _COLUMNS: tuple[tuple[str, int, Literal["left", "right"]], ...] = (
     ("when", 11, "left"),
-    ("alias", 10, "left"),
+    ("alias", 14, "left"),
     ("provider", 11, "left"),
     ("path", 11, "left"),
     ("result", 7, "left"),
-    ("time", 6, "right"),
+    ("time", 4, "right"),
     ("tokens", 9, "right"),
     ("cost", 6, "right"),
 )
 
-_RESULT = {
-    "success": "ok",
-    "failed": "failed",
-    "interrupted": "ctrl-c",
-    "stopped_changes": "changes",
-    "blocked": "blocked",
-    "dry_run": "dry-run",
-    "error": "error",
-    "imported": "unknown",
-}
-_SHORT_PATH = {"standard": "std", "litellm": "litellm", "huggingface": "hf"}
+_RESULT = OUTCOME_LABELS
+_SHORT_PATH = PATH_LABELS
 
 
 def _stop_on_closed_pipe() -> None:
@@ -84,6 +75,19 @@ def path_label(record: RunRecord) -> str:
     if len(record.attempts) == 1:
         return record.attempts[0].path
     return "›".join(_SHORT_PATH.get(a.path, a.path) for a in record.attempts)
+
+
+def short_duration(ms: int) -> str:
+    """At most 4 characters: 0.4s, 9.5s, 45s, 2.5m, 45m, 1.5h, 12h, 3.0d, 12d."""
+    seconds = ms / 1000
+    for unit, size in (("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)):
+        value = seconds / size
+        if unit == "d" or value < {"s": 60, "m": 60, "h": 24}[unit]:
+            if round(value, 1) < 10:
+                return f"{value:.1f}{unit}"
+            if round(value) < 100 or unit == "d":
+                return f"{value:.0f}{unit}"
+    return f"{seconds / 86_400:.0f}d"  # pragma: no cover - the loop always returns
 
 
 def duration(ms: int) -> str:
@@ -137,44 +141,44 @@ def row(record: RunRecord, *, now: float) -> tuple[str, ...]:
         record.provider,
         path_label(record),
         _RESULT.get(record.outcome, record.outcome),
-        duration(record.duration_ms),
+        short_duration(record.duration_ms),
         tokens(record),
         cost(record.estimated_cost_usd),
     )
 
 
-def _batches(runs: Iterable[RunRecord]) -> Iterator[list[RunRecord]]:
-    batch: list[RunRecord] = []
-    for record in runs:
-        batch.append(record)
-        if len(batch) == _BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _fit(text: str, width: int, justify: str) -> str:
+    if len(text) > width:
+        text = text[: width - 1] + "…"
+    return text.rjust(width) if justify == "right" else text.ljust(width)
 
 
-def print_runs_table(runs: Iterable[RunRecord], *, now: float | None = None) -> int:
-    """The runs as a table, newest first; a note on stderr when there are none."""
+def table_line(cells: Iterable[str]) -> str:
+    """One row of the terminal table: fixed widths, 80 columns, no trailing blanks."""
+    parts = [_fit(c, w, j) for c, (_h, w, j) in zip(cells, _COLUMNS, strict=True)]
+    return " ".join(parts).rstrip()
+
+
+def plain_line(cells: Iterable[str]) -> str:
+    """One row for a pipe: the cells whole, separated by tabs (``grep``, ``cut -f``, ``awk``)."""
+    return "\t".join(cells)
+
+
+def print_runs_table(
+    runs: Iterable[RunRecord], *, now: float | None = None, terminal: bool | None = None
+) -> int:
+    """The runs, newest first: on a terminal a table of 80 columns, in a pipe tab-separated
+    lines with a header; a note on stderr when there are none."""
     now = time.time() if now is None else now
+    terminal = sys.stdout.isatty() if terminal is None else terminal
+    line = table_line if terminal else plain_line
     shown = 0
     try:
-        for batch in _batches(runs):
-            table = ui.table(
-                box=None,
-                show_header=shown == 0,
-                padding=(0, 1, 0, 0),
-                pad_edge=False,
-                header_style="bold",
-            )
-            for header, width, justify in _COLUMNS:
-                table.add_column(
-                    header, width=width, no_wrap=True, overflow="ellipsis", justify=justify
-                )
-            for record in batch:
-                table.add_row(*(ui.escape(cell) for cell in row(record, now=now)))
-            ui.out().print(table)
-            shown += len(batch)
+        for record in runs:
+            if not shown:
+                sys.stdout.write(line(h for h, _w, _j in _COLUMNS) + "\n")
+            sys.stdout.write(line(row(record, now=now)) + "\n")
+            shown += 1
         sys.stdout.flush()
     except BrokenPipeError:
         _stop_on_closed_pipe()

@@ -15,6 +15,7 @@ from typing import Any
 
 from codex_router import ui
 from codex_router.redact import redact_tree
+from codex_router.views import layout
 
 
 def print_plan_json(plan: Any) -> None:
@@ -47,36 +48,55 @@ def _value(value: Any) -> str:
     return "null" if value is None else str(value)
 
 
-def render_plan(data: dict[str, Any], *, color: bool = False) -> str:
-    """The human summary of a plan dict (everything in it is also in ``--json``)."""
+def render_plan(
+    data: dict[str, Any],
+    *,
+    color: bool = False,
+    width: int | None = None,
+    verbose: bool = False,
+) -> str:
+    """The human summary of a plan dict (everything in it is also in ``--json``).
+
+    ``width``: wrap at spaces to that many columns (a terminal), never inside a word or an
+    argument; ``None`` (a pipe): one line per entry. The settings table lists only values that
+    are not defaults unless ``verbose``.
+    """
     s = _Style(color)
     lines: list[str] = []
     add = lines.append
+
+    def para(first: str, text: str | list[str], indent: int | None = None) -> None:
+        """``first`` then ``text`` (or these words), wrapped under the text on a terminal."""
+        words = text.split() if isinstance(text, str) else text
+        hang = layout.visible(first) if indent is None else indent
+        lines.extend(layout.wrap_words(words, width, first=first, indent=hang))
+
     tokens, cls = data["tokens"], data["classification"]
     add(s("codex-route plan", "1") + "  (dry run: nothing written, nothing launched)")
     add(f"  alias      {s(data['alias'], '1;36')}   provider {s(data['provider'], '1')}")
     task = cls["complexity"] + (", long context" if cls["long_context"] else "")
     if cls["intents"]:
         task += f", intents: {', '.join(cls['intents'])}"
-    add(f"  task       {task}")
+    para("  task       ", task)
     for reason in cls["reasons"]:
-        add(f"               {reason['detail']}")
+        para("               ", reason["detail"])
     for reason in data["decision_reasons"]:
-        add(f"  because    {reason}")
+        para("  because    ", reason)
     saved = tokens["raw"] - tokens["clean"]
     pct = f" (-{saved / tokens['raw']:.0%})" if tokens["raw"] and saved > 0 else ""
-    add(
-        f"  tokens     {tokens['raw']:,} raw → {tokens['clean']:,} clean{pct},"
-        f" budget {tokens['budget']:,}" + (s("  truncated", "33") if tokens["truncated"] else "")
+    para(
+        "  tokens     ",
+        f"{tokens['raw']:,} raw → {tokens['clean']:,} clean{pct},"
+        f" budget {tokens['budget']:,}" + (s("  truncated", "33") if tokens["truncated"] else ""),
     )
     removed = sorted(
         ((k, v) for k, v in data["compression"].items() if v and v > 0), key=lambda kv: -kv[1]
     )
     if removed:
-        add("  saved by   " + ", ".join(f"{name} -{n:,}" for name, n in removed))
+        para("  saved by   ", ", ".join(f"{name} -{n:,}" for name, n in removed))
     masked = [(k, v) for k, v in data.get("secrets_masked", {}).items() if v]
     if masked:
-        add("  masked     " + ", ".join(f"{name} {n:,}" for name, n in masked))
+        para("  masked     ", ", ".join(f"{name} {n:,}" for name, n in masked))
     limit = data["max_cost_usd"]
     add(
         f"  cost       ~${data['estimated_cost_usd']:.4f}"
@@ -84,52 +104,90 @@ def render_plan(data: dict[str, Any], *, color: bool = False) -> str:
     )
     add("")
     add(s("Codex-facing paths, in fallback order", "1"))
-    width = max(len(p["name"]) for p in data["paths"])
+    name_width = max(len(p["name"]) for p in data["paths"])
     for i, path in enumerate(data["paths"], 1):
         mark = s("ready", "32") if path["ready"] else s("skip ", "31")
         model = path["model"] or "(Codex default model)"
         if path["reasoning_effort"]:
             model += f" · {path['reasoning_effort']}"
-        add(f"  {i}. {path['name']:<{width}}  {mark}  {model}  — {path['reason']}")
+        head = f"  {i}. {path['name']:<{name_width}}  {mark}  "
+        para(head, [*model.split(), layout.GAP + "—", *path["reason"].split()])
     first = next((p for p in data["paths"] if p["ready"]), None)
     if first is None:
-        add(s("  no path is ready: a run would fail (exit 6)", "31"))
+        code = (data.get("unready") or {}).get("exit_code", 6)
+        add(s(f"  no path is ready: a run would fail (exit {code})", "31"))
     else:
-        add(f"  codex argv {shlex.join(first['codex_argv'])}   (prompt on stdin)")
+        # one word per argument: a line break never falls inside a quoted argument
+        argv = [shlex.quote(arg).replace(" ", layout.NBSP) for arg in first["codex_argv"]]
+        para("  codex argv ", [*argv, layout.GAP + "(prompt" + layout.NBSP + "on", "stdin)"])
         codex = data["codex"]
         if codex["path"] is not None:
             by = codex["origin"]
             if codex["source"] in ("flag", "env"):
                 by = f"{codex['source']} {by}"
-            add(f"  codex bin  {codex['path']}  [{by}]")
+            para("  codex bin  ", [codex["path"], layout.GAP + f"[{by}]"])
         change = first["config_change"]
         if change["writes"]:
-            add(
-                f"  config     would set {', '.join(change['set'])} in {change['file']}"
-                " for the run, then restore it"
+            para(
+                "  config     ",
+                f"would set {', '.join(change['set'])} in {change['file']}"
+                " for the run, then restore it",
             )
         else:
-            add(f"  config     {change['file']} left as it is")
+            para("  config     ", f"{change['file']} left as it is")
     add("")
-    add(s("Settings and where they came from", "1"))
-    width = max(len(name) for name in data["provenance"])
-    for name, entry in data["provenance"].items():
-        shown = (
+    entries = list(data["provenance"].items())
+    shown = entries if verbose else [(k, e) for k, e in entries if e["source"] != "default"]
+    if verbose:
+        add(s("Settings and where they came from", "1"))
+    elif shown:
+        title = "Settings not at their defaults, and where they came from"
+        add(s(title, "1") + " (all: --verbose)")
+    else:
+        add(s("Settings", "1") + ": all at their defaults (list them: --verbose)")
+    key_width = max((len(name) for name, _ in shown), default=0)
+    for name, entry in shown:
+        value = (
             "(built-in only)"
             if name == "policy" and entry["value"] is None
             else _value(entry["value"])
         )
-        add(f"  {name:<{width}}  {shown}  [{_source(entry)}]")
+        source = layout.GAP + f"[{_source(entry)}]".replace(" ", layout.NBSP)
+        para(f"  {name:<{key_width}}  ", [*value.split(" "), source])
     if data["blocked"]:
         add("")
-        add(s("blocked", "1;31") + f": {data['blocked']}")
+        para(s("blocked", "1;31") + ": ", data["blocked"], indent=2)
     return "\n".join(lines) + "\n"
 
 
-def print_plan(plan: Any) -> None:
+def print_plan(plan: Any, *, verbose: bool = False) -> None:
     data = redact_tree(plan.to_dict())  # URL passwords shown as ***
-    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    sys.stdout.write(render_plan(data, color=color))
+    width = layout.width()
+    color = width is not None and "NO_COLOR" not in os.environ
+    sys.stdout.write(render_plan(data, color=color, width=width, verbose=verbose))
     sys.stdout.flush()
     if data["codex"]["path"] is None:
         ui.warn("codex not found on PATH: install @openai/codex or pass --codex-bin")
+
+
+#: The lines around the prompt that ``run --dry-run --show-prompt`` prints after the plan.
+PROMPT_BEGIN = "----- prompt: {tokens} tokens, exactly as codex would get it -----"
+PROMPT_END = "----- end of prompt -----"
+
+
+def print_prompt(plan: Any) -> None:
+    """``--show-prompt``: the cleaned, compressed text codex would get, between two marker
+    lines, after the plan on stdout (secrets masked unless ``--keep-secrets``)."""
+    text = plan.codex_input
+    if not text.endswith("\n"):
+        text += "\n"
+    begin = PROMPT_BEGIN.format(tokens=plan.tokens.clean)
+    sys.stdout.write(f"\n{begin}\n{text}{PROMPT_END}\n")
+    sys.stdout.flush()
+
+
+def print_plan_json_with_prompt(plan: Any) -> None:
+    """``--json --show-prompt``: the plan's JSON plus ``prompt``, the text codex would get."""
+    data = redact_tree(plan.to_dict())  # URL passwords shown as ***; the prompt as it is sent
+    data["prompt"] = plan.codex_input
+    ui.print_json(data)

@@ -8,6 +8,7 @@ from typing import Any
 
 from codex_router import ui
 from codex_router.redact import redact, redact_tree
+from codex_router.views import layout
 
 
 def _fmt(value: Any) -> str:
@@ -28,25 +29,46 @@ def print_policy_json(settings: Any, shown: list[Any]) -> None:
     )
 
 
-def print_policy(settings: Any, shown: list[Any]) -> None:
+def _origin(v: Any) -> str:
+    if v.source in ("flag", "env"):
+        return f"{v.source} {v.origin}"
+    return f"{v.source} {Path(v.file).name}:{v.line}" if v.file else str(v.source)
+
+
+#: the widest key column on a terminal, as a share of its width: longer keys take a line
+_KEY_SHARE = 0.4
+
+
+def render_policy(settings: Any, shown: list[Any], width: int | None) -> str:
+    """``key  value  [source]``, one line per value; on a terminal (``width``) wrapped at spaces
+    under the value (a key is never cut: a long one takes a line of its own), in a pipe
+    (``None``) never wrapped, so ``grep KEY`` finds every value with its source."""
     source = settings.policy_file
     where = source.value or "built-in default only"
-    ui.out().print(
-        f"policy file: {ui.escape(where)} ({source.source}"
+    lines = [
+        redact(f"policy file: {where} ({source.source}")
         + (f" {source.origin}" if source.origin else "")
         + ")"
-    )
-    table = ui.table(show_edge=False, expand=False)
-    table.add_column("key")
-    table.add_column("value", overflow="fold")
-    table.add_column("source", overflow="fold")
+    ]
+    longest = max((len(v.key) for v in shown), default=0)
+    column = longest if width is None else min(longest, max(int(width * _KEY_SHARE), 12))
+    indent = column + 2
     for v in shown:
-        if v.source in ("flag", "env"):
-            origin = f"{v.source} {v.origin}"
+        # the source is one unit: it moves to the next line whole
+        source_unit = layout.GAP + f"[{_origin(v)}]".replace(" ", layout.NBSP)
+        words = [*redact(_fmt(v.value)).split(), source_unit]
+        if len(v.key) > column:
+            lines.append(v.key)
+            first = " " * indent
         else:
-            origin = f"{v.source} {Path(v.file).name}:{v.line}" if v.file else v.source
-        table.add_row(v.key, ui.escape(redact(_fmt(v.value))), ui.escape(origin))
-    ui.out().print(table)
+            first = f"{v.key:<{column}}  "
+        lines.extend(layout.wrap_words(words, width, first=first, indent=indent))
+    return "\n".join(lines) + "\n"
+
+
+def print_policy(settings: Any, shown: list[Any]) -> None:
+    sys.stdout.write(render_policy(settings, shown, layout.width()))
+    sys.stdout.flush()
 
 
 def print_valid(file: Path, policy: Any) -> None:

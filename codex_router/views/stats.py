@@ -1,7 +1,12 @@
-"""Rendering for ``stats``: a summary, a per-group table for ``--by``, or one JSON document."""
+"""Rendering for ``stats``: a summary, a per-group table for ``--by``, or one JSON document.
+
+On a terminal the summary wraps between words and the table is 80 columns; in a pipe every row
+is one ``label<TAB>text`` line and the table tab-separated, so ``grep``/``cut`` find whole values.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import textwrap
@@ -11,7 +16,8 @@ from codex_router import ui
 from codex_router.history.stats import GroupStats, StatsReport
 from codex_router.views.history import cost, count, duration, short_alias
 
-# (header, width) after the 11-wide key column: 77 columns with one space between columns.
+# (header, width) after the key column, which takes the rest of 80 columns (15: every built-in
+# alias whole); one space between columns.
 _GROUP_COLUMNS = (
     ("runs", 8),
     ("ok", 6),
@@ -19,8 +25,8 @@ _GROUP_COLUMNS = (
     ("p50", 6),
     ("p95", 6),
     ("tok saved", 9),
-    ("cost", 8),
-    ("vs deep", 8),
+    ("spend", 8),
+    ("saved", 8),
 )
 
 
@@ -40,43 +46,113 @@ def _ms(value: int | None) -> str:
     return "-" if value is None else duration(value)
 
 
-def summary_rows(report: StatsReport) -> list[tuple[str, str]]:
-    """(label, text) pairs of the human summary."""
+def _tilde(path: str) -> str:
+    """``path`` with the home directory written ``~``: shorter, so it fits a line."""
+    home = os.path.expanduser("~").rstrip("/")
+    return "~" + path[len(home) :] if len(home) > 1 and path.startswith(home + "/") else path
+
+
+def _runs_line(report: StatsReport) -> str:
     t = report.total
     scope = (
         "since " + time.strftime("%Y-%m-%d %H:%M", time.localtime(report.since))
         if report.since is not None
         else "all recorded"
     )
-    runs = f"{t.runs:,} {scope} ({t.launched:,} launched codex"
-    runs += f", {t.dry_runs:,} dry runs)" if t.dry_runs else ")"
+    classes = [
+        f"{t.launched:,} launched codex",
+        f"{t.dry_runs:,} dry runs",
+        f"{t.blocked:,} stopped by max_cost_usd",
+        f"{t.imported:,} imported",
+        f"{t.other_not_launched:,} "
+        + ("error" if t.other_not_launched == 1 else "errors")
+        + " before launch",
+    ]
+    return f"{t.runs:,} {scope} = " + " + ".join(classes)
+
+
+def _spend_line(t: GroupStats) -> str:
+    if not t.launched:
+        return "$0 (nothing launched)"
+    estimated = t.launched - t.spend_usage_runs
+    if not estimated:
+        return f"{money(t.spend_usd)}: Codex's reported usage × prices, all {t.launched:,} runs"
+    if not t.spend_usage_runs:
+        return f"~{money(t.spend_usd)} estimated (~: no run has usage reported by Codex)"
+    return (
+        f"~{money(t.spend_usd)} (~: {t.spend_usage_runs:,} runs priced from Codex's reported "
+        f"usage, {estimated:,} estimated)"
+    )
+
+
+def summary_rows(
+    report: StatsReport,
+    *,
+    deep_alias: str = "the deep alias",
+    overhead_setting: int | None = None,
+    policy_file: str | None = None,
+) -> list[tuple[str, str]]:
+    """(label, text) pairs of the human summary."""
+    t = report.total
     rows = [
-        ("runs", runs),
-        ("success", f"{percent(t.success_rate)}   fallback {percent(t.fallback_rate)}"),
-        ("duration", f"p50 {_ms(t.p50_ms)}   p95 {_ms(t.p95_ms)}"),
+        ("runs", _runs_line(report)),
+        (
+            "success",
+            f"{percent(t.success_rate)}   fallback {percent(t.fallback_rate)}   "
+            f"(of {t.launched:,} launched)",
+        ),
+        ("duration", f"p50 {_ms(t.p50_ms)}   p95 {_ms(t.p95_ms)}   (launched runs)"),
         (
             "compression",
-            f"{count(t.tokens_saved)} tokens saved "
+            f"{count(t.tokens_saved)} tokens kept out of launched runs "
             f"({count(t.tokens_raw)} raw → {count(t.tokens_clean)} sent)",
         ),
-        (
-            "cost",
-            f"{money(t.estimated_cost_usd)} estimated; always deep "
-            f"{money(t.deep_cost_usd)}: routing saved {money(t.saving_vs_deep_usd)}",
-        ),
     ]
+    if t.dry_runs:
+        rows.append(
+            (
+                "dry runs",
+                f"{count(t.dry_tokens_saved)} tokens compression would remove "
+                f"({count(t.dry_tokens_raw)} → {count(t.dry_tokens_clean)}; not counted "
+                "above: nothing was sent)",
+            )
+        )
+    rows.append(("spend", _spend_line(t)))
+    rows.append(
+        (
+            "saved",
+            f"{money(t.saving_vs_deep_usd)} vs always {deep_alias}, over the {t.succeeded:,} "
+            f"runs that succeeded ({money(t.succeeded_deep_cost_usd)} there instead of "
+            f"{money(t.succeeded_cost_usd)}; failed runs saved nothing)",
+        )
+    )
     if t.usage_runs:
         rows.append(
             (
                 "estimate",
-                f"{t.usage_runs:,} runs with usage from Codex: "
-                f"{count(t.usage_estimated_tokens)} estimated, "
-                f"{count(t.usage_input_tokens)} input reported, "
-                f"mean error {percent(t.token_error)}",
+                f"over {t.usage_runs:,} launched runs with usage from Codex: prompt "
+                f"{count(t.usage_estimated_tokens)} tokens, Codex's input "
+                f"{count(t.usage_input_tokens)}; mean |input - prompt| / input "
+                f"{percent(t.token_error)} (Codex adds its own instructions, tools and turns)",
             )
         )
     else:
         rows.append(("estimate", "no run with usage reported by Codex yet"))
+    if t.overhead_median is not None:
+        text = (
+            f"Codex added a median {t.overhead_median:,} input tokens to the prompt over "
+            f"{t.overhead_runs:,} succeeded runs"
+        )
+        if overhead_setting is not None:
+            suggested = max(0, round(t.overhead_median, -2))
+            text += f"; cost_model.codex_overhead_input_tokens is {overhead_setting:,}"
+            if suggested != overhead_setting:
+                where = _tilde(policy_file) if policy_file else "your policy file (docs/policy.md)"
+                text += (
+                    f"; to estimate with yours, put `cost_model: {{codex_overhead_input_tokens: "
+                    f"{suggested}}}` in {where}"
+                )
+        rows.append(("overhead", text))
     if report.rule_savings:
         rows.append(
             (
@@ -97,38 +173,72 @@ def _group_cells(group: GroupStats) -> tuple[str, ...]:
         _ms(group.p50_ms),
         _ms(group.p95_ms),
         count(group.tokens_saved),
-        money(group.estimated_cost_usd),
+        money(group.spend_usd),
         money(group.saving_vs_deep_usd),
     )
 
 
 def _wrapped(rows: list[tuple[str, str]], width: int) -> str:
+    """Label column, text wrapped between words (never inside one, never at a hyphen)."""
     label_width = max(len(label) for label, _ in rows) + 2
     out = []
     for label, text in rows:
-        lines = textwrap.wrap(text, width=max(20, width - label_width)) or [""]
+        lines = textwrap.wrap(
+            text,
+            width=max(20, width - label_width),
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [""]
         out.append(f"{label:<{label_width}}{lines[0]}")
         out.extend(" " * label_width + line for line in lines[1:])
     return "\n".join(out) + "\n"
 
 
-def print_stats(report: StatsReport) -> None:
-    """The summary as plain wrapped text (no Rich unless a per-group table follows)."""
-    width = min(shutil.get_terminal_size((80, 24)).columns, 100)
-    sys.stdout.write(_wrapped(summary_rows(report), width))
-    if not report.by:
-        sys.stdout.flush()
-        return
-    table = ui.table(box=None, padding=(0, 1, 0, 0), pad_edge=False, header_style="bold")
-    table.add_column(report.by, width=11, no_wrap=True, overflow="ellipsis")
-    for header, width in _GROUP_COLUMNS:
-        table.add_column(header, width=width, no_wrap=True, overflow="ellipsis", justify="right")
-    for group in report.groups:
-        if report.by == "alias" and group.key is not None:
-            key = short_alias(group.key)
-        else:
-            key = str(group.key)
-        table.add_row(ui.escape(key), *_group_cells(group))
-    sys.stdout.write("\n")
+def _plain(rows: list[tuple[str, str]]) -> str:
+    """For a pipe: one ``label<TAB>text`` line per row, never wrapped (grep-friendly)."""
+    return "".join(f"{label}\t{text}\n" for label, text in rows)
+
+
+def _group_line(cells: list[str], terminal: bool) -> str:
+    if not terminal:
+        return "\t".join(cells)
+    key_width = 80 - sum(w + 1 for _h, w in _GROUP_COLUMNS)
+    key = cells[0] if len(cells[0]) <= key_width else cells[0][: key_width - 1] + "…"
+    parts = [key.ljust(key_width)]
+    parts += [c.rjust(w) for c, (_h, w) in zip(cells[1:], _GROUP_COLUMNS, strict=True)]
+    return " ".join(parts).rstrip()
+
+
+def print_stats(
+    report: StatsReport,
+    *,
+    deep_alias: str = "the deep alias",
+    overhead_setting: int | None = None,
+    policy_file: str | None = None,
+    terminal: bool | None = None,
+) -> None:
+    """The summary (wrapped to the terminal, at most 100 columns; one line per row in a pipe),
+    then the per-group table for ``--by`` (80 columns; tab-separated in a pipe)."""
+    terminal = sys.stdout.isatty() if terminal is None else terminal
+    rows = summary_rows(
+        report,
+        deep_alias=deep_alias,
+        overhead_setting=overhead_setting,
+        policy_file=policy_file,
+    )
+    if terminal:
+        width = min(shutil.get_terminal_size((80, 24)).columns, 100)
+        sys.stdout.write(_wrapped(rows, width))
+    else:
+        sys.stdout.write(_plain(rows))
+    if report.by:
+        sys.stdout.write("\n")
+        header = [report.by, *(h for h, _w in _GROUP_COLUMNS)]
+        sys.stdout.write(_group_line(header, terminal) + "\n")
+        for group in report.groups:
+            if report.by == "alias" and group.key is not None:
+                key = short_alias(group.key)
+            else:
+                key = str(group.key)
+            sys.stdout.write(_group_line([key, *_group_cells(group)], terminal) + "\n")
     sys.stdout.flush()
-    ui.out().print(table)

@@ -13,4 +13,5 @@ may use the rest.
 * :mod:`helpers.fake_responses` — an OpenAI Responses server for the real Codex
 * :mod:`helpers.history` — RunRecord and Attempt factories
 * :mod:`helpers.net` — a free loopback port, a URL where nothing listens
+* :mod:`helpers.tty` — codex-route as a child with a real pty on the streams a test picks
 """
