@@ -215,6 +215,7 @@ class World:
             "LITELLM_API_KEY": "sk-sweep-litellm",
             "HF_TOKEN": "hf_sweepsweepsweep",
             "OPENAI_API_KEY": "sk-sweep-openai",
+            "CODEX_ROUTE_SKIP_GIT_REPO_CHECK": "1",  # the runs' directory is not a git repository
             "PYTHONPATH": str(REPO),
             "SWEEP_LOG": str(log),
             "SWEEP_EXPECT": expect,
