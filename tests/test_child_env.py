@@ -20,7 +20,7 @@ import pytest
 from codex_router.codex.argv import MANAGED_PROVIDER_IDS, managed_provider_table
 from codex_router.dirs import app_dirs
 from codex_router.policy.settings import resolve_settings
-from codex_router.proxy.config import PROVIDER_SECRET_VARS
+from codex_router.proxy.keys import PROVIDER_SECRET_VARS
 from codex_router.run.child_env import (
     PATH_KEY_VARS,
     config_key_vars,

@@ -43,44 +43,11 @@ import yaml
 
 from codex_router.policy.model import AliasSpec, Policy
 from codex_router.policy.roles import Role
+from codex_router.proxy.keys import MASTER_KEY_VAR, UPSTREAM_KEY_VARS
 
-#: The variable the proxy reads its master key from (LiteLLM's own name).
-MASTER_KEY_VAR = "LITELLM_MASTER_KEY"
 #: Parameters Codex puts in every Responses request that chat-completions upstreams do not know.
 CODEX_ONLY_PARAMS = ("web_search_options", "prompt_cache_key")
 
-#: The variable holding each upstream's key (None: no key needed).
-UPSTREAM_KEY_VARS: dict[str, str | None] = {
-    "openai": "OPENAI_API_KEY",
-    "gemini": "GEMINI_API_KEY",
-    "huggingface": "HF_TOKEN",
-    "qwen": None,
-    "anthropic": "ANTHROPIC_API_KEY",
-}
-#: Every provider secret codex-route knows by name: the upstream keys above, Codex's own
-#: (``CODEX_API_KEY``), the proxy's (``LITELLM_*``) and the usual other names of each provider's
-#: key. A child process gets only the ones its job uses (the proxy: :attr:`ProxyConfig.key_vars`;
-#: codex: see :mod:`codex_router.run.child_env`); docs/providers.md lists who gets which.
-PROVIDER_SECRET_VARS = (
-    "OPENAI_API_KEY",
-    "CODEX_API_KEY",
-    "AZURE_OPENAI_API_KEY",
-    "AZURE_API_KEY",
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-    "ANTHROPIC_API_KEY",
-    "HF_TOKEN",
-    "HUGGINGFACE_API_KEY",
-    "HUGGING_FACE_HUB_TOKEN",
-    "HUGGINGFACEHUB_API_TOKEN",
-    "LITELLM_API_KEY",
-    "LITELLM_MASTER_KEY",
-    "OPENROUTER_API_KEY",
-    "MISTRAL_API_KEY",
-    "GROQ_API_KEY",
-    "DEEPSEEK_API_KEY",
-    "XAI_API_KEY",
-)
 #: The alias property naming each upstream's model.
 UPSTREAM_MODEL_FIELDS = {
     "openai": "openai_model",

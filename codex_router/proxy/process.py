@@ -35,8 +35,6 @@ from codex_router.policy.roles import Role
 from codex_router.policy.settings import Settings, resolve_settings
 from codex_router.proxy import state
 from codex_router.proxy.config import (
-    MASTER_KEY_VAR,
-    PROVIDER_SECRET_VARS,
     ProxyConfig,
     ProxyEndpoints,
     ProxyOptions,
@@ -45,6 +43,7 @@ from codex_router.proxy.config import (
     required_keys,
 )
 from codex_router.proxy.install import LiteLLMInstall, find_litellm
+from codex_router.proxy.keys import MASTER_KEY_VAR, PROVIDER_SECRET_VARS
 from codex_router.proxy.session import is_our_process, pid_alive
 from codex_router.urls import is_loopback, show_host_port
 

@@ -10,7 +10,7 @@ lands on disk. Each path therefore gets only its own keys:
 - ``litellm``: ``LITELLM_API_KEY`` (codex-route's proxy session key, merged in by ``execute``).
 - ``huggingface``: ``HF_TOKEN``.
 
-Every other provider secret (:data:`~codex_router.proxy.config.PROVIDER_SECRET_VARS`, plus the
+Every other provider secret (:data:`~codex_router.proxy.keys.PROVIDER_SECRET_VARS`, plus the
 variables the user's config names) is left out; everything else (``PATH``, ``HOME``,
 ``CODEX_HOME``, proxies, locale, ``TERM``, …) passes unchanged.
 """
@@ -24,7 +24,7 @@ from typing import Any
 
 from codex_router.codex.argv import MANAGED_PROVIDER_IDS
 from codex_router.codex.passthrough import config_overrides
-from codex_router.proxy.config import PROVIDER_SECRET_VARS
+from codex_router.proxy.keys import PROVIDER_SECRET_VARS
 from codex_router.proxy.session import CODEX_KEY_VAR
 
 #: The key variables each path's codex reads (managed paths: the ``env_key`` of their table).
