@@ -29,7 +29,8 @@ from typing import Any
 from codex_router.codex import config_edit, profiles
 from codex_router.codex.argv import MANAGED_PROVIDER_IDS
 from codex_router.codex.binary import locate_codex, probe_version
-from codex_router.codex.config_guard import ConfigGuard, read_config_file
+from codex_router.codex.config_file import read_config_file
+from codex_router.codex.config_guard import ConfigGuard
 from codex_router.dirs import AppDirs, codex_home
 from codex_router.errors import CodexRouteError, ProxyError
 from codex_router.history.migrations import SCHEMA_VERSION

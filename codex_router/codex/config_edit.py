@@ -21,7 +21,6 @@ given back. Depth is measured on the parsed data without recursion.
 
 from __future__ import annotations
 
-import datetime
 import json
 import math
 import re
@@ -513,8 +512,8 @@ def inline_toml(value: Any) -> str:
         return "{" + items + "}" if items else "{}"
     if isinstance(value, list):
         return "[" + ", ".join(inline_toml(v) for v in value) + "]"
-    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
-        return value.isoformat()
+    if callable(getattr(value, "isoformat", None)):  # TOML's dates and times, as tomllib gives them
+        return str(value.isoformat())
     raise TypeError(f"not a TOML value: {value!r}")
 
 

@@ -33,12 +33,11 @@ from pathlib import Path
 from typing import Any
 
 from codex_router.codex import config_edit
+from codex_router.codex.config_file import read_config_file
 from codex_router.codex.guard_files import LEGACY_GUARD_DIR_NAME, guard_dir, journal_files
 from codex_router.errors import CodexConfigError, StateError
 from codex_router.fsutil import (
-    NotRegularFileError,
     atomic_write_bytes,
-    read_regular_bytes,
     remove_stray_temp_files,
 )
 
@@ -647,31 +646,6 @@ class ConfigGuard:
         self.backup_path.unlink(missing_ok=True)
         self.journal_path.unlink(missing_ok=True)
         return outcome
-
-
-def read_config_file(config: Path) -> bytes | None:
-    """The bytes of a Codex config file (``None``: there is none), as ``CodexConfigError``s.
-
-    Only a regular file (or a symlink to one) is read: a FIFO would block until a writer comes,
-    ``/dev/zero`` never ends; either is refused, naming the file, before any read.
-    """
-    try:
-        return read_regular_bytes(Path(config))
-    except FileNotFoundError:
-        return None
-    except NotRegularFileError as exc:
-        target = Path(os.path.realpath(config))
-        where = str(config) if Path(config) == target else f"{config} (-> {target})"
-        raise CodexConfigError(
-            f"{where} is {exc.strerror}; codex-route reads and edits only regular files "
-            "(reading this one could block forever), so it was not touched",
-            hint="make it a regular file (or a symlink to one), "
-            "or run with --codex-provider standard",
-        ) from None
-    except OSError as exc:
-        raise CodexConfigError(
-            f"cannot read {config}: {exc.strerror}", hint="fix its permissions"
-        ) from None
 
 
 def guards_needing_recovery(config_file: Path, state_dir: Path | None = None) -> list[GuardStatus]:

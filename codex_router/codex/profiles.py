@@ -16,7 +16,7 @@ from typing import Any
 import tomlkit
 
 from codex_router.codex.argv import MANAGED_PROVIDER_IDS, managed_provider_table
-from codex_router.codex.config_guard import read_config_file
+from codex_router.codex.config_file import read_config_file
 from codex_router.errors import CodexConfigError
 from codex_router.fsutil import atomic_write_bytes
 from codex_router.policy.roles import Role

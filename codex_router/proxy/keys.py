@@ -7,6 +7,8 @@ run must not load the proxy's config builder (and YAML) to learn these names.
 
 from __future__ import annotations
 
+#: The variable codex reads the proxy's session key from on the litellm path.
+CODEX_KEY_VAR = "LITELLM_API_KEY"
 #: The variable the proxy reads its master key from (LiteLLM's own name).
 MASTER_KEY_VAR = "LITELLM_MASTER_KEY"
 

@@ -16,11 +16,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from codex_router.dirs import AppDirs
+from codex_router.proxy.keys import CODEX_KEY_VAR
 from codex_router.proxy.state import ProxyRecord, proxy_files, read_key, read_record
 from codex_router.urls import LOOPBACK_HOSTS, host_port
-
-#: The variable Codex's managed LiteLLM provider takes its key from (``env_key``).
-CODEX_KEY_VAR = "LITELLM_API_KEY"
 
 
 def pid_alive(pid: int) -> bool:

@@ -24,8 +24,7 @@ from typing import Any
 
 from codex_router.codex.argv import MANAGED_PROVIDER_IDS
 from codex_router.codex.passthrough import config_overrides
-from codex_router.proxy.keys import PROVIDER_SECRET_VARS
-from codex_router.proxy.session import CODEX_KEY_VAR
+from codex_router.proxy.keys import CODEX_KEY_VAR, PROVIDER_SECRET_VARS
 
 #: The key variables each path's codex reads (managed paths: the ``env_key`` of their table).
 PATH_KEY_VARS: dict[str, frozenset[str]] = {

@@ -30,7 +30,8 @@ from codex_router.codex.binary import (
     probe_version_cached,
     require_codex,
 )
-from codex_router.codex.config_guard import ConfigGuard, read_config_file
+from codex_router.codex.config_file import read_config_file
+from codex_router.codex.config_guard import ConfigGuard
 from codex_router.codex.launch import AttemptResult, LaunchSpec, StopSignals, run_attempt
 from codex_router.codex.passthrough import profile_names
 from codex_router.codex.session import session_report

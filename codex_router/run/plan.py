@@ -232,13 +232,14 @@ def _prepare_text(
 SKIP_GIT_REPO_CHECK = "--skip-git-repo-check"
 
 
-def _check_toml_syntax(text: str, file: str) -> None:
+def _check_toml_syntax(data: bytes, file: str) -> None:
     """Refuse a config.toml that is not TOML, as Codex would, naming the true fault. Only the
     syntax: a file too deep for codex-route to edit is still fine for the standard path."""
     import tomllib
 
-    from codex_router.codex.config_edit import syntax_fault
+    from codex_router.codex.config_edit import decode, syntax_fault  # lazy: the edit's module
 
+    text = decode(data, file)[0]
     try:
         tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -272,13 +273,12 @@ def _codex_unready(
         )
         config = codex_home(env) / "config.toml"
         if os.path.lexists(config):
-            # lazy: tomllib and the guard only when there is a config to check
-            from codex_router.codex import config_edit
-            from codex_router.codex.config_guard import read_config_file
+            # lazy: tomllib only when there is a config to check
+            from codex_router.codex.config_file import read_config_file
 
             data = read_config_file(config)
             if data is not None:
-                _check_toml_syntax(config_edit.decode(data, str(config))[0], str(config))
+                _check_toml_syntax(data, str(config))
     except CodexRouteError as exc:
         return exc
     if (
