@@ -222,25 +222,10 @@ def same_meaning(a: Any, b: Any) -> bool:
     return bool(_canonical(a) == _canonical(b))
 
 
-def _toml_value(value: Any) -> str:
-    # The managed tables hold only strings, integers and booleans; JSON's string escapes are
-    # valid TOML basic-string escapes, and the result is parsed again before anything is written.
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    raise TypeError(f"unsupported value in a managed provider table: {value!r}")
-
-
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
-
-
 def _provider_block(provider_id: str, table: dict[str, Any], newline: str) -> str:
-    lines = [MARKER, f"[model_providers.{_toml_key(provider_id)}]"]
-    lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items()]
+    # The result is parsed again and compared before anything is written.
+    lines = [MARKER, f"[model_providers.{inline_toml_key(provider_id)}]"]
+    lines += [f"{inline_toml_key(k)} = {inline_toml(v)}" for k, v in table.items()]
     return newline.join(lines) + newline
 
 
@@ -317,7 +302,7 @@ def apply(
                 text = doc.as_string()
             edit_kwargs["replaced_selection"] = selection
         else:
-            line = f"model_provider = {_toml_value(provider_id)}  {MARKER}{nl}"
+            line = f"model_provider = {inline_toml(provider_id)}  {MARKER}{nl}"
             text = line + text
             inserted.insert(0, line)
             edit_kwargs["selection_added"] = True
