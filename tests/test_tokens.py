@@ -124,7 +124,18 @@ def test_short_count_with_warm_index_never_imports_tiktoken(use_shared_home: Pat
     count, modules = done.stdout.splitlines()
     assert int(count) == 5
     assert "tiktoken" not in modules and "tiktoken_ext" not in modules
-    assert "regex" in modules  # the fast path's pre-tokeniser
+    assert "regex" not in modules  # an ASCII text is split by the standard re engine
+
+
+def test_a_text_that_is_not_ascii_is_split_by_regex(use_shared_home: Path) -> None:
+    done = _run_python(
+        "import sys; from codex_router.tokens.counter import count_tokens\n"
+        "print(count_tokens('corrige la coquille du README, déjà signalée'))\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules}))"
+    )
+    count, modules = done.stdout.splitlines()
+    assert int(count) > 0
+    assert "regex" in modules and "tiktoken" not in modules
 
 
 # ---------------------------------------------------------------- exactness
@@ -291,6 +302,90 @@ def test_merge_equals_tiktoken_byte_pair_encode(
         assert _bpe_count._scan_merge_count(piece, rank) == expected
 
 
+ASCII_TEXTS = st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=300) | st.lists(
+    st.sampled_from(
+        [
+            " ",
+            "  ",
+            "\t",
+            "\n",
+            "\r\n",
+            "\x0b",
+            "\x0c",
+            "\x1c",
+            "\x1f",
+            "a",
+            "Ab",
+            "CD",
+            "'s",
+            "'LL",
+            "'Ve",
+            "1",
+            "1234",
+            "/",
+            "//",
+            "-",
+            "=",
+            "_",
+            "x_y",
+            "\x00",
+            "\x7f",
+            "?!",
+        ]
+    ),
+    max_size=120,
+).map("".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(text=ASCII_TEXTS)
+def test_the_ascii_pattern_splits_like_the_regex_pattern(fast: TokenCounter, text: str) -> None:
+    """re with :func:`ascii_pattern` and regex with ``pat_str`` find the same pieces."""
+    import re
+
+    import regex
+
+    assert fast._index is not None
+    pat_str = fast._index.metadata["pat_str"]
+    assert re.findall(_bpe_count.ascii_pattern(pat_str), text) == regex.findall(pat_str, text)
+
+
+def test_the_ascii_pattern_splits_every_ascii_pair_like_the_regex_pattern(
+    fast: TokenCounter,
+) -> None:
+    import re
+
+    import regex
+
+    assert fast._index is not None
+    pat_str = fast._index.metadata["pat_str"]
+    ascii_re = re.compile(_bpe_count.ascii_pattern(pat_str))
+    chars = [chr(c) for c in range(0x80)]
+    for template in ("{a}{b}", " {a}{b}x", "A{a}'s{b}", "{a}\n{b} ", "1{a}{b}22"):
+        text = "|".join(template.format(a=a, b=b) for a in chars for b in chars)
+        assert ascii_re.findall(text) == regex.findall(pat_str, text), template
+
+
+@pytest.mark.parametrize(
+    ("pattern", "ascii"),
+    [
+        (r"\p{N}{1,3}", "[" + "".join(f"\\x{c:02x}" for c in range(0x30, 0x3A)) + "]{1,3}"),
+        (r"[\p{Lt}\p{Lu}]", "[" + "".join(f"\\x{c:02x}" for c in range(0x41, 0x5B)) + "]"),
+        (r"\p{Lo}", "(?!)"),
+        (r"\s+(?!\S)", "[\\x09\\x0a\\x0b\\x0c\\x0d\\x20]+(?![^\\x09\\x0a\\x0b\\x0c\\x0d\\x20])"),
+        (r"[^\r\n]", r"[^\r\n]"),
+    ],
+)
+def test_ascii_pattern_translation(pattern: str, ascii: str) -> None:
+    assert _bpe_count.ascii_pattern(pattern) == ascii
+
+
+@pytest.mark.parametrize("pattern", [r"\P{L}", r"[^\S]", r"[\p{Lo}]"])
+def test_ascii_pattern_refuses_what_it_cannot_translate(pattern: str) -> None:
+    with pytest.raises(ValueError):
+        _bpe_count.ascii_pattern(pattern)
+
+
 PROBES = ["A{c}'s", "a{c}b", " {c}{c}1", "\n{c}/", "{c}'LL x{c}"]
 
 
@@ -445,10 +540,10 @@ def _damage_empty(path: Path) -> None:
 
 
 def _damage_foreign_inputs(path: Path) -> None:
-    """A well-formed index, but built for another regex version (stale)."""
+    """A well-formed index, but built with another install of regex (stale)."""
     index = RankIndex.open(path)
     try:
-        metadata = dict(index.metadata, regex_version="0.0.0")
+        metadata = dict(index.metadata, regex_install="0:0")
     finally:
         index.close()
     path.write_bytes(_bpe_index.encode_index({b"a": 0, b"b": 1}, metadata))

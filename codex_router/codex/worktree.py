@@ -9,7 +9,6 @@ and the check says so.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 from dataclasses import dataclass
@@ -50,6 +49,8 @@ def snapshot(cwd: str | None = None) -> TreeState:
         return TreeState(None, 0, "git status timed out: changes to files cannot be detected")
     if done.returncode != 0:
         return TreeState(None, 0, "git status failed: changes to files cannot be detected")
+    import hashlib  # lazy: loads OpenSSL (~3 ms); the dry run only asks in_git_repository
+
     digest = hashlib.sha256(done.stdout)
     changed = 0
     records = done.stdout.split(b"\0")

@@ -6,10 +6,12 @@ exact paths:
 
 * **fast path** (texts up to :data:`FAST_PATH_MAX_CHARS`): a pure-Python byte-pair-encoding
   counter (:mod:`codex_router.tokens.bpe_count`) whose rank look-ups probe a memory-mapped index
-  (:mod:`codex_router.tokens.bpe_index`) kept in ``cache_dir()/tokens/``. Opening it costs ~2 ms
-  plus ~8 ms to import ``regex``; the index (7.7 MB) is built once per machine, in ~0.5 s,
-  from the sha256-verified data. Texts with a code point whose Unicode class tiktoken's Rust
-  regex may see differently (characters of recent Unicode versions) go to tiktoken instead.
+  (:mod:`codex_router.tokens.bpe_index`) kept in ``cache_dir()/tokens/``. Opening it costs
+  ~2 ms; the index (7.7 MB) is built once per machine, in ~0.5 s, from the sha256-verified
+  data. ASCII-only texts are split with the standard ``re`` engine (an equivalent pattern,
+  :func:`~codex_router.tokens.bpe_count.ascii_pattern`); others with ``regex`` (~10 ms to
+  import, once). Texts with a code point whose Unicode class tiktoken's Rust regex may see
+  differently (characters of recent Unicode versions) go to tiktoken instead.
 * **tiktoken path** (larger texts, or when the index cannot be written): tiktoken built from
   the same verified data (:mod:`codex_router.tokens.bpe_source`), once per process; after that it
   counts everything, since it is then the faster of the two.
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import threading
 import time
 import zlib
@@ -42,6 +45,7 @@ from codex_router.errors import TokenizerError
 from codex_router.tokens.bpe_count import (
     DriftGuard,
     FastCounter,
+    ascii_pattern,
     drifting_ranges,
     format_ranges,
     parse_ranges,
@@ -56,6 +60,7 @@ from codex_router.tokens.bpe_index import (
 from codex_router.tokens.chunks import exact_pieces
 
 if TYPE_CHECKING:
+    import regex
     import tiktoken
 
 __all__ = [
@@ -100,7 +105,7 @@ INDEX_SUBDIR = "tokens"
 # Index metadata keys; the first group must equal this process's values or the index is rebuilt.
 _META_ENCODING = "encoding"
 _META_SOURCE_SHA256 = "source_sha256"
-_META_REGEX_VERSION = "regex_version"
+_META_REGEX_INSTALL = "regex_install"
 _META_UNICODEDATA_VERSION = "unicodedata_version"
 _META_TIKTOKEN_INSTALL = "tiktoken_install"
 _META_PAT_STR = "pat_str"
@@ -263,19 +268,15 @@ class TokenCounter:
     @cached_property
     def _expected_metadata(self) -> dict[str, str]:
         """The inputs an index must have been built from to be valid in this process."""
-        # lazy: ~12 ms for regex; only a count that takes the fast path checks the index
-        import unicodedata
+        import unicodedata  # lazy: only a count that takes the fast path checks the index
 
-        try:
-            import regex
-        except ImportError as exc:
-            raise TokenizerError(
-                "the 'regex' module is not installed", hint="pip install regex"
-            ) from exc
+        regex_install = _install_stamp("regex")  # not its version: importing it costs ~10 ms
+        if regex_install == "absent":
+            raise TokenizerError("the 'regex' module is not installed", hint="pip install regex")
         return {
             _META_ENCODING: ENCODING_NAME,
             _META_SOURCE_SHA256: PINNED_SOURCE_SHA256,
-            _META_REGEX_VERSION: regex.__version__,
+            _META_REGEX_INSTALL: regex_install,
             _META_UNICODEDATA_VERSION: unicodedata.unidata_version,
             _META_TIKTOKEN_INSTALL: _install_stamp("tiktoken"),
         }
@@ -357,11 +358,19 @@ class TokenCounter:
 
     @staticmethod
     def _counter_for(index: RankIndex) -> FastCounter:
-        import regex  # lazy: ~12 ms; loaded with the first fast-path count
+        pat_str = index.metadata[_META_PAT_STR]
 
-        splitter = regex.compile(index.metadata[_META_PAT_STR])
+        def full_splitter() -> regex.Pattern[str]:
+            import regex  # lazy: ~10 ms; only a text that is not ASCII-only needs it
+
+            return regex.compile(pat_str)
+
+        try:
+            ascii_splitter = re.compile(ascii_pattern(pat_str))
+        except (ValueError, re.error):  # a pattern it cannot translate: regex splits all
+            ascii_splitter = None
         guard = DriftGuard(parse_ranges(index.metadata.get(_META_DRIFTING_RANGES, "")))
-        return FastCounter(splitter, index.lookup(), guard)
+        return FastCounter(full_splitter, index.lookup(), guard, ascii_splitter)
 
     # -- status
 
