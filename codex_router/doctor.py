@@ -66,6 +66,8 @@ MANAGED_PROFILE_NAMES = ("cost-routing", "cost-routing-hf")
 
 @dataclass(frozen=True)
 class Check:
+    """One `doctor` check: its status, what was found and what to do."""
+
     id: str
     status: str  # ok | warn | fail
     summary: str  # one line: what was found

@@ -37,6 +37,8 @@ _LEGACY_CONFIG_LINE = re.compile(
 
 @dataclass(frozen=True)
 class CodexBinary:
+    """The codex executable a run would use, and how it was found."""
+
     path: str | None  # None: not found
     source: str  # "flag" | "env" | "file" (config.toml) | "path" | "missing"
     origin: str | None = None

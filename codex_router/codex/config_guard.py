@@ -97,6 +97,8 @@ class Outcome:
 
 @dataclass
 class Journal:
+    """The guard's record of one edit period: the config file as it was before the edit."""
+
     config: str
     target: str
     original_present: bool
@@ -182,6 +184,8 @@ def _check_shape(journal: Journal) -> None:
 
 @dataclass(frozen=True)
 class GuardStatus:
+    """What `config status` reports about one guarded config file."""
+
     config: str
     active: bool
     live_runs: tuple[dict[str, Any], ...]

@@ -68,6 +68,8 @@ def error_kind(line: str) -> str | None:
 
 @dataclass(frozen=True)
 class LaunchSpec:
+    """Everything needed to start one codex attempt: argv, environment, stdin, limits."""
+
     argv: Sequence[str]
     env: Mapping[str, str]
     stdin_text: (
@@ -80,6 +82,8 @@ class LaunchSpec:
 
 @dataclass(frozen=True)
 class AttemptResult:
+    """How one codex attempt ended."""
+
     exit_code: int | None  # None: codex could not be started
     duration_ms: int
     outcome: str  # ok | failed | timeout | interrupted | launch_error

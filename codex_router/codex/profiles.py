@@ -30,6 +30,8 @@ DEFAULT_HF_MODEL = "openai/gpt-oss-120b:fastest"
 
 @dataclass(frozen=True)
 class ProfileState:
+    """One managed Codex profile and whether its file matches what codex-route writes."""
+
     name: str
     path: str
     file: str

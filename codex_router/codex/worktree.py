@@ -18,6 +18,8 @@ GIT_TIMEOUT_SECONDS = 15.0
 
 @dataclass(frozen=True)
 class TreeState:
+    """A fingerprint of the git work tree, to tell whether an attempt changed files."""
+
     fingerprint: str | None  # None: not a git work tree (or git missing)
     changed_paths: int
     note: str = ""

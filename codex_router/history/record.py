@@ -77,6 +77,8 @@ class TokenUsage:
 
 @dataclass(frozen=True)
 class Attempt:
+    """One codex attempt of a run, as stored in the history."""
+
     path: str  # standard | litellm | huggingface
     model: str | None  # what Codex was told to use (None: Codex's default)
     exit_code: int | None  # None when codex could not be started
@@ -109,6 +111,8 @@ class Attempt:
 
 @dataclass(frozen=True)
 class RunRecord:
+    """One run as stored in the history: decision, attempts, outcome; never the prompt."""
+
     run_id: str  # uuid4 hex
     started_at: float  # unix seconds, UTC
     duration_ms: int

@@ -166,6 +166,8 @@ class GroupStats:
 
 @dataclass(frozen=True)
 class StatsReport:
+    """What `stats` shows: totals and the groups of one query."""
+
     since: float | None
     by: str | None
     total: GroupStats

@@ -285,6 +285,8 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 @dataclass(frozen=True)
 class BenchReport:
+    """The runs of `bench-local` against one Ollama model."""
+
     model: str
     base_url: str
     runs: tuple[LocalResult, ...] = field(default=())

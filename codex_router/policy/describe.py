@@ -10,6 +10,8 @@ from codex_router.policy.settings import SETTING_SPECS, Settings
 
 @dataclass(frozen=True)
 class ShownValue:
+    """One setting as `policy show` prints it: value, source and origin."""
+
     key: str
     value: Any
     source: str  # flag | env | file | default

@@ -106,6 +106,8 @@ LEGACY_LITELLM_VAR = "LITELLM_CLI_PATH"
 
 @dataclass(frozen=True)
 class LiteLLMInstall:
+    """A usable LiteLLM installation and where it was found."""
+
     bin: Path
     version: str
     site_packages: Path

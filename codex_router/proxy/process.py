@@ -65,6 +65,8 @@ KeyAsker = Callable[[str, tuple[str, ...]], "str | None"]
 
 @dataclass(frozen=True)
 class StartRequest:
+    """What `proxy start` was asked for."""
+
     port: int | None = None
     litellm_bin: str | None = None
     policy_file: Path | None = None
@@ -74,6 +76,8 @@ class StartRequest:
 
 @dataclass(frozen=True)
 class StartResult:
+    """How `proxy start` ended: the running proxy's record and what it skipped."""
+
     record: state.ProxyRecord
     already_running: bool
     skipped: tuple[Skipped, ...] = ()
@@ -83,6 +87,8 @@ class StartResult:
 
 @dataclass(frozen=True)
 class StopResult:
+    """How `proxy stop` ended."""
+
     pid: int | None
     stopped: bool  # a live process of ours was ended
     notes: tuple[str, ...] = ()
@@ -90,6 +96,8 @@ class StopResult:
 
 @dataclass(frozen=True)
 class ProxyStatus:
+    """What `proxy status` reports: running, healthy, and the proxy's record."""
+
     running: bool
     record: state.ProxyRecord | None
     healthy: bool | None = None

@@ -29,6 +29,8 @@ from codex_router.fsutil import atomic_write_bytes
 
 @dataclass(frozen=True)
 class ProxyFiles:
+    """The files of codex-route's proxy (record, config, log) in one directory."""
+
     directory: Path
 
     @property

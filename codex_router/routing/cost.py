@@ -15,6 +15,8 @@ from codex_router.policy.model import Policy
 
 @dataclass(frozen=True)
 class CostEstimate:
+    """The estimated cost of one run on one alias (an estimate: the answer's length is unknown)."""
+
     alias: str
     input_tokens: int
     output_tokens: int
