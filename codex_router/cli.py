@@ -26,6 +26,7 @@ from codex_router.commands import doctor as doctor_cmd
 from codex_router.commands import history as history_cmd
 from codex_router.commands import policy as policy_cmd
 from codex_router.commands import proxy as proxy_cmd
+from codex_router.commands import route as route_cmd
 from codex_router.commands import run as run_cmd
 from codex_router.commands import stats as stats_cmd
 from codex_router.commands import status as status_cmd
@@ -148,6 +149,7 @@ app.add_typer(policy_cmd.app, name="policy")
 app.add_typer(proxy_cmd.app, name="proxy")
 bench_local_cmd.register(app)
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(route_cmd.app, name="route")
 status_cmd.register(app)
 
 #: The earlier cost-routing script's flags, accepted (as there) as the first argument only.

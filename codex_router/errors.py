@@ -26,7 +26,7 @@ class ExitCode(IntEnum):
     CODEX_MISSING = 4  # the codex binary cannot be found or does not run
     CONFIG = 5  # the Codex config or its backup cannot be read, parsed or written
     ALL_FAILED = 6  # every fallback path was tried and failed
-    BUDGET = 7  # the estimated cost is above max_cost_usd: nothing was launched
+    BUDGET = 7  # above max_cost_usd, or too big for any allowed context_window: not launched
     WORKDIR = 8  # the working directory is not one Codex runs in (outside a git repository)
     UNEXPECTED = 70  # a bug: EX_SOFTWARE
     TIMEOUT = 124  # a codex attempt hit the wall-clock timeout (as GNU timeout reports it)
@@ -84,6 +84,13 @@ class PolicyError(CodexRouteError):
 
 class BudgetExceededError(CodexRouteError):
     """The estimated cost is above ``max_cost_usd``: a hard stop before launch."""
+
+    exit_code = ExitCode.BUDGET
+
+
+class ContextWindowError(CodexRouteError):
+    """What the model would receive does not fit the ``context_window`` of the alias chosen (or
+    forced), nor of any alias the run's constraints allow: a hard stop before launch."""
 
     exit_code = ExitCode.BUDGET
 
@@ -155,7 +162,10 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
         "Codex config, backup or codex-route state cannot be read, parsed or written"
     ),
     ExitCode.ALL_FAILED: "every fallback path failed or was not ready",
-    ExitCode.BUDGET: "estimated cost above `max_cost_usd`; nothing launched",
+    ExitCode.BUDGET: (
+        "estimated cost above `max_cost_usd`, or the input does not fit the `context_window` "
+        "of any alias the run may use; nothing launched"
+    ),
     ExitCode.WORKDIR: (
         "the working directory is outside a git repository and `skip_git_repo_check` is off: "
         "Codex would refuse to run there"

@@ -1,13 +1,15 @@
 """A status line on stderr for long work, and only on a terminal: a pipe or a log never gets one.
 
 One line rewritten in place with ``\\r`` and cleared when the work ends, so what a command
-prints afterwards starts on a clean line. Two kinds:
+prints afterwards starts on a clean line. Three kinds:
 
 * :class:`Status` — a spinner for work of unknown length (the one-time token-index build);
   it appears only after :data:`DELAY_SECONDS`, so quick work shows nothing.
 * :class:`Reading` — bytes read so far (and the share of a known size) for inputs of
   :data:`LARGE_BYTES` or more; drawn from the reading loop itself, at most every
   :data:`INTERVAL_SECONDS`.
+* :class:`Steps` — items done of a known number (``route eval``'s tasks), after
+  :data:`DELAY_SECONDS`.
 
 Standard library only, and ``threading`` only once a spinner starts on a terminal: the pipe
 commands (``compress``, ``tokens``) load this module and keep their start-up budget.
@@ -165,3 +167,31 @@ def size_of(fd: int) -> int | None:
     except OSError:
         return None
     return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+class Steps:
+    """Progress through a known number of items (``route eval``'s tasks): call :meth:`advance`
+    after each, and :meth:`close` at the end.
+
+    Shown only on a terminal and only once the work has taken :data:`DELAY_SECONDS`, so a
+    short file shows nothing; redrawn at most every :data:`INTERVAL_SECONDS`."""
+
+    def __init__(self, label: str, total: int) -> None:
+        self.label = label
+        self.total = total
+        self.count = 0
+        self.enabled = stderr_is_terminal() and total > 0
+        self._line = _Line()
+        self._next = time.monotonic() + DELAY_SECONDS
+
+    def advance(self) -> None:
+        self.count += 1
+        if self.enabled:
+            now = time.monotonic()
+            if now >= self._next:
+                self._next = now + INTERVAL_SECONDS
+                share = min(self.count / self.total, 1)
+                self._line.draw(f"{self.label}: {self.count:,} of {self.total:,} ({share:.0%})")
+
+    def close(self) -> None:
+        self._line.clear()

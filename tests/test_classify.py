@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -21,6 +22,9 @@ from codex_router.routing.classify import (
 )
 
 SMALL = 50  # a token count below every default threshold
+# A short prompt without level keyword, link, heading or trace: the learned score of the packaged
+# weights puts it in [light_below, deep_from), the default tier (it used to be "simple" by length).
+NO_KEYWORD = "medium"
 
 
 def rules(c: Classification) -> list[str]:
@@ -124,24 +128,27 @@ def test_phrase_separators(prompt: str, shown: str, label: str) -> None:
     assert any(f'"{shown}"' in d for d in details(c, "keyword.complex"))
 
 
+#: A keyword-less instruction of at most short_instruction_words (15) words, nothing piped.
+TERSE = "simple"
+
 BOUNDARY_CASES = [
     # (prompt, expected complexity, keyword rules expected) - the prompts are short and have
-    # no other keyword, so a non-match falls to the "simple" default.
-    ("What is the latest release?", "simple", []),  # "latest" is not "test"
-    ("Update the contest page", "simple", []),  # "contest" is not "test"
-    ("Call the rapid helper", "simple", []),  # "rapid" is not "api"
-    ("Run test_utils again", "simple", []),  # identifiers are not keywords
-    ("Open tests/test_x.py and look", "simple", []),  # paths are not keywords
-    ("Read docs/api.md please", "simple", []),  # path and file name
-    ("Call os.path and stop", "simple", []),
+    # no other keyword, so a non-match is a terse instruction (TERSE).
+    ("What is the latest release?", "simple", []),  # "latest" is not "test"; a question
+    ("Update the contest page", TERSE, []),  # "contest" is not "test"
+    ("Call the rapid helper", TERSE, []),  # "rapid" is not "api"
+    ("Run test_utils again", TERSE, []),  # identifiers are not keywords
+    ("Open tests/test_x.py and look", TERSE, []),  # paths are not keywords
+    ("Read docs/api.md please", TERSE, []),  # path and file name
+    ("Call os.path and stop", TERSE, []),
     ("Update the docs", "simple", ["keyword.simple"]),
     ("Add a docstring", "simple", ["keyword.simple"]),
     ("Add a test.", "medium", ["keyword.medium"]),  # sentence end is a boundary
     ("Write tests, then stop", "medium", ["keyword.medium"]),
     ("(security)", "complex", ["keyword.complex"]),
     ("Prefer the pre-migration state", "complex", ["keyword.complex"]),  # hyphen is a boundary
-    ("Send the emigration form", "simple", []),  # "emigration" is not "migration"
-    ("Describe the securities market", "simple", []),  # "securities" is not "security"
+    ("Send the emigration form", TERSE, []),  # "emigration" is not "migration"
+    ("Describe the securities market", "simple", []),  # "securities" ≠ "security"; a question
 ]
 
 
@@ -201,26 +208,43 @@ def test_code_blocks_in_the_instruction_are_not_scanned() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("words", "level", "rule"),
-    [
-        (1, "simple", "default.short_prompt"),
-        (60, "simple", "default.short_prompt"),
-        (61, "medium", "default.long_prompt"),
-    ],
-    ids=["one word", "60 words (== limit)", "61 words (> limit)"],
-)
-def test_default_level_from_instruction_length(words: int, level: str, rule: str) -> None:
+@pytest.mark.parametrize(("words", "piped"), [(1, ""), (15, ""), (15, "x 1\n")])
+def test_a_terse_instruction_with_nothing_piped_is_simple(words: int, piped: str) -> None:
+    c = classify(
+        " ".join(["word"] * words), tokens=SMALL, attachment=piped, attachment_tokens=len(piped)
+    )
+    assert ("instruction.short" in rules(c)) is (not piped)
+    assert c.complexity == ("simple" if not piped else NO_KEYWORD)
+
+
+def test_short_instruction_words_moves_the_terse_rule() -> None:
+    th = ClassifyThresholds(short_instruction_words=3)
+    assert classify("add a button", tokens=SMALL, thresholds=th).complexity == "simple"
+    c = classify("add a blue button", tokens=SMALL, thresholds=th)
+    assert c.complexity == NO_KEYWORD and rules(c)[0] == "score"
+
+
+@pytest.mark.parametrize("words", [16, 60, 61], ids=["16 words", "60 words", "61 words"])
+def test_without_keyword_the_score_decides_whatever_the_length(words: int) -> None:
+    # The length alone no longer decides (it separated hard from easy issues no better than a
+    # coin toss): the same words give the same score, hence the same tier.
     c = classify(" ".join(["word"] * words), tokens=SMALL)
-    assert c.complexity == level
-    assert rules(c)[0] == rule
+    assert c.complexity == NO_KEYWORD
+    assert rules(c)[0] == "score"
     assert f"{words} words" in c.reasons[0].detail
+    assert "no level keyword" in c.reasons[0].detail
 
 
-def test_keyword_beats_length_default() -> None:
-    # A long instruction that names simple work stays simple.
-    prompt = "Fix the typo. " + " ".join(["word"] * 100)
-    assert classify(prompt, tokens=SMALL).complexity == "simple"
+def test_keyword_decides_in_a_short_instruction_only() -> None:
+    # Up to long_prompt_words words a simple keyword decides; in a longer text the score does
+    # (a simple keyword as a cap on long issues sent 7.6 % of the hard ones to light, out of fold).
+    assert classify("Fix the typo. " + " ".join(["word"] * 50), tokens=SMALL).complexity == (
+        "simple"
+    )
+    c = classify("Fix the typo. " + " ".join(["word"] * 100), tokens=SMALL)
+    assert c.complexity == NO_KEYWORD
+    assert details(c, "keyword.") == ['keyword "typo"']
+    assert "103 words > 60 (long_prompt_words)" in details(c, "score")[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -263,8 +287,8 @@ def test_custom_thresholds() -> None:
     th = ClassifyThresholds(
         medium_tokens=10, complex_tokens=20, long_context_tokens=30, long_prompt_words=2
     )
-    assert classify("one two", tokens=10, thresholds=th).complexity == "simple"
-    assert classify("one two three", tokens=10, thresholds=th).complexity == "medium"
+    assert classify("fix typo", tokens=10, thresholds=th).complexity == "simple"
+    assert classify("fix the typo", tokens=10, thresholds=th).complexity == NO_KEYWORD
     assert classify("hi", tokens=21, thresholds=th).complexity == "complex"
     assert classify("hi", tokens=31, thresholds=th).long_context is True
 
@@ -353,7 +377,9 @@ def test_no_intent(prompt: str) -> None:
 def test_several_intents_and_no_effect_on_complexity() -> None:
     c = classify("Sans OpenAI, avec un modèle local ou un modèle open source", tokens=SMALL)
     assert c.intents == frozenset({"avoid_openai", "local", "open_models"})
-    assert c.complexity == "simple"
+    assert (
+        c.complexity == classify("Sans X, avec un modèle Y ou un modèle Z", tokens=SMALL).complexity
+    )
     assert [r.rule for r in c.reasons if r.rule.startswith("intent.")] == [
         "intent.avoid_openai",
         "intent.local",
@@ -370,7 +396,8 @@ def test_several_intents_and_no_effect_on_complexity() -> None:
 def test_to_dict_is_stable() -> None:
     c = classify("Trouve la faille de sécurité, sans OpenAI, via Ollama", tokens=2000)
     d = c.to_dict()
-    assert list(d) == ["complexity", "long_context", "intents", "reasons"]
+    assert list(d) == ["complexity", "long_context", "intents", "reasons", "score"]
+    assert isinstance(d["score"], float) and d["score"] == round(c.score or 0, 4)
     assert d == {
         "complexity": "complex",
         "long_context": False,
@@ -385,6 +412,7 @@ def test_to_dict_is_stable() -> None:
             {"rule": "intent.avoid_openai", "detail": 'phrase "sans OpenAI" (avoid OpenAI)'},
             {"rule": "intent.local", "detail": 'phrase "Ollama"'},
         ],
+        "score": d["score"],
     }
     # JSON-serialisable, and the same input gives the same bytes.
     again = classify("Trouve la faille de sécurité, sans OpenAI, via Ollama", tokens=2000)
@@ -506,3 +534,177 @@ def test_word_lookup_finds_what_one_regex_over_the_vocabulary_finds(
         for m in _vocabulary_regex().finditer(folded)
     ]
     assert list(cl._phrases(folded, cl._vocabulary())) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# The learned score: tiers, reasons, the keyword rule, the weights
+# ---------------------------------------------------------------------------------------------
+
+_ISSUE = (
+    "## Description\nThe exporter drops rows, see https://example.com/issues/1 and "
+    "https://example.com/issues/2 and https://example.com/pull/3.\n" + "More context here. " * 30
+)
+
+
+TIER_CASES = [
+    # (score, light_below, deep_from, level) - a score equal to light_below is not below it
+    (-2.0, -1.0, 1.0, "simple"),
+    (-1.0, -1.0, 1.0, "medium"),
+    (0.999, -1.0, 1.0, "medium"),
+    (1.0, -1.0, 1.0, "complex"),
+    (0.0, 0.0, 0.0, "complex"),
+    (-0.1, 0.0, 0.0, "simple"),
+]
+
+
+@pytest.mark.parametrize(("score", "light", "deep", "level"), TIER_CASES)
+def test_tier_from_score_and_cut_points(
+    score: float, light: float, deep: float, level: str
+) -> None:
+    th = ClassifyThresholds(light_below=light, deep_from=deep)
+    assert cl.level_for(
+        score, keyword_level=None, instruction_words=80, tokens=10, thresholds=th
+    ) == (level)
+
+
+def test_level_for_matches_classify() -> None:
+    for prompt in ("Fix the typo", _ISSUE, "word " * 70, "Audit the security. " + _ISSUE):
+        found = cl.features(prompt)
+        score, _ = cl.score_of(found)
+        level = cl.level_for(
+            score,
+            keyword_level=cl.keyword_level_of(found),
+            instruction_words=len(prompt.split()),
+            tokens=SMALL,
+        )
+        assert level == classify(prompt, tokens=SMALL).complexity, prompt
+
+
+def test_score_reasons_name_the_signals_and_the_cut_points() -> None:
+    th = ClassifyThresholds(light_below=-5.0, deep_from=0.0)
+    c = classify(_ISSUE, tokens=SMALL, thresholds=th)
+    score_detail = details(c, "score")[0]
+    assert "no level keyword; score " in score_detail
+    assert "(deep_from)" in score_detail
+    assert "links 3 (links (URLs)): +" in " ".join(details(c, "signal.links"))
+    signal_rules = [r for r in rules(c) if r.startswith("signal.")]
+    assert 1 <= len(signal_rules) <= 3
+    assert set(signal_rules) <= {f"signal.{n}" for n in cl.weights.NAMES}
+
+
+def test_links_raise_the_score_and_the_attachment_counts() -> None:
+    bare = cl.score_of(cl.features("Look at the exporter"))[0]
+    linked = cl.score_of(cl.features("Look at the exporter", "https://a.example/1 https://b.c/2"))[
+        0
+    ]
+    assert linked > bare
+
+
+def test_complex_keyword_is_a_floor_in_a_long_instruction() -> None:
+    th = ClassifyThresholds(light_below=5.0, deep_from=9.0)  # the score alone says simple
+    c = classify("Audit the security of this. " + "word " * 80, tokens=SMALL, thresholds=th)
+    assert c.complexity == "complex"
+    assert "keyword.complex_floor" in rules(c)
+
+
+DOCUMENTED_EXAMPLES = [
+    ("fix a typo", "simple"),
+    ("Fix the typo in the README", "simple"),
+    ("Corrige la coquille dans le titre", "simple"),
+    ("Audit the security of the login flow", "complex"),
+    ("Review the architecture of the scheduler", "complex"),
+    ("Fais un audit de sécurité de l'API", "complex"),
+    ("Refactor the payment module", "medium"),
+]
+
+
+@pytest.mark.parametrize(("prompt", "level"), DOCUMENTED_EXAMPLES)
+def test_documented_examples_keep_their_tier(prompt: str, level: str) -> None:
+    assert classify(prompt, tokens=SMALL).complexity == level
+
+
+def test_default_cut_points_are_the_calibrated_ones_everywhere() -> None:
+    import yaml
+
+    th = ClassifyThresholds()
+    assert (th.light_below, th.deep_from) == (cl.weights.LIGHT_BELOW, cl.weights.DEEP_FROM)
+    packaged = yaml.safe_load(
+        (Path(cl.__file__).parent.parent / "policies" / "default.yaml").read_text(encoding="utf-8")
+    )["classification"]
+    assert (packaged["light_below"], packaged["deep_from"]) == (th.light_below, th.deep_from)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"light_below": 1.0, "deep_from": 0.0}, {"light_below": float("nan")}, {"deep_from": True}],
+    ids=["light above deep", "nan", "bool"],
+)
+def test_bad_cut_points(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        ClassifyThresholds(**kwargs)
+
+
+def test_classify_reads_nothing_but_its_inputs() -> None:
+    # An audit hook (in a child, so it does not outlive the test) fails on any file open,
+    # socket or process once the module is imported; the first call builds the vocabulary.
+    code = (
+        "import sys\n"
+        "from codex_router.routing.classify import classify\n"
+        "seen = []\n"
+        "def hook(event, args):\n"
+        "    if event in ('open', 'socket.connect', 'socket.__new__', 'subprocess.Popen',\n"
+        "                 'os.system', 'urllib.Request', 'import'):\n"
+        "        seen.append(event)\n"
+        "sys.addaudithook(hook)\n"
+        "for text in ('Fix the typo', 'Audit https://x.y/1\\n# H\\n' * 40, 'sans OpenAI'):\n"
+        "    classify(text, tokens=10, attachment='Traceback (most recent call last):', "
+        "attachment_tokens=5)\n"
+        "assert not seen, seen\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.slow  # ~20 s alone, minutes on a loaded machine: the selection refits ~300 times
+def test_training_script_reproduces_the_committed_weights() -> None:
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, str(root / "scripts" / "train_classifier.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+QUESTION_CASES = [
+    # (prompt, attachment, level): a short question without keyword and without attachment is
+    # simple; anything else falls to the score (NO_KEYWORD here) or to its keyword.
+    ("what does ls -la print", "", "simple"),
+    ("Explain this function", "", "simple"),
+    ("How do I list files?", "", "simple"),
+    ("Pourquoi ce script échoue-t-il ?", "", "simple"),
+    ("Qu'est-ce que fait cette fonction ?", "", "simple"),
+    ("Comment lister les fichiers ?", "", "simple"),
+    ("what does ls -la print", "total 0\n", NO_KEYWORD),
+    ("Why is there a race condition here?", "", "complex"),
+    ("Somewhat broken loader", "", NO_KEYWORD),
+    ("Overwhat happens", "", NO_KEYWORD),
+]
+
+
+@pytest.mark.parametrize(("prompt", "attachment", "level"), QUESTION_CASES)
+def test_a_short_question_is_simple(prompt: str, attachment: str, level: str) -> None:
+    c = classify(
+        prompt,
+        tokens=SMALL,
+        attachment=attachment,
+        attachment_tokens=len(attachment),
+        thresholds=ClassifyThresholds(short_instruction_words=0),  # the question rule alone
+    )
+    assert c.complexity == level
+    assert ("question.short" in rules(c)) is (level == "simple")
+
+
+def test_a_long_question_goes_to_the_score() -> None:
+    c = classify("What " + "word " * 70, tokens=SMALL)
+    assert "question.short" not in rules(c)
+    assert rules(c)[0] == "score"

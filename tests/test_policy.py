@@ -160,6 +160,27 @@ BAD_POLICIES = [
         "at least classification.medium_tokens",
     ),
     (
+        "cut-points-order",
+        "classification:\n  light_below: 1.5\n  deep_from: 0.5\n",
+        3,
+        "classification.deep_from",
+        "at least classification.light_below",
+    ),
+    (
+        "light-above-packaged-deep",
+        "classification:\n  light_below: 2\n",
+        2,
+        "classification.light_below",
+        "lower classification.light_below",
+    ),
+    (
+        "cut-point-out-of-range",
+        "classification:\n  deep_from: 50\n",
+        2,
+        "classification.deep_from",
+        "at most 10",
+    ),
+    (
         "alias-of-unknown",
         "aliases:\n  codex-x:\n    alias_of: codex-none\n",
         3,

@@ -104,6 +104,14 @@ LAYERS = [
         (None, ("litellm", "standard"), ("huggingface",), ("standard", "litellm", "huggingface")),
     ),
     (
+        "never_retry_on",
+        None,
+        "CODEX_ROUTE_NEVER_RETRY_ON",
+        "interrupted,rate_limit",
+        "never_retry_on: [auth]",
+        (None, ("interrupted", "rate_limit"), ("auth",), ("interrupted", "refused")),
+    ),
+    (
         "litellm_base_url",
         None,
         "CODEX_ROUTE_LITELLM_BASE_URL",

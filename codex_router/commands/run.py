@@ -326,6 +326,8 @@ def run(
                 f"note: an interrupted run left codex-route's keys in {left.config}; "
                 "the next run restores it first, or run `codex-route config restore`\n"
             )
+    if plan.refused is not None:  # too big for any allowed context_window (exit 7)
+        raise plan.refused
     if plan.blocked:
         raise BudgetExceededError(
             plan.blocked, hint="raise --max-cost-usd or choose a cheaper alias"
@@ -358,6 +360,9 @@ def _launch(
     from codex_router.run.execute import RunOptions, execute
     from codex_router.views import run as run_view
 
+    if plan.refused is not None:
+        # the input fits no allowed context_window: stop before anything is written or started
+        raise plan.refused
     notify = run_view.quiet_notifier if quiet else run_view.notifier
     local = not plan.blocked and wants_local_fast_path(plan)
     if local:

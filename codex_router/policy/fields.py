@@ -30,6 +30,22 @@ PROVIDERS = (
 )
 CODEX_PATHS = ("standard", "litellm", "huggingface")
 CODEX_PROVIDERS = ("auto", *CODEX_PATHS)
+#: How one codex attempt can end (``attempts[].outcome_kind`` of the history; read from
+#: ``codex exec --json`` by codex/events.py; docs/reference/attempt-outcomes.md).
+OUTCOME_KINDS = (
+    "ok",  # the turn completed with an answer
+    "turn_failed",  # codex exited 0 but the turn gave no answer (or reported a failure)
+    "usage_limit",  # the account's quota or plan limit: insufficient_quota, usage limit
+    "rate_limit",  # 429 / rate_limit_exceeded
+    "auth",  # 401, 403, the provider's key variable missing
+    "context_overflow",  # the input does not fit the model's context window
+    "upstream_error",  # 5xx, 404, a failed response, the upstream unreachable, anything else
+    "stream_cut",  # the stream closed before response.completed, or went idle
+    "timeout",  # codex-route's own wall-clock limit (--timeout)
+    "interrupted",  # a stop signal (Ctrl-C, SIGTERM, SIGHUP)
+    "launch_error",  # codex could not be started
+    "refused",  # codex refused the run itself: its config, its arguments, the directory
+)
 COMPLEXITIES = ("simple", "medium", "complex")
 TASK_KINDS = (*COMPLEXITIES, "long_context")
 REASONING_EFFORTS = ("minimal", "low", "medium", "high", "xhigh")

@@ -16,6 +16,9 @@ from codex_router.policy import fields as f
 from codex_router.policy.load import Located, Tree
 from codex_router.policy.roles import Role
 
+#: The smallest ``max_input_tokens`` a policy, variable or flag may set.
+MIN_INPUT_BUDGET = 1000
+
 #: Scalar settings of a policy, by dotted key. ``task_provider_rules``, ``roles`` and ``aliases``
 #: have their own shapes below.
 SETTINGS_SCHEMA: dict[str, f.Field] = {
@@ -27,14 +30,19 @@ SETTINGS_SCHEMA: dict[str, f.Field] = {
     "avoid_openai": f.BOOLEAN,
     "disable_litellm": f.BOOLEAN,
     "max_cost_usd": f.number(),
-    "max_input_tokens": f.integer(minimum=1000),
+    "max_input_tokens": f.integer(minimum=MIN_INPUT_BUDGET),
     "max_output_tokens": f.integer(),
     "timeout_seconds": f.integer(minimum=1, maximum=f.MAX_TIMEOUT_SECONDS),
     "skip_git_repo_check": f.BOOLEAN,
     "fallback_order": f.string_list(f.CODEX_PATHS),
+    "never_retry_on": f.string_list(f.OUTCOME_KINDS),
     "classification.medium_tokens": f.integer(),
     "classification.complex_tokens": f.integer(),
     "classification.long_context_tokens": f.integer(),
+    # Tier cut-points on the learned task score (codex_router/routing/weights.py).
+    "classification.short_instruction_words": f.integer(minimum=0),
+    "classification.light_below": f.number(minimum=-10.0, maximum=10.0),
+    "classification.deep_from": f.number(minimum=-10.0, maximum=10.0),
     "cost_model.codex_overhead_input_tokens": f.integer(),
     "cost_model.expected_output_tokens": f.integer(),
     "endpoints.litellm_base_url": f.text(nullable=False, url=True),
@@ -55,6 +63,8 @@ SETTINGS_SCHEMA: dict[str, f.Field] = {
     "adaptive_router.critical_risk_threshold": f.number(maximum=1.0),
     "adaptive_router.decay": f.number(minimum=0.05, maximum=0.95),
     "adaptive_router.max_history": f.integer(minimum=1),
+    # codex-route's own: how long a path that hit a usage limit or a 429 is cooled down
+    "adaptive_router.quota_cooldown_seconds": f.integer(minimum=0),
 }
 
 ALIAS_SCHEMA: dict[str, f.Field] = {
@@ -102,6 +112,8 @@ class Origin:
 
 @dataclass(frozen=True)
 class AliasSpec:
+    """One alias of the policy: its models per path, prices, limits and upstreams."""
+
     name: str
     description: str | None = None
     alias_of: str | None = None
@@ -138,10 +150,13 @@ class AdaptiveRouter:
     critical_risk_threshold: float
     decay: float
     max_history: int
+    quota_cooldown_seconds: int = 600  # not in the earlier script: its policies load without it
 
 
 @dataclass(frozen=True)
 class TaskRule:
+    """The alias and provider a policy gives one kind of task (`task_provider_rules`)."""
+
     alias: str | None
     provider: str | None
 
@@ -410,6 +425,15 @@ def _cross_check(policy: Policy) -> None:
     if forced is not None and forced not in policy.aliases:
         raise unknown_alias("force_model", forced)
     c = policy.values
+    light, deep = "classification.light_below", "classification.deep_from"
+    if not (c[light] <= c[deep]):
+        if user_set(light) and not user_set(deep):
+            raise fail(
+                light,
+                f"{c[light]:g} is above {at(deep)} = {c[deep]:g}; must be at most that",
+                hint=f"lower {light}, or raise {deep} in the same file",
+            )
+        raise fail(deep, f"must be at least {at(light)} = {c[light]:g}")
     medium, complex_ = "classification.medium_tokens", "classification.complex_tokens"
     if not (c[medium] <= c[complex_]):
         if user_set(medium) and not user_set(complex_):

@@ -109,6 +109,7 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         ("CODEX_ROUTE_SKIP_GIT_REPO_CHECK",),
     ),
     SettingSpec("fallback_order", "fallback_order", None, ("CODEX_ROUTE_FALLBACK_ORDER",)),
+    SettingSpec("never_retry_on", "never_retry_on", None, ("CODEX_ROUTE_NEVER_RETRY_ON",)),
     SettingSpec(
         "litellm_base_url", "endpoints.litellm_base_url", None, ("CODEX_ROUTE_LITELLM_BASE_URL",)
     ),

@@ -2,8 +2,9 @@
 
 Owns: classifying the task (``classify``: complexity, long context, intents, with reasons),
 the route itself (``route``: provider → alias → ordered paths, pure), the cost estimate per alias
-(``cost``) and the readiness facts the route needs (``readiness``: which key variables are set,
-whether the LiteLLM proxy answers).
+(``cost``), the readiness facts the route needs (``readiness``: which key variables are set,
+whether the LiteLLM proxy answers) and the adaptive health of each path from its recorded
+attempts (``health``, pure).
 
 Side effects: none but ``readiness``, which reads the environment and probes the proxy's TCP
 port; everything else is pure and table-tested.

@@ -22,6 +22,15 @@ its paths stay not ready, each saying what to start or set.
 
 Roles are resolved through the policy (``roles:``), so a renamed alias routes like the original.
 
+The context-window guard (:func:`check_window`, given the input's token count): the turn —
+input + ``cost_model.codex_overhead_input_tokens`` + output (``max_output_tokens``, else
+``cost_model.expected_output_tokens``) — must fit the alias's ``context_window``. If not, the
+alias gives way to the long-context alias (or, for a provider's own alias, to that provider's
+larger one: Phi → Qwen, hf-cheap → hf-fast) when it fits and the run's constraints allow it;
+a forced alias never gives way. When nothing fits, the decision says ``refused`` with the
+numbers and the run stops before launch (exit 7). An alias without ``context_window`` is not
+checked.
+
 The Codex-facing paths are ``fallback_order`` restricted to what the provider can use. A chosen
 path (``codex_provider``) goes first, then the rest of ``fallback_order``, then ``standard``
 unless the request must not reach OpenAI. A path stays in the plan when it cannot be used,
@@ -33,8 +42,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from codex_router.errors import UsageError
-from codex_router.policy.model import AliasSpec
+from codex_router.errors import ContextWindowError, UsageError
+from codex_router.policy.model import MIN_INPUT_BUDGET, AliasSpec
 from codex_router.policy.roles import TASK_ROLES, Role
 from codex_router.policy.settings import Settings
 from codex_router.routing.classify import Classification
@@ -109,6 +118,7 @@ class RouteDecision:
     reasons: tuple[str, ...] = field(default=())
     degraded: str | None = None  # what was missing when the provider's own alias was not used
     local_answer: bool = False  # Ollama answers directly, without Codex (--local-answer)
+    window: WindowCheck | None = None  # the context-window guard; None: no token count given
 
     @property
     def ready_paths(self) -> tuple[PathChoice, ...]:
@@ -460,16 +470,239 @@ def _local_notes(spec: AliasSpec, task: Classification, local_answer: bool) -> s
     return "; ".join(notes)
 
 
+#: The ``<stdin>`` tags around a piped attachment (about 7 tokens), which ``max_input_tokens``
+#: trimming does not count: the trimming a refusal suggests leaves room for them.
+_FRAMING_TOKENS = 16
+#: Providers whose alias is the task's tier (light, deep, long…), not one of their own.
+_TASK_TIER_PROVIDERS = frozenset({"auto", "openai"})
+#: Providers whose own alias may give way to another of theirs when the input is too big for it.
+_WIDER_ROLES: dict[str, tuple[Role, ...]] = {
+    "local-small": (Role.LOCAL,),  # Phi-4-mini → the local Qwen, as when Phi is not pulled
+    "phi": (Role.LOCAL,),
+    "huggingface": (Role.HF_FAST,),
+}
+
+
+@dataclass(frozen=True)
+class WindowNeed:
+    """The tokens one turn would hold in the model's context window."""
+
+    input_tokens: int  # what the model gets: the prompt and attachment after trimming
+    overhead_tokens: int  # Codex's system prompt and tool schemas (0: Ollama answers directly)
+    output_tokens: int  # the answer: max_output_tokens when set, else the expected length
+
+    @property
+    def total(self) -> int:
+        return self.input_tokens + self.overhead_tokens + self.output_tokens
+
+    def terms(self) -> str:
+        """``42,000 + 9,000 overhead + 2,000 output``"""
+        text = f"{self.input_tokens:,}"
+        if self.overhead_tokens:
+            text += f" + {self.overhead_tokens:,} overhead"
+        return text + f" + {self.output_tokens:,} output"
+
+
+def window_need(
+    settings: Settings, spec: AliasSpec, input_tokens: int, *, local_answer: bool = False
+) -> WindowNeed:
+    """What a turn on ``spec`` needs: ``input + codex_overhead_input_tokens + output``.
+
+    The output is ``max_output_tokens`` when set, else ``cost_model.expected_output_tokens``
+    (as the cost estimate); when Ollama answers directly there is no Codex overhead and the
+    alias's own ``max_output_tokens`` caps the answer too.
+    """
+    policy = settings.policy
+    asked = int(settings["max_output_tokens"] or 0)
+    caps = [asked, (spec.max_output_tokens or 0) if local_answer else 0]
+    output = min((c for c in caps if c), default=policy.get("cost_model.expected_output_tokens"))
+    overhead = 0 if local_answer else policy.get("cost_model.codex_overhead_input_tokens")
+    return WindowNeed(input_tokens, overhead, output)
+
+
+@dataclass(frozen=True)
+class WindowCheck:
+    """Whether the turn fits the ``context_window`` of the alias it goes to.
+
+    ``status``: ``fits``; ``switched`` (the alias first chosen did not fit, ``alias`` does);
+    ``refused`` (``alias`` does not fit and no allowed alias does: the run stops, exit 7);
+    ``unchecked`` (``alias`` sets no ``context_window``).
+    """
+
+    status: str
+    alias: str
+    window: int | None
+    need: WindowNeed
+    switched_from: str | None = None
+    switched_from_window: int | None = None
+    detail: str = ""  # switched: why; refused: the numbers
+    hint: str | None = None
+
+    def error(self) -> ContextWindowError | None:
+        """The refusal a run stops with (None unless ``refused``)."""
+        if self.status != "refused":
+            return None
+        return ContextWindowError(self.detail, hint=self.hint)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "alias": self.alias,
+            "context_window": self.window,
+            "needed": self.need.total,
+            "input_tokens": self.need.input_tokens,
+            "overhead_tokens": self.need.overhead_tokens,
+            "output_tokens": self.need.output_tokens,
+            "switched_from": self.switched_from,
+            "switched_from_context_window": self.switched_from_window,
+            "detail": self.detail or None,
+            "hint": self.hint,
+        }
+
+
+def _fits(spec: AliasSpec, need: WindowNeed) -> bool:
+    return spec.context_window is None or need.total <= spec.context_window
+
+
+def _not_allowed(
+    settings: Settings, spec: AliasSpec, *, no_openai: str | None, local_answer: bool
+) -> str | None:
+    """Why the run's constraints forbid ``spec`` (None: they allow it)."""
+    upstreams = set(spec.upstreams)
+    if no_openai is not None and "openai" in upstreams:
+        return f"reaches OpenAI ({no_openai})"
+    if settings["open_models_only"] and upstreams and not upstreams <= OPEN_UPSTREAMS:
+        setter = _describe(settings, "open_models_only")
+        return f"reaches closed models (open_models_only set by {setter})"
+    if local_answer and not _is_local(spec):
+        return "is not a model on Ollama (--local-answer)"
+    return None
+
+
+def long_context_alias(settings: Settings) -> str:
+    """The alias a long input goes to: ``task_provider_rules.long_context.alias``, else the
+    ``long`` role's."""
+    rule = settings.policy.task_rules.get("long_context")
+    if rule is not None and rule.alias is not None:
+        return rule.alias
+    return settings.policy.alias_for(Role.LONG)
+
+
+def wider_aliases(settings: Settings, provider: str, *, own_alias: bool) -> tuple[str, ...]:
+    """The aliases a too-big input may move to, in order: the long-context alias, unless the
+    provider chose the alias itself (``own_alias``); then only the provider's own larger one
+    (local-small/phi → the local Qwen, huggingface → hf-fast), if any. A no-OpenAI provider asks
+    only that OpenAI is not reached: the long-context alias when it reaches none."""
+    if not own_alias or provider in NO_OPENAI_PROVIDERS:
+        return (long_context_alias(settings),)
+    return tuple(settings.policy.alias_for(role) for role in _WIDER_ROLES.get(provider, ()))
+
+
+def check_window(
+    settings: Settings,
+    alias: str,
+    input_tokens: int,
+    *,
+    candidates: tuple[str, ...] = (),
+    forced_by: str | None = None,
+    no_openai: str | None = None,
+    local_answer: bool = False,
+    provider: str = "auto",
+) -> WindowCheck:
+    """The context-window guard: does the turn fit ``alias``? Else the first of ``candidates``
+    that fits and that the run's constraints allow, else a refusal with the numbers.
+
+    ``forced_by``: who forced the alias (``force_model``): a forced alias is never replaced.
+    ``no_openai``: why the run must not reach OpenAI (None: it may). ``provider`` names the
+    provider in a refusal.
+    """
+    policy = settings.policy
+    spec = policy.resolve_alias(alias)
+    need = window_need(settings, spec, input_tokens, local_answer=local_answer)
+    if spec.context_window is None:
+        return WindowCheck("unchecked", alias, None, need)
+    if _fits(spec, need):
+        return WindowCheck("fits", alias, spec.context_window, need)
+    over = f"{need.terms()} > {spec.context_window:,} context_window of {alias}"
+    refusal = WindowCheck(
+        "refused",
+        alias,
+        spec.context_window,
+        need,
+        hint=_refusal_hint(settings, need, spec.context_window, no_openai, local_answer),
+    )
+    if forced_by is not None:
+        return replace(refusal, detail=f"the input does not fit: {over}, forced by {forced_by}")
+    tried: list[str] = []
+    for name in dict.fromkeys(candidates):
+        other = policy.resolve_alias(name)
+        if other.name == spec.name:
+            continue
+        why_not = _not_allowed(settings, other, no_openai=no_openai, local_answer=local_answer)
+        if why_not is not None:
+            tried.append(f"{name} {why_not}")
+            continue
+        other_need = window_need(settings, other, input_tokens, local_answer=local_answer)
+        if _fits(other, other_need):
+            return WindowCheck(
+                "switched",
+                name,
+                other.context_window,
+                other_need,
+                alias,
+                spec.context_window,
+                f"{over} → {name}",
+            )
+        assert other.context_window is not None  # _fits: an alias without one always fits
+        tried.append(f"{name}'s is {other.context_window:,}")
+    if not tried:
+        tried.append(f"provider {provider} has no other alias for it")
+    return replace(refusal, detail=f"the input does not fit: {over}; {'; '.join(tried)}")
+
+
+def _refusal_hint(
+    settings: Settings,
+    need: WindowNeed,
+    window: int,
+    no_openai: str | None,
+    local_answer: bool,
+) -> str:
+    hints = ["pipe less"]
+    room = window - need.overhead_tokens - need.output_tokens - _FRAMING_TOKENS
+    budget = settings["max_input_tokens"]
+    if MIN_INPUT_BUDGET <= room < budget:
+        hints.append(f"lower max_input_tokens (now {budget:,}) to {room:,} to trim the input")
+    long_alias = settings.policy.resolve_alias(long_context_alias(settings)).name
+    larger = sorted(
+        # the long-context alias first, then the smallest that fits
+        (name != long_alias, spec.context_window, name)
+        for name, spec in settings.policy.aliases.items()
+        if spec.alias_of is None
+        and spec.context_window is not None
+        and _fits(spec, window_need(settings, spec, need.input_tokens, local_answer=local_answer))
+        and _not_allowed(settings, spec, no_openai=no_openai, local_answer=local_answer) is None
+    )
+    if larger:
+        _, size, name = larger[0]
+        hints.append(f"use an alias with a larger context_window (--force-model {name}: {size:,})")
+    else:
+        hints.append("give an alias a larger context_window in your policy")
+    return ", or ".join(hints)
+
+
 def decide_route(
     settings: Settings,
     task: Classification,
     facts: ReadinessFacts,
     *,
     local_answer: bool = False,
+    input_tokens: int | None = None,
 ) -> RouteDecision:
     """Choose the alias, the provider family and the ordered Codex-facing paths.
 
     ``local_answer``: the user asked Ollama to answer directly (``--local-answer``).
+    ``input_tokens``: what the model would get (the plan's ``tokens.clean``): the alias must
+    fit its ``context_window`` (:func:`check_window`); None skips the guard.
     """
     provider, provider_reason, soft = _pick_provider(settings, task, facts)
     if local_answer and provider not in LOCAL_PROVIDERS:
@@ -493,6 +726,33 @@ def decide_route(
             f"--local-answer: {alias_name} is not a model on Ollama",
             hint="drop --force-model, or force a local alias",
         )
+    window = None
+    if input_tokens is not None:
+        forced = settings["force_model"] is not None
+        # the provider's own alias (not a degraded tier, not only the prompt's wish) gives way
+        # only to the provider's own larger alias; any other to the long-context alias
+        own = (
+            tier.role is not None
+            and not tier.degraded
+            and not soft
+            and provider not in _TASK_TIER_PROVIDERS
+        )
+        window = check_window(
+            settings,
+            alias_name,
+            input_tokens,
+            candidates=wider_aliases(settings, provider, own_alias=own),
+            forced_by=_describe(settings, "force_model") if forced else None,
+            no_openai=strict_reason(settings, provider, task),
+            local_answer=local_answer,
+            provider=provider,
+        )
+        if window.status == "switched":
+            alias_name, alias_reason = window.alias, f"{alias_reason}; {window.detail}"
+            spec = settings.policy.resolve_alias(alias_name)
+            if soft and not tier.degraded:
+                # the prompt's wish gave the provider's paths; the long alias is not tied to them
+                tier = Tier(None, _ALL_PATHS, tier.missing, degraded=True)
     if _is_local(spec):
         notes = _local_notes(spec, task, local_answer)
         alias_reason += f" ({notes})" if notes else ""
@@ -518,6 +778,7 @@ def decide_route(
         (provider_reason, alias_reason, order_reason),
         tier.missing if tier.degraded else None,
         local_answer,
+        window,
     )
 
 
@@ -544,3 +805,59 @@ def needs_ollama_probe(settings: Settings, task: Classification) -> bool:
     kind = "long_context" if task.long_context else task.complexity
     rule = settings.policy.task_rules.get(kind)
     return rule is not None and rule.provider in LOCAL_PROVIDERS
+
+
+@dataclass(frozen=True)
+class OverflowRoute:
+    """Where a run goes on the same path after Codex said the input overflowed the alias's
+    context window (the estimate said it fit): the long-context alias, when it helps."""
+
+    alias: str | None  # None: no such alias; the walk goes on to the next path
+    reason: str
+    paths: tuple[PathChoice, ...] = ()  # the alias on each path of the walk
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "alias": self.alias,
+            "reason": self.reason,
+            "paths": [p.name for p in self.paths if p.ready],
+        }
+
+
+def overflow_route(
+    settings: Settings,
+    decision: RouteDecision,
+    task: Classification,
+    facts: ReadinessFacts,
+) -> OverflowRoute:
+    """The long-context alias (``long_context_alias``) on the decision's paths, if it is another
+    alias with a larger ``context_window`` that the run's constraints allow and no alias is
+    forced; else why not."""
+    policy = settings.policy
+    alias = decision.alias
+    long_name = long_context_alias(settings)
+    spec, long_spec = policy.resolve_alias(alias), policy.resolve_alias(long_name)
+    if settings["force_model"] is not None:
+        return OverflowRoute(None, f"{alias} forced by {_describe(settings, 'force_model')}")
+    if long_spec.name == spec.name:
+        return OverflowRoute(None, f"{alias} is the long-context alias")
+    wider = long_spec.context_window
+    if wider is None or (spec.context_window is not None and wider <= spec.context_window):
+        return OverflowRoute(
+            None,
+            f"{long_name}'s context_window ({wider or 'unset'}) is not larger than "
+            f"{alias}'s ({spec.context_window or 'unset'})",
+        )
+    no_openai = strict_reason(settings, decision.provider, task)
+    why_not = _not_allowed(
+        settings, long_spec, no_openai=no_openai, local_answer=decision.local_answer
+    )
+    if why_not is not None:
+        return OverflowRoute(None, f"{long_name} {why_not}")
+    narrower = f"{spec.context_window:,}" if spec.context_window else "unset"
+    paths = tuple(
+        _path_choice(p.name, settings, long_name, long_spec, facts) for p in decision.paths
+    )
+    return OverflowRoute(
+        long_name, f"{long_name}: context_window {wider:,} > {alias}'s {narrower}", paths
+    )

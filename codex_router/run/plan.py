@@ -36,10 +36,12 @@ from codex_router.routing.classify import Classification, ClassifyThresholds, cl
 from codex_router.routing.cost import CostEstimate, estimate_all
 from codex_router.routing.readiness import gather_facts
 from codex_router.routing.route import (
+    OverflowRoute,
     RouteDecision,
     decide_route,
     needs_litellm_probe,
     needs_ollama_probe,
+    overflow_route,
 )
 
 Counter = Callable[[str], int]
@@ -125,11 +127,21 @@ class Plan:
     #: Why no Codex path can run at all (codex missing or broken, config.toml that does not
     #: parse, a directory Codex refuses): the error a real run stops with, before any attempt.
     unready: CodexRouteError | None = None
+    #: After Codex reports a context overflow on a path: the long-context alias there (its
+    #: PathPlan by path name, ready ones only) and why, or why there is none.
+    overflow: OverflowRoute | None = None
+    overflow_paths: dict[str, PathPlan] = field(default_factory=dict)
 
     @property
     def estimated_cost_usd(self) -> float:
         # Legacy names (alias_of) are priced as the alias they stand for.
         return self.costs[self.settings.policy.resolve_alias(self.decision.alias).name].usd
+
+    @property
+    def refused(self) -> CodexRouteError | None:
+        """The input fits no allowed alias's ``context_window``: the run stops before launch."""
+        window = self.decision.window
+        return None if window is None else window.error()
 
     @property
     def first_ready(self) -> PathPlan | None:
@@ -154,6 +166,9 @@ class Plan:
             "cost_by_alias": {name: c.to_dict() for name, c in self.costs.items()},
             "max_cost_usd": self.settings["max_cost_usd"],
             "blocked": self.blocked,
+            "context_window": None
+            if self.decision.window is None
+            else self.decision.window.to_dict(),
             "unready": None
             if self.unready is None
             else {
@@ -163,6 +178,7 @@ class Plan:
             },
             "decision_reasons": list(self.decision.reasons),
             "degraded": self.decision.degraded,
+            "context_overflow": None if self.overflow is None else self.overflow.to_dict(),
             "local_answer": self.decision.local_answer,
             "provenance": self.settings.provenance(),
             "codex": self.codex.to_dict(),
@@ -181,13 +197,13 @@ def _merge_rules(*reports: Iterable[RuleReport]) -> tuple[RuleReport, ...]:
     return tuple(RuleReport(name, *acc) for name, acc in totals.items())
 
 
-def _prepare_text(
+def prepare_text(
     request: RunRequest, settings: Settings, count: Counter
 ) -> tuple[str, str, TokenCounts, tuple[RuleReport, ...]]:
     """Clean, compress and budget the prompt and attachment.
 
     Returns the prompt's text, what codex gets on stdin (prompt and attachment), the token
-    counts and what each compression rule removed.
+    counts and what each compression rule removed. ``route eval`` prepares each task with it.
     """
     mask = settings["mask_secrets"]
     prompt_result = compress_text(request.prompt, count=count, mask_secrets=mask)
@@ -226,6 +242,33 @@ def _prepare_text(
         raw_tokens, clean_tokens, prompt_tokens, attachment_tokens, budget, truncated
     )
     return prompt_text, codex_input, counts, _merge_rules(*rules)
+
+
+def classify_task(
+    settings: Settings, prompt_text: str, counts: TokenCounts, codex_input: str
+) -> Classification:
+    """The classification of prepared text, with the policy's ``classification.*`` thresholds.
+
+    ``build_plan`` and ``route eval`` both call it, so a policy scored by ``route eval`` is the
+    policy ``run`` applies.
+    """
+    policy = settings.policy
+    thresholds = ClassifyThresholds(
+        medium_tokens=policy.get("classification.medium_tokens"),
+        complex_tokens=policy.get("classification.complex_tokens"),
+        long_context_tokens=policy.get("classification.long_context_tokens"),
+        short_instruction_words=policy.get("classification.short_instruction_words"),
+        light_below=policy.get("classification.light_below"),
+        deep_from=policy.get("classification.deep_from"),
+    )
+    return classify(
+        prompt_text,
+        tokens=counts.clean,
+        attachment_tokens=counts.attachment,
+        # codex_input is the instruction, then the framed attachment: the signals measure both.
+        attachment=codex_input[len(prompt_text) :],
+        thresholds=thresholds,
+    )
 
 
 #: Codex's own flag for running outside a git repository (``codex exec`` only).
@@ -307,16 +350,9 @@ def build_plan(
 ) -> Plan:
     """Decide everything ``run`` would do, without side effects beyond readiness probes."""
     settings = resolve_settings(request.flags, env, dirs, policy_flag=request.policy_file)
-    prompt_text, codex_input, counts, rules = _prepare_text(request, settings, count)
+    prompt_text, codex_input, counts, rules = prepare_text(request, settings, count)
     policy = settings.policy
-    thresholds = ClassifyThresholds(
-        medium_tokens=policy.get("classification.medium_tokens"),
-        complex_tokens=policy.get("classification.complex_tokens"),
-        long_context_tokens=policy.get("classification.long_context_tokens"),
-    )
-    task = classify(
-        prompt_text, tokens=counts.clean, attachment_tokens=counts.attachment, thresholds=thresholds
-    )
+    task = classify_task(settings, prompt_text, counts, codex_input)
     if request.local_answer and (request.interactive or request.codex_args):
         raise UsageError(
             "--local-answer asks Ollama directly, without Codex: it takes no "
@@ -329,7 +365,9 @@ def build_plan(
         # only when a local provider is in play: Ollama's model list (GET /api/tags)
         ollama_url=settings["ollama_base_url"] if needs_ollama_probe(settings, task) else None,
     )
-    decision = decide_route(settings, task, facts, local_answer=request.local_answer)
+    decision = decide_route(
+        settings, task, facts, local_answer=request.local_answer, input_tokens=counts.clean
+    )
     if settings["codex_provider"] == "standard" and provider_overrides(request.codex_args):
         # Codex with the user's own provider, chosen: the managed paths that would follow it
         # cannot take that override, so the walk is standard alone.
@@ -382,6 +420,20 @@ def build_plan(
                 config_change(choice.name, settings, config_file).to_dict(),
             )
         )
+    overflow, overflow_paths = None, {}
+    if not request.interactive and not decision.local_answer:
+        overflow = overflow_route(settings, decision, task, facts)
+        for choice in overflow.paths:
+            if choice.ready and unready is None:
+                overflow_paths[choice.name] = PathPlan(
+                    choice.name,
+                    True,
+                    choice.reason,
+                    choice.model,
+                    choice.reasoning_effort,
+                    build_argv(codex.path or "codex", choice, extra_args=extra_args),
+                    config_change(choice.name, settings, config_file).to_dict(),
+                )
     blocked = None
     limit = settings["max_cost_usd"]
     chosen_cost = costs[policy.resolve_alias(decision.alias).name].usd
@@ -404,4 +456,6 @@ def build_plan(
         tuple(request.codex_args),
         request.interactive,
         unready,
+        overflow,
+        overflow_paths,
     )

@@ -102,6 +102,9 @@ def render_plan(
         f"  cost       ~${data['estimated_cost_usd']:.4f}"
         + (f" (limit ${limit:.4f})" if limit else " (no limit)")
     )
+    window = data.get("context_window")
+    if window is not None:
+        para("  window     ", _window_line(window))
     add("")
     add(s("Codex-facing paths, in fallback order", "1"))
     name_width = max(len(p["name"]) for p in data["paths"])
@@ -157,7 +160,24 @@ def render_plan(
     if data["blocked"]:
         add("")
         para(s("blocked", "1;31") + ": ", data["blocked"], indent=2)
+    if window is not None and window["status"] == "refused":
+        add("")
+        para(s("refused", "1;31") + ": ", window["detail"], indent=2)
     return "\n".join(lines) + "\n"
+
+
+def _window_line(window: dict[str, Any]) -> str:
+    """The context-window guard in one line: fits, switched, refused or not checked."""
+    needed, size, alias = window["needed"], window["context_window"], window["alias"]
+    if window["status"] == "unchecked":
+        return f"{needed:,} tokens; {alias} sets no context_window: not checked"
+    of = f"{needed:,} of {size:,} tokens" if size is not None else f"{needed:,} tokens"
+    if window["status"] == "switched":
+        before = window["switched_from_context_window"]
+        return f"{of}: too big for {window['switched_from']} ({before:,}), so {alias}"
+    if window["status"] == "refused":
+        return f"{needed:,} tokens > {size:,} of {alias}: refused (exit 7)"
+    return f"{of}: fits {alias}"
 
 
 def print_plan(plan: Any, *, verbose: bool = False) -> None:
