@@ -35,7 +35,10 @@ with open(log, "a") as f:
     f.write("\\n")
 print("session id: 01a1ffd1-c7cd-7f02-9a67-86b8b2b1f2e7", file=sys.stderr)
 if step.startswith("touch"):
-    open("edited-by-codex.txt", "w").write("x"); step = "fail"
+    open("edited-by-codex.txt", "w").write("x"); step = step[len("touch-"):] or "fail"
+if step == "overflow":  # Codex 0.169's words for context_length_exceeded
+    print("ERROR: Codex ran out of room in the model's context window.", file=sys.stderr)
+    sys.exit(1)
 if step == "fail":
     print("ERROR: unexpected status 503 Service Unavailable", file=sys.stderr); sys.exit(1)
 if step == "untrusted":  # Codex 0.169's words, without an ERROR prefix
@@ -182,6 +185,43 @@ def test_retry_after_changes_opts_in(fake, proxy_port):
     )
     assert done.returncode == 0, done.stderr
     assert len(fake.calls) == 2
+
+
+WIDE_LONG_ALIAS = """\
+aliases:
+  codex-long:
+    openai_model: gpt-wide
+    context_window: 1000000
+"""
+
+
+def test_a_context_overflow_retries_the_path_with_the_long_alias(fake, tmp_path):
+    policy = tmp_path / "wide.yaml"
+    policy.write_text(WIDE_LONG_ALIAS)
+    done = fake.run(
+        "say hi", "--policy", str(policy), "--codex-provider", "standard", plan="overflow,ok"
+    )
+    assert done.returncode == 0, done.stderr
+    first, second = fake.calls
+    assert "gpt-wide" not in first["argv"] and "gpt-wide" in second["argv"]
+    assert "retrying on standard with codex-long" in done.stderr
+
+
+def test_no_long_alias_retry_after_the_working_tree_changed(fake, tmp_path):
+    subprocess.run(["git", "init", "-q"], cwd=fake.work, check=True)
+    policy = tmp_path / "wide.yaml"
+    policy.write_text(WIDE_LONG_ALIAS)
+    done = fake.run(
+        "say hi",
+        "--policy",
+        str(policy),
+        "--codex-provider",
+        "standard",
+        plan="touch-overflow,ok",
+    )
+    assert done.returncode == 1
+    assert len(fake.calls) == 1
+    assert "changed the working tree" in done.stderr
 
 
 def test_a_single_failing_path_passes_codex_exit_code_through(fake):

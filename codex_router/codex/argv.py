@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from codex_router.codex.passthrough import asks_for_events
 from codex_router.policy.settings import Settings
 from codex_router.routing.route import PathChoice
 
@@ -85,6 +86,10 @@ def build_argv(
         argv.append("--no-daemon")
     else:
         argv.append("exec")
+        if not asks_for_events(extra_args):  # codex refuses a second --json
+            # The event stream says how the turn ended (codex/events.py); the user still gets
+            # plain codex's output from it.
+            argv.append("--json")
     if fail_fast:
         argv += ["--disable", "unbounded_connection_retries"]
     provider_id = MANAGED_PROVIDER_IDS.get(choice.name)

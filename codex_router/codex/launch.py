@@ -5,6 +5,11 @@ a non-TTY stdin until EOF, so the prompt is written to its stdin and the pipe cl
 forever on a server that never answers, so the wall-clock limit is ours; it exits 1 on Ctrl-C, so
 a SIGINT is noticed here and reported as such, never mistaken for a failure to fall back from.
 
+In ``exec`` mode codex runs with ``--json``: its stdout is an event stream, read line by line
+(:mod:`codex_router.codex.events`) into the attempt's outcome, while the user sees what plain
+``codex exec`` shows: the last agent message on stdout once the turn succeeded, progress and
+errors on stderr.
+
 In ``exec`` mode codex runs in its own process group: a terminal Ctrl-C reaches codex-route only,
 which forwards it once (no double delivery). The TUI (``--interactive``) stays in the terminal's
 foreground group, where it must be to read keys. On Linux the child gets SIGTERM if codex-route
@@ -22,9 +27,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import FrameType
 from typing import Any
+
+from codex_router.codex.events import EventReader
+from codex_router.history.record import TokenUsage
 
 #: Signals codex-route stops for; the run ends with 128 + signal number and never falls back.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -78,6 +86,8 @@ class LaunchSpec:
     timeout: float | None
     interactive: bool = False
     cwd: str | None = None
+    events: bool = False  # argv has --json: stdout is Codex's event stream, read here
+    raw_events: bool = False  # the user asked for --json: the events go to stdout as they came
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,12 @@ class AttemptResult:
     stop_signal: int | None  # the signal codex-route received, if any
     session_id: str | None
     error: str | None  # short failure kind, never codex's raw text
+    # The finer outcome read from the event stream (codex/events.py: OUTCOME_KINDS); None for
+    # a failed interactive attempt, whose reason codex-route cannot see.
+    outcome_kind: str | None = None
+    ttft_ms: int | None = None
+    usage: TokenUsage | None = None  # from turn.completed
+    error_message: str | None = None  # short, masked failure text
 
 
 class StopSignals:
@@ -175,22 +191,50 @@ def _death_signal_setter() -> Callable[[], None] | None:
     return set_death_signal
 
 
-def _pump_stderr(stream: Any, sink: Any, found: dict[str, str]) -> None:
-    """Copy codex's stderr through as it comes, noting the session id and the last ERROR line."""
-    for line in iter(stream.readline, b""):
+def _write(sink: Any, data: bytes, lock: threading.Lock) -> None:
+    """One whole write to a stream both pumps share (lines never interleave mid-line)."""
+    with lock:
         try:
-            sink.write(line)
+            sink.write(data)
             sink.flush()
         except (OSError, ValueError):
-            pass
+            pass  # the reader of our output went away: codex's run goes on
+
+
+def _pump_stderr(stream: Any, sink: Any, found: dict[str, str], lock: threading.Lock) -> None:
+    """Copy codex's stderr through as it comes, noting the session id and the last ERROR line."""
+    for line in iter(stream.readline, b""):
+        _write(sink, line, lock)
         if "session" not in found:
             match = _SESSION_RE.match(line.strip())
             if match:
                 found["session"] = match.group(1).decode()
         if line.startswith(_REFUSAL_LINES) or line.startswith(b"ERROR:") or b" ERROR " in line[:60]:
-            kind = error_kind(line.decode("utf-8", "replace"))
+            text = line.decode("utf-8", "replace").strip()
+            kind = error_kind(text)
             if kind:
                 found["error"] = kind
+                found["error_text"] = text.removeprefix("ERROR:").strip()
+    stream.close()
+
+
+def _pump_events(
+    stream: Any,
+    reader: EventReader,
+    sinks: tuple[Any, Any],
+    lock: threading.Lock,
+    clock: Callable[[], float],
+) -> None:
+    """Read codex's ``--json`` stdout as it comes: each line to the reader, what it says to
+    show to stderr (or, with the user's own ``--json``, the line itself to stdout)."""
+    stdout_sink, stderr_sink = sinks
+    for line in iter(stream.readline, b""):
+        if reader.raw:
+            _write(stdout_sink, line, lock)
+        text = line.decode("utf-8", "replace").rstrip("\r\n")
+        shown = reader.feed(text, clock())
+        if shown:
+            _write(stderr_sink, "".join(f"{s}\n" for s in shown).encode("utf-8"), lock)
     stream.close()
 
 
@@ -220,18 +264,21 @@ def run_attempt(
     attempt: LaunchSpec,
     *,
     stderr_sink: Any = None,
+    stdout_sink: Any = None,
     clock: Callable[[], float] = time.monotonic,
     stop_signals: StopSignals | None = None,
 ) -> AttemptResult:
     """Run codex once and wait for it; never raises for codex's own failures.
 
     ``stop_signals``: the caller's watch, held since before the config was edited; without one,
-    the attempt holds its own.
+    the attempt holds its own. ``stdout_sink`` / ``stderr_sink``: binary streams for the answer
+    and for progress (default: ours).
     """
+    sinks = (stdout_sink, stderr_sink)
     if stop_signals is None:
         with StopSignals() as own:
-            return _run(attempt, own, stderr_sink, clock)
-    return _run(attempt, stop_signals, stderr_sink, clock)
+            return _run(attempt, own, sinks, clock)
+    return _run(attempt, stop_signals, sinks, clock)
 
 
 def _interrupted(
@@ -245,13 +292,18 @@ def _interrupted(
         watch.received,
         session,
         f"stopped by {signal.Signals(watch.received).name}",
+        outcome_kind="interrupted",
     )
 
 
 def _run(
-    attempt: LaunchSpec, watch: StopSignals, stderr_sink: Any, clock: Callable[[], float]
+    attempt: LaunchSpec,
+    watch: StopSignals,
+    sinks: tuple[Any, Any],
+    clock: Callable[[], float],
 ) -> AttemptResult:
-    sink = stderr_sink if stderr_sink is not None else sys.stderr.buffer
+    stdout_sink = sinks[0] if sinks[0] is not None else sys.stdout.buffer
+    sink = sinks[1] if sinks[1] is not None else sys.stderr.buffer
     started = clock()
     own_group = not attempt.interactive
     found: dict[str, str] = {}
@@ -263,6 +315,7 @@ def _run(
             env=dict(attempt.env),
             cwd=attempt.cwd,
             stdin=None if attempt.stdin_text is None else subprocess.PIPE,
+            stdout=subprocess.PIPE if attempt.events else None,
             stderr=None if attempt.interactive else subprocess.PIPE,
             process_group=0 if own_group else None,
             preexec_fn=_death_signal_setter(),
@@ -275,38 +328,88 @@ def _run(
             None,
             None,
             f"cannot start codex: {exc.strerror}",
+            outcome_kind="launch_error",
         )
     watch.attach(proc, own_group, lambda: _stop(proc, own_group, signal.SIGKILL))
+    reader = EventReader(started, raw=attempt.raw_events)
+    lock = threading.Lock()
     threads = []
     if proc.stdin is not None:
         data = (attempt.stdin_text or "").encode("utf-8")
         threads.append(threading.Thread(target=_feed_stdin, args=(proc.stdin, data), daemon=True))
     if proc.stderr is not None:
         threads.append(
-            threading.Thread(target=_pump_stderr, args=(proc.stderr, sink, found), daemon=True)
+            threading.Thread(
+                target=_pump_stderr, args=(proc.stderr, sink, found, lock), daemon=True
+            )
+        )
+    if proc.stdout is not None:
+        threads.append(
+            threading.Thread(
+                target=_pump_events,
+                args=(proc.stdout, reader, (stdout_sink, sink), lock, clock),
+                daemon=True,
+            )
         )
     for thread in threads:
         thread.start()
     timed_out = _wait(proc, attempt.timeout, watch, own_group, started, clock)
     for thread in threads:
         thread.join(timeout=5)
-    duration_ms = int((clock() - started) * 1000)
+    ended = clock()
+    duration_ms = int((ended - started) * 1000)
     code = proc.returncode
-    if watch.stopped_by() is not None:
-        return _interrupted(watch, duration_ms, code, found.get("session"))
+    session = found.get("session") or reader.thread_id
+    stopped = watch.stopped_by() is not None
+    outcome = reader.outcome(
+        code,
+        ended,
+        timed_out=timed_out,
+        interrupted=stopped,
+        stderr_error=found.get("error_text"),
+    )
+    if attempt.events:
+        _show_answer(reader, outcome.answer, stdout_sink, sink, lock)
+    facts: dict[str, Any] = {
+        "outcome_kind": outcome.kind if attempt.events or code == 0 else None,
+        "ttft_ms": outcome.ttft_ms,
+        "usage": outcome.usage,
+        "error_message": outcome.error,
+    }
+    if stopped:
+        return replace(_interrupted(watch, duration_ms, code, session), **facts)
     if timed_out:
-        return AttemptResult(
-            code,
-            duration_ms,
-            "timeout",
-            None,
-            found.get("session"),
-            f"timeout after {attempt.timeout:g} s",
-        )
-    if code == 0:
-        return AttemptResult(0, duration_ms, "ok", None, found.get("session"), None)
-    error = found.get("error") or (f"killed by signal {-code}" if code < 0 else f"exit {code}")
-    return AttemptResult(code, duration_ms, "failed", None, found.get("session"), error)
+        timeout = f"timeout after {attempt.timeout:g} s"
+        facts["outcome_kind"], facts["error_message"] = "timeout", timeout
+        return AttemptResult(code, duration_ms, "timeout", None, session, timeout, **facts)
+    if code == 0 and outcome.kind == "ok":
+        return AttemptResult(0, duration_ms, "ok", None, session, None, **facts)
+    if code == 0:  # exit 0, but the turn gave no answer: a failure to walk on from
+        return AttemptResult(0, duration_ms, "failed", None, session, outcome.kind, **facts)
+    error = (
+        found.get("error")
+        or (error_kind(outcome.error) if outcome.error else None)
+        or (f"killed by signal {-code}" if code < 0 else f"exit {code}")
+    )
+    return AttemptResult(code, duration_ms, "failed", None, session, error, **facts)
+
+
+def _show_answer(
+    reader: EventReader, answer: str | None, stdout_sink: Any, sink: Any, lock: threading.Lock
+) -> None:
+    """As plain ``codex exec``: the last agent message and a newline on stdout, only when the
+    turn succeeded; a message of a failed turn goes to stderr (a fallback's answer may follow)."""
+    if reader.raw:
+        return  # the user's own --json: the events went to stdout as they came
+    plain = reader.plain_output()
+    if plain is not None:  # a codex that did not speak --json: its stdout as it was
+        if plain:
+            _write(stdout_sink, plain.encode("utf-8"), lock)
+        return
+    if answer is not None:
+        _write(stdout_sink, f"{answer}\n".encode(), lock)
+    elif reader.answer is not None:
+        _write(sink, f"codex\n{reader.answer}\n".encode(), lock)
 
 
 def _wait(

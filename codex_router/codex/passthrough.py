@@ -17,6 +17,13 @@ from codex_router.errors import UsageError
 
 #: Codex flags that switch the provider without a ``-c``.
 PROVIDER_FLAGS = ("--oss", "--local-provider")
+#: ``codex exec``'s flag for its JSONL event stream (``--experimental-json``: its older name).
+JSON_FLAGS = ("--json", "--experimental-json")
+
+
+def asks_for_events(codex_args: Sequence[str]) -> bool:
+    """Does the user pass ``--json`` to codex themselves (then the events are theirs, on stdout)?"""
+    return any(arg in JSON_FLAGS for arg in codex_args)
 
 
 def config_overrides(codex_args: Sequence[str]) -> list[tuple[str, str, str]]:

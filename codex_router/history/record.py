@@ -89,6 +89,15 @@ class Attempt:
     )
     session_id: str | None = None  # Codex thread id, to find its rollout under $CODEX_HOME/sessions
     usage: TokenUsage | None = None
+    # Read from `codex exec --json` (None in runs recorded before): the finer outcome (one of
+    # policy/fields.py OUTCOME_KINDS), launch → first item, Codex's failure text (short, masked).
+    outcome_kind: str | None = None
+    ttft_ms: int | None = None
+    error_message: str | None = None
+    alias: str | None = None  # the alias this attempt ran (None: the run's alias, older runs)
+    # What the walk did after this attempt, and why: next_path, long_alias, stop, done.
+    next_step: str | None = None
+    next_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -100,6 +109,12 @@ class Attempt:
             "error": self.error,
             "session_id": self.session_id,
             "usage": self.usage.to_dict() if self.usage else None,
+            "outcome_kind": self.outcome_kind,
+            "ttft_ms": self.ttft_ms,
+            "error_message": self.error_message,
+            "alias": self.alias,
+            "next_step": self.next_step,
+            "next_reason": self.next_reason,
         }
 
     @classmethod
@@ -107,6 +122,27 @@ class Attempt:
         known = {k: v for k, v in data.items() if k in _field_names(cls)}
         usage = known.pop("usage", None)
         return cls(**known, usage=TokenUsage.from_dict(usage) if usage else None)
+
+
+#: The user's verdicts on a run (``history mark``).
+MARKS = ("good", "bad")
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The user's mark on a run, given after it (``history mark``); kept apart from the run's
+    own outcome, which stays as recorded."""
+
+    mark: str  # one of MARKS
+    note: str | None
+    marked_at: float  # unix seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Feedback:
+        return cls(str(data["mark"]), data.get("note"), float(data["marked_at"]))
 
 
 @dataclass(frozen=True)
@@ -142,9 +178,12 @@ class RunRecord:
     # ``usage`` priced on the alias / on the deep role's alias (None: no usage reported)
     usage_cost_usd: float | None = None
     usage_deep_cost_usd: float | None = None
+    # the user's mark, read from the store's marks (never part of what a run records)
+    feedback: Feedback | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in _field_names(type(self))}
+        data["feedback"] = self.feedback.to_dict() if self.feedback else None
         data["path_order"] = list(self.path_order)
         data["intents"] = list(self.intents)
         data["reasons"] = list(self.reasons)
@@ -163,4 +202,9 @@ class RunRecord:
         if "attempts" in known:
             known["attempts"] = tuple(Attempt.from_dict(a) for a in known["attempts"])
         usage = known.pop("usage", None)
-        return cls(**known, usage=TokenUsage.from_dict(usage) if usage else None)
+        feedback = known.pop("feedback", None)
+        return cls(
+            **known,
+            usage=TokenUsage.from_dict(usage) if usage else None,
+            feedback=Feedback.from_dict(feedback) if feedback else None,
+        )

@@ -33,7 +33,7 @@ from codex_router.codex.binary import (
 from codex_router.codex.config_file import read_config_file
 from codex_router.codex.config_guard import ConfigGuard
 from codex_router.codex.launch import AttemptResult, LaunchSpec, StopSignals, run_attempt
-from codex_router.codex.passthrough import profile_names
+from codex_router.codex.passthrough import asks_for_events, profile_names
 from codex_router.codex.session import session_report
 from codex_router.dirs import AppDirs, codex_home
 from codex_router.errors import (
@@ -56,6 +56,7 @@ from codex_router.run.child_env import (
     without_provider_secrets,
 )
 from codex_router.run.plan import PathPlan, Plan
+from codex_router.run.steps import next_step
 
 Notify = Callable[[str], None]
 RecordRun = Callable[[AppDirs, RunRecord], None]
@@ -78,20 +79,38 @@ class RunResult:
     codex_version: str | None = None
 
 
-def _attempt_line(index: int, total: int, path: PathPlan, result: AttemptResult) -> str:
+#: The width of the human output; Codex's failure text goes on its own line, cut to fit.
+_LINE_WIDTH = 80
+
+
+def _attempt_line(
+    index: int, total: int, path: PathPlan, result: AttemptResult, kind: str | None = None
+) -> str:
+    """``attempt 2/3 litellm (MODEL): rate_limit, exit 1 in 0.3 s`` and, on a second
+    line, Codex's own words for the failure (short, masked)."""
     model = path.model or "codex default"
     took = f"{result.duration_ms / 1000:.1f} s"
     if result.outcome == "ok":
-        return f"attempt {index}/{total} {path.name} ({model}): ok in {took}"
+        first = f" (first item {result.ttft_ms / 1000:.1f} s)" if result.ttft_ms else ""
+        return f"attempt {index}/{total} {path.name} ({model}): ok in {took}{first}"
     shell_code = shell_exit_code(result.exit_code, result.outcome)
     code = "no exit code" if shell_code is None else f"exit {shell_code}"
-    error = result.error if result.error not in (code, f"exit {result.exit_code}") else None
+    plain = (code, f"exit {result.exit_code}", kind)
+    error = result.error if result.error not in plain else None
     if error and error.startswith(result.outcome):  # "timeout after 30 s": says it already
         outcome, error = error, None
     else:
-        outcome = result.outcome
-    outcome = f"{outcome}, {code} in {took}" + (f" — {error}" if error else "")
-    return f"attempt {index}/{total} {path.name} ({model}): {outcome}"
+        outcome = kind if kind and kind != result.outcome else result.outcome
+    line = f"attempt {index}/{total} {path.name} ({model}): {outcome}, {code} in {took}"
+    detail = result.error_message
+    if not detail or detail in (*plain, error, result.error) or detail.startswith(outcome):
+        detail = None
+    said = " — ".join(s for s in (error, detail) if s)
+    if not said:
+        return line
+    if len(said) > _LINE_WIDTH - 2:
+        said = said[: _LINE_WIDTH - 3].rstrip() + "…"
+    return f"{line}\n  {said}"
 
 
 #: Codex's retry keys of a provider table, lowered for an attempt that has another path after it.
@@ -298,45 +317,51 @@ def _walk(
 ) -> None:
     guard = ConfigGuard(home / "config.toml", dirs.state_dir, on_wait=notify)
     child_env = {**env, **target.env}
-    for index, path in enumerate(ready, start=1):
-        is_last = index == len(ready)
-        before = (
-            worktree.snapshot(options.cwd)
-            if not is_last and not options.retry_after_changes
+    never_retry_on = frozenset(plan.settings["never_retry_on"])
+    # (path, alias): the plan's alias on each ready path; a context overflow may put the
+    # long-context alias's attempt on the same path in front of the rest.
+    queue: list[tuple[PathPlan, str]] = [(p, plan.decision.alias) for p in ready]
+    index = 0
+    while queue:
+        path, alias = queue.pop(0)
+        index += 1
+        total = index + len(queue)
+        is_last = not queue
+        long_here = (
+            plan.overflow_paths.get(path.name)
+            if alias == plan.decision.alias and plan.overflow is not None
             else None
         )
-        assert path.argv is not None  # build_plan gives every ready path its argv
-        argv = [target.argv0, *path.argv[1:]]
-        provider_id = MANAGED_PROVIDER_IDS.get(path.name)
-        if path.name == "standard":
-            argv = _standard_argv(
-                argv, guard, tuple(plan.codex_args), home, notify, fallback_follows=not is_last
-            )
-        attempt_env = _attempt_env(path.name, child_env, plan, dirs, home, argv)
-        if options.interactive:  # the TUI reads the terminal: the prompt goes in as its argument
-            argv, stdin_text = (
-                [plan.codex_input if a == PROMPT_PLACEHOLDER else a for a in argv],
-                None,
-            )
-        else:
-            stdin_text = plan.codex_input
-        spec = LaunchSpec(
-            argv,
-            attempt_env,
-            stdin_text,
-            float(plan.settings["timeout_seconds"]) or None,
-            interactive=options.interactive,
-            cwd=options.cwd,
+        further = not is_last or long_here is not None
+        before = (
+            worktree.snapshot(options.cwd) if further and not options.retry_after_changes else None
         )
-        attempt_started = time.time()
-        if provider_id:
-            table = managed_provider_table(path.name, plan.settings)
-            attempt_result = _guarded_attempt(
-                guard, run_id, provider_id, table, spec, launch, notify
-            )
-        else:
-            attempt_result = launch(spec)
-        usage, error = _session_facts(home, attempt_result, started_at=attempt_started)
+        attempt_result, usage, session_error = _one_attempt(
+            plan,
+            path,
+            run_id,
+            env,
+            child_env,
+            dirs,
+            options,
+            notify,
+            launch,
+            target,
+            guard,
+            home,
+            fallback_follows=not is_last,
+        )
+        kind = attempt_result.outcome_kind
+        repeating = _repeating_failure(attempt_result) if further else None
+        if repeating is not None:
+            kind = "refused"  # codex refused the run itself (its config, arguments, directory)
+        step = next_step(
+            kind,
+            path.name,
+            never_retry_on=never_retry_on,
+            next_path=queue[0][0].name if queue else None,
+            long_alias=plan.overflow.alias if long_here is not None and plan.overflow else None,
+        )
         result.attempts.append(
             Attempt(
                 path.name,
@@ -344,13 +369,19 @@ def _walk(
                 attempt_result.exit_code,
                 attempt_result.duration_ms,
                 attempt_result.outcome,
-                attempt_result.error or error,
+                attempt_result.error or session_error,
                 attempt_result.session_id,
                 usage,
+                outcome_kind=kind,
+                ttft_ms=attempt_result.ttft_ms,
+                error_message=attempt_result.error_message,
+                alias=alias,
+                next_step=step.action,
+                next_reason=step.reason,
             )
         )
-        notify(_attempt_line(index, len(ready), path, attempt_result))
-        if attempt_result.outcome == "ok":
+        notify(_attempt_line(index, total, path, attempt_result, kind))
+        if step.action == "done":
             result.exit_code, result.outcome = 0, "success"
             return
         if attempt_result.outcome == "interrupted":
@@ -358,38 +389,98 @@ def _walk(
             result.outcome = "interrupted"
             return
         code = _failure_code(attempt_result)
-        repeating = None if is_last else _repeating_failure(attempt_result)
-        if repeating is not None:
-            result.exit_code, result.outcome = repeating[0], "failed"
-            notify(
-                f"not falling back: codex refused the run itself "
-                f"({attempt_result.error or f'exit {attempt_result.exit_code}'}), and would on "
-                f"every path; exit {repeating[0]} ({repeating[1]})"
-            )
-            return
-        if is_last:
-            if len(ready) > 1:
-                result.exit_code, result.outcome = int(AllPathsFailedError.exit_code), "failed"
+        if step.action == "stop":
+            result.exit_code, result.outcome = int(code), "failed"
+            if repeating is not None and kind == "refused":
+                result.exit_code = repeating[0]
                 notify(
-                    f"every path failed ({', '.join(p.name for p in ready)}); exit "
-                    f"{int(AllPathsFailedError.exit_code)}"
+                    f"not falling back: codex refused the run itself "
+                    f"({attempt_result.error or f'exit {attempt_result.exit_code}'}), and would "
+                    f"on every path; exit {repeating[0]} ({repeating[1]})"
                 )
+            else:
+                notify(f"not falling back: {step.reason}; exit {result.exit_code}")
+            return
+        if step.action == "last":
+            if index > 1:
+                result.exit_code, result.outcome = int(AllPathsFailedError.exit_code), "failed"
+                tried = ", ".join(dict.fromkeys(a.path for a in result.attempts))
+                notify(f"every path failed ({tried}); exit {int(AllPathsFailedError.exit_code)}")
             else:
                 result.exit_code, result.outcome = int(code), "failed"
             return
         if before is not None:
             after = worktree.snapshot(options.cwd)
+            following = long_here.name if step.action == "long_alias" and long_here else None
+            following = following or queue[0][0].name
             if worktree.changed_between(before, after):
                 result.exit_code, result.outcome = int(code), "stopped_changes"
                 notify(
                     f"attempt on {path.name} changed the working tree; not re-running the task on "
-                    f"{ready[index].name} over its edits (review them, then rerun, or pass "
+                    f"{following} over its edits (review them, then rerun, or pass "
                     "--retry-after-changes)"
                 )
                 return
             if before.note and index == 1:
                 notify(before.note)
-        notify(f"falling back to {ready[index].name}")
+        if step.action == "long_alias" and long_here is not None and plan.overflow is not None:
+            queue.insert(0, (long_here, plan.overflow.alias or alias))
+            notify(f"retrying on {path.name} with {plan.overflow.reason} ({step.cause})")
+        else:
+            then = " (not retried there)" if kind == "auth" else ""
+            notify(f"falling back to {queue[0][0].name}: {step.cause}{then}")
+
+
+def _one_attempt(
+    plan: Plan,
+    path: PathPlan,
+    run_id: str,
+    env: Mapping[str, str],
+    child_env: Mapping[str, str],
+    dirs: AppDirs,
+    options: RunOptions,
+    notify: Notify,
+    launch: Callable[..., AttemptResult],
+    target: LaunchTarget,
+    guard: ConfigGuard,
+    home: Path,
+    *,
+    fallback_follows: bool,
+) -> tuple[AttemptResult, TokenUsage | None, str | None]:
+    """Launch codex once on ``path``: the result, Codex's usage, the rollout's error kind."""
+    assert path.argv is not None  # build_plan gives every ready path its argv
+    argv = [target.argv0, *path.argv[1:]]
+    provider_id = MANAGED_PROVIDER_IDS.get(path.name)
+    if path.name == "standard":
+        argv = _standard_argv(
+            argv, guard, tuple(plan.codex_args), home, notify, fallback_follows=fallback_follows
+        )
+    attempt_env = _attempt_env(path.name, child_env, plan, dirs, home, argv)
+    if options.interactive:  # the TUI reads the terminal: the prompt goes in as its argument
+        argv, stdin_text = (
+            [plan.codex_input if a == PROMPT_PLACEHOLDER else a for a in argv],
+            None,
+        )
+    else:
+        stdin_text = plan.codex_input
+    spec = LaunchSpec(
+        argv,
+        attempt_env,
+        stdin_text,
+        float(plan.settings["timeout_seconds"]) or None,
+        interactive=options.interactive,
+        cwd=options.cwd,
+        events=not options.interactive,
+        raw_events=asks_for_events(plan.codex_args),
+    )
+    attempt_started = time.time()
+    if provider_id:
+        table = managed_provider_table(path.name, plan.settings)
+        attempt_result = _guarded_attempt(guard, run_id, provider_id, table, spec, launch, notify)
+    else:
+        attempt_result = launch(spec)
+    usage, error = _session_facts(home, attempt_result, started_at=attempt_started)
+    return attempt_result, usage or attempt_result.usage, error
 
 
 def _guarded_attempt(

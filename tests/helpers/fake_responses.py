@@ -1,9 +1,13 @@
 """A fake OpenAI Responses API server on 127.0.0.1 for end-to-end tests with the real Codex.
 
 Codex 0.169 accepts ``response.output_item.done`` then ``response.completed`` as a whole turn.
-Modes: ``ok``, ``500``, ``401``, ``429``, ``hang`` (accepts, never answers), ``truncated`` (one
-event, then the connection closes), ``slow`` (ok after a delay). A ``refused`` endpoint is a port
-nothing listens on: :func:`helpers.net.refused_url`.
+Modes: ``ok``, ``500``, ``401``, ``403``, ``429``, ``hang`` (accepts, never answers),
+``truncated`` (one event, then the connection closes: a cut stream), ``stall`` (one event, then
+silence: Codex's idle timeout), ``slow`` (ok after a delay), ``failed_turn`` (a
+``response.completed`` whose status is ``failed``: Codex exits 0 without an answer), ``quota``
+(429 with ``insufficient_quota``), ``context_overflow`` (400 with ``context_length_exceeded``),
+``failed:<code>`` (200, then ``response.failed`` with that error code). A ``refused`` endpoint is
+a port nothing listens on: :func:`helpers.net.refused_url`.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 REPLY_TEXT = "hello from the fake responses server"
+#: The Responses API's error code for an input above the model's context window.
+CONTEXT_CODE = "context_length_exceeded"
 
 
 def _sse(event: dict) -> bytes:
@@ -42,8 +48,16 @@ def ok_events(text: str = REPLY_TEXT) -> list[bytes]:
 
 
 class FakeResponses:
-    def __init__(self, mode: str = "ok", *, delay: float = 0.0, text: str = REPLY_TEXT) -> None:
+    def __init__(
+        self,
+        mode: str = "ok",
+        *,
+        delay: float = 0.0,
+        text: str = REPLY_TEXT,
+        by_model: dict[str, str] | None = None,
+    ) -> None:
         self.mode = mode
+        self.by_model = by_model or {}  # model → mode, for requests naming that model
         self.delay = delay
         self.text = text
         self.requests: list[dict] = []
@@ -80,7 +94,7 @@ class FakeResponses:
                         "time": time.time(),
                     }
                 )
-                server._answer(self)
+                server._answer(self, server.by_model.get(payload.get("model"), server.mode))
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -90,14 +104,15 @@ class FakeResponses:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
 
-    def _answer(self, h: BaseHTTPRequestHandler) -> None:
-        mode = self.mode
+    def _answer(self, h: BaseHTTPRequestHandler, mode: str) -> None:
         if mode == "hang":
             self.release.wait(600)
             return
-        if mode in ("500", "401", "429"):
-            status = int(mode)
-            body = json.dumps({"error": {"message": f"fake {status}", "type": "fake"}}).encode()
+        errors = {"quota": (429, "insufficient_quota"), "context_overflow": (400, CONTEXT_CODE)}
+        if mode in ("500", "401", "403", "429") or mode in errors:
+            status, code = errors.get(mode) or (int(mode), "fake")
+            error = {"message": f"fake {status} {code}", "type": code, "code": code}
+            body = json.dumps({"error": error}).encode()
             h.send_response(status)
             h.send_header("Content-Type", "application/json")
             h.send_header("Content-Length", str(len(body)))
@@ -107,8 +122,17 @@ class FakeResponses:
         if self.delay:
             time.sleep(self.delay)
         events = ok_events(self.text)
-        if mode == "truncated":
+        if mode in ("truncated", "stall"):
             events = events[:1]
+        elif mode == "failed_turn":
+            failed = {"id": "resp_1", "status": "failed", "error": {"code": "server_error"}}
+            events = [_sse({"type": "response.completed", "response": failed})]
+        elif mode.startswith("failed:"):
+            error = {"code": mode.split(":", 1)[1], "message": "fake failed response"}
+            events = [
+                _sse({"type": "response.created", "response": {"id": "resp_1"}}),
+                _sse({"type": "response.failed", "response": {"id": "resp_1", "error": error}}),
+            ]
         h.send_response(200)
         h.send_header("Content-Type", "text/event-stream")
         h.send_header("Connection", "close")
@@ -116,6 +140,8 @@ class FakeResponses:
         for event in events:
             h.wfile.write(event)
             h.wfile.flush()
+        if mode == "stall":
+            self.release.wait(600)
         h.close_connection = True
 
     def __enter__(self) -> FakeResponses:
