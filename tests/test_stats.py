@@ -307,11 +307,20 @@ def test_percentiles_walk_an_index(dirs, random_runs) -> None:
         conn.close()
 
 
+def _drop_version_4(conn: sqlite3.Connection) -> None:
+    conn.execute("DROP TABLE run_attempts")
+    conn.execute("DROP TABLE run_marks")
+    conn.execute("DROP INDEX runs_run_id")
+    conn.execute("DROP TABLE run_class_totals")
+
+
 def test_a_version_1_store_gets_its_rollup_from_its_runs(dirs, random_runs) -> None:
     """Migrations 2 and 3 build run_totals from existing rows: the same numbers as live upkeep."""
     before = compute_stats(dirs, by="day").to_dict()
     conn = sqlite3.connect(history_path(dirs))
-    # back to version 1's layout: no rollup, no overhead index, no usage-priced columns
+    # back to version 1's layout: no rollup, no overhead index, no usage-priced columns,
+    # no attempt rows, marks or version 4's indexes
+    _drop_version_4(conn)
     conn.execute("DROP TABLE run_totals")
     conn.execute("DROP INDEX runs_overhead")
     conn.execute("ALTER TABLE runs DROP COLUMN usage_cost_usd")
@@ -319,7 +328,7 @@ def test_a_version_1_store_gets_its_rollup_from_its_runs(dirs, random_runs) -> N
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
-    assert migrations.SCHEMA_VERSION == 3
+    assert migrations.SCHEMA_VERSION == 4
     assert compute_stats(dirs, by="day").to_dict() == before
 
 
@@ -333,6 +342,7 @@ def test_a_version_2_store_keeps_its_runs_and_gets_the_new_sums(dirs) -> None:
     ]
     record_runs(dirs, records)
     conn = sqlite3.connect(history_path(dirs))
+    _drop_version_4(conn)
     conn.execute("DROP TABLE run_totals")
     conn.execute("DROP INDEX runs_overhead")
     conn.execute("ALTER TABLE runs DROP COLUMN usage_cost_usd")

@@ -23,6 +23,7 @@ def register(app: typer.Typer) -> None:
     )
     group.callback(invoke_without_command=True)(history)
     group.command("import")(import_history)
+    group.command("mark")(mark_run)
     app.add_typer(group, name="history")
 
 
@@ -108,6 +109,36 @@ def history(
             view.print_runs_jsonl(runs)
         else:
             view.print_runs_table(runs)
+
+
+def mark_run(
+    run_id: str = typer.Argument(
+        ...,
+        metavar="RUN_ID",
+        help="The run's id, or its first characters (at least 4) when they are unique.",
+    ),
+    verdict: str = typer.Argument(..., metavar="good|bad", help="Your verdict on its answer."),
+    note: str | None = typer.Option(
+        None, "--note", metavar="TEXT", help="A short note kept with the mark (500 characters)."
+    ),
+) -> None:
+    """Mark a recorded run good or bad; marking it again replaces the mark.
+
+    The mark is kept apart from what the run recorded (its exit and outcome stay as they
+    were); `stats --by alias-class` counts it instead of the automatic outcome, and the
+    adaptive router reads it as the answer's quality.
+    """
+    # lazy: --help imports every command module; the work loads when the command runs
+    from codex_router.dirs import app_dirs
+    from codex_router.history.record import MARKS
+    from codex_router.history.store import mark_run as store_mark
+    from codex_router.views import history as view
+
+    mark = verdict.strip().lower()
+    if mark not in MARKS:
+        raise UsageError(f"good|bad: expected good or bad, got {verdict!r}")
+    full_id, stored_note = store_mark(app_dirs(), run_id, mark, note, now=time.time())
+    view.print_marked(full_id, mark, stored_note)
 
 
 def import_history(

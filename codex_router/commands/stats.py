@@ -9,7 +9,7 @@ import typer
 from codex_router.commands.history import since_from_flag
 from codex_router.errors import UsageError
 
-BY_CHOICES = ("alias", "provider", "day")
+BY_CHOICES = ("alias", "provider", "day", "alias-class")
 
 
 def register(app: typer.Typer) -> None:
@@ -26,8 +26,9 @@ def stats(
     by: str | None = typer.Option(
         None,
         "--by",
-        metavar="alias|provider|day",
-        help="Also break the numbers down per alias, provider or day.",
+        metavar="alias|provider|day|alias-class",
+        help="Also break the numbers down per alias, provider or day; alias-class: success "
+        "per alias and task class, your `history mark` counted before the run's own outcome.",
     ),
     json_out: bool = typer.Option(
         False, "--json", help="One JSON object (docs/reference/history-json.md)."

@@ -1,8 +1,10 @@
 """The run history: what each run decided and what happened, never its prompt or a secret.
 
 Owns: the record shape (``record``), the SQLite store and its migrations (``store``,
-``migrations``), filters for ``history`` (``query``), the aggregates of ``stats`` (``stats``) and
-the reading of the earlier cost router's log for ``history import`` (``legacy``).
+``migrations``), filters for ``history`` (``query``), the aggregates of ``stats`` (``stats``),
+each path's newest attempts for the adaptive health model (``attempts``), the user's marks
+(``store.mark_run``) and the reading of the earlier cost router's log for ``history import``
+(``legacy``).
 
 Side effects: ``<state_dir>/history.sqlite3`` only.
 

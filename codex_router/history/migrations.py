@@ -26,12 +26,21 @@ Version 3 adds ``runs.usage_cost_usd`` / ``usage_deep_cost_usd`` (Codex's report
 on the alias / the deep role's alias when the run was recorded; NULL before), rebuilds
 ``run_totals`` with more sums (non-launched runs by kind, dry-run compression, money over
 succeeded runs, Codex's overhead) and adds ``runs_overhead`` for the median overhead.
+
+Version 4 adds ``run_attempts`` (one row per attempt: path, outcome, exit code, duration, TTFT,
+tokens, cost; indexed on ``(path, started_at)`` so the adaptive health model reads a path's
+newest attempts in a bounded index walk), ``run_marks`` (the user's ``history mark``), and
+an index on ``run_id`` (id prefixes) and ``run_class_totals`` (launched and succeeded runs per
+UTC day, alias and task class: ``stats --by alias-class``). Existing runs' attempts are copied
+from their JSON once.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Sequence
+from typing import Any
 
 #: ``PRAGMA application_id`` of a codex-route history database ("CRTH"): tells ours from
 #: another program's SQLite file.
@@ -234,8 +243,133 @@ def _v3_usage_costs(conn: sqlite3.Connection) -> None:
     )
 
 
+def attempt_rows(run: int, record: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The ``run_attempts`` rows of one recorded run (its ``RunRecord.to_dict()``), in
+    :data:`ATTEMPT_COLUMNS` order; none for a dry run.
+
+    An attempt's start is the run's start plus the attempts before it. Its cost is its share
+    (by total tokens) of the run's usage priced on the alias when Codex reported usage, else
+    the run's estimate; unknown (NULL) for an attempt without usage in a run with some.
+    """
+    if record.get("dry_run"):
+        return []
+    run_usage = record.get("usage") or {}
+    run_tokens = int(run_usage.get("total_tokens") or 0)
+    usage_cost = record.get("usage_cost_usd")
+    start = float(record["started_at"])
+    rows: list[tuple[Any, ...]] = []
+    for seq, attempt in enumerate(record.get("attempts") or []):
+        usage = attempt.get("usage") or {}
+        tokens = int(usage["total_tokens"]) if usage.get("total_tokens") is not None else None
+        cost: float | None
+        if usage_cost is not None and run_tokens > 0:
+            cost = float(usage_cost) * (tokens or 0) / run_tokens if tokens else None
+        else:
+            cost = float(record.get("estimated_cost_usd") or 0.0)
+        duration = int(attempt.get("duration_ms") or 0)
+        rows.append(
+            (
+                run,
+                seq,
+                str(attempt.get("path") or ""),
+                start,
+                # the finer kind Codex's events give (ok, rate_limit, …) where recorded
+                str(attempt.get("outcome_kind") or attempt.get("outcome") or ""),
+                attempt.get("exit_code"),
+                duration,
+                attempt.get("error"),
+                attempt.get("ttft_ms"),  # None in runs recorded before Codex's events were read
+                tokens,
+                cost,
+            )
+        )
+        start += duration / 1000
+    return rows
+
+
+#: The ``run_class_totals`` key and sums over launched ``runs`` rows (``stats --by alias-class``).
+CLASS_TOTALS_KEY = "CAST(started_at / 86400 AS INTEGER), alias, complexity"
+CLASS_TOTALS_AGGREGATES = "count(*), coalesce(sum(outcome = 'success'), 0)"
+
+ATTEMPT_COLUMNS = (
+    "run",
+    "seq",
+    "path",
+    "started_at",
+    "outcome",
+    "exit_code",
+    "duration_ms",
+    "error",
+    "ttft_ms",
+    "total_tokens",
+    "cost_usd",
+)
+INSERT_ATTEMPT = (
+    f"INSERT INTO run_attempts ({', '.join(ATTEMPT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(ATTEMPT_COLUMNS))})"
+)
+
+
+def _v4_attempts_and_marks(conn: sqlite3.Connection) -> None:
+    # One row per attempt, so a path's newest attempts are an index walk on (path, started_at)
+    # instead of JSON parsing: the adaptive health model reads the newest max_history per path.
+    conn.execute("""
+        CREATE TABLE run_attempts (
+            run INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            outcome TEXT NOT NULL,
+            exit_code INTEGER,
+            duration_ms INTEGER NOT NULL,
+            error TEXT,
+            ttft_ms INTEGER,
+            total_tokens INTEGER,
+            cost_usd REAL,
+            PRIMARY KEY (run, seq)
+        ) WITHOUT ROWID""")
+    conn.execute("CREATE INDEX run_attempts_path ON run_attempts (path, started_at)")
+    # The user's verdict on a run (``history mark``), kept apart from what the run recorded.
+    conn.execute("""
+        CREATE TABLE run_marks (
+            run INTEGER PRIMARY KEY,
+            mark TEXT NOT NULL CHECK (mark IN ('good', 'bad')),
+            note TEXT,
+            marked_at REAL NOT NULL
+        )""")
+    # ``history mark PREFIX`` finds a run by a prefix of its id (a range on this index).
+    conn.execute("CREATE INDEX runs_run_id ON runs (run_id)")
+    # ``stats --by alias-class``: launched and succeeded runs per (UTC day, alias, task class),
+    # kept up to date with each run as ``run_totals`` is (a scan of a million runs took 0.9 s).
+    conn.execute("""
+        CREATE TABLE run_class_totals (
+            utc_day INTEGER NOT NULL,
+            alias TEXT NOT NULL,
+            complexity TEXT NOT NULL,
+            launched INTEGER NOT NULL,
+            succeeded INTEGER NOT NULL,
+            PRIMARY KEY (utc_day, alias, complexity)
+        ) WITHOUT ROWID""")
+    conn.execute(
+        f"INSERT INTO run_class_totals SELECT {CLASS_TOTALS_KEY}, {CLASS_TOTALS_AGGREGATES} "
+        "FROM runs WHERE attempt_count > 0 GROUP BY 1, 2, 3"
+    )
+    read = conn.execute(
+        "SELECT d.run, d.record FROM run_details AS d JOIN runs AS r ON r.id = d.run "
+        "WHERE r.attempt_count > 0 AND NOT r.dry_run"
+    )
+    while batch := read.fetchmany(10_000):
+        rows = [row for run, doc in batch for row in attempt_rows(run, json.loads(doc))]
+        conn.executemany(INSERT_ATTEMPT, rows)
+
+
 #: Ordered: index ``i`` upgrades schema version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_run_totals, _v3_usage_costs)
+MIGRATIONS: tuple[Migration, ...] = (
+    _v1_initial,
+    _v2_run_totals,
+    _v3_usage_costs,
+    _v4_attempts_and_marks,
+)
 
 #: The schema version this codex-route writes.
 SCHEMA_VERSION = len(MIGRATIONS)

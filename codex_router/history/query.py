@@ -16,7 +16,13 @@ from datetime import datetime
 from typing import Any
 
 from codex_router.dirs import AppDirs
-from codex_router.history.record import OUTCOME_LABELS, OUTCOMES, PATH_LABELS, RunRecord
+from codex_router.history.record import (
+    OUTCOME_LABELS,
+    OUTCOMES,
+    PATH_LABELS,
+    Feedback,
+    RunRecord,
+)
 from codex_router.history.store import open_history
 
 #: Outcomes ``--failed`` selects: the run was launched or attempted and did not succeed.
@@ -142,9 +148,10 @@ def recent_runs(dirs: AppDirs, flt: RunFilter, limit: int) -> Generator[RunRecor
 
     def sql_for(where: str) -> str:
         return (
-            f"SELECT d.record FROM (SELECT id, started_at FROM runs {where} "
-            f"ORDER BY started_at DESC, id DESC LIMIT ?) AS r "
-            f"JOIN run_details AS d ON d.run = r.id ORDER BY r.started_at DESC, r.id DESC"
+            f"SELECT d.record, m.mark, m.note, m.marked_at FROM (SELECT id, started_at FROM runs "
+            f"{where} ORDER BY started_at DESC, id DESC LIMIT ?) AS r "
+            f"JOIN run_details AS d ON d.run = r.id LEFT JOIN run_marks AS m ON m.run = r.id "
+            f"ORDER BY r.started_at DESC, r.id DESC"
         )
 
     sql = sql_for(where)
@@ -159,5 +166,7 @@ def recent_runs(dirs: AppDirs, flt: RunFilter, limit: int) -> Generator[RunRecor
                     where, params = where_clause(replace(flt, alias=name))
                     sql = sql_for(where)
                     break
-        for (document,) in conn.execute(sql, [*params, limit]):
-            yield RunRecord.from_dict(json.loads(document))
+        for document, mark, note, marked_at in conn.execute(sql, [*params, limit]):
+            # the mark comes from the marks table only: what the run recorded stays as it was
+            feedback = Feedback(mark, note, marked_at) if mark else None
+            yield replace(RunRecord.from_dict(json.loads(document)), feedback=feedback)

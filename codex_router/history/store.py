@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from codex_router.dirs import AppDirs
-from codex_router.errors import StateError
+from codex_router.errors import StateError, UsageError
 from codex_router.history import migrations as schema
-from codex_router.history.record import RunRecord
+from codex_router.history.record import MARKS, RunRecord
 from codex_router.redact import redact as redact
 from codex_router.redact import redact_tree
 
@@ -350,10 +350,24 @@ _ADD_TO_TOTALS = (
 )
 
 
+_ADD_TO_CLASS_TOTALS = (
+    f"INSERT INTO run_class_totals SELECT {schema.CLASS_TOTALS_KEY}, "
+    f"{schema.CLASS_TOTALS_AGGREGATES} FROM runs WHERE id = ? GROUP BY 1, 2, 3 "
+    "ON CONFLICT (utc_day, alias, complexity) DO UPDATE SET "
+    "launched = launched + excluded.launched, succeeded = succeeded + excluded.succeeded"
+)
+
+
 def _insert(conn: sqlite3.Connection, record: RunRecord, document: str) -> None:
     run = conn.execute(_INSERT_RUN, _run_row(record)).lastrowid
+    assert run is not None  # an INSERT into a rowid table always sets it
     conn.execute("INSERT INTO run_details (run, record) VALUES (?, ?)", (run, document))
     conn.execute(_ADD_TO_TOTALS, (run,))  # the row just written, summed by the same SQL as stats
+    attempts = schema.attempt_rows(run, record.to_dict())
+    if attempts:
+        conn.executemany(schema.INSERT_ATTEMPT, attempts)
+    if record.attempts:
+        conn.execute(_ADD_TO_CLASS_TOTALS, (run,))
     # Per-rule savings count only what was kept out of a real launch (as ``stats`` defines
     # savings); a dry run's rules stay in its JSON.
     launched = bool(record.attempts)
@@ -435,3 +449,82 @@ def record_runs(dirs: AppDirs, records: list[RunRecord]) -> None:
         raise _state_error(path, exc) from None
     finally:
         conn.close()
+
+
+# ---------------------------------------------------------------- marks
+
+#: The shortest run-id prefix ``history mark`` accepts (as git's abbreviated hashes).
+MIN_ID_PREFIX = 4
+#: The longest note kept with a mark.
+MAX_NOTE_CHARS = 500
+
+
+def _prefix_range(prefix: str) -> tuple[str, str]:
+    """Ids starting with ``prefix`` are those in ``[prefix, upper)``: a range on ``runs_run_id``."""
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def mark_run(
+    dirs: AppDirs, id_prefix: str, mark: str, note: str | None, *, now: float
+) -> tuple[str, str | None]:
+    """Store the user's ``mark`` (good/bad) and ``note`` on the run whose id starts with
+    ``id_prefix``; a second mark replaces the first. Returns the full run id and the note as
+    stored.
+
+    Raises :class:`UsageError` naming the id when no run or more than one matches, or when the
+    run launched nothing (a dry run, a cost stop): there is no answer to judge. The note is
+    redacted like every stored string.
+    """
+    if mark not in MARKS:
+        raise ValueError(f"mark must be one of {', '.join(MARKS)}, not {mark!r}")
+    prefix = id_prefix.strip()
+    if len(prefix) < MIN_ID_PREFIX:
+        raise UsageError(
+            f"RUN_ID {id_prefix!r}: give at least {MIN_ID_PREFIX} characters of the run id",
+            hint="`codex-route history --json` shows each run's run_id",
+        )
+    if note is not None:
+        note = _scrub(redact(note.strip()), _secret_values(os.environ))[:MAX_NOTE_CHARS] or None
+    path = history_path(dirs)
+    if not path.exists():
+        raise UsageError(f"RUN_ID {prefix!r}: no run is recorded yet")
+    conn = _open_for_write(path)
+    try:
+        with _write_transaction(conn):
+            rows: list[tuple[int, str, int]] = []
+            for candidate in dict.fromkeys((prefix, prefix.lower())):
+                rows = conn.execute(
+                    "SELECT id, run_id, attempt_count FROM runs "
+                    "WHERE run_id >= ? AND run_id < ? LIMIT 3",
+                    _prefix_range(candidate),
+                ).fetchall()
+                if rows:
+                    break
+            if not rows:
+                raise UsageError(
+                    f"RUN_ID {prefix!r}: no recorded run has an id starting with it",
+                    hint="`codex-route history --json` shows each run's run_id",
+                )
+            if len(rows) > 1:
+                shown = ", ".join(r[1] for r in rows[:2]) + (", …" if len(rows) > 2 else "")
+                raise UsageError(
+                    f"RUN_ID {prefix!r} is ambiguous: runs {shown} all start with it",
+                    hint="give more characters of the run id",
+                )
+            run, run_id, attempts = rows[0]
+            if not attempts:
+                raise UsageError(
+                    f"run {run_id} launched nothing (a dry run, a cost stop or an error before "
+                    "codex started): there is no answer to mark"
+                )
+            conn.execute(
+                "INSERT INTO run_marks (run, mark, note, marked_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (run) DO UPDATE SET mark = excluded.mark, note = excluded.note, "
+                "marked_at = excluded.marked_at",
+                (run, mark, note, now),
+            )
+    except sqlite3.Error as exc:
+        raise _state_error(path, exc) from None
+    finally:
+        conn.close()
+    return str(run_id), note

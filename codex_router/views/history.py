@@ -134,13 +134,25 @@ def cost(usd: float) -> str:
     return f"${usd:.3f}" if usd < 10 else f"${usd:.2f}" if usd < 100 else f"${usd:.0f}"
 
 
+#: After the result, the user's mark (``history mark``).
+MARK_GLYPHS = {"good": "✓", "bad": "✗"}
+
+
+def result_label(record: RunRecord) -> str:
+    """The recorded result, then ✓ or ✗ when the user marked the run good or bad."""
+    label = _RESULT.get(record.outcome, record.outcome)
+    if record.feedback is None:
+        return label
+    return label[: _COLUMNS[4][1] - 1] + MARK_GLYPHS.get(record.feedback.mark, "?")
+
+
 def row(record: RunRecord, *, now: float) -> tuple[str, ...]:
     return (
         when(record.started_at, now=now),
         short_alias(record.alias),
         record.provider,
         path_label(record),
-        _RESULT.get(record.outcome, record.outcome),
+        result_label(record),
         short_duration(record.duration_ms),
         tokens(record),
         cost(record.estimated_cost_usd),
@@ -186,6 +198,11 @@ def print_runs_table(
     if not shown:
         sys.stderr.write("no runs recorded (yet, or matching these filters)\n")
     return shown
+
+
+def print_marked(run_id: str, mark: str, note: str | None) -> None:
+    """``history mark``: one confirmation line on stdout."""
+    sys.stdout.write(f"marked {run_id} {mark}" + (f": {note}" if note else "") + "\n")
 
 
 def print_import_summary(

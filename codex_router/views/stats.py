@@ -13,7 +13,7 @@ import textwrap
 import time
 
 from codex_router import ui
-from codex_router.history.stats import GroupStats, StatsReport
+from codex_router.history.stats import ALIAS_CLASS, ClassStats, GroupStats, StatsReport
 from codex_router.views.history import cost, count, duration, short_alias
 
 # (header, width) after the key column, which takes the rest of 80 columns (15: every built-in
@@ -28,6 +28,46 @@ _GROUP_COLUMNS = (
     ("spend", 8),
     ("saved", 8),
 )
+
+
+# ``--by alias-class``: (header, width) after the key column (alias/class).
+_CLASS_COLUMNS = (
+    ("runs", 8),
+    ("ok", 6),
+    ("auto ok", 7),
+    ("good", 6),
+    ("bad", 6),
+)
+
+
+def _class_cells(group: ClassStats) -> tuple[str, ...]:
+    return (
+        f"{group.launched:,}",
+        percent(group.success_rate),
+        percent(group.automatic_success_rate),
+        f"{group.marked_good:,}",
+        f"{group.marked_bad:,}",
+    )
+
+
+def _class_line(cells: list[str], terminal: bool) -> str:
+    if not terminal:
+        return "\t".join(cells)
+    key_width = 80 - sum(w + 1 for _h, w in _CLASS_COLUMNS)
+    key = cells[0] if len(cells[0]) <= key_width else cells[0][: key_width - 1] + "…"
+    parts = [key.ljust(key_width)]
+    parts += [c.rjust(w) for c, (_h, w) in zip(cells[1:], _CLASS_COLUMNS, strict=True)]
+    return " ".join(parts).rstrip()
+
+
+def print_alias_classes(report: StatsReport, terminal: bool) -> None:
+    """Launched runs per alias and task class: success judged by the user's mark where there
+    is one (``ok``), by the run's own outcome alone (``auto ok``), and the marks."""
+    header = ["alias/class", *(h for h, _w in _CLASS_COLUMNS)]
+    sys.stdout.write(_class_line(header, terminal) + "\n")
+    for group in report.classes:
+        key = f"{short_alias(group.alias)}/{group.complexity}"
+        sys.stdout.write(_class_line([key, *_class_cells(group)], terminal) + "\n")
 
 
 def print_stats_json(report: StatsReport) -> None:
@@ -231,7 +271,10 @@ def print_stats(
         sys.stdout.write(_wrapped(rows, width))
     else:
         sys.stdout.write(_plain(rows))
-    if report.by:
+    if report.by == ALIAS_CLASS:
+        sys.stdout.write("\n")
+        print_alias_classes(report, terminal)
+    elif report.by:
         sys.stdout.write("\n")
         header = [report.by, *(h for h, _w in _GROUP_COLUMNS)]
         sys.stdout.write(_group_line(header, terminal) + "\n")

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""The adaptive health read over a big history (docs/development.md), side by side.
+
+    read_health (3 paths, max_history 200, in process)   goal ≤ 20 ms over 1,000,000 runs
+    recent_attempts alone (the SQL)                       for comparison
+    codex-route stats --by alias-class                    goal ≤ 1 s (fresh process, median)
+    codex-route history mark RUN_ID good                  goal ≤ 1 s (fresh process, median)
+    --migration: schema 3 → 4 on the same store (copies attempts out of the JSON, once)
+
+    .venv/bin/python benchmarks/bench_health.py [--runs 1000000] [--repeat 5] [--keep DIR]
+
+Seeds with bench_history.py's records (mostly one attempt, some fallbacks over standard,
+litellm and huggingface, 10 % failing with a 429); ``--keep DIR`` reuses a seeded store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_history import _time_command, seed  # noqa: E402
+
+from codex_router.dirs import app_dirs  # noqa: E402
+from codex_router.history import store  # noqa: E402
+from codex_router.history.attempts import recent_attempts  # noqa: E402
+from codex_router.policy.model import AdaptiveRouter  # noqa: E402
+from codex_router.run.health import read_health  # noqa: E402
+
+PATHS = ("standard", "litellm", "huggingface")
+CONFIG = AdaptiveRouter(
+    enabled=True,
+    shadow_mode=True,
+    min_confidence_delta=0.15,
+    overload_penalty=0.35,
+    cold_start_penalty=0.5,
+    performance_weight=0.35,
+    min_performance_observations=2,
+    cost_guard_enabled=True,
+    max_cost_multiplier=2.0,
+    critical_risk_threshold=0.65,
+    decay=0.65,
+    max_history=200,
+    quota_cooldown_seconds=600,
+)
+
+
+def _median_ms(action: object, repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()  # type: ignore[operator]
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1000
+
+
+def _migration_seconds(home: Path, tmp: str) -> float:
+    """Copy the store, take it back to schema 3, time the upgrade to 4."""
+    copy = Path(tmp) / "migrate"
+    shutil.copytree(home / "state", copy / "state")
+    path = copy / "state" / store.HISTORY_FILE_NAME
+    conn = sqlite3.connect(path)
+    for statement in (
+        "DROP TABLE run_attempts",
+        "DROP TABLE run_marks",
+        "DROP INDEX runs_run_id",
+        "DROP TABLE run_class_totals",
+        "PRAGMA user_version = 3",
+    ):
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
+    os.environ["CODEX_ROUTE_HOME"] = str(copy)
+    start = time.perf_counter()
+    with store.open_history(app_dirs()):
+        pass
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=5, help="fresh processes per command")
+    parser.add_argument("--reads", type=int, default=50, help="in-process health reads timed")
+    parser.add_argument("--keep", type=Path, help="seed into (or reuse) this CODEX_ROUTE_HOME")
+    parser.add_argument("--migration", action="store_true", help="also time schema 3 → 4")
+    args = parser.parse_args()
+    route = str(Path(sys.executable).parent / "codex-route")
+    with tempfile.TemporaryDirectory() as tmp:
+        home = args.keep or Path(tmp) / "route"
+        if not (home / "state" / store.HISTORY_FILE_NAME).exists():
+            seed(home, args.runs)
+        os.environ["CODEX_ROUTE_HOME"] = str(home)
+        dirs = app_dirs()
+        now = time.time()
+        read_health(dirs, PATHS, CONFIG, now=now)  # warm the page cache, as a second run would
+        health_ms = _median_ms(lambda: read_health(dirs, PATHS, CONFIG, now=now), args.reads)
+        sql_ms = _median_ms(lambda: recent_attempts(dirs, PATHS, 200), args.reads)
+        decision = read_health(dirs, PATHS, CONFIG, now=now)
+        env = dict(os.environ, CODEX_ROUTE_HOME=str(home), HOME=tmp, CODEX_HOME=f"{tmp}/codex")
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        subprocess.run([route, "--version"], env=env, stdout=subprocess.DEVNULL, check=True)
+        with store.open_history(dirs) as conn:  # a launched run from the middle of the store
+            assert conn is not None
+            (run_id,) = conn.execute(
+                "SELECT run_id FROM runs WHERE id >= ? AND attempt_count > 0 LIMIT 1",
+                (args.runs // 2,),
+            ).fetchone()
+        rows = [
+            ("python -c pass", [sys.executable, "-c", "pass"], None),
+            ("codex-route stats (reference)", [route, "stats"], 1.0),
+            ("codex-route stats --by alias-class", [route, "stats", "--by", "alias-class"], 1.0),
+            (
+                "codex-route history mark RUN_ID good",
+                [route, "history", "mark", run_id, "good"],
+                1.0,
+            ),
+        ]
+        results = [(name, _time_command(argv, env, args.repeat), goal) for name, argv, goal in rows]
+        migration = _migration_seconds(home, tmp) if args.migration else None
+        size = store.history_path(dirs).stat().st_size
+    print(f"store: {args.runs:,} runs, {size / 2**20:,.0f} MiB")
+    print(f"{'measure':<48} {'median':>10}  goal")
+    print(f"{'read_health (3 paths × 200, in process)':<48} {health_ms:>8.2f} ms  ≤ 20 ms")
+    print(f"{'recent_attempts (the SQL alone)':<48} {sql_ms:>8.2f} ms")
+    for name, value, goal in results:
+        print(f"{name:<48} {value * 1000:>8.0f} ms  {f'≤ {goal * 1000:.0f} ms' if goal else ''}")
+    if migration is not None:
+        print(f"{'migration 3 → 4 (once)':<48} {migration:>8.1f} s")
+    print(
+        "health: "
+        + ", ".join(f"{h.path} {h.state} {h.adjusted_score:.3f}" for h in decision.health)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
