@@ -26,6 +26,7 @@ from codex_router.commands import doctor as doctor_cmd
 from codex_router.commands import history as history_cmd
 from codex_router.commands import policy as policy_cmd
 from codex_router.commands import proxy as proxy_cmd
+from codex_router.commands import replay as replay_cmd
 from codex_router.commands import route as route_cmd
 from codex_router.commands import run as run_cmd
 from codex_router.commands import stats as stats_cmd
@@ -144,6 +145,7 @@ run_cmd.register(app)
 compress_cmd.register(app)
 history_cmd.register(app)
 stats_cmd.register(app)
+replay_cmd.register(app)
 doctor_cmd.register(app)
 app.add_typer(policy_cmd.app, name="policy")
 app.add_typer(proxy_cmd.app, name="proxy")
