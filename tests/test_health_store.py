@@ -213,6 +213,8 @@ def test_schema_3_gets_its_attempts_from_the_recorded_json(dirs) -> None:
         "DROP TABLE run_marks",
         "DROP INDEX runs_run_id",
         "DROP TABLE run_class_totals",
+        "DROP TABLE run_adaptive",  # schema 5
+        "DROP TABLE adaptive_totals",
         "PRAGMA user_version = 3",
     ):
         conn.execute(statement)
@@ -220,4 +222,4 @@ def test_schema_3_gets_its_attempts_from_the_recorded_json(dirs) -> None:
     conn.close()
     assert _attempt_rows(dirs) == fresh  # reading migrates: the same rows as live upkeep
     assert len(fresh) == 3
-    assert migrations.SCHEMA_VERSION == 4
+    assert migrations.SCHEMA_VERSION == 5

@@ -590,3 +590,87 @@ def test_a_standard_run_is_pinned_even_when_an_edit_lands_between_its_look_and_c
     [call] = fake.calls
     assert 'model_provider = "cost-routing"' in call["config"]  # the file points elsewhere …
     assert 'model_provider="openai"' in _pinned(call)  # … codex is told the user's own
+
+
+def _history(fake) -> list[dict]:
+    listed = subprocess.run(
+        [sys.executable, "-m", "codex_router", "history", "--json"],
+        env=fake.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    return [json.loads(line) for line in listed]
+
+
+#: Escalation on, for a 503 (the fake's "fail"); one path only (no proxy is listening).
+ESCALATE = {"CODEX_ROUTE_ESCALATE_ON": "upstream_error"}
+
+
+def _model(call: dict) -> str:
+    argv = call["argv"]
+    return argv[argv.index("-m") + 1]
+
+
+def test_a_failed_light_run_escalates_once_to_the_default_role(fake):
+    done = fake.run("say hi", plan="fail,ok", extra=ESCALATE)
+    assert done.returncode == 0, done.stderr
+    first, second = fake.calls
+    assert (_model(first), _model(second)) == ("gpt-5.1-codex-mini", "gpt-5.1-codex")
+    assert second["stdin"] == first["stdin"] == "say hi"
+    assert "escalating to codex-default on standard (upstream error on standard)" in done.stderr
+    [record] = _history(fake)
+    assert record["alias"] == "codex-light" and record["outcome"] == "success"
+    steps = [(a["alias"], a["outcome_kind"], a["next_step"]) for a in record["attempts"]]
+    assert steps == [("codex-light", "upstream_error", "escalate"), ("codex-default", "ok", "done")]
+    assert "escalating to codex-default" in record["attempts"][0]["next_reason"]
+
+
+def test_escalation_happens_once_per_run(fake):
+    done = fake.run("say hi", plan="fail,fail,ok", extra=ESCALATE)
+    assert done.returncode == 6, done.stderr  # every attempt failed
+    assert [_model(c) for c in fake.calls] == ["gpt-5.1-codex-mini", "gpt-5.1-codex"]
+
+
+def test_no_escalation_after_the_working_tree_changed(fake):
+    subprocess.run(["git", "init", "-q"], cwd=fake.work, check=True)
+    done = fake.run("say hi", plan="touch,ok", extra=ESCALATE)
+    assert done.returncode == 1
+    assert len(fake.calls) == 1
+    assert "changed the working tree" in done.stderr
+    assert "on standard with codex-default over its edits" in done.stderr
+    [record] = _history(fake)
+    assert record["outcome"] == "stopped_changes"
+
+
+def test_no_escalation_when_the_alias_is_forced(fake):
+    done = fake.run("say hi", "--force-model", "codex-light", plan="fail,ok", extra=ESCALATE)
+    assert done.returncode == 1
+    assert len(fake.calls) == 1 and "escalating" not in done.stderr
+
+
+def test_no_escalation_by_default(fake):
+    done = fake.run("say hi", plan="fail,ok")
+    assert done.returncode == 1
+    assert len(fake.calls) == 1 and "escalating" not in done.stderr
+
+
+def test_no_escalation_for_a_kind_not_listed(fake):
+    done = fake.run("say hi", plan="fail,ok", extra={"CODEX_ROUTE_ESCALATE_ON": "turn_failed"})
+    assert done.returncode == 1 and len(fake.calls) == 1
+
+
+def test_after_escalating_the_walk_stays_on_the_higher_tier(fake, proxy_port):
+    done = fake.run(
+        "say hi",
+        plan="fail,fail,ok",
+        extra={**ESCALATE, "CODEX_ROUTE_LITELLM_BASE_URL": proxy_port},
+    )
+    assert done.returncode == 0, done.stderr
+    [record] = _history(fake)
+    assert [(a["path"], a["alias"]) for a in record["attempts"]] == [
+        ("standard", "codex-light"),
+        ("standard", "codex-default"),
+        ("litellm", "codex-default"),
+    ]
+    assert _model(fake.calls[2]) == "codex-default"

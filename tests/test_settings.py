@@ -112,6 +112,14 @@ LAYERS = [
         (None, ("interrupted", "rate_limit"), ("auth",), ("interrupted", "refused")),
     ),
     (
+        "escalate_on",
+        None,
+        "CODEX_ROUTE_ESCALATE_ON",
+        "turn_failed,timeout",
+        "escalate_on: [turn_failed]",
+        (None, ("turn_failed", "timeout"), ("turn_failed",), ()),
+    ),
+    (
         "litellm_base_url",
         None,
         "CODEX_ROUTE_LITELLM_BASE_URL",

@@ -312,6 +312,8 @@ def _drop_version_4(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE run_marks")
     conn.execute("DROP INDEX runs_run_id")
     conn.execute("DROP TABLE run_class_totals")
+    conn.execute("DROP TABLE run_adaptive")  # version 5's, built again with version 4's
+    conn.execute("DROP TABLE adaptive_totals")
 
 
 def test_a_version_1_store_gets_its_rollup_from_its_runs(dirs, random_runs) -> None:
@@ -328,7 +330,7 @@ def test_a_version_1_store_gets_its_rollup_from_its_runs(dirs, random_runs) -> N
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
-    assert migrations.SCHEMA_VERSION == 4
+    assert migrations.SCHEMA_VERSION == 5
     assert compute_stats(dirs, by="day").to_dict() == before
 
 
@@ -365,7 +367,7 @@ def test_cli_json(dirs, random_runs) -> None:
     )
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"since", "by", "total", "groups", "rule_savings"}
+    assert set(data) == {"since", "by", "total", "groups", "rule_savings", "adaptive_router"}
     assert data["by"] == "provider" and [g["provider"] for g in data["groups"]] == [
         "gemini",
         "openai",

@@ -2,7 +2,8 @@
 
 Owns: the record shape (``record``), the SQLite store and its migrations (``store``,
 ``migrations``), filters for ``history`` (``query``), the aggregates of ``stats`` (``stats``),
-each path's newest attempts for the adaptive health model (``attempts``), the user's marks
+each path's newest attempts for the adaptive health model (``attempts``), each run's recorded
+decision streamed for ``replay`` (``decisions``), the user's marks
 (``store.mark_run``) and the reading of the earlier cost router's log for ``history import``
 (``legacy``).
 
@@ -10,3 +11,7 @@ Side effects: ``<state_dir>/history.sqlite3`` only.
 
 May import: errors, dirs, redact
 """
+
+#: The history's file in the state directory. Here, not in ``store``: a dry run checks that a
+#: history exists without importing the store and sqlite3.
+HISTORY_FILE_NAME = "history.sqlite3"

@@ -44,9 +44,10 @@ _NEWEST_OF_PATH = """
 
 def recent_attempts(dirs: AppDirs, paths: Sequence[str], limit: int) -> list[RecordedAttempt]:
     """The newest ``limit`` attempts of each path, oldest first per path; nothing recorded
-    yet: an empty list (reading never creates the database)."""
+    yet: an empty list (reading never creates the database). A history of an older schema
+    raises :class:`StateError` rather than being migrated here."""
     found: list[RecordedAttempt] = []
-    with open_history(dirs) as conn:
+    with open_history(dirs, migrate=False) as conn:  # a plan reads: it never migrates
         if conn is None:
             return found
         for path in dict.fromkeys(paths):

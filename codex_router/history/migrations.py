@@ -33,6 +33,12 @@ newest attempts in a bounded index walk), ``run_marks`` (the user's ``history ma
 an index on ``run_id`` (id prefixes) and ``run_class_totals`` (launched and succeeded runs per
 UTC day, alias and task class: ``stats --by alias-class``). Existing runs' attempts are copied
 from their JSON once.
+
+Version 5 adds ``run_adaptive``: the adaptive router's verdict on each launched run that read
+the paths' health (would switch, applied, blocked by the cost guard, the suggested path), and
+``adaptive_totals``, their counts per UTC day kept with each run as ``run_totals`` is (counting
+920,000 verdicts took 0.24 s); the cut's own day of a ``--since`` is counted from
+``run_adaptive`` (an index walk). Runs recorded before had no verdict.
 """
 
 from __future__ import annotations
@@ -363,12 +369,52 @@ def _v4_attempts_and_marks(conn: sqlite3.Connection) -> None:
         conn.executemany(INSERT_ATTEMPT, rows)
 
 
+def _v5_adaptive_decisions(conn: sqlite3.Connection) -> None:
+    conn.execute("""
+        CREATE TABLE run_adaptive (
+            run INTEGER PRIMARY KEY,
+            started_at REAL NOT NULL,
+            would_switch INTEGER NOT NULL,
+            applied INTEGER NOT NULL,
+            blocked INTEGER NOT NULL,
+            suggested TEXT NOT NULL
+        )""")
+    # covering: ``stats`` counts the cut's own day from the index alone
+    conn.execute(
+        "CREATE INDEX run_adaptive_time "
+        "ON run_adaptive (started_at, would_switch, applied, blocked)"
+    )
+    conn.execute("""
+        CREATE TABLE adaptive_totals (
+            utc_day INTEGER PRIMARY KEY,
+            observations INTEGER NOT NULL,
+            would_switch INTEGER NOT NULL,
+            applied INTEGER NOT NULL,
+            blocked INTEGER NOT NULL
+        )""")
+
+
+#: ``run_adaptive``'s columns, in insert order.
+ADAPTIVE_COLUMNS = ("run", "started_at", "would_switch", "applied", "blocked", "suggested")
+INSERT_ADAPTIVE = (
+    f"INSERT INTO run_adaptive ({', '.join(ADAPTIVE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(ADAPTIVE_COLUMNS))})"
+)
+#: The verdict just inserted (by ``run``), added to its day's counts.
+ADD_TO_ADAPTIVE_TOTALS = (
+    "INSERT INTO adaptive_totals SELECT CAST(started_at / 86400 AS INTEGER), 1, would_switch, "
+    "applied, blocked FROM run_adaptive WHERE run = ? ON CONFLICT (utc_day) DO UPDATE SET "
+    "observations = observations + 1, would_switch = would_switch + excluded.would_switch, "
+    "applied = applied + excluded.applied, blocked = blocked + excluded.blocked"
+)
+
 #: Ordered: index ``i`` upgrades schema version ``i`` to ``i + 1``.
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_initial,
     _v2_run_totals,
     _v3_usage_costs,
     _v4_attempts_and_marks,
+    _v5_adaptive_decisions,
 )
 
 #: The schema version this codex-route writes.

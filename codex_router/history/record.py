@@ -146,6 +146,32 @@ class Feedback:
 
 
 @dataclass(frozen=True)
+class AdaptiveVerdict:
+    """What the adaptive router made of a run's paths (``adaptive_router``), as ``stats``
+    counts it: whether the suggested path beat the first one, whether the order was changed,
+    whether the cost guard blocked the switch."""
+
+    baseline: str  # the first ready path as routed
+    suggested: str
+    would_switch: bool
+    applied: bool
+    blocked: bool  # by the cost guard
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AdaptiveVerdict:
+        return cls(
+            str(data["baseline"]),
+            str(data["suggested"]),
+            bool(data["would_switch"]),
+            bool(data["applied"]),
+            bool(data["blocked"]),
+        )
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """One run as stored in the history: decision, attempts, outcome; never the prompt."""
 
@@ -180,10 +206,13 @@ class RunRecord:
     usage_deep_cost_usd: float | None = None
     # the user's mark, read from the store's marks (never part of what a run records)
     feedback: Feedback | None = None
+    # the adaptive router's verdict (None: no health was read: nothing recorded yet, no path)
+    adaptive: AdaptiveVerdict | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in _field_names(type(self))}
         data["feedback"] = self.feedback.to_dict() if self.feedback else None
+        data["adaptive"] = self.adaptive.to_dict() if self.adaptive else None
         data["path_order"] = list(self.path_order)
         data["intents"] = list(self.intents)
         data["reasons"] = list(self.reasons)
@@ -203,8 +232,10 @@ class RunRecord:
             known["attempts"] = tuple(Attempt.from_dict(a) for a in known["attempts"])
         usage = known.pop("usage", None)
         feedback = known.pop("feedback", None)
+        adaptive = known.pop("adaptive", None)
         return cls(
             **known,
             usage=TokenUsage.from_dict(usage) if usage else None,
             feedback=Feedback.from_dict(feedback) if feedback else None,
+            adaptive=AdaptiveVerdict.from_dict(adaptive) if adaptive else None,
         )

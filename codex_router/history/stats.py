@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from codex_router.dirs import AppDirs
@@ -211,6 +211,41 @@ class ClassStats:
 
 
 @dataclass(frozen=True)
+class AdaptiveCounts:
+    """The adaptive router's verdicts over launched runs (``adaptive_router``): how many runs
+    read the paths' health, and how often it would have switched, switched, was blocked."""
+
+    observations: int = 0
+    would_switch: int = 0
+    applied: int = 0
+    blocked: int = 0  # by the cost guard
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+_ADAPTIVE_DAYS = (
+    "SELECT coalesce(sum(observations), 0), coalesce(sum(would_switch), 0), "
+    "coalesce(sum(applied), 0), coalesce(sum(blocked), 0) FROM adaptive_totals"
+)
+_ADAPTIVE_RUNS = (
+    "SELECT count(*), coalesce(sum(would_switch), 0), coalesce(sum(applied), 0), "
+    "coalesce(sum(blocked), 0) FROM run_adaptive WHERE started_at >= ? AND started_at < ?"
+)
+
+
+def _adaptive_counts(conn: sqlite3.Connection, since: float | None) -> AdaptiveCounts:
+    """Whole UTC days from the daily counts; with ``--since``, the cut's own day from the
+    verdicts of its runs (as ``_sums`` does)."""
+    if since is None:
+        return AdaptiveCounts(*conn.execute(_ADAPTIVE_DAYS).fetchone())
+    cut_day = int(since // 86_400)
+    days = conn.execute(_ADAPTIVE_DAYS + " WHERE utc_day > ?", (cut_day,)).fetchone()
+    part = conn.execute(_ADAPTIVE_RUNS, (since, (cut_day + 1) * 86_400)).fetchone()
+    return AdaptiveCounts(*(a + b for a, b in zip(days, part, strict=True)))
+
+
+@dataclass(frozen=True)
 class StatsReport:
     """What `stats` shows: totals and the groups of one query."""
 
@@ -220,6 +255,7 @@ class StatsReport:
     groups: tuple[GroupStats, ...]  # ordered by key (days oldest first)
     rule_savings: dict[str, int]  # compression rule → tokens removed, largest first
     classes: tuple[ClassStats, ...] = ()  # --by alias-class, ordered by alias then class
+    adaptive: AdaptiveCounts = AdaptiveCounts()
 
     def to_dict(self) -> dict[str, Any]:
         if self.by == ALIAS_CLASS:
@@ -234,6 +270,7 @@ class StatsReport:
             "total": self.total.to_dict(),
             "groups": groups,
             "rule_savings": dict(self.rule_savings),
+            "adaptive_router": self.adaptive.to_dict(),
         }
 
 
@@ -448,9 +485,10 @@ def compute_stats(
             _overhead_median(conn, overhead_runs, since),
         )
         groups: list[GroupStats] = []
+        adaptive = _adaptive_counts(conn, since)
         if by == ALIAS_CLASS:
             classes = _alias_classes(conn, since)
-            return StatsReport(since, by, total, (), _rule_savings(conn, since), classes)
+            return StatsReport(since, by, total, (), _rule_savings(conn, since), classes, adaptive)
         if by is not None:
             column, index = GROUPINGS[by]
             for key, sums in sorted(_sums(conn, column, since).items()):
@@ -458,4 +496,4 @@ def compute_stats(
                     _group_stats(key, sums, _percentiles(conn, index, column, key, sums[1], since))
                 )
         rules = _rule_savings(conn, since)
-    return StatsReport(since, by, total, tuple(groups), rules)
+    return StatsReport(since, by, total, tuple(groups), rules, adaptive=adaptive)

@@ -24,16 +24,17 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codex_router.dirs import AppDirs
 from codex_router.errors import StateError, UsageError
+from codex_router.history import HISTORY_FILE_NAME as HISTORY_FILE_NAME
 from codex_router.history import migrations as schema
-from codex_router.history.record import MARKS, RunRecord
 from codex_router.redact import redact as redact
 from codex_router.redact import redact_tree
 
-HISTORY_FILE_NAME = "history.sqlite3"
+if TYPE_CHECKING:
+    from codex_router.history.record import RunRecord
 
 #: How long a writer waits for another process's transaction before giving up.
 BUSY_TIMEOUT_SECONDS = 10.0
@@ -146,6 +147,9 @@ def _run_row(record: RunRecord) -> tuple[Any, ...]:
 
 def _sanitised(record: RunRecord, env: Mapping[str, str]) -> tuple[RunRecord, str]:
     """The record with every string redacted, and its JSON document (scrubbed of key values)."""
+    # lazy: a reader (the plan's health read) does not build the record's dataclasses (~8 ms)
+    from codex_router.history.record import RunRecord
+
     data = redact_tree(record.to_dict())
     clean = RunRecord.from_dict(data)
     document = json.dumps(clean.to_dict(), ensure_ascii=False, separators=(",", ":"))
@@ -273,11 +277,13 @@ def _open_for_write(path: Path) -> sqlite3.Connection:
 
 
 @contextmanager
-def open_history(dirs: AppDirs) -> Iterator[sqlite3.Connection | None]:
+def open_history(dirs: AppDirs, *, migrate: bool = True) -> Iterator[sqlite3.Connection | None]:
     """A connection for reading the history, or None when nothing was ever recorded.
 
     Reading never creates the state directory or the database. A database from an older
-    codex-route is migrated first (that is a write, done once). In a state directory that
+    codex-route is migrated first (that is a write, done once); with ``migrate=False`` (a plan,
+    which must stay quick and write nothing) it raises :class:`StateError` instead, and the
+    next command that records or lists runs migrates it. In a state directory that
     cannot be written, a current database is still read (SQLite's WAL would need a ``-shm``
     file there; with no ``-wal`` left behind, nothing can have changed it, so it is read as
     immutable).
@@ -298,6 +304,12 @@ def open_history(dirs: AppDirs) -> Iterator[sqlite3.Connection | None]:
         raise _state_error(path, exc) from None
     try:
         try:
+            if not migrate and _check_identity(conn, path) < schema.SCHEMA_VERSION:
+                raise StateError(
+                    f"{path}: the history is from an older codex-route; the next run recorded"
+                    " (or `codex-route history`) upgrades it",
+                    hint="run `codex-route history` once to upgrade it now",
+                )
             if not read_only:
                 _prepare(conn, path)
             elif _check_identity(conn, path) < schema.SCHEMA_VERSION:
@@ -368,6 +380,21 @@ def _insert(conn: sqlite3.Connection, record: RunRecord, document: str) -> None:
         conn.executemany(schema.INSERT_ATTEMPT, attempts)
     if record.attempts:
         conn.execute(_ADD_TO_CLASS_TOTALS, (run,))
+    verdict = record.adaptive
+    if verdict is not None and record.attempts and not record.dry_run:
+        # counted by ``stats`` only for runs that launched: a dry run decides nothing
+        conn.execute(
+            schema.INSERT_ADAPTIVE,
+            (
+                run,
+                float(record.started_at),
+                int(verdict.would_switch),
+                int(verdict.applied),
+                int(verdict.blocked),
+                verdict.suggested,
+            ),
+        )
+        conn.execute(schema.ADD_TO_ADAPTIVE_TOTALS, (run,))
     # Per-rule savings count only what was kept out of a real launch (as ``stats`` defines
     # savings); a dry run's rules stay in its JSON.
     launched = bool(record.attempts)
@@ -475,6 +502,8 @@ def mark_run(
     run launched nothing (a dry run, a cost stop): there is no answer to judge. The note is
     redacted like every stored string.
     """
+    from codex_router.history.record import MARKS  # lazy, as in _sanitised
+
     if mark not in MARKS:
         raise ValueError(f"mark must be one of {', '.join(MARKS)}, not {mark!r}")
     prefix = id_prefix.strip()

@@ -36,6 +36,7 @@ SETTINGS_SCHEMA: dict[str, f.Field] = {
     "skip_git_repo_check": f.BOOLEAN,
     "fallback_order": f.string_list(f.CODEX_PATHS),
     "never_retry_on": f.string_list(f.OUTCOME_KINDS),
+    "escalate_on": f.string_list(f.OUTCOME_KINDS),
     "classification.medium_tokens": f.integer(),
     "classification.complex_tokens": f.integer(),
     "classification.long_context_tokens": f.integer(),
@@ -45,12 +46,14 @@ SETTINGS_SCHEMA: dict[str, f.Field] = {
     "classification.deep_from": f.number(minimum=-10.0, maximum=10.0),
     "cost_model.codex_overhead_input_tokens": f.integer(),
     "cost_model.expected_output_tokens": f.integer(),
+    "cost_model.calibrate_min_runs": f.integer(minimum=0),
+    "cost_model.calibrate_window": f.integer(minimum=1, maximum=10_000),
     "endpoints.litellm_base_url": f.text(nullable=False, url=True),
     "endpoints.huggingface_base_url": f.text(nullable=False, url=True),
     "endpoints.ollama_base_url": f.text(nullable=False, url=True),
     "compression.mask_secrets": f.BOOLEAN,
-    # The earlier cost-routing script's adaptive router, validated and kept for codex-route's
-    # own (a later issue); nothing reads it yet. Ranges are the ones that script clamped to.
+    # The earlier cost-routing script's adaptive router, validated and kept; the health model
+    # of every plan reads it (routing/health.py). Ranges are the ones that script clamped to.
     "adaptive_router.enabled": f.LENIENT_BOOLEAN,
     "adaptive_router.shadow_mode": f.LENIENT_BOOLEAN,
     "adaptive_router.min_confidence_delta": f.number(),
@@ -182,7 +185,7 @@ class Policy:
 
     @property
     def adaptive_router(self) -> AdaptiveRouter:
-        """The validated ``adaptive_router`` block, for the adaptive router of a later issue."""
+        """The validated ``adaptive_router`` block, for the paths' health (``routing/health``)."""
         prefix = "adaptive_router."
         return AdaptiveRouter(
             **{k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix)}

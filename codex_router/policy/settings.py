@@ -110,6 +110,7 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("fallback_order", "fallback_order", None, ("CODEX_ROUTE_FALLBACK_ORDER",)),
     SettingSpec("never_retry_on", "never_retry_on", None, ("CODEX_ROUTE_NEVER_RETRY_ON",)),
+    SettingSpec("escalate_on", "escalate_on", None, ("CODEX_ROUTE_ESCALATE_ON",)),
     SettingSpec(
         "litellm_base_url", "endpoints.litellm_base_url", None, ("CODEX_ROUTE_LITELLM_BASE_URL",)
     ),

@@ -3,6 +3,8 @@
 A Codex turn sends more than the user's prompt: its system prompt and tool schemas add
 ``cost_model.codex_overhead_input_tokens``. Output length is unknown before the run, so the
 estimate uses ``max_output_tokens`` when set, else ``cost_model.expected_output_tokens``.
+With enough recorded runs of an alias (``cost_model.calibrate_min_runs``), both the overhead
+and the expected output are the user's own (``routing/calibration.py``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codex_router.policy.model import Policy
+from codex_router.routing.calibration import Calibration
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,8 @@ class CostEstimate:
     input_tokens: int
     output_tokens: int
     usd: float
+    #: The overhead and output it used, and what they rest on (the user's runs or the policy).
+    basis: Calibration | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -28,25 +33,42 @@ class CostEstimate:
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
             "usd": round(self.usd, 6),
+            "basis": None if self.basis is None else self.basis.to_dict(),
         }
 
 
 def estimate_cost(
-    policy: Policy, alias: str, prompt_tokens: int, max_output_tokens: int
+    policy: Policy,
+    alias: str,
+    prompt_tokens: int,
+    max_output_tokens: int,
+    basis: Calibration | None = None,
 ) -> CostEstimate:
+    """``basis``: the alias's calibration; used when ``calibrated``, else the policy's values
+    (the user's ``max_output_tokens``, when set, is the output either way)."""
     spec = policy.resolve_alias(alias)
-    input_tokens = prompt_tokens + policy.get("cost_model.codex_overhead_input_tokens")
-    output_tokens = max_output_tokens or policy.get("cost_model.expected_output_tokens")
+    expected = policy.get("cost_model.expected_output_tokens")
+    if basis is not None and basis.calibrated:
+        input_tokens = prompt_tokens + basis.overhead_tokens
+        output_tokens = max_output_tokens or basis.output_tokens(input_tokens, expected)
+    else:
+        input_tokens = prompt_tokens + policy.get("cost_model.codex_overhead_input_tokens")
+        output_tokens = max_output_tokens or expected
     usd = (input_tokens * spec.input_usd_per_mtok + output_tokens * spec.output_usd_per_mtok) / 1e6
-    return CostEstimate(alias, input_tokens, output_tokens, usd)
+    return CostEstimate(alias, input_tokens, output_tokens, usd, basis)
 
 
 def estimate_all(
-    policy: Policy, prompt_tokens: int, max_output_tokens: int
+    policy: Policy,
+    prompt_tokens: int,
+    max_output_tokens: int,
+    calibrations: dict[str, Calibration] | None = None,
 ) -> dict[str, CostEstimate]:
-    """An estimate for every alias that has its own prices (legacy names are skipped)."""
+    """An estimate for every alias that has its own prices (legacy names are skipped);
+    ``calibrations``: by alias, from the history (``run/calibration.py``)."""
+    found = calibrations or {}
     return {
-        name: estimate_cost(policy, name, prompt_tokens, max_output_tokens)
+        name: estimate_cost(policy, name, prompt_tokens, max_output_tokens, found.get(name))
         for name, spec in policy.aliases.items()
         if spec.alias_of is None
     }

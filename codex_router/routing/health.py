@@ -462,3 +462,12 @@ def decide(
         order=tuple(ranked) if applied else tuple(paths),
         health=health,
     )
+
+
+def reorder(paths: Sequence[str], order: Sequence[str]) -> tuple[str, ...]:
+    """``paths`` (a route's whole order) with the slots of the paths in ``order`` (the ready
+    ones the model ranked) refilled in that order; every other path keeps its place, so a
+    path the route left out or marked unusable is never moved into play."""
+    ranked = iter(order)
+    moving = set(order)
+    return tuple(next(ranked) if p in moving else p for p in paths)

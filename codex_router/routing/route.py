@@ -861,3 +861,67 @@ def overflow_route(
     return OverflowRoute(
         long_name, f"{long_name}: context_window {wider:,} > {alias}'s {narrower}", paths
     )
+
+
+#: Escalation's tiers, by role: a failed light run goes up to default, a default one to deep.
+NEXT_TIER: dict[Role, Role] = {Role.LIGHT: Role.DEFAULT, Role.DEFAULT: Role.DEEP}
+
+
+@dataclass(frozen=True)
+class EscalationRoute:
+    """Where a failed attempt goes up a tier (``escalate_on``): the next tier's alias on each
+    path, or why the run cannot escalate."""
+
+    alias: str | None  # None: no escalation for this run
+    reason: str
+    on: tuple[str, ...] = ()  # the outcome kinds that escalate (``escalate_on``)
+    paths: tuple[PathChoice, ...] = ()  # the alias on each path of the walk
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "alias": self.alias,
+            "reason": self.reason,
+            "on": list(self.on),
+            "paths": [p.name for p in self.paths if p.ready],
+        }
+
+
+def escalation_route(
+    settings: Settings,
+    decision: RouteDecision,
+    task: Classification,
+    facts: ReadinessFacts,
+    *,
+    input_tokens: int | None = None,
+) -> EscalationRoute:
+    """The next tier's alias (:data:`NEXT_TIER`, through ``roles:``) for a run whose alias plays
+    the light or default role, when ``escalate_on`` lists a kind, no alias is forced, the run's
+    constraints allow it and the input fits its ``context_window``; else why not."""
+    on = tuple(settings["escalate_on"])
+    if not on:
+        return EscalationRoute(None, "escalate_on is empty")
+    policy = settings.policy
+    if settings["force_model"] is not None:
+        forced = f"{decision.alias} forced by {_describe(settings, 'force_model')}"
+        return EscalationRoute(None, forced, on)
+    name = policy.resolve_alias(decision.alias).name
+    role = next(
+        (r for r in NEXT_TIER if policy.resolve_alias(policy.alias_for(r)).name == name), None
+    )
+    if role is None:
+        return EscalationRoute(None, f"{decision.alias} plays neither the light nor default role")
+    higher = policy.alias_for(NEXT_TIER[role])
+    spec = policy.resolve_alias(higher)
+    why_not = _not_allowed(
+        settings,
+        spec,
+        no_openai=strict_reason(settings, decision.provider, task),
+        local_answer=decision.local_answer,
+    )
+    if why_not is not None:
+        return EscalationRoute(None, f"{higher} {why_not}", on)
+    if input_tokens is not None and not _fits(spec, window_need(settings, spec, input_tokens)):
+        return EscalationRoute(None, f"the input does not fit {higher}'s context_window", on)
+    paths = tuple(_path_choice(p.name, settings, higher, spec, facts) for p in decision.paths)
+    reason = f"{decision.alias} ({role} role) → {higher} ({NEXT_TIER[role]} role)"
+    return EscalationRoute(higher, reason, on, paths)

@@ -45,7 +45,13 @@ from codex_router.errors import (
     UsageError,
 )
 from codex_router.history import store
-from codex_router.history.record import Attempt, RunRecord, TokenUsage, shell_exit_code
+from codex_router.history.record import (
+    AdaptiveVerdict,
+    Attempt,
+    RunRecord,
+    TokenUsage,
+    shell_exit_code,
+)
 from codex_router.policy.roles import Role
 from codex_router.proxy.session import proxy_env_for_codex
 from codex_router.routing.cost import served_provider, usage_cost_usd
@@ -318,6 +324,8 @@ def _walk(
     guard = ConfigGuard(home / "config.toml", dirs.state_dir, on_wait=notify)
     child_env = {**env, **target.env}
     never_retry_on = frozenset(plan.settings["never_retry_on"])
+    escalate_on = frozenset(plan.settings["escalate_on"])
+    higher = plan.escalation.alias if plan.escalation is not None else None
     # (path, alias): the plan's alias on each ready path; a context overflow may put the
     # long-context alias's attempt on the same path in front of the rest.
     queue: list[tuple[PathPlan, str]] = [(p, plan.decision.alias) for p in ready]
@@ -332,7 +340,13 @@ def _walk(
             if alias == plan.decision.alias and plan.overflow is not None
             else None
         )
-        further = not is_last or long_here is not None
+        # escalation: once per run, from the plan's own alias (never after it went up or long)
+        up_here = (
+            plan.escalation_paths.get(path.name)
+            if alias == plan.decision.alias and higher is not None
+            else None
+        )
+        further = not is_last or long_here is not None or up_here is not None
         before = (
             worktree.snapshot(options.cwd) if further and not options.retry_after_changes else None
         )
@@ -361,6 +375,8 @@ def _walk(
             never_retry_on=never_retry_on,
             next_path=queue[0][0].name if queue else None,
             long_alias=plan.overflow.alias if long_here is not None and plan.overflow else None,
+            escalate_on=escalate_on,
+            escalate_alias=higher if up_here is not None else None,
         )
         result.attempts.append(
             Attempt(
@@ -411,8 +427,11 @@ def _walk(
             return
         if before is not None:
             after = worktree.snapshot(options.cwd)
-            following = long_here.name if step.action == "long_alias" and long_here else None
-            following = following or queue[0][0].name
+            following = queue[0][0].name if queue else path.name
+            if step.action == "long_alias" and long_here:
+                following = long_here.name
+            elif step.action == "escalate" and higher:
+                following = f"{path.name} with {higher}"
             if worktree.changed_between(before, after):
                 result.exit_code, result.outcome = int(code), "stopped_changes"
                 notify(
@@ -423,7 +442,16 @@ def _walk(
                 return
             if before.note and index == 1:
                 notify(before.note)
-        if step.action == "long_alias" and long_here is not None and plan.overflow is not None:
+        if step.action == "escalate" and up_here is not None and higher is not None:
+            # the run has gone up a tier: the rest of the walk stays there, on the paths where
+            # the higher alias is ready
+            queue = [(up_here, higher)] + [
+                (plan.escalation_paths[p.name], higher)
+                for p, _ in queue
+                if p.name in plan.escalation_paths
+            ]
+            notify(f"escalating to {higher} on {path.name} ({step.cause})")
+        elif step.action == "long_alias" and long_here is not None and plan.overflow is not None:
             queue.insert(0, (long_here, plan.overflow.alias or alias))
             notify(f"retrying on {path.name} with {plan.overflow.reason} ({step.cause})")
         else:
@@ -550,12 +578,24 @@ def _build_record(
     first = plan.first_ready
     served = result.attempts[-1].path if result.attempts else (first.name if first else None)
 
-    def priced(name: str) -> float | None:
+    def priced(name: str | None) -> float | None:
+        """The reported usage at ``name``'s prices; None: each attempt at its own alias's (an
+        escalated attempt ran a pricier alias than the run's)."""
         if usage is None:
             return None
-        u = usage
         return round(
-            usage_cost_usd(policy, name, u.input_tokens, u.cached_input_tokens, u.output_tokens), 6
+            sum(
+                usage_cost_usd(
+                    policy,
+                    name or a.alias or alias,
+                    a.usage.input_tokens,
+                    a.usage.cached_input_tokens,
+                    a.usage.output_tokens,
+                )
+                for a in result.attempts
+                if a.usage is not None
+            ),
+            6,
         )
 
     return RunRecord(
@@ -584,8 +624,22 @@ def _build_record(
         interactive=plan.interactive,
         dry_run=False,
         usage=usage,
-        usage_cost_usd=priced(alias),
+        usage_cost_usd=priced(None),
         usage_deep_cost_usd=priced(policy.alias_for(Role.DEEP)),
+        adaptive=_adaptive_verdict(plan),
+    )
+
+
+def _adaptive_verdict(plan: Plan) -> AdaptiveVerdict | None:
+    health = plan.health
+    if health is None:
+        return None
+    return AdaptiveVerdict(
+        health.baseline,
+        health.suggested,
+        health.would_switch,
+        health.applied,
+        health.cost_guard_blocked,
     )
 
 

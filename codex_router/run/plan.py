@@ -1,19 +1,22 @@
 """The whole routing decision of ``run`` as one :class:`Plan`: read, clean, compress, budget,
 count tokens, classify, route, estimate the cost, build each path's argv.
 
-``build_plan`` reads no file but the policy, writes nothing, and probes only what readiness
-needs (a TCP connect to the local proxy). ``run --dry-run`` prints the plan; ``run`` will
-execute it. The prompt text lives in ``Plan.codex_input`` only: ``to_dict`` never includes it,
-so a plan can be printed as JSON or recorded without leaking the prompt.
+``build_plan`` reads no file but the policy and, when one exists, the history (the paths'
+health: a bounded query; applied mode re-orders the ready paths), writes nothing, and probes
+only what readiness needs (a TCP connect to the local proxy). ``run --dry-run`` prints the
+plan; ``run`` will execute it. The prompt text lives in ``Plan.codex_input`` only:
+``to_dict`` never includes it, so a plan can be printed as JSON or recorded without leaking
+the prompt.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codex_router import __version__
 from codex_router.codex.argv import build_argv, config_change
@@ -27,22 +30,36 @@ from codex_router.codex.binary import (
 from codex_router.codex.passthrough import check_provider_overrides, provider_overrides
 from codex_router.codex.worktree import in_git_repository
 from codex_router.dirs import AppDirs, codex_home
-from codex_router.errors import CodexConfigError, CodexRouteError, UsageError, WorkdirError
+from codex_router.errors import (
+    CodexConfigError,
+    CodexRouteError,
+    StateError,
+    UsageError,
+    WorkdirError,
+)
+from codex_router.history import HISTORY_FILE_NAME
+from codex_router.policy.model import Policy
 from codex_router.policy.settings import Settings, resolve_settings
 from codex_router.prompt.budget import BudgetResult, fit_to_budget
 from codex_router.prompt.compress import RuleReport, compress_stream, compress_text
 from codex_router.prompt.secrets import RULES as SECRET_RULES
+from codex_router.routing.calibration import Calibration
 from codex_router.routing.classify import Classification, ClassifyThresholds, classify
 from codex_router.routing.cost import CostEstimate, estimate_all
 from codex_router.routing.readiness import gather_facts
 from codex_router.routing.route import (
+    EscalationRoute,
     OverflowRoute,
     RouteDecision,
     decide_route,
+    escalation_route,
     needs_litellm_probe,
     needs_ollama_probe,
     overflow_route,
 )
+
+if TYPE_CHECKING:
+    from codex_router.routing.health import HealthDecision
 
 Counter = Callable[[str], int]
 
@@ -131,6 +148,16 @@ class Plan:
     #: PathPlan by path name, ready ones only) and why, or why there is none.
     overflow: OverflowRoute | None = None
     overflow_paths: dict[str, PathPlan] = field(default_factory=dict)
+    #: After an attempt fails with a kind in ``escalate_on``: the next tier's alias (its
+    #: PathPlan by path name, ready ones only) and why, or why the run cannot escalate.
+    escalation: EscalationRoute | None = None
+    escalation_paths: dict[str, PathPlan] = field(default_factory=dict)
+    #: The adaptive router's verdict on the ready paths, from the history (None: nothing
+    #: recorded yet, no ready path, --local-answer), and why an applied switch was held back.
+    health: HealthDecision | None = None
+    health_held: str | None = None
+    #: Why the history could not be read for the health (the plan goes on without it).
+    health_error: str | None = None
 
     @property
     def estimated_cost_usd(self) -> float:
@@ -142,6 +169,13 @@ class Plan:
         """The input fits no allowed alias's ``context_window``: the run stops before launch."""
         window = self.decision.window
         return None if window is None else window.error()
+
+    def _estimate_basis(self) -> dict[str, Any] | None:
+        """The chosen alias's overhead and output, and whether the user's runs gave them."""
+        chosen = self.costs[self.settings.policy.resolve_alias(self.decision.alias).name]
+        if chosen.basis is None:
+            return None
+        return {**chosen.basis.to_dict(), "reason": chosen.basis.describe()}
 
     @property
     def first_ready(self) -> PathPlan | None:
@@ -163,6 +197,7 @@ class Plan:
             "secrets_masked": {r.name: r.masked for r in self.rules if r.name in SECRET_RULES},
             "classification": self.classification.to_dict(),
             "estimated_cost_usd": round(self.estimated_cost_usd, 6),
+            "estimate_basis": self._estimate_basis(),
             "cost_by_alias": {name: c.to_dict() for name, c in self.costs.items()},
             "max_cost_usd": self.settings["max_cost_usd"],
             "blocked": self.blocked,
@@ -179,10 +214,17 @@ class Plan:
             "decision_reasons": list(self.decision.reasons),
             "degraded": self.decision.degraded,
             "context_overflow": None if self.overflow is None else self.overflow.to_dict(),
+            "escalation": None if self.escalation is None else self.escalation.to_dict(),
             "local_answer": self.decision.local_answer,
+            "adaptive_router": self._adaptive_dict(),
             "provenance": self.settings.provenance(),
             "codex": self.codex.to_dict(),
         }
+
+    def _adaptive_dict(self) -> dict[str, Any] | None:
+        if self.health is None:
+            return None if self.health_error is None else {"error": self.health_error}
+        return {**self.health.to_dict(), "held": self.health_held, "error": None}
 
 
 def _merge_rules(*reports: Iterable[RuleReport]) -> tuple[RuleReport, ...]:
@@ -340,6 +382,120 @@ def _codex_unready(
     return None
 
 
+def _calibrations(dirs: AppDirs, policy: Policy, alias: str) -> dict[str, Calibration]:
+    """The chosen alias's overhead and output from the user's recorded runs (or the policy's).
+    Only that alias's: one bounded read; the other aliases' estimates keep the policy's values."""
+    # lazy: the history reader; it imports sqlite3 only when a history file exists
+    from codex_router.run.calibration import read_calibrations
+
+    return read_calibrations(dirs, policy, [policy.resolve_alias(alias).name])
+
+
+def _escalation(
+    request: RunRequest,
+    settings: Settings,
+    decision: RouteDecision,
+    task: Classification,
+    facts: Any,
+    counts: TokenCounts,
+    costs: dict[str, CostEstimate],
+    unready: CodexRouteError | None,
+    codex: CodexBinary,
+    extra_args: tuple[str, ...],
+    config_file: str,
+) -> tuple[EscalationRoute | None, dict[str, PathPlan]]:
+    """The next tier a failed attempt may escalate to (``escalate_on``) and its path plans.
+    None for the TUI and ``--local-answer`` (no walk); no alias above ``max_cost_usd``."""
+    if request.interactive or decision.local_answer:
+        return None, {}
+    route = escalation_route(settings, decision, task, facts, input_tokens=counts.clean)
+    limit = settings["max_cost_usd"]
+    if route.alias is not None and limit:
+        usd = costs[settings.policy.resolve_alias(route.alias).name].usd
+        if usd > limit:
+            over = f"{route.alias}'s estimate ${usd:.4f} is above max_cost_usd ${limit:.4f}"
+            return replace(route, alias=None, reason=over, paths=()), {}
+    paths = {
+        choice.name: PathPlan(
+            choice.name,
+            True,
+            choice.reason,
+            choice.model,
+            choice.reasoning_effort,
+            build_argv(codex.path or "codex", choice, extra_args=extra_args),
+            config_change(choice.name, settings, config_file).to_dict(),
+        )
+        for choice in route.paths
+        if route.alias is not None and choice.ready and unready is None
+    }
+    return route, paths
+
+
+@dataclass(frozen=True)
+class AdaptiveRead:
+    """The adaptive router's part of a plan: its verdict, and why it is held back or missing."""
+
+    health: HealthDecision | None = None
+    held: str | None = None  # why an applied switch was not made
+    error: str | None = None  # the history could not be read
+
+
+def read_adaptive(
+    settings: Settings, decision: RouteDecision, dirs: AppDirs, *, now: float
+) -> AdaptiveRead:
+    """The paths' health from the history, decided over the route's ready paths.
+
+    Reads nothing when no history exists (and never creates one), when no path is ready or
+    Ollama answers directly. A history that cannot be read is reported, not raised: the
+    plan does not depend on it.
+    """
+    ready = [p.name for p in decision.paths if p.ready]
+    if decision.local_answer or not ready:
+        return AdaptiveRead()
+    if not (dirs.state_dir / HISTORY_FILE_NAME).exists():
+        return AdaptiveRead()
+    # lazy: the store and sqlite3 (~5 ms of start-up) only when there is a history to read
+    from codex_router.run.health import read_health
+
+    try:
+        health = read_health(dirs, ready, settings.policy.adaptive_router, now=now)
+    except StateError as exc:
+        return AdaptiveRead(error=exc.message)
+    chosen = settings["codex_provider"]
+    if health.applied and chosen != "auto":
+        # a forced codex provider is the user's choice of first path: the model may not move it
+        held = f"codex_provider {chosen} is set ({settings.values['codex_provider'].source})"
+        return AdaptiveRead(replace(health, applied=False, order=tuple(ready)), held)
+    return AdaptiveRead(health)
+
+
+def apply_health(decision: RouteDecision, health: HealthDecision) -> RouteDecision:
+    """The route with its ready paths in the health's order (applied mode), the paths that are
+    not ready left where they were, and why in the order's reason."""
+    from codex_router.routing.health import reorder  # lazy: only with a history
+
+    names = reorder([p.name for p in decision.paths], health.order)
+    by_name = {p.name: p for p in decision.paths}
+    baseline, suggested = health.baseline, health.suggested
+    if baseline in health.cooling:
+        why = f"{baseline} is cooling down after a {health.path(baseline).quota.hit_outcome}"
+    else:
+        why = (
+            f"adjusted score {health.path(suggested).adjusted_score:.2f} vs "
+            f"{health.path(baseline).adjusted_score:.2f} for {baseline}"
+        )
+    provider, alias_reason, order_reason = decision.reasons
+    return replace(
+        decision,
+        paths=tuple(by_name[n] for n in names),
+        reasons=(
+            provider,
+            alias_reason,
+            f"{order_reason}; adaptive router (applied): {suggested} first, {why}",
+        ),
+    )
+
+
 def build_plan(
     request: RunRequest,
     *,
@@ -381,8 +537,16 @@ def build_plan(
                 order_reason + "; standard only: the codex arguments choose your own provider",
             ),
         )
+    adaptive = read_adaptive(settings, decision, dirs, now=time.time())
+    if adaptive.health is not None and adaptive.health.applied:
+        decision = apply_health(decision, adaptive.health)
     check_provider_overrides(request.codex_args, [c.name for c in decision.paths])
-    costs = estimate_all(policy, counts.clean, settings["max_output_tokens"])
+    costs = estimate_all(
+        policy,
+        counts.clean,
+        settings["max_output_tokens"],
+        _calibrations(dirs, policy, decision.alias),
+    )
     codex = locate_codex(request.codex_bin, env)
     config_file = str(codex_home(env) / "config.toml")
     unready = _codex_unready(codex, request, settings, env, dirs)
@@ -434,6 +598,19 @@ def build_plan(
                     build_argv(codex.path or "codex", choice, extra_args=extra_args),
                     config_change(choice.name, settings, config_file).to_dict(),
                 )
+    escalation, escalation_paths = _escalation(
+        request,
+        settings,
+        decision,
+        task,
+        facts,
+        counts,
+        costs,
+        unready,
+        codex,
+        extra_args,
+        config_file,
+    )
     blocked = None
     limit = settings["max_cost_usd"]
     chosen_cost = costs[policy.resolve_alias(decision.alias).name].usd
@@ -458,4 +635,9 @@ def build_plan(
         unready,
         overflow,
         overflow_paths,
+        escalation,
+        escalation_paths,
+        health=adaptive.health,
+        health_held=adaptive.held,
+        health_error=adaptive.error,
     )

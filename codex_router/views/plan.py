@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +103,19 @@ def render_plan(
         f"  cost       ~${data['estimated_cost_usd']:.4f}"
         + (f" (limit ${limit:.4f})" if limit else " (no limit)")
     )
+    basis = data.get("estimate_basis")
+    if basis is not None:
+        para("  estimate   ", basis["reason"])
     window = data.get("context_window")
     if window is not None:
         para("  window     ", _window_line(window))
+    escalation = data.get("escalation")
+    if escalation is not None and escalation["on"]:  # shown only when the user opted in
+        kinds = ", ".join(escalation["on"])
+        if escalation["alias"]:
+            para("  escalate   ", f"on {kinds}: {escalation['reason']}, once")
+        else:
+            para("  escalate   ", f"on {kinds}: not this run ({escalation['reason']})")
     add("")
     add(s("Codex-facing paths, in fallback order", "1"))
     name_width = max(len(p["name"]) for p in data["paths"])
@@ -139,6 +150,28 @@ def render_plan(
         else:
             para("  config     ", f"{change['file']} left as it is")
     add("")
+    adaptive = data.get("adaptive_router")
+    if adaptive is None:
+        add(s("Path health", "1") + ": nothing recorded yet (read from the history)")
+    elif adaptive["error"] is not None:
+        para(s("Path health", "1") + ": ", f"the history could not be read: {adaptive['error']}")
+    else:
+        add(s("Path health", "1") + f" (adaptive router: {_adaptive_mode(adaptive)})")
+        health = adaptive["health"]
+        name_width = max(len(h["path"]) for h in health)
+        for h in health:
+            # one unbreakable word: the columns stay aligned; a quota note may wrap after it
+            columns = (
+                f"{h['state']:<10}  risk {h['risk']:.2f}  score {h['score']:.2f}  "
+                f"{h['observations']:,} attempt{'' if h['observations'] == 1 else 's'}"
+            ).replace(" ", layout.NBSP)
+            quota = _quota_note(h["quota"]).split()
+            if quota:
+                quota[0] = layout.GAP + quota[0]
+            para(f"  {h['path']:<{name_width}}  ", [columns, *quota])
+        for label, text in _adaptive_verdict(adaptive):
+            para(f"  {label:<11}", text)
+    add("")
     entries = list(data["provenance"].items())
     shown = entries if verbose else [(k, e) for k, e in entries if e["source"] != "default"]
     if verbose:
@@ -164,6 +197,57 @@ def render_plan(
         add("")
         para(s("refused", "1;31") + ": ", window["detail"], indent=2)
     return "\n".join(lines) + "\n"
+
+
+def _adaptive_mode(adaptive: dict[str, Any]) -> str:
+    if not adaptive["enabled"]:
+        return "off, shown only"
+    return "shadow mode, the order is kept" if adaptive["shadow_mode"] else "applied mode"
+
+
+def _quota_note(quota: dict[str, Any]) -> str:
+    """Quota memory in a few words: cooling down until HH:MM (local time), or probed again."""
+    if quota["status"] == "cooldown":
+        until = time.strftime("%H:%M", time.localtime(quota["until"]))
+        return f"{quota['outcome']}: cooling down until {until}"
+    if quota["status"] == "probe":
+        return f"{quota['outcome']} cooldown over: probed again"
+    return ""
+
+
+def _adaptive_verdict(adaptive: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) rows: the suggested order, would it switch, the cost guard, applied."""
+    order = ", ".join(adaptive["suggested_order"])
+    delta = adaptive["confidence_delta"]
+    if adaptive["would_switch"]:
+        verdict = f"would switch to {adaptive['suggested']} ({delta:+.2f} adjusted score)"
+    else:
+        verdict = f"would not switch ({delta:+.2f} for {adaptive['suggested']})"
+        if adaptive["suggested"] == adaptive["baseline"]:
+            verdict = f"would not switch: {adaptive['baseline']} is best"
+    rows = [("suggests", f"{order}: {verdict}")]
+    if adaptive["cost_guard_blocked"]:
+        rows.append(
+            (
+                "cost guard",
+                f"blocked: {adaptive['cost_multiplier']:.2f}× {adaptive['baseline']}'s "
+                "average cost",
+            )
+        )
+    if adaptive["applied"]:
+        applied = "yes: the paths above are in the suggested order"
+    elif not adaptive["would_switch"]:
+        applied = "no: nothing to switch"
+    elif adaptive["cost_guard_blocked"]:
+        applied = "no: the cost guard blocked it"
+    elif adaptive["held"]:
+        applied = f"no: {adaptive['held']}"
+    elif not adaptive["enabled"]:
+        applied = "no: adaptive_router.enabled is false"
+    else:
+        applied = "no: adaptive_router.shadow_mode is true"
+    rows.append(("applied", applied))
+    return rows
 
 
 def _window_line(window: dict[str, Any]) -> str:

@@ -202,7 +202,19 @@ def summary_rows(
                 ),
             )
         )
+    rows.append(("adaptive", _adaptive_line(report)))
     return rows
+
+
+def _adaptive_line(report: StatsReport) -> str:
+    """The adaptive router's verdicts over the launched runs of the period."""
+    a = report.adaptive
+    if not a.observations:
+        return "no launched run read the paths' health yet (adaptive_router, docs/policy.md)"
+    return (
+        f"{a.observations:,} launched runs read the paths' health: would switch "
+        f"{a.would_switch:,}, applied {a.applied:,}, blocked by the cost guard {a.blocked:,}"
+    )
 
 
 def _group_cells(group: GroupStats) -> tuple[str, ...]:

@@ -212,3 +212,48 @@ def test_a_context_overflow_without_a_wider_alias_walks_on(route: Route):
     first, second = last_run(route)["attempts"]
     assert (first["outcome_kind"], first["next_step"]) == ("context_overflow", "next_path")
     assert second["path"] == "litellm" and len(broken.requests) == 1
+
+
+def test_a_failed_light_turn_escalates_to_the_default_role(route: Route, tmp_path: Path):
+    """Opt-in escalation: codex-light's turn fails (exit 0, no answer), codex-default answers on
+    the same path; both attempts are recorded with their alias, the usage priced on each."""
+    from codex_router.dirs import AppDirs
+    from codex_router.policy.settings import resolve_settings
+    from codex_router.routing.cost import usage_cost_usd
+
+    modes = {"gpt-5.1-codex-mini": "failed_turn", "gpt-5.1-codex": "ok"}
+    with FakeResponses("500", by_model=modes) as upstream:
+        route.config.write_bytes(user_config(upstream.base_url))
+        done = route.run(
+            "run",
+            "say hi",
+            *CODEX_ARGS,
+            extra_env={**ONE_PATH, "CODEX_ROUTE_ESCALATE_ON": "turn_failed"},
+        )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == REPLY_TEXT + "\n"
+    assert "escalating to codex-default on standard" in done.stderr
+    assert [r["model"] for r in upstream.requests] == ["gpt-5.1-codex-mini", "gpt-5.1-codex"]
+    record = last_run(route)
+    first, second = record["attempts"]
+    assert (first["alias"], first["outcome_kind"], first["next_step"]) == (
+        "codex-light",
+        "turn_failed",
+        "escalate",
+    )
+    assert (second["alias"], second["outcome_kind"]) == ("codex-default", "ok")
+    policy = resolve_settings({}, {}, AppDirs(tmp_path, tmp_path, tmp_path)).policy
+    priced = sum(
+        usage_cost_usd(
+            policy,
+            a["alias"],
+            a["usage"]["input_tokens"],
+            a["usage"]["cached_input_tokens"],
+            a["usage"]["output_tokens"],
+        )
+        for a in (first, second)
+        if a["usage"]
+    )
+    assert second["usage"] and record["usage_cost_usd"] == pytest.approx(priced, abs=1e-6)
+    stats = json.loads(route.run("stats", "--json").stdout)
+    assert stats["total"]["spend_usd"] == pytest.approx(record["usage_cost_usd"], abs=1e-6)
