@@ -11,25 +11,12 @@ from dataclasses import replace
 
 import pytest
 
-from codex_router.policy.model import AdaptiveRouter
 from codex_router.routing import health
 from codex_router.routing.health import Observation as Obs
 
-DEFAULTS = AdaptiveRouter(
-    enabled=False,
-    shadow_mode=True,
-    min_confidence_delta=0.15,
-    overload_penalty=0.35,
-    cold_start_penalty=0.5,
-    performance_weight=0.35,
-    min_performance_observations=2,
-    cost_guard_enabled=True,
-    max_cost_multiplier=2.0,
-    critical_risk_threshold=0.65,
-    decay=0.65,
-    max_history=200,
-    quota_cooldown_seconds=600,
-)
+from helpers.history import ADAPTIVE_DEFAULTS
+
+DEFAULTS = ADAPTIVE_DEFAULTS
 APPLIED = replace(DEFAULTS, enabled=True, shadow_mode=False, min_confidence_delta=0.05)
 
 

@@ -13,26 +13,11 @@ from codex_router.history import migrations
 from codex_router.history.attempts import _NEWEST_OF_PATH, recent_attempts
 from codex_router.history.record import TokenUsage
 from codex_router.history.store import history_path, mark_run, open_history, record_runs
-from codex_router.policy.model import AdaptiveRouter
 from codex_router.run.health import observation, read_health
 
-from helpers.history import make_attempt, make_record
+from helpers.history import ADAPTIVE_DEFAULTS, make_attempt, make_record
 
-CONFIG = AdaptiveRouter(
-    enabled=True,
-    shadow_mode=False,
-    min_confidence_delta=0.15,
-    overload_penalty=0.35,
-    cold_start_penalty=0.5,
-    performance_weight=0.35,
-    min_performance_observations=2,
-    cost_guard_enabled=True,
-    max_cost_multiplier=2.0,
-    critical_risk_threshold=0.65,
-    decay=0.65,
-    max_history=200,
-    quota_cooldown_seconds=600,
-)
+CONFIG = replace(ADAPTIVE_DEFAULTS, enabled=True, shadow_mode=False)
 
 
 @pytest.fixture

@@ -6,6 +6,25 @@ import itertools
 from typing import Any
 
 from codex_router.history.record import Attempt, RunRecord, TokenUsage
+from codex_router.policy.model import AdaptiveRouter
+
+#: The adaptive router's defaults (the earlier router's, plus quota_cooldown_seconds), written
+#: out so that the health tests' hand-computed numbers do not follow a change of default.yaml.
+ADAPTIVE_DEFAULTS = AdaptiveRouter(
+    enabled=False,
+    shadow_mode=True,
+    min_confidence_delta=0.15,
+    overload_penalty=0.35,
+    cold_start_penalty=0.5,
+    performance_weight=0.35,
+    min_performance_observations=2,
+    cost_guard_enabled=True,
+    max_cost_multiplier=2.0,
+    critical_risk_threshold=0.65,
+    decay=0.65,
+    max_history=200,
+    quota_cooldown_seconds=600,
+)
 
 _counter = itertools.count()
 
