@@ -11,26 +11,19 @@ May import: boundary, commands, errors
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import sys
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+import typer.main
+from typer.core import TyperCommand, TyperGroup
+from typer.models import DefaultPlaceholder
 
 from codex_router import __version__
 from codex_router.boundary import ErrorBoundary
-from codex_router.commands import bench_local as bench_local_cmd
-from codex_router.commands import compress as compress_cmd
-from codex_router.commands import config as config_cmd
-from codex_router.commands import doctor as doctor_cmd
-from codex_router.commands import history as history_cmd
-from codex_router.commands import policy as policy_cmd
-from codex_router.commands import proxy as proxy_cmd
-from codex_router.commands import replay as replay_cmd
-from codex_router.commands import route as route_cmd
-from codex_router.commands import run as run_cmd
-from codex_router.commands import stats as stats_cmd
-from codex_router.commands import status as status_cmd
 from codex_router.errors import UsageError
 
 #: ``ctx.meta`` key: the command path of the subcommand being parsed, for errors without a ctx.
@@ -72,10 +65,137 @@ def own_usage_error(exc: Any, fallback: str = "codex-route") -> UsageError:
     return UsageError(f"{where}: {message}", hint=hint)
 
 
+#: Every command, in ``--help`` order, and its module under ``codex_router.commands``, whose
+#: ``register(app)`` adds it. Only the command that runs is loaded and built: Typer builds a
+#: command by reading its function's signature and type hints, ~30 ms for all of them that one
+#: command never needs (``benchmarks/bench_cli.py``).
+COMMAND_MODULES: dict[str, str] = {
+    "run": "run",
+    "compress": "compress",
+    "tokens": "compress",
+    "stats": "stats",
+    "replay": "replay",
+    "doctor": "doctor",
+    "bench-local": "bench_local",
+    "status": "status",
+    "history": "history",
+    "policy": "policy",
+    "proxy": "proxy",
+    "config": "config",
+    "route": "route",
+}
+
+
+def _no_subcommand() -> None:
+    """The callback that makes a module's app a group, whatever the module registers."""
+
+
+def _registered(module: str) -> typer.Typer:
+    """An app holding just what ``codex_router.commands.<module>`` registers."""
+    app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+    app.callback()(_no_subcommand)
+    importlib.import_module(f"codex_router.commands.{module}").register(app)
+    return app
+
+
+def _solved(value: Any) -> Any:
+    return value.value if isinstance(value, DefaultPlaceholder) else value
+
+
+class LazyCommands(MutableMapping[str, Any]):
+    """The root group's commands by name, each module loaded and built on first use.
+
+    Iterating gives the names without loading anything; :meth:`listed` gives a command's help
+    texts (what ``--help`` lists) without building it.
+    """
+
+    def __init__(self, modules: dict[str, str]) -> None:
+        self._modules = dict(modules)
+        self._apps: dict[str, typer.Typer] = {}
+        self._built: dict[str, Any] = {}
+
+    def _app(self, name: str) -> typer.Typer:
+        module = self._modules[name]
+        if module not in self._apps:
+            self._apps[module] = _registered(module)
+        return self._apps[module]
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            if name not in self._modules:
+                raise KeyError(name)
+            # a module's commands are built together (compress and tokens share one)
+            self._built.update(typer.main.get_command(self._app(name)).commands)  # type: ignore[attr-defined]
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        found = self._modules.pop(name, None) is not None
+        if self._built.pop(name, None) is None and not found:
+            raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._modules
+        yield from (name for name in self._built if name not in self._modules)
+
+    def __len__(self) -> int:
+        return len(self._modules.keys() | self._built.keys())
+
+    def listed(self, name: str) -> Any:
+        """``name`` as ``--help`` lists it: a command with its help texts and nothing else,
+        solved as Typer solves them (the built command when there is one)."""
+        if name in self._built or name not in self._modules:
+            return self[name]
+        app = self._app(name)
+        for info in app.registered_commands:
+            if info.name == name:
+                help_text = info.help
+                return TyperCommand(
+                    name=name,
+                    help=inspect.getdoc(info.callback) if help_text is None else help_text,
+                    short_help=info.short_help,
+                    hidden=info.hidden,
+                    deprecated=info.deprecated,
+                )
+        for group in app.registered_groups:
+            if _solved(group.name) == name:
+                solved = typer.main.solve_typer_info_defaults(group)
+                return TyperCommand(
+                    name=name,
+                    help=solved.help,
+                    short_help=solved.short_help,
+                    hidden=solved.hidden,
+                    deprecated=solved.deprecated,
+                )
+        raise KeyError(name)
+
+
 class RoutedGroup(TyperGroup):
     """The root group: every command runs inside the error boundary, and Click's usage errors
     (an unknown command or option, a missing or bad argument) are reported as codex-route's
-    own :class:`~codex_router.errors.UsageError`."""
+    own :class:`~codex_router.errors.UsageError`. Its commands are :data:`COMMAND_MODULES`,
+    each loaded and built when it runs (:class:`LazyCommands`)."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.lazy_commands = LazyCommands(COMMAND_MODULES)
+        self.lazy_commands.update(self.commands)
+        self.commands = self.lazy_commands
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The command list of ``--help``, as Typer writes it, without building the commands."""
+        shown = [(name, self.lazy_commands.listed(name)) for name in self.list_commands(ctx)]
+        shown = [(name, command) for name, command in shown if not command.hidden]
+        if shown:
+            # Typer's layout: three times the default spacing beside the longest name
+            limit = formatter.width - 6 - max(len(name) for name, _ in shown)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in shown])
 
     def make_context(
         self,
@@ -140,19 +260,6 @@ def _root(
 ) -> None:
     """Cost-aware routing in front of the OpenAI Codex CLI."""
 
-
-run_cmd.register(app)
-compress_cmd.register(app)
-history_cmd.register(app)
-stats_cmd.register(app)
-replay_cmd.register(app)
-doctor_cmd.register(app)
-app.add_typer(policy_cmd.app, name="policy")
-app.add_typer(proxy_cmd.app, name="proxy")
-bench_local_cmd.register(app)
-app.add_typer(config_cmd.app, name="config")
-app.add_typer(route_cmd.app, name="route")
-status_cmd.register(app)
 
 #: The earlier cost-routing script's flags, accepted (as there) as the first argument only.
 LEGACY_FLAGS = {

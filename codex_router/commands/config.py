@@ -97,3 +97,7 @@ def restore(
     )
     outcome = guard.recover(force=force)
     typer.echo(outcome.message)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="config")

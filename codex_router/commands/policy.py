@@ -75,3 +75,7 @@ def init(
     target = path or app_dirs().user_policy
     written = write_template(template, target, force=force)
     view.print_written(written, template)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="policy")

@@ -117,3 +117,7 @@ def status(
         view.print_status(result)
     if not (result.running and result.healthy):
         raise typer.Exit(1)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="proxy")

@@ -101,3 +101,7 @@ def evaluate(
         view.print_route_eval_json(report)
     else:
         view.print_route_eval(report)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="route")
