@@ -6,10 +6,8 @@ May import: nothing
 from __future__ import annotations
 
 import errno
-import glob
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 
@@ -79,6 +77,9 @@ def atomic_write_bytes(
         keep = exact_mode
     if exact_owner is not None:
         owner = exact_owner
+    # lazy: tempfile loads random and hashlib (~4 ms); a dry run reads files, never writes one
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=_temp_prefix(path), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -127,6 +128,8 @@ def remove_stray_temp_files(path: Path) -> int:
     """Remove the temp files :func:`atomic_write_bytes` leaves beside ``path`` when it is killed
     mid-write. Only for a caller that holds the lock every writer of ``path`` takes (else a temp
     file could be another writer's, in use). Returns how many were removed."""
+    import glob  # lazy: only the writers' clean-up needs it, never a dry run
+
     path = Path(path)
     removed = 0
     for stray in path.parent.glob(f"{glob.escape(_temp_prefix(path))}*.tmp"):
