@@ -86,7 +86,7 @@ def test_help_and_version_load_no_work_module() -> None:
         assert "codex_router.commands.pipe" not in commands, argv
 
 
-def test_the_dry_run_loads_nothing_of_launching(tmp_path) -> None:
+def test_the_dry_run_loads_nothing_of_launching(tmp_path, codex_installed) -> None:
     argv = ["run", "--dry-run", "--json", "--no-stdin", "fix the typo"]
     _modules_after(argv)  # the first run on a machine builds the token index
     loaded = _modules_after(argv)
@@ -104,6 +104,7 @@ def test_the_dry_run_loads_nothing_of_launching(tmp_path) -> None:
         "regex",  # an ASCII prompt is counted without it
         "tempfile",  # atomic writes only: a dry run writes nothing
         "glob",
+        "tomllib",  # only a config.toml to check needs it, and the test's CODEX_HOME has none
     }
     assert not loaded & launching, loaded & launching
 

@@ -18,7 +18,6 @@ variables the user's config names) is left out; everything else (``PATH``, ``HOM
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -59,6 +58,9 @@ def config_key_vars(config: bytes | None) -> frozenset[str]:
     """
     if not config:
         return frozenset()
+    # lazy: tomllib costs ~10 ms; a plan needs only without_provider_secrets from this module
+    import tomllib
+
     try:
         data = tomllib.loads(config.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
@@ -76,6 +78,8 @@ def config_key_vars(config: bytes | None) -> frozenset[str]:
 
 def override_key_vars(codex_args: Sequence[str]) -> frozenset[str]:
     """Variables ``-c model_providers.X.env_key=VAR`` (and ``env_http_headers``) name."""
+    import tomllib  # lazy: as in config_key_vars
+
     found = set()
     for _flag, key, value in config_overrides(codex_args):
         parts = key.split(".")
