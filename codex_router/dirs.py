@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 APP_NAME = "codex-route"
 POLICY_FILE_NAME = "policy.yaml"
 
 
-@dataclass(frozen=True)
-class AppDirs:
+class AppDirs(NamedTuple):
     """codex-route's directories and where the user's policy lives."""
 
     config_dir: Path

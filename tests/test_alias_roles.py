@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -72,11 +71,11 @@ def _renamed_spec(role: Role) -> dict[str, Any]:
     """The built-in alias of ``role`` as policy YAML, with its own prices and models."""
     spec = DEFAULT_POLICY.aliases[DEFAULT_ALIASES[role]]
     body: dict[str, Any] = {}
-    for fld in fields(AliasSpec):
-        value = getattr(spec, fld.name)
-        if fld.name in ("name", "description") or value in (None, ()):
+    for name in AliasSpec._fields:
+        value = getattr(spec, name)
+        if name in ("name", "description") or value in (None, ()):
             continue
-        body[fld.name] = list(value) if isinstance(value, tuple) else value
+        body[name] = list(value) if isinstance(value, tuple) else value
     body["input_usd_per_mtok"] = spec.input_usd_per_mtok * 3 + 1
     body["output_usd_per_mtok"] = spec.output_usd_per_mtok * 3 + 1
     for model in ("huggingface_model", "local_model"):

@@ -22,6 +22,30 @@ def test_policy_cache_is_used_and_invalidated_by_a_change(tmp_path: Path):
     assert read_policy_file(policy, cache)["max_cost_usd"].value == 22
 
 
+def test_a_cached_policy_reads_back_as_the_parsed_tree(tmp_path: Path):
+    import marshal
+
+    from codex_router.policy import load
+
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "max_cost_usd: 1\nfallback_order: [litellm]\nclassification:\n  medium_tokens: 9\n"
+    )
+    cache = tmp_path / "cache"
+    parsed = read_policy_file(policy, cache)
+    entry = load._cache_entry(policy, cache)
+    assert entry is not None
+    # the stored format is plain tuples, as earlier versions wrote and read it
+    _, plain = marshal.loads(entry[0].read_bytes())
+    assert type(plain["max_cost_usd"]) is tuple
+    assert plain["max_cost_usd"] == (1, str(policy), 1)
+    cached = load._cached_tree(policy, cache)
+    assert cached is not None
+    assert cached[1] == parsed
+    assert type(cached[1]["classification"]["medium_tokens"]) is load.Located
+    assert cached[1]["fallback_order"].value == ["litellm"]
+
+
 def test_a_damaged_policy_cache_is_ignored(tmp_path: Path):
     policy = tmp_path / "p.yaml"
     policy.write_text("max_cost_usd: 3\n")

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -309,14 +310,14 @@ def test_unparsable_config_is_refused_and_untouched(setup):
 
 def test_an_unwritable_codex_home_changes_nothing(setup, monkeypatch):
     config, guard = setup
-    real_mkstemp = fsutil.tempfile.mkstemp
+    real_mkstemp = tempfile.mkstemp  # fsutil imports tempfile when it first writes
 
     def refuse(*args, **kwargs):
         if Path(kwargs["dir"]) == config.parent:
             raise PermissionError(13, "Permission denied")
         return real_mkstemp(*args, **kwargs)
 
-    monkeypatch.setattr(fsutil.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
     with pytest.raises(CodexConfigError, match="Permission denied"):
         guard.enter("a", "cost-routing", TABLE)
     assert config.read_bytes() == ORIGINAL

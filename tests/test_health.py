@@ -7,8 +7,6 @@ their verdicts (switch, applied, blocked) are the same, and the numbers are this
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from codex_router.routing import health
@@ -17,7 +15,7 @@ from codex_router.routing.health import Observation as Obs
 from helpers.history import ADAPTIVE_DEFAULTS
 
 DEFAULTS = ADAPTIVE_DEFAULTS
-APPLIED = replace(DEFAULTS, enabled=True, shadow_mode=False, min_confidence_delta=0.05)
+APPLIED = DEFAULTS._replace(enabled=True, shadow_mode=False, min_confidence_delta=0.05)
 
 
 @pytest.mark.parametrize(
@@ -136,7 +134,7 @@ FAILING_LITELLM = [
 
 
 def test_ported_shadow_mode_keeps_the_order_but_says_it_would_switch() -> None:
-    config = replace(DEFAULTS, enabled=True, shadow_mode=True, min_confidence_delta=0.05)
+    config = DEFAULTS._replace(enabled=True, shadow_mode=True, min_confidence_delta=0.05)
     decision = health.decide(["litellm", "standard"], FAILING_LITELLM, config, now=10)
     assert decision.order == ("litellm", "standard")
     assert decision.suggested == "standard"
@@ -158,7 +156,7 @@ def test_ported_applied_mode_reorders() -> None:
     [(False, True, False), (False, False, False), (True, True, False), (True, False, True)],
 )
 def test_only_enabled_and_not_shadow_applies(enabled: bool, shadow: bool, applied: bool) -> None:
-    config = replace(APPLIED, enabled=enabled, shadow_mode=shadow)
+    config = APPLIED._replace(enabled=enabled, shadow_mode=shadow)
     decision = health.decide(["litellm", "standard"], FAILING_LITELLM, config, now=10)
     assert decision.would_switch
     assert decision.applied is applied
@@ -172,7 +170,7 @@ def test_ported_performance_score_drives_the_gain() -> None:
         Obs("standard", 3, "ok", 0, 4_000, 700, None, 0.03, 0.91),
         Obs("standard", 4, "ok", 0, 4_300, 800, None, 0.035, 0.9),
     ]
-    config = replace(APPLIED, performance_weight=0.6)
+    config = APPLIED._replace(performance_weight=0.6)
     decision = health.decide(["litellm", "standard"], history, config, now=10)
     assert decision.order[0] == "standard" and decision.applied
     assert decision.path("standard").performance_score == pytest.approx(0.9591, abs=1e-4)
@@ -188,7 +186,7 @@ CHEAP_LITELLM = [
 
 
 def test_ported_cost_guard_blocks_an_expensive_switch_from_a_healthy_path() -> None:
-    config = replace(APPLIED, performance_weight=0.6)
+    config = APPLIED._replace(performance_weight=0.6)
     decision = health.decide(["litellm", "standard"], CHEAP_LITELLM, config, now=10)
     assert decision.suggested == "standard" and decision.would_switch
     assert decision.cost_guard_blocked and not decision.applied
@@ -206,20 +204,20 @@ def test_ported_cost_guard_blocks_an_expensive_switch_from_a_healthy_path() -> N
     ],
 )
 def test_cost_guard_settings(change: dict[str, object], blocked: bool) -> None:
-    config = replace(APPLIED, performance_weight=0.6, **change)  # type: ignore[arg-type]
+    config = APPLIED._replace(performance_weight=0.6, **change)  # type: ignore[arg-type]
     decision = health.decide(["litellm", "standard"], CHEAP_LITELLM, config, now=10)
     assert decision.cost_guard_blocked is blocked
     assert decision.applied is not blocked
 
 
 def test_the_cost_guard_is_reported_in_shadow_mode_too() -> None:
-    config = replace(DEFAULTS, min_confidence_delta=0.05, performance_weight=0.6)
+    config = DEFAULTS._replace(min_confidence_delta=0.05, performance_weight=0.6)
     decision = health.decide(["litellm", "standard"], CHEAP_LITELLM, config, now=10)
     assert decision.would_switch and decision.cost_guard_blocked and not decision.applied
 
 
 def test_a_small_gain_is_no_switch() -> None:
-    config = replace(APPLIED, min_confidence_delta=0.5)
+    config = APPLIED._replace(min_confidence_delta=0.5)
     decision = health.decide(["litellm", "standard"], FAILING_LITELLM, config, now=10)
     assert decision.suggested == "standard"
     assert not decision.would_switch and decision.order == ("litellm", "standard")
@@ -244,7 +242,7 @@ def test_the_window_keeps_the_newest_max_history_path_signals() -> None:
     ]
     got = health.window(history, "standard", 2)
     assert [o.started_at for o in got] == [2, 5]
-    decision = health.decide(["standard"], history, replace(DEFAULTS, max_history=2), now=9)
+    decision = health.decide(["standard"], history, DEFAULTS._replace(max_history=2), now=9)
     assert decision.path("standard").observations == 2
     assert decision.path("standard").failures == 0
 

@@ -17,7 +17,7 @@ from codex_router.run.health import observation, read_health
 
 from helpers.history import ADAPTIVE_DEFAULTS, make_attempt, make_record
 
-CONFIG = replace(ADAPTIVE_DEFAULTS, enabled=True, shadow_mode=False)
+CONFIG = ADAPTIVE_DEFAULTS._replace(enabled=True, shadow_mode=False)
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ and can be printed and recorded as it is.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from codex_router.codex.passthrough import asks_for_events
 from codex_router.policy.settings import Settings
@@ -42,8 +41,7 @@ def managed_provider_table(path: str, settings: Settings) -> dict[str, Any]:
     return {**table, "wire_api": "responses", **FAIL_FAST}
 
 
-@dataclass(frozen=True)
-class ConfigChange:
+class ConfigChange(NamedTuple):
     """Keys codex-route would set in ``$CODEX_HOME/config.toml`` for the duration of a run."""
 
     file: str

@@ -18,8 +18,8 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from codex_router.dirs import codex_home
 from codex_router.errors import CodexNotFoundError, CodexRouteError
@@ -35,8 +35,7 @@ _LEGACY_CONFIG_LINE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class CodexBinary:
+class CodexBinary(NamedTuple):
     """The codex executable a run would use, and how it was found."""
 
     path: str | None  # None: not found
@@ -140,8 +139,7 @@ _NPM_PLATFORM_PACKAGES = {
 }
 
 
-@dataclass(frozen=True)
-class LaunchTarget:
+class LaunchTarget(NamedTuple):
     """What to execute for a located codex: the native binary behind npm's node launcher, if any."""
 
     argv0: str

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass
+from typing import NamedTuple
 
 GIT_TIMEOUT_SECONDS = 15.0
 
 
-@dataclass(frozen=True)
-class TreeState:
+class TreeState(NamedTuple):
     """A fingerprint of the git work tree, to tell whether an attempt changed files."""
 
     fingerprint: str | None  # None: not a git work tree (or git missing)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from codex_router.errors import did_you_mean
 from codex_router.redact import redact
@@ -59,8 +58,7 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """How to check one setting, and how to read it from text (env var, flag)."""
 
     check: Callable[[Any], Any]

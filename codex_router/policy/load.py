@@ -11,9 +11,8 @@ import contextlib
 import marshal  # built in, no class objects: the parsed-policy cache's format (not pickle)
 import os
 import zlib  # built in; hashlib would load OpenSSL (~2 ms) for a file name
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from codex_router.errors import PolicyError
 
@@ -39,8 +38,7 @@ _CORE_TAGS = frozenset(
 _NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
 
 
-@dataclass(frozen=True)
-class Located:
+class Located(NamedTuple):
     """A policy value with where it was written (``line`` is 1-based)."""
 
     value: Any
@@ -95,7 +93,7 @@ def _cache_entry(path: Path, cache_dir: Path) -> tuple[Path, str] | None:
 
 
 def _to_plain(tree: Tree) -> dict[str, Any]:
-    # marshal holds no class objects: Located leaves become tuples.
+    # marshal holds no class objects (it refuses a NamedTuple): Located leaves become tuples.
     return {
         k: _to_plain(v) if isinstance(v, dict) else (v.value, v.file, v.line)
         for k, v in tree.items()

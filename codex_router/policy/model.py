@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from codex_router.errors import PolicyError, did_you_mean
 from codex_router.policy import fields as f
@@ -104,8 +103,7 @@ _ALIAS_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
     """Where a policy value came from: the built-in default policy or a policy file."""
 
     layer: str  # "default" | "file"
@@ -113,8 +111,7 @@ class Origin:
     line: int
 
 
-@dataclass(frozen=True)
-class AliasSpec:
+class AliasSpec(NamedTuple):
     """One alias of the policy: its models per path, prices, limits and upstreams."""
 
     name: str
@@ -137,8 +134,7 @@ class AliasSpec:
     fallbacks: tuple[str, ...] = ()  # LiteLLM fallback groups, tried in order after this one
 
 
-@dataclass(frozen=True)
-class AdaptiveRouter:
+class AdaptiveRouter(NamedTuple):
     """The ``adaptive_router`` block (the earlier script's keys and defaults), kept as written."""
 
     enabled: bool
@@ -156,16 +152,14 @@ class AdaptiveRouter:
     quota_cooldown_seconds: int = 600  # not in the earlier script: its policies load without it
 
 
-@dataclass(frozen=True)
-class TaskRule:
+class TaskRule(NamedTuple):
     """The alias and provider a policy gives one kind of task (`task_provider_rules`)."""
 
     alias: str | None
     provider: str | None
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     """A validated policy: every value with its origin."""
 
     values: dict[str, Any]
@@ -173,7 +167,7 @@ class Policy:
     aliases: dict[str, AliasSpec]
     task_rules: dict[str, TaskRule]
     roles: dict[Role, str]
-    files: tuple[str, ...] = field(default=())
+    files: tuple[str, ...] = ()
 
     def get(self, key: str) -> Any:
         return self.values[key]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from codex_router.dirs import AppDirs
 from codex_router.errors import PolicyError, UsageError, did_you_mean
@@ -46,8 +46,7 @@ _OPENAI_MODE: dict[str, bool | None] = {
 MASK_SECRETS_ENV = "CODEX_ROUTE_MASK_SECRETS"
 
 
-@dataclass(frozen=True)
-class SettingSpec:
+class SettingSpec(NamedTuple):
     """A setting that flags and environment variables may override."""
 
     name: str
@@ -127,8 +126,7 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
 SETTING_ENV_VARS = tuple(name for spec in SETTING_SPECS for name in spec.env)
 
 
-@dataclass(frozen=True)
-class Resolved:
+class Resolved(NamedTuple):
     """An effective value and the layer that set it."""
 
     value: Any

@@ -20,7 +20,7 @@ re-checks the final text with ``count`` and trims the head/tail further if neede
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .sections import is_must_keep
 
@@ -28,8 +28,7 @@ Count = Callable[[str], int]
 HEAD_SHARE = 0.4  # of the room left after must-keep lines; the tail gets the rest
 
 
-@dataclass(frozen=True)
-class BudgetResult:
+class BudgetResult(NamedTuple):
     """Outcome of :func:`fit_to_budget`."""
 
     text: str

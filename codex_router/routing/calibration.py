@@ -14,12 +14,10 @@ current habits and Codex's current prompt.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class UsageSample:
+class UsageSample(NamedTuple):
     """One recorded run: the prompt's clean tokens and what Codex reported."""
 
     prompt_tokens: int
@@ -27,8 +25,7 @@ class UsageSample:
     output_tokens: int
 
 
-@dataclass(frozen=True)
-class Calibration:
+class Calibration(NamedTuple):
     """What the estimate adds to the prompt for one alias, and what that rests on."""
 
     alias: str

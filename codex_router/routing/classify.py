@@ -355,8 +355,7 @@ class ClassifyThresholds:
             )
 
 
-@dataclass(frozen=True)
-class Reason:
+class Reason(NamedTuple):
     rule: str  # stable id, e.g. "keyword.complex", "size.long_context", "intent.avoid_openai"
     detail: str  # human text naming the words or sizes that decided
 

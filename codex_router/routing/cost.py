@@ -9,15 +9,13 @@ and the expected output are the user's own (``routing/calibration.py``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from codex_router.policy.model import Policy
 from codex_router.routing.calibration import Calibration
 
 
-@dataclass(frozen=True)
-class CostEstimate:
+class CostEstimate(NamedTuple):
     """The estimated cost of one run on one alias (an estimate: the answer's length is unknown)."""
 
     alias: str

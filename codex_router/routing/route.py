@@ -39,8 +39,7 @@ marked ``ready: false`` with the reason, so the user sees why it is skipped and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from codex_router.errors import ContextWindowError, UsageError
 from codex_router.policy.model import MIN_INPUT_BUDGET, AliasSpec
@@ -56,8 +55,7 @@ NO_OPENAI_PROVIDERS = frozenset({"no-openai", "gemini"})
 _ALL_PATHS = ("standard", "litellm", "huggingface")
 
 
-@dataclass(frozen=True)
-class ProviderRule:
+class ProviderRule(NamedTuple):
     """What choosing a provider family means: its alias role (if it forces one) and usable paths."""
 
     paths: tuple[str, ...]
@@ -77,8 +75,7 @@ PROVIDER_RULES: dict[str, ProviderRule] = {
 }
 
 
-@dataclass(frozen=True)
-class ReadinessFacts:
+class ReadinessFacts(NamedTuple):
     """What the outside world looks like, gathered by :mod:`codex_router.routing.readiness`."""
 
     env_present: frozenset[str] = frozenset()
@@ -92,8 +89,7 @@ class ReadinessFacts:
     ollama_models: frozenset[str] | None = None  # from /api/tags; None: unknown
 
 
-@dataclass(frozen=True)
-class PathChoice:
+class PathChoice(NamedTuple):
     name: str
     ready: bool
     reason: str
@@ -110,12 +106,11 @@ class PathChoice:
         }
 
 
-@dataclass(frozen=True)
-class RouteDecision:
+class RouteDecision(NamedTuple):
     alias: str
     provider: str
     paths: tuple[PathChoice, ...]
-    reasons: tuple[str, ...] = field(default=())
+    reasons: tuple[str, ...] = ()
     degraded: str | None = None  # what was missing when the provider's own alias was not used
     local_answer: bool = False  # Ollama answers directly, without Codex (--local-answer)
     window: WindowCheck | None = None  # the context-window guard; None: no token count given
@@ -178,8 +173,7 @@ def _provider_role(provider: str, task: Classification) -> Role | None:
     return PROVIDER_RULES[provider].role
 
 
-@dataclass(frozen=True)
-class Tier:
+class Tier(NamedTuple):
     """The role a provider's request gets with the facts at hand, and its usable paths."""
 
     role: Role | None  # None: the task's own alias (task rule, else the kind's role)
@@ -483,8 +477,7 @@ _WIDER_ROLES: dict[str, tuple[Role, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class WindowNeed:
+class WindowNeed(NamedTuple):
     """The tokens one turn would hold in the model's context window."""
 
     input_tokens: int  # what the model gets: the prompt and attachment after trimming
@@ -520,8 +513,7 @@ def window_need(
     return WindowNeed(input_tokens, overhead, output)
 
 
-@dataclass(frozen=True)
-class WindowCheck:
+class WindowCheck(NamedTuple):
     """Whether the turn fits the ``context_window`` of the alias it goes to.
 
     ``status``: ``fits``; ``switched`` (the alias first chosen did not fit, ``alias`` does);
@@ -632,7 +624,7 @@ def check_window(
         hint=_refusal_hint(settings, need, spec.context_window, no_openai, local_answer),
     )
     if forced_by is not None:
-        return replace(refusal, detail=f"the input does not fit: {over}, forced by {forced_by}")
+        return refusal._replace(detail=f"the input does not fit: {over}, forced by {forced_by}")
     tried: list[str] = []
     for name in dict.fromkeys(candidates):
         other = policy.resolve_alias(name)
@@ -657,7 +649,7 @@ def check_window(
         tried.append(f"{name}'s is {other.context_window:,}")
     if not tried:
         tried.append(f"provider {provider} has no other alias for it")
-    return replace(refusal, detail=f"the input does not fit: {over}; {'; '.join(tried)}")
+    return refusal._replace(detail=f"the input does not fit: {over}; {'; '.join(tried)}")
 
 
 def _refusal_hint(
@@ -766,7 +758,7 @@ def decide_route(
     if _is_local(spec) and not local_answer and _ollama_missing(facts, spec.local_model) is None:
         # No Codex path for the local model is not a dead end: Ollama can answer by itself.
         paths = tuple(
-            replace(p, reason=p.reason + "; or --local-answer: Ollama answers directly")
+            p._replace(reason=p.reason + "; or --local-answer: Ollama answers directly")
             if not p.ready and p.name == "litellm"
             else p
             for p in paths
@@ -807,8 +799,7 @@ def needs_ollama_probe(settings: Settings, task: Classification) -> bool:
     return rule is not None and rule.provider in LOCAL_PROVIDERS
 
 
-@dataclass(frozen=True)
-class OverflowRoute:
+class OverflowRoute(NamedTuple):
     """Where a run goes on the same path after Codex said the input overflowed the alias's
     context window (the estimate said it fit): the long-context alias, when it helps."""
 
@@ -867,8 +858,7 @@ def overflow_route(
 NEXT_TIER: dict[Role, Role] = {Role.LIGHT: Role.DEFAULT, Role.DEFAULT: Role.DEEP}
 
 
-@dataclass(frozen=True)
-class EscalationRoute:
+class EscalationRoute(NamedTuple):
     """Where a failed attempt goes up a tier (``escalate_on``): the next tier's alias on each
     path, or why the run cannot escalate."""
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from codex_router import __version__
 from codex_router.codex.argv import build_argv, config_change
@@ -82,8 +82,7 @@ class RunRequest:
     cwd: str | None = None  # where codex would run (None: the current directory)
 
 
-@dataclass(frozen=True)
-class TokenCounts:
+class TokenCounts(NamedTuple):
     raw: int
     clean: int
     prompt: int
@@ -103,8 +102,7 @@ class TokenCounts:
         }
 
 
-@dataclass(frozen=True)
-class PathPlan:
+class PathPlan(NamedTuple):
     """One Codex-facing path with what would be run and written for it."""
 
     name: str
@@ -414,7 +412,7 @@ def _escalation(
         usd = costs[settings.policy.resolve_alias(route.alias).name].usd
         if usd > limit:
             over = f"{route.alias}'s estimate ${usd:.4f} is above max_cost_usd ${limit:.4f}"
-            return replace(route, alias=None, reason=over, paths=()), {}
+            return route._replace(alias=None, reason=over, paths=()), {}
     paths = {
         choice.name: PathPlan(
             choice.name,
@@ -431,8 +429,7 @@ def _escalation(
     return route, paths
 
 
-@dataclass(frozen=True)
-class AdaptiveRead:
+class AdaptiveRead(NamedTuple):
     """The adaptive router's part of a plan: its verdict, and why it is held back or missing."""
 
     health: HealthDecision | None = None
@@ -485,8 +482,7 @@ def apply_health(decision: RouteDecision, health: HealthDecision) -> RouteDecisi
             f"{health.path(baseline).adjusted_score:.2f} for {baseline}"
         )
     provider, alias_reason, order_reason = decision.reasons
-    return replace(
-        decision,
+    return decision._replace(
         paths=tuple(by_name[n] for n in names),
         reasons=(
             provider,
@@ -528,8 +524,7 @@ def build_plan(
         # Codex with the user's own provider, chosen: the managed paths that would follow it
         # cannot take that override, so the walk is standard alone.
         provider, alias_reason, order_reason = decision.reasons
-        decision = replace(
-            decision,
+        decision = decision._replace(
             paths=tuple(p for p in decision.paths if p.name == "standard"),
             reasons=(
                 provider,

@@ -33,12 +33,11 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from codex_router.dirs import cache_dir
 from codex_router.errors import TokenizerError
@@ -113,8 +112,7 @@ _META_DRIFTING_RANGES = "drifting_ranges"
 _META_SOURCE = "source"
 
 
-@dataclass(frozen=True)
-class EncodingStatus:
+class EncodingStatus(NamedTuple):
     """What ``doctor`` reports about token counting (from :func:`encoding_status`)."""
 
     available: bool  # exact counts of any size can be produced offline
