@@ -6,7 +6,7 @@ to a view. The root group's ``invoke`` runs every command inside the error bound
 errors the same way. Typer is imported here and by the command modules only; the console script
 (:mod:`codex_router.entry`) loads this module for every command but a well-formed pipe command.
 
-May import: boundary, commands, errors
+May import: boundary, commands, errors, startup
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typer.models import DefaultPlaceholder
 from codex_router import __version__
 from codex_router.boundary import ErrorBoundary
 from codex_router.errors import UsageError
+from codex_router.startup import resume_collection
 
 #: ``ctx.meta`` key: the command path of the subcommand being parsed, for errors without a ctx.
 _COMMAND_PATH = "codex_route.command_path"
@@ -220,6 +221,7 @@ class RoutedGroup(TyperGroup):
         return name, command, rest
 
     def invoke(self, ctx: Any) -> Any:
+        resume_collection()  # the command starts: the collector runs again (codex_router.startup)
         with ErrorBoundary() as boundary:
             try:
                 return super().invoke(ctx)

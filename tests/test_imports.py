@@ -71,7 +71,13 @@ def test_lean_path_imports_no_cli_framework() -> None:
 
 
 #: What the Typer app may load before a command runs: the wiring layer and what it stands on.
-WIRING = {"codex_router", "codex_router.cli", "codex_router.boundary", "codex_router.errors"}
+WIRING = {
+    "codex_router",
+    "codex_router.cli",
+    "codex_router.boundary",
+    "codex_router.errors",
+    "codex_router.startup",
+}
 
 
 def _ours(loaded: set[str]) -> set[str]:
