@@ -7,6 +7,7 @@
     codex-route history mark RUN_ID good                  goal ≤ 1 s (fresh process, median)
     codex-route run --dry-run, no history vs this history  the health's share of the dry run
                                                           (interleaved; median and range)
+    codex --version, in the same rounds                   the dry run's budget: ≤ 1.5× it
     --migration: schema 3 → 4 on the same store (copies attempts out of the JSON, once)
 
     .venv/bin/python benchmarks/bench_health.py [--runs 1000000] [--repeat 5] [--keep DIR]
@@ -27,6 +28,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+#: median, lowest, highest (ms)
+Sample = tuple[float, float, float]
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -92,16 +96,14 @@ def _migration_seconds(home: Path, tmp: str) -> float:
     return time.perf_counter() - start
 
 
-def _dry_runs(
-    argv: list[str], envs: list[dict[str, str]], repeat: int
-) -> list[tuple[float, float, float]]:
-    """One dry run per environment per round (so load changes touch each alike): the median,
-    lowest and highest ms of each."""
-    for env in envs:  # the token index and the version probe, built once per home
+def _interleaved(commands: list[tuple[list[str], dict[str, str]]], repeat: int) -> list[Sample]:
+    """Each command once per round (so load changes touch each alike): the median, lowest and
+    highest ms of each."""
+    for argv, env in commands:  # the token index and the version probe, built once per home
         subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    samples: list[list[float]] = [[] for _ in envs]
+    samples: list[list[float]] = [[] for _ in commands]
     for _ in range(repeat):
-        for env, mine in zip(envs, samples, strict=True):
+        for (argv, env), mine in zip(commands, samples, strict=True):
             start = time.perf_counter()
             subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             mine.append((time.perf_counter() - start) * 1000)
@@ -154,7 +156,14 @@ def main() -> int:
         dry_env = dict(env, HF_TOKEN="hf_" + "0" * 30)
         empty = dict(dry_env, CODEX_ROUTE_HOME=f"{tmp}/empty-route")
         dry = [route, "run", "--dry-run", "--json", "--no-stdin", "fix the typo"]
-        dry_runs = _dry_runs(dry, [empty, dry_env], max(args.repeat, 11))
+        codex = shutil.which(
+            "codex", path=f"{REPO / 'tools/node_modules/.bin'}:{os.environ.get('PATH', '')}"
+        )
+        # codex --version beside them: the dry run's budget is 1.5x it (benchmarks/bench_cli.py)
+        dry_runs = _interleaved(
+            [(dry, empty), (dry, dry_env)] + ([([codex, "--version"], env)] if codex else []),
+            max(args.repeat, 11),
+        )
         migration = _migration_seconds(home, tmp) if args.migration else None
         size = store.history_path(dirs).stat().st_size
     print(f"store: {args.runs:,} runs, {size / 2**20:,.0f} MiB")
@@ -163,12 +172,13 @@ def main() -> int:
     print(f"{'recent_attempts (the SQL alone)':<48} {sql_ms:>8.2f} ms")
     for name, value, goal in results:
         print(f"{name:<48} {value * 1000:>8.0f} ms  {f'≤ {goal * 1000:.0f} ms' if goal else ''}")
-    for name, (median, low, high) in zip(
-        ("run --dry-run --json, no history", "run --dry-run --json, this history"),
-        dry_runs,
-        strict=True,
-    ):
+    names = ("run --dry-run --json, no history", "run --dry-run --json, this history")
+    for name, (median, low, high) in zip((*names, "codex --version"), dry_runs, strict=False):
         print(f"{name:<48} {median:>8.0f} ms  range {low:.0f}–{high:.0f} ms")
+    if len(dry_runs) == 3:
+        ratio = dry_runs[1][0] / dry_runs[2][0]
+        verdict = "within" if ratio <= 1.5 else "OVER"
+        print(f"the dry run with this history: {ratio:.2f}x codex --version, {verdict} 1.5x")
     if migration is not None:
         print(f"{'migration 3 → 4 (once)':<48} {migration:>8.1f} s")
     print(
