@@ -9,14 +9,13 @@ along on the run's last attempt, the one whose answer the user judged.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from codex_router.dirs import AppDirs
 from codex_router.history.store import open_history
 
 
-@dataclass(frozen=True)
-class RecordedAttempt:
+class RecordedAttempt(NamedTuple):
     """One attempt as the history holds it."""
 
     path: str

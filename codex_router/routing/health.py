@@ -24,9 +24,9 @@ other path again); a success clears it.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from codex_router.policy.model import AdaptiveRouter
 
@@ -115,8 +115,7 @@ NOT_PATH_SIGNALS = frozenset({"interrupted", "launch_error", "refused", "context
 QUOTA_OUTCOMES = frozenset({"usage_limit", "rate_limit"})
 
 
-@dataclass(frozen=True)
-class Observation:
+class Observation(NamedTuple):
     """One recorded attempt on one path, as the health model sees it."""
 
     path: str
@@ -184,18 +183,28 @@ def observation_pressure(obs: Observation) -> float:
     )
 
 
+_STATE_INDEX = {state: i for i, state in enumerate(STATES)}
+#: The chain's arithmetic on lists in STATES order (the inner loop of every health read, 600
+#: steps per plan): TRANSITIONS by column (the chances of reaching each state, from each state in
+#: turn) and the pressure bias as (state, bias).
+_COLUMNS = tuple(tuple(TRANSITIONS[source][target] for source in STATES) for target in STATES)
+_BIAS = tuple((_STATE_INDEX[state], bias) for state, bias in _PRESSURE_BIAS.items())
+_HEALTHY = _STATE_INDEX["healthy"]
+
+
+def _step(vector: Sequence[float], pressure: float) -> list[float]:
+    stepped = [sum(map(operator.mul, vector, column)) for column in _COLUMNS]
+    if pressure:
+        stepped[_HEALTHY] *= 1.0 - _HEALTHY_LOSS * pressure
+        for state, bias in _BIAS:
+            stepped[state] += bias * pressure
+    total = sum(stepped)
+    return [share / total for share in stepped]
+
+
 def markov_step(vector: dict[str, float], pressure: float) -> dict[str, float]:
     """One step of the chain, biased towards the troubled states by ``pressure``."""
-    stepped = dict.fromkeys(STATES, 0.0)
-    for source, probability in vector.items():
-        for target, chance in TRANSITIONS[source].items():
-            stepped[target] += probability * chance
-    if pressure:
-        stepped["healthy"] *= 1.0 - _HEALTHY_LOSS * pressure
-        for state, bias in _PRESSURE_BIAS.items():
-            stepped[state] += bias * pressure
-    total = sum(stepped.values())
-    return {state: stepped[state] / total for state in STATES}
+    return dict(zip(STATES, _step([vector[s] for s in STATES], pressure), strict=True))
 
 
 def decay_weights(count: int, decay: float) -> list[float]:
@@ -206,10 +215,10 @@ def decay_weights(count: int, decay: float) -> list[float]:
 
 def chain_end(pressures: Sequence[float], decay: float) -> dict[str, float]:
     """The state probabilities after one step per observation (oldest first)."""
-    vector = dict(PRIOR)
+    vector = [PRIOR[s] for s in STATES]
     for pressure, weight in zip(pressures, decay_weights(len(pressures), decay), strict=True):
-        vector = markov_step(vector, pressure * weight)
-    return vector
+        vector = _step(vector, pressure * weight)
+    return dict(zip(STATES, vector, strict=True))
 
 
 def risk_of(vector: dict[str, float]) -> float:
@@ -230,8 +239,7 @@ def observation_performance(obs: Observation) -> float:
     return clamp01(sum(s * w for s, w in parts) / sum(w for _, w in parts))
 
 
-@dataclass(frozen=True)
-class QuotaMemory:
+class QuotaMemory(NamedTuple):
     """Whether a path is cooling down after a usage limit or a 429.
 
     ``status``: ``clear`` (no quota hit since its last success), ``cooldown`` (until ``until``),
@@ -246,21 +254,24 @@ class QuotaMemory:
         return {"status": self.status, "outcome": self.hit_outcome, "until": self.until}
 
 
+#: No quota hit since the last success (the default of every path).
+CLEAR = QuotaMemory("clear")
+
+
 def quota_memory(observations: Sequence[Observation], now: float, seconds: int) -> QuotaMemory:
     """The quota state of one path from its observations (oldest first)."""
     if seconds <= 0:
-        return QuotaMemory("clear")
+        return CLEAR
     for obs in reversed(observations):
         if obs.outcome == "ok":
-            return QuotaMemory("clear")
+            return CLEAR
         if obs.outcome in QUOTA_OUTCOMES:
             until = obs.ended_at + seconds
             return QuotaMemory("cooldown" if now < until else "probe", obs.outcome, until)
-    return QuotaMemory("clear")
+    return CLEAR
 
 
-@dataclass(frozen=True)
-class PathHealth:
+class PathHealth(NamedTuple):
     """What the model knows of one path."""
 
     path: str
@@ -277,7 +288,7 @@ class PathHealth:
     reliability_score: float
     adjusted_score: float
     cold_start: bool
-    quota: QuotaMemory = field(default_factory=lambda: QuotaMemory("clear"))
+    quota: QuotaMemory = CLEAR
 
     @property
     def error_rate(self) -> float | None:
@@ -304,8 +315,7 @@ class PathHealth:
         }
 
 
-@dataclass(frozen=True)
-class HealthDecision:
+class HealthDecision(NamedTuple):
     """The model's verdict on one fallback order."""
 
     enabled: bool

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -462,7 +462,7 @@ def read_adaptive(
     if health.applied and chosen != "auto":
         # a forced codex provider is the user's choice of first path: the model may not move it
         held = f"codex_provider {chosen} is set ({settings.values['codex_provider'].source})"
-        return AdaptiveRead(replace(health, applied=False, order=tuple(ready)), held)
+        return AdaptiveRead(health._replace(applied=False, order=tuple(ready)), held)
     return AdaptiveRead(health)
 
 
