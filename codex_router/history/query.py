@@ -138,10 +138,15 @@ def where_clause(flt: RunFilter) -> tuple[str, list[Any]]:
     return (f"WHERE {' AND '.join(terms)}" if terms else ""), params
 
 
-def recent_runs(dirs: AppDirs, flt: RunFilter, limit: int) -> Generator[RunRecord, None, None]:
-    """Recorded runs matching ``flt``, newest first, at most ``limit``; streamed, so a huge
-    limit costs memory for one row at a time. Nothing recorded yet: nothing yielded."""
+def recent_runs(
+    dirs: AppDirs, flt: RunFilter, limit: int, *, offset: int = 0
+) -> Generator[RunRecord, None, None]:
+    """Recorded runs matching ``flt``, newest first, at most ``limit`` after skipping the newest
+    ``offset`` (the dashboard's pages: skipped rows are index entries only, never parsed);
+    streamed, so a huge limit costs memory for one row at a time. Nothing recorded yet: nothing
+    yielded."""
     limit = max(0, min(limit, MAX_LIMIT))
+    offset = max(0, min(offset, MAX_LIMIT))
     where, params = where_clause(flt)
     # The inner query walks an index newest-first and stops at ``limit``; only those rows
     # are joined to their JSON.
@@ -149,7 +154,7 @@ def recent_runs(dirs: AppDirs, flt: RunFilter, limit: int) -> Generator[RunRecor
     def sql_for(where: str) -> str:
         return (
             f"SELECT d.record, m.mark, m.note, m.marked_at FROM (SELECT id, started_at FROM runs "
-            f"{where} ORDER BY started_at DESC, id DESC LIMIT ?) AS r "
+            f"{where} ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?) AS r "
             f"JOIN run_details AS d ON d.run = r.id LEFT JOIN run_marks AS m ON m.run = r.id "
             f"ORDER BY r.started_at DESC, r.id DESC"
         )
@@ -166,7 +171,7 @@ def recent_runs(dirs: AppDirs, flt: RunFilter, limit: int) -> Generator[RunRecor
                     where, params = where_clause(replace(flt, alias=name))
                     sql = sql_for(where)
                     break
-        for document, mark, note, marked_at in conn.execute(sql, [*params, limit]):
+        for document, mark, note, marked_at in conn.execute(sql, [*params, limit, offset]):
             # the mark comes from the marks table only: what the run recorded stays as it was
             feedback = Feedback(mark, note, marked_at) if mark else None
             yield replace(RunRecord.from_dict(json.loads(document)), feedback=feedback)
