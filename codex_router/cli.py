@@ -84,6 +84,7 @@ COMMAND_MODULES: dict[str, str] = {
     "proxy": "proxy",
     "config": "config",
     "route": "route",
+    "ui": "ui",
 }
 
 

@@ -127,6 +127,12 @@ class ProxyError(CodexRouteError):
     exit_code = ExitCode.FAILURE
 
 
+class MissingExtraError(CodexRouteError):
+    """A command needs an optional extra that is not installed (``ui``: the dashboard)."""
+
+    exit_code = ExitCode.FAILURE
+
+
 class LocalModelError(CodexRouteError):
     """The local model server (Ollama) is down, lacks the model, or answered with an error."""
 

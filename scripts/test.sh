@@ -2,7 +2,7 @@
 # Install what the test suite needs, check lint, format and types, then run every test.
 #   ./scripts/test.sh               the whole suite (what CI runs, through .ci/run)
 #   ./scripts/test.sh -k route      extra arguments go to pytest (lint and types still run first)
-#   ./scripts/test.sh -m "not slow and not proxy and not e2e"    the fast subset (~1 min)
+#   ./scripts/test.sh -m "not slow and not proxy and not e2e and not browser"    the fast subset
 # A second run reinstalls nothing unless its inputs changed: each environment remembers a
 # fingerprint of what it was installed from (pyproject.toml, the lock files, the interpreter).
 set -euo pipefail
@@ -61,6 +61,19 @@ if ! fresh .venv-proxy/.codex-route-installed scripts/proxy-requirements.txt; th
     fingerprint scripts/proxy-requirements.txt > .venv-proxy/.codex-route-installed
 fi
 export CODEX_ROUTE_TEST_LITELLM_BIN="$PWD/.venv-proxy/bin/litellm"
+
+# Headless Chromium for the browser tests (marker `browser`: `codex-route ui`, the HTML report),
+# from Debian: Playwright drives it through executable_path and never downloads a browser of its
+# own. Installed only when missing, so a second run installs nothing.
+if [ ! -x /usr/bin/chromium ]; then
+    echo "scripts/test.sh: installing Debian's chromium" >&2
+    as_root=()
+    [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+    "${as_root[@]}" apt-get update -qq
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends chromium
+fi
+export CODEX_ROUTE_TEST_CHROMIUM_BIN=/usr/bin/chromium
 
 # Lint, format and types: the same checks as .pre-commit-config.yaml.
 .venv/bin/ruff check .

@@ -3,6 +3,7 @@ reference."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import sqlite3
@@ -409,7 +410,10 @@ def test_cli_human_fits_80_columns(dirs, random_runs) -> None:
         assert result.returncode == 0, result.stderr
         assert "success" in result.stdout and "p95" in result.stdout
         assert max(len(line) for line in result.stdout.splitlines()) <= 80
-        words = set(result.stdout.split())
+        # the daily chart is for the terminal only (test_dashboard_spend.py): compare the rest
+        summary, chart, _ = result.stdout.partition("\nlast 14 days, one $ scale")
+        assert chart, "the daily bar chart ends stats on a terminal"
+        words = set(summary.split())
         # wrapped between words only: every word of the piped text is a word on the terminal
         piped = run_cli(args, columns=80)
         assert piped.returncode == 0, piped.stderr
@@ -456,3 +460,38 @@ def test_the_reference_doc_lists_every_field(dirs, random_runs) -> None:
     for name in [*report, *report["total"]]:
         assert name in documented or name.startswith("duration_p"), name
     assert {"duration_p50_ms", "duration_p95_ms"} <= documented
+
+
+@pytest.mark.parametrize("since", [None, START + 3 * 86_400 + 7])
+def test_daily_and_without_percentiles(dirs, random_runs, since) -> None:
+    """``daily=True`` (the charts) gives ``--by day``'s sums; ``percentiles=False`` the same
+    numbers without the index walks."""
+    full = compute_stats(dirs, since=since, by="alias")
+    charts = compute_stats(dirs, since=since, by="alias", daily=True, percentiles=False)
+    by_day = compute_stats(dirs, since=since, by="day")
+    assert full.days == () and full.total.p95_ms is not None
+    assert [d.key for d in charts.days] == [g.key for g in by_day.groups]
+    for day, group in zip(charts.days, by_day.groups, strict=True):
+        assert day == dataclasses.replace(group, p50_ms=None, p95_ms=None)
+    assert charts.total == dataclasses.replace(
+        full.total, p50_ms=None, p95_ms=None, overhead_median=None
+    )
+    for walked, summed in zip(full.groups, charts.groups, strict=True):
+        assert summed == dataclasses.replace(walked, p50_ms=None, p95_ms=None)
+    assert charts.rule_savings == full.rule_savings
+    assert charts.to_dict() == {
+        **full.to_dict(),
+        "total": {
+            **full.to_dict()["total"],
+            "duration_p50_ms": None,
+            "duration_p95_ms": None,
+            "token_estimate": {
+                **full.to_dict()["total"]["token_estimate"],
+                "overhead_median_tokens": None,
+            },
+        },
+        "groups": [
+            {**g, "duration_p50_ms": None, "duration_p95_ms": None}
+            for g in full.to_dict()["groups"]
+        ],
+    }  # --json never shows the days

@@ -4,5 +4,5 @@ No decisions and no rendering here: decisions live in the subsystem packages, re
 ``views``. Typer is imported by these modules and by ``cli`` only.
 
 May import: errors, dirs, ui, views, policy, prompt, tokens, routing, codex, run, local, proxy,
-history, doctor, progress
+history, doctor, progress, dashboard
 """

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -33,6 +35,13 @@ def stats(
     json_out: bool = typer.Option(
         False, "--json", help="One JSON object (docs/reference/history-json.md)."
     ),
+    html: Path | None = typer.Option(
+        None,
+        "--html",
+        metavar="FILE",
+        help="Write the Spend & savings charts as one self-contained HTML file (opens offline; "
+        "needs the ui extra).",
+    ),
 ) -> None:
     """Runs, success and fallback rates, durations, tokens and money saved."""
     # lazy: --help imports every command module; the work loads when the command runs
@@ -43,7 +52,20 @@ def stats(
     if by is not None and by not in BY_CHOICES:
         raise UsageError(f"--by: expected one of {', '.join(BY_CHOICES)}, got {by!r}")
     dirs = app_dirs()
-    report = compute_stats(dirs, since=since_from_flag(since), by=by)
+    cut = since_from_flag(since)
+    if html is not None:
+        if json_out or by is not None:
+            raise UsageError(
+                "--html writes the charts to a file: give it without --json and --by",
+                hint="codex-route stats --html report.html [--since 30d]",
+            )
+        # lazy: the dashboard package needs the ui extra; only --html loads it
+        from codex_router.dashboard.report import write_report
+
+        view.print_report_written(write_report(dirs, html, since))
+        return
+    # The daily chart under the summary is for people: only on a terminal, never in --json.
+    report = compute_stats(dirs, since=cut, by=by, daily=not json_out and sys.stdout.isatty())
     if json_out:
         view.print_stats_json(report)
         return

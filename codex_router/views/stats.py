@@ -11,6 +11,8 @@ import shutil
 import sys
 import textwrap
 import time
+from datetime import date, timedelta
+from pathlib import Path
 
 from codex_router import ui
 from codex_router.history.stats import ALIAS_CLASS, ClassStats, GroupStats, StatsReport
@@ -261,6 +263,56 @@ def _group_line(cells: list[str], terminal: bool) -> str:
     return " ".join(parts).rstrip()
 
 
+#: The terminal chart: at most this many days, the newest (a longer chart would push the
+#: summary off the screen; the HTML report and the dashboard show every day).
+CHART_DAYS = 14
+_SPEND_BAR = "█"
+_SAVED_BAR = "▒"
+
+
+def _bar(value: float, top: float, cells: int, glyph: str) -> str:
+    """``value`` as ``glyph`` × a share of ``cells`` (``top`` fills them all); a positive
+    value too small to round to one cell still shows one, so no spend looks like none."""
+    if value <= 0 or top <= 0:
+        return ""
+    return glyph * max(1, round(value / top * cells))
+
+
+def daily_chart(days: tuple[GroupStats, ...], width: int = 80) -> list[str]:
+    """Lines of the per-day spend and saved-vs-deep bars, for the last ``CHART_DAYS`` calendar
+    days up to the newest day with runs (a day without runs shows empty); one $ scale for both
+    bars. ``~`` marks a day whose spend holds estimates. Every line fits ``width`` (≤ 80)."""
+    by_day = {str(d.key): d for d in days if d.key is not None}
+    if not by_day:
+        return []
+    last = date.fromisoformat(max(by_day))
+    first = max(date.fromisoformat(min(by_day)), last - timedelta(days=CHART_DAYS - 1))
+    labels = [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+    shown = [by_day.get(label) for label in labels]
+    top = max(
+        (max(d.spend_usd, d.saving_vs_deep_usd) for d in shown if d is not None and d.launched),
+        default=0.0,
+    )
+    value_width = 9
+    width = min(width, 80)
+    cells = max(4, (width - 10 - 3 * 1 - 2 * value_width - 2) // 2)
+    title = f"last {len(labels)} days, one $ scale:"
+    legend = f"spend {_SPEND_BAR} (~ holds estimates), saved vs deep {_SAVED_BAR}"
+    lines = [f"{title} {legend}"] if len(title) + 1 + len(legend) <= width else [title, legend]
+    for label, day in zip(labels, shown, strict=True):
+        if day is None or not day.launched:
+            lines.append(f"{label} {'':<{cells}} {'-':>{value_width}}")
+            continue
+        mark = "" if day.spend_usage_runs == day.launched else "~"
+        spend = _bar(day.spend_usd, top, cells, _SPEND_BAR)
+        saved = _bar(day.saving_vs_deep_usd, top, cells, _SAVED_BAR)
+        lines.append(
+            f"{label} {spend:<{cells}} {mark + money(day.spend_usd):>{value_width}}  "
+            f"{saved:<{cells}} {money(day.saving_vs_deep_usd):>{value_width}}"
+        )
+    return [line.rstrip() for line in lines]
+
+
 def print_stats(
     report: StatsReport,
     *,
@@ -296,4 +348,12 @@ def print_stats(
             else:
                 key = str(group.key)
             sys.stdout.write(_group_line([key, *_group_cells(group)], terminal) + "\n")
+    if terminal and report.days:
+        width = shutil.get_terminal_size((80, 24)).columns
+        sys.stdout.write("\n" + "".join(line + "\n" for line in daily_chart(report.days, width)))
     sys.stdout.flush()
+
+
+def print_report_written(path: Path) -> None:
+    """Where ``stats --html`` wrote the report (a diagnostic: stderr)."""
+    ui.err().print(f"wrote {ui.escape(str(path))}: open it in a browser (works offline)")

@@ -5,6 +5,8 @@ pyproject.toml), and the benchmarks add it themselves. Fixtures stay in the ``co
 files; nothing here is a fixture, and only :mod:`helpers.ci` imports pytest, so the benchmarks
 may use the rest.
 
+* :mod:`helpers.browser` — headless Chromium (Playwright), ``codex-route ui`` as a child, a
+  seeded history with the numbers its charts must show
 * :mod:`helpers.ci` — no skip in CI: a missing precondition fails there
 * :mod:`helpers.corpus` — the corpus slice in ``tests/data/corpus`` and its data files
 * :mod:`helpers.e2e` — codex-route as a child process, a user's own Codex config
