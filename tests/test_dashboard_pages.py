@@ -69,7 +69,11 @@ def _seed() -> None:
     record_runs(app_dirs(), records)
 
 
-def test_pages_without_a_history(client: TestClient) -> None:
+def test_pages_without_a_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no codex, whatever PATH the suite runs with
+    app = create_app(app_dirs(), dict(os.environ), token=TOKEN, port=PORT)
+    client = TestClient(app, base_url=f"http://127.0.0.1:{PORT}")
+    client.get(f"/?token={TOKEN}")
     overview = client.get("/")
     assert overview.status_code == 200
     assert "No run recorded yet" in overview.text
