@@ -19,6 +19,16 @@ fresh() {
     [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(fingerprint "$@")" ]
 }
 
+# debian_install PACKAGE...: Debian packages the tests need (sudo only when not root).
+debian_install() {
+    echo "scripts/test.sh: installing Debian's $*" >&2
+    local as_root=()
+    [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+    "${as_root[@]}" apt-get update -qq
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "$@"
+}
+
 # codex-route with its test extras (pytest, hypothesis, ruff, mypy), editable.
 if ! fresh .venv/.codex-route-installed pyproject.toml; then
     echo "scripts/test.sh: installing codex-route[test] into .venv" >&2
@@ -66,14 +76,24 @@ export CODEX_ROUTE_TEST_LITELLM_BIN="$PWD/.venv-proxy/bin/litellm"
 # from Debian: Playwright drives it through executable_path and never downloads a browser of its
 # own. Installed only when missing, so a second run installs nothing.
 if [ ! -x /usr/bin/chromium ]; then
-    echo "scripts/test.sh: installing Debian's chromium" >&2
-    as_root=()
-    [ "$(id -u)" -eq 0 ] || as_root=(sudo)
-    "${as_root[@]}" apt-get update -qq
-    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends chromium
+    debian_install chromium
 fi
 export CODEX_ROUTE_TEST_CHROMIUM_BIN=/usr/bin/chromium
+
+# PostgreSQL for the team-history tests (marker `team`; each starts its own throwaway server with
+# initdb + pg_ctl): Debian's postgresql, only when no initdb/pg_ctl is on PATH or in Debian's
+# versioned directory, so a second run installs nothing.
+if ! { command -v initdb && command -v pg_ctl; } >/dev/null 2>&1 \
+    && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+    debian_install postgresql
+fi
+
+# Redis for the team tests (marker `team`: gateway instances sharing router state), from Debian.
+# Each test starts its own throwaway server on a free 127.0.0.1 port; the package's own service is
+# not used. Installed only when missing, so a second run installs nothing.
+if ! command -v redis-server >/dev/null 2>&1; then
+    debian_install redis-server
+fi
 
 # Lint, format and types: the same checks as .pre-commit-config.yaml.
 .venv/bin/ruff check .

@@ -161,6 +161,19 @@ LAYERS = [
         "compression:\n  mask_secrets: false",
         (False, True, False, True),
     ),
+    (
+        "history_team_url",
+        None,
+        "CODEX_ROUTE_HISTORY_URL",
+        "postgresql://team@127.0.0.1:5433/history",
+        "history:\n  team_url: postgresql://team@db.example/history",
+        (
+            None,
+            "postgresql://team@127.0.0.1:5433/history",
+            "postgresql://team@db.example/history",
+            None,
+        ),
+    ),
 ]
 
 

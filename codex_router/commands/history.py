@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -24,6 +25,7 @@ def register(app: typer.Typer) -> None:
     group.callback(invoke_without_command=True)(history)
     group.command("import")(import_history)
     group.command("mark")(mark_run)
+    group.command("sync")(sync_history)
     app.add_typer(group, name="history")
 
 
@@ -198,3 +200,44 @@ def import_history(
         raise StateError(f"{file}: cannot read it ({exc.strerror or exc})") from None
     added, present = import_runs(dirs, report.records, ID_PREFIX) if report.records else (0, 0)
     view.print_import_summary(file, report, added, present, json_out=json_out)
+
+
+def team_url_setting(dirs: Any) -> str | None:
+    """The team history's URL (``history.team_url`` / ``CODEX_ROUTE_HISTORY_URL``), or None."""
+    import os
+
+    from codex_router.policy.settings import resolve_settings
+
+    settings = resolve_settings({}, os.environ, dirs)
+    url = settings["history_team_url"]
+    return str(url) if url else None
+
+
+def sync_history(
+    json_out: bool = typer.Option(False, "--json", help="The result as one JSON object."),
+    quiet: bool = typer.Option(
+        False, "--quiet", help="Print nothing (the sync started after each recorded run)."
+    ),
+) -> None:
+    """Push the runs recorded here to the team history (PostgreSQL; docs/team.md).
+
+    Only runs not pushed before are sent; a database that is down loses nothing: they are
+    pushed by the next sync.
+    """
+    # lazy: --help imports every command module; the work loads when the command runs
+    import os
+
+    from codex_router.dirs import app_dirs
+    from codex_router.history.team import TEAM_URL_ENV, sync_team_history
+    from codex_router.views import history as view
+
+    dirs = app_dirs()
+    url = team_url_setting(dirs)
+    if url is None:
+        raise UsageError(
+            "history sync: no team history is set",
+            hint=f"set history.team_url in your policy or {TEAM_URL_ENV} to a postgresql:// URL",
+        )
+    result = sync_team_history(dirs, url, os.environ)
+    if not quiet:
+        view.print_sync_result(result, json_out=json_out)

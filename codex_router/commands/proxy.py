@@ -32,7 +32,28 @@ def start(
         None,
         "--port",
         metavar="N",
-        help="Port on 127.0.0.1 (default: the port of litellm_base_url, 4000).",
+        help="Port on 127.0.0.1 (default: the port of litellm_base_url, 4000; with "
+        "--gateway: gateway.port).",
+    ),
+    gateway: bool = typer.Option(
+        False,
+        "--gateway",
+        help="Team gateway mode: the policy's gateway: section (bind address, Redis shared "
+        "by every instance, routing, cooldowns, rpm/tpm). See docs/team.md.",
+    ),
+    host: str | None = typer.Option(
+        None,
+        "--host",
+        metavar="ADDR",
+        help="With --gateway: the address to bind (default: gateway.host). Beyond loopback "
+        "CODEX_ROUTE_GATEWAY_MASTER_KEY is required.",
+    ),
+    redis_url: str | None = typer.Option(
+        None,
+        "--redis-url",
+        metavar="URL",
+        help="With --gateway: redis://host:port shared by the gateway's instances "
+        "(default: gateway.redis_url; the password goes in REDIS_PASSWORD).",
     ),
     policy: Path | None = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file."),
     litellm_bin: str | None = typer.Option(
@@ -75,8 +96,15 @@ def start(
 
     if timeout <= 0:
         raise UsageError("--timeout: must be more than 0 seconds")
+    if not gateway and (host is not None or redis_url is not None):
+        raise UsageError(
+            "--host and --redis-url apply to a team gateway only",
+            hint="add --gateway (docs/team.md); the local proxy always binds 127.0.0.1",
+        )
     ask = None if (no_prompt or not sys.stdin.isatty()) else _ask_hidden
     request = StartRequest(
+        gateway=gateway,
+        gateway_flags={"host": host, "port": port, "redis_url": redis_url},
         port=port,
         litellm_bin=litellm_bin,
         policy_file=policy,

@@ -12,6 +12,8 @@ from codex_router.commands.history import since_from_flag
 from codex_router.errors import UsageError
 
 BY_CHOICES = ("alias", "provider", "day", "alias-class")
+#: Only the team history (PostgreSQL) knows whose runs they were; these imply ``--team``.
+TEAM_ONLY_BY = ("user", "host")
 
 
 def register(app: typer.Typer) -> None:
@@ -28,9 +30,15 @@ def stats(
     by: str | None = typer.Option(
         None,
         "--by",
-        metavar="alias|provider|day|alias-class",
+        metavar="alias|provider|day|alias-class|user|host",
         help="Also break the numbers down per alias, provider or day; alias-class: success "
-        "per alias and task class, your `history mark` counted before the run's own outcome.",
+        "per alias and task class, your `history mark` counted before the run's own outcome; "
+        "user or host: per team member (implies --team).",
+    ),
+    team: bool = typer.Option(
+        False,
+        "--team",
+        help="Every member's runs, from the team history (history.team_url; docs/team.md).",
     ),
     json_out: bool = typer.Option(
         False, "--json", help="One JSON object (docs/reference/history-json.md)."
@@ -49,10 +57,14 @@ def stats(
     from codex_router.history.stats import compute_stats
     from codex_router.views import stats as view
 
-    if by is not None and by not in BY_CHOICES:
-        raise UsageError(f"--by: expected one of {', '.join(BY_CHOICES)}, got {by!r}")
+    if by is not None and by not in BY_CHOICES + TEAM_ONLY_BY:
+        choices = ", ".join(BY_CHOICES + TEAM_ONLY_BY)
+        raise UsageError(f"--by: expected one of {choices}, got {by!r}")
     dirs = app_dirs()
     cut = since_from_flag(since)
+    if team or by in TEAM_ONLY_BY:
+        _team_stats(dirs, cut, by, json_out=json_out, html=html)
+        return
     if html is not None:
         if json_out or by is not None:
             raise UsageError(
@@ -66,6 +78,33 @@ def stats(
         return
     # The daily chart under the summary is for people: only on a terminal, never in --json.
     report = compute_stats(dirs, since=cut, by=by, daily=not json_out and sys.stdout.isatty())
+    if json_out:
+        view.print_stats_json(report)
+        return
+    view.print_stats(report, **_policy_facts(dirs))
+
+
+def _team_stats(
+    dirs: Any, cut: float | None, by: str | None, *, json_out: bool, html: Path | None
+) -> None:
+    """``stats --team``: the same numbers over every member's runs in PostgreSQL."""
+    from codex_router.commands.history import team_url_setting
+    from codex_router.history.team import TEAM_GROUPINGS, TEAM_URL_ENV, compute_team_stats
+    from codex_router.views import stats as view
+
+    if html is not None:
+        raise UsageError("--html reads the local history: give it without --team or --by user")
+    if by is not None and by not in TEAM_GROUPINGS:
+        raise UsageError(
+            f"--by {by}: not available with --team (expected one of {', '.join(TEAM_GROUPINGS)})"
+        )
+    url = team_url_setting(dirs)
+    if url is None:
+        raise UsageError(
+            "--team: no team history is set",
+            hint=f"set history.team_url in your policy or {TEAM_URL_ENV} to a postgresql:// URL",
+        )
+    report = compute_team_stats(url, since=cut, by=by)
     if json_out:
         view.print_stats_json(report)
         return

@@ -5,9 +5,11 @@ Owns: the record shape (``record``), the SQLite store and its migrations (``stor
 each path's newest attempts for the adaptive health model (``attempts``), each run's recorded
 decision streamed for ``replay`` (``decisions``), the user's marks
 (``store.mark_run``) and the reading of the earlier cost router's log for ``history import``
-(``legacy``).
+(``legacy``), and the team history: the local runs synced to PostgreSQL, ``stats --team``
+(``team``).
 
-Side effects: ``<state_dir>/history.sqlite3`` only.
+Side effects: ``<state_dir>/history.sqlite3``; with a team URL (``team``), the sync mark
+``<state_dir>/team-sync.sqlite3``, the PostgreSQL database and the background sync process.
 
 May import: errors, dirs, redact
 """

@@ -168,6 +168,71 @@ def text(*, nullable: bool = True, url: bool = False) -> Field:
     return Field(check, parse, "a URL" if url else "a string")
 
 
+def postgres_url() -> Field:
+    """A nullable ``postgresql://`` URL (the team history); messages never repeat its password."""
+
+    def check(value: Any) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"expected a postgresql:// URL, got {value!r}")
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError(f"expected a postgresql:// URL, got {redact(value)!r}")
+        return value
+
+    def parse(raw: str) -> str | None:
+        return None if raw.strip() == "" else check(raw.strip())
+
+    return Field(check, parse, "a postgresql:// URL")
+
+
+#: LiteLLM's routing strategies a team gateway may use (router_settings.routing_strategy).
+ROUTING_STRATEGIES = (
+    "simple-shuffle",
+    "least-busy",
+    "usage-based-routing-v2",
+    "latency-based-routing",
+)
+
+
+def redis_url() -> Field:
+    """A nullable ``redis://`` or ``rediss://`` URL with host and port and no password in it.
+
+    The password never goes in a policy: the gateway reads it from ``REDIS_PASSWORD`` in its
+    own environment (LiteLLM's variable), so ``policy show`` and the config file stay free of it.
+    """
+
+    def check(value: Any) -> str | None:
+        from urllib.parse import urlsplit  # lazy: only a gateway setting pays
+
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.startswith(("redis://", "rediss://")):
+            shown = redact(value) if isinstance(value, str) else value
+            raise ValueError(f"expected a redis:// or rediss:// URL, got {shown!r}")
+        try:
+            parts = urlsplit(value)
+            port = parts.port
+        except ValueError:
+            raise ValueError(f"{redact(value)!r}: the port must be 1 to 65535") from None
+        if parts.password is not None:
+            raise ValueError(
+                "the Redis URL must not hold a password: set REDIS_PASSWORD in the gateway's "
+                "environment instead"
+            )
+        if not parts.hostname or not port:
+            raise ValueError(f"{value!r}: write host and port, e.g. redis://10.0.0.7:6379")
+        if parts.path.strip("/") not in ("", "0"):
+            # LiteLLM's router keeps its state in database 0 (redis_db is deprecated there)
+            raise ValueError(f"{value!r}: the gateway uses Redis database 0; drop the path")
+        return value
+
+    def parse(raw: str) -> str | None:
+        return None if raw.strip() == "" else check(raw.strip())
+
+    return Field(check, parse, "a redis:// URL")
+
+
 def check_url(value: str) -> None:
     """Raise ``ValueError`` unless ``value`` is an http(s) URL with a host and a usable port.
 

@@ -51,6 +51,19 @@ SETTINGS_SCHEMA: dict[str, f.Field] = {
     "endpoints.huggingface_base_url": f.text(nullable=False, url=True),
     "endpoints.ollama_base_url": f.text(nullable=False, url=True),
     "compression.mask_secrets": f.BOOLEAN,
+    # The team history (docs/team.md): a PostgreSQL URL; null keeps the history local only.
+    "history.team_url": f.postgres_url(),
+    # Team gateway mode (`proxy start --gateway`, docs/team.md): where it listens, the Redis its
+    # instances share router state through, LiteLLM's routing and cooldown, per-deployment limits
+    # (0: none).
+    "gateway.host": f.text(nullable=False),
+    "gateway.port": f.integer(minimum=1, maximum=65535),
+    "gateway.redis_url": f.redis_url(),
+    "gateway.routing_strategy": f.choice(f.ROUTING_STRATEGIES),
+    "gateway.allowed_fails": f.integer(),
+    "gateway.cooldown_seconds": f.integer(minimum=1),
+    "gateway.rpm": f.integer(),
+    "gateway.tpm": f.integer(),
     # The earlier cost-routing script's adaptive router, validated and kept; the health model
     # of every plan reads it (routing/health.py). Ranges are the ones that script clamped to.
     "adaptive_router.enabled": f.LENIENT_BOOLEAN,
@@ -97,7 +110,15 @@ TASK_RULE_SCHEMA: dict[str, f.Field] = {
 #: Each role (``roles.<role>``) names one alias.
 ROLES_SCHEMA: dict[str, f.Field] = {role.value: f.text(nullable=False) for role in Role}
 
-_SECTIONS = ("classification", "cost_model", "endpoints", "compression", "adaptive_router")
+_SECTIONS = (
+    "classification",
+    "cost_model",
+    "endpoints",
+    "compression",
+    "adaptive_router",
+    "history",
+    "gateway",
+)
 _OWN_SHAPES = ("task_provider_rules", "roles", "aliases")
 _ALIAS_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

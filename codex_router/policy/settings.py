@@ -120,6 +120,7 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         "ollama_base_url", "endpoints.ollama_base_url", None, ("CODEX_ROUTE_OLLAMA_BASE_URL",)
     ),
     SettingSpec("mask_secrets", "compression.mask_secrets", "--keep-secrets", (MASK_SECRETS_ENV,)),
+    SettingSpec("history_team_url", "history.team_url", None, ("CODEX_ROUTE_HISTORY_URL",)),
 )
 
 #: Every environment variable codex-route reads for settings (documented in the env-var reference).

@@ -31,10 +31,12 @@ from urllib.parse import urlsplit
 from codex_router.dirs import AppDirs
 from codex_router.errors import ProxyError, UsageError
 from codex_router.fsutil import atomic_write_bytes
+from codex_router.policy.gateway import GatewaySettings, resolve_gateway
 from codex_router.policy.roles import Role
 from codex_router.policy.settings import Settings, resolve_settings
 from codex_router.proxy import state
 from codex_router.proxy.config import (
+    GatewayRouting,
     ProxyConfig,
     ProxyEndpoints,
     ProxyOptions,
@@ -52,6 +54,11 @@ DEFAULT_PORT = 4000
 DEFAULT_START_TIMEOUT = 90.0  # ~7 s on an idle 2-core machine (litellm.md §3); CI is busier
 STOP_GRACE_SECONDS = 10.0
 POLL_SECONDS = 0.1
+#: Gateway mode's master key: shared by every instance of one gateway, chosen by its operator.
+GATEWAY_KEY_VAR = "CODEX_ROUTE_GATEWAY_MASTER_KEY"
+GATEWAY_KEY_MIN_CHARS = 32
+#: Bind addresses meaning "every interface": readiness is probed on loopback then.
+_ANY_HOSTS = frozenset({"0.0.0.0", ""})
 #: Never let a proxy start without authentication, whatever the user's environment says.
 _UNSAFE_VARS = ("LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY",)
 
@@ -72,6 +79,8 @@ class StartRequest:
     policy_file: Path | None = None
     flags: Mapping[str, Any] = field(default_factory=dict)  # avoid_openai, open_models_only
     timeout: float = DEFAULT_START_TIMEOUT
+    gateway: bool = False  # team gateway mode (docs/team.md)
+    gateway_flags: Mapping[str, Any] = field(default_factory=dict)  # host, port, redis_url
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,7 @@ class StartResult:
     skipped: tuple[Skipped, ...] = ()
     ready_seconds: float = 0.0
     notes: tuple[str, ...] = ()
+    gateway: GatewaySettings | None = None
 
 
 @dataclass(frozen=True)
@@ -337,7 +347,11 @@ def _child_env(
 
 
 def _wait_ready(
-    proc: subprocess.Popen[bytes], port: int, timeout: float, files: state.ProxyFiles
+    proc: subprocess.Popen[bytes],
+    port: int,
+    timeout: float,
+    files: state.ProxyFiles,
+    host: str = HOST,
 ) -> float:
     started = time.monotonic()
     while True:
@@ -348,7 +362,7 @@ def _wait_ready(
                 hint="read the end of the log; a port taken meanwhile, a bad policy model id or a "
                 "broken install are the usual causes",
             )
-        ready, _detail = probe_readiness(HOST, port, timeout=1.0)
+        ready, _detail = probe_readiness(host, port, timeout=1.0)
         if ready:
             return time.monotonic() - started
         if time.monotonic() - started > timeout:
@@ -357,6 +371,62 @@ def _wait_ready(
                 hint="a busy machine may need more: codex-route proxy start --timeout 180",
             )
         time.sleep(POLL_SECONDS)
+
+
+def gateway_master_key(env: Mapping[str, str], host: str) -> str | None:
+    """The operator's master key for a gateway; required when it listens beyond loopback.
+
+    None (loopback only, no key given): a fresh session key as for the local proxy.
+    """
+    key = env.get(GATEWAY_KEY_VAR, "").strip()
+    if key:
+        if len(key) < GATEWAY_KEY_MIN_CHARS:
+            raise ProxyError(
+                f"{GATEWAY_KEY_VAR} is shorter than {GATEWAY_KEY_MIN_CHARS} characters",
+                hint="generate one: python3 -c \"import secrets; print('sk-' + "
+                'secrets.token_urlsafe(32))"',
+            )
+        return key
+    if host not in ("127.0.0.1", "localhost"):
+        raise ProxyError(
+            f"a gateway listening on {host} needs {GATEWAY_KEY_VAR}",
+            hint=f"set {GATEWAY_KEY_VAR} (the same on every instance; members use it or a "
+            "LiteLLM virtual key as LITELLM_API_KEY) and put TLS in front: docs/team.md",
+        )
+    return None
+
+
+def gateway_routing(gateway: GatewaySettings) -> GatewayRouting:
+    redis = gateway.redis_host_port
+    return GatewayRouting(
+        redis_host=redis[0] if redis else None,
+        redis_port=redis[1] if redis else 6379,
+        routing_strategy=gateway["routing_strategy"],
+        allowed_fails=gateway["allowed_fails"],
+        cooldown_seconds=gateway["cooldown_seconds"],
+        rpm=gateway["rpm"],
+        tpm=gateway["tpm"],
+    )
+
+
+def check_redis_reachable(gateway: GatewaySettings, timeout: float = 3.0) -> None:
+    """Refuse to start a shared gateway whose Redis does not answer (its state would split)."""
+    redis = gateway.redis_host_port
+    if redis is None:
+        return
+    host, port = redis
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        where = gateway.values["redis_url"]
+        source = where.origin or where.source
+        raise ProxyError(
+            f"Redis at {show_host_port(host, port)} (gateway.redis_url, from {source}) does "
+            f"not answer: {exc.strerror or type(exc).__name__}",
+            hint="start Redis first, or fix the URL; without it each instance would keep its "
+            "own cooldowns",
+        ) from None
 
 
 def start_proxy(
@@ -397,9 +467,21 @@ def _start_locked(
     notes = list(_cleanup_stale(files))
 
     base_url = settings["litellm_base_url"]
-    port = request.port if request.port is not None else default_port(base_url)
-    check_port_free(port)
-    if default_port(base_url) != port:
+    host, routing, gateway, operator_key = HOST, None, None, None
+    if request.gateway:
+        gateway = resolve_gateway(request.gateway_flags, env, settings.policy)
+        host, port = gateway["host"], gateway["port"]
+        operator_key = gateway_master_key(env, host)
+        check_redis_reachable(gateway)
+        routing = gateway_routing(gateway)
+        if gateway.redis_host_port is None:
+            notes.append(
+                "no gateway.redis_url: this instance keeps its cooldowns and usage to itself"
+            )
+    else:
+        port = request.port if request.port is not None else default_port(base_url)
+    check_port_free(port, host)
+    if gateway is None and default_port(base_url) != port:
         notes.append(
             f"run reaches the proxy through litellm_base_url ({base_url}): export "
             f"CODEX_ROUTE_LITELLM_BASE_URL=http://{HOST}:{port}/v1"
@@ -408,10 +490,11 @@ def _start_locked(
     config, provided, options = prepare_config(settings, env, ask)
     source = settings.policy_file.value or "the built-in policy"
     state.ensure_dir(files)
-    atomic_write_bytes(files.config, config.to_yaml(source=source).encode(), mode=0o600)
-    master_key = state.new_master_key()
+    config_text = config.to_yaml(source=source, gateway=routing)
+    atomic_write_bytes(files.config, config_text.encode(), mode=0o600)
+    master_key = operator_key or state.new_master_key()
     state.write_key(files, master_key)
-    argv = [str(install.bin), "--config", str(files.config), "--host", HOST, "--port", str(port)]
+    argv = [str(install.bin), "--config", str(files.config), "--host", host, "--port", str(port)]
     proc: subprocess.Popen[bytes] | None = None
     try:
         log_fd = os.open(files.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -429,7 +512,7 @@ def _start_locked(
             os.close(log_fd)
         record = state.ProxyRecord(
             pid=proc.pid,
-            host=HOST,
+            host=host,
             port=port,
             config=str(files.config),
             log=str(files.log),
@@ -443,7 +526,8 @@ def _start_locked(
         )
         state.write_record(files, record)
         with waiting():
-            seconds = _wait_ready(proc, port, request.timeout, files)
+            probe_host = HOST if host in _ANY_HOSTS else host
+            seconds = _wait_ready(proc, port, request.timeout, files, probe_host)
     except BaseException:
         # Failure, timeout or Ctrl-C: nothing of this start may stay behind, and a second
         # Ctrl-C must not cut the cleanup short.
@@ -453,7 +537,7 @@ def _start_locked(
             state.remove_session(files)
         raise
     _STARTED[proc.pid] = proc
-    return StartResult(record, False, config.skipped, seconds, tuple(notes))
+    return StartResult(record, False, config.skipped, seconds, tuple(notes), gateway)
 
 
 # --- stop and status -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ attempts, outcome; never the prompt.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -262,7 +263,7 @@ def execute(
     finally:
         result.record = _build_record(plan, run_id, started_at, t0, result)
         if options.record:
-            _record(dirs, result.record, notify, record_run)
+            _record(dirs, result.record, notify, record_run, plan.settings["history_team_url"])
     return result
 
 
@@ -656,9 +657,26 @@ def _record(
     record: RunRecord,
     notify: Notify,
     record_run: RecordRun | None,
+    team_url: str | None = None,
 ) -> None:
     try:
         (record_run or store.record_run)(dirs, record)
     except CodexRouteError as exc:
         # The run itself is over; losing its record must not change its exit code.
         notify(f"warning: the run was not recorded: {exc}")
+        return
+    if team_url:
+        sync_in_background(team_url, notify)
+
+
+def sync_in_background(team_url: str, notify: Notify) -> None:
+    """Start pushing the local runs to the team history without waiting for it: the run is
+    recorded locally already, so a failure here only delays the push to the next sync."""
+    # lazy: only runs with a team history load the sync (subprocess, socket, the driver's
+    # import happens in the child)
+    from codex_router.history.team import start_background_sync
+
+    try:
+        start_background_sync(team_url, os.environ)
+    except OSError as exc:
+        notify(f"warning: the team history sync did not start ({exc.strerror or exc})")

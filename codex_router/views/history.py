@@ -243,3 +243,17 @@ def print_import_summary(
         + (f" ({why_text})" if why_text else "")
         + "\n"
     )
+
+
+def print_sync_result(result: Any, *, json_out: bool = False) -> None:
+    """``history sync``: one line on stdout (the URL's password masked), or one JSON object."""
+    if json_out:
+        ui.print_json(result.to_dict())
+        return
+    already = result.sent - result.pushed
+    sys.stdout.write(
+        f"synced {result.pushed} runs to {result.target}"
+        + (f" ({already} already there)" if already else "")
+        + (f"; {result.pending} still to push" if result.pending else "")
+        + "\n"
+    )

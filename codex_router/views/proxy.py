@@ -5,6 +5,7 @@ Nothing here ever receives a key: results carry variable names and file paths on
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -60,6 +61,23 @@ def print_started(result: Any) -> None:
         f"aliases: {', '.join(rec.aliases)}\n"
         f"log: {rec.log}\n"
         "run uses it on the litellm path; stop it with: codex-route proxy stop\n"
+    )
+    if result.gateway is not None:
+        _gateway_lines(result.gateway)
+
+
+def _gateway_lines(gateway: Any) -> None:
+    """What a team gateway shares, and how each setting was chosen (never a key)."""
+    for name in ("host", "port", "redis_url", "routing_strategy", "cooldown_seconds", "rpm"):
+        resolved = gateway.values[name]
+        value = resolved.value if resolved.value is not None else "none (state not shared)"
+        where = resolved.origin if resolved.source in ("flag", "env") else resolved.source
+        if resolved.source == "file":
+            where = f"{os.path.basename(resolved.file)}:{resolved.line}"  # fits 80 columns
+        sys.stdout.write(f"gateway {name}: {value} ({where})\n")
+    sys.stdout.write(
+        "members: set CODEX_ROUTE_LITELLM_BASE_URL to this gateway's URL and\n"
+        "LITELLM_API_KEY to their key; no provider key on their machines\n"
     )
 
 

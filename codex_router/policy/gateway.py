@@ -1,0 +1,89 @@
+"""The ``gateway:`` settings of team gateway mode, resolved flag > env > policy > default.
+
+Kept apart from :data:`codex_router.policy.settings.SETTING_SPECS` because only
+``proxy start --gateway`` reads them: a plan never pays for them. Each value carries its
+provenance (:class:`Resolved`) like every other setting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from codex_router.errors import UsageError
+from codex_router.policy.model import SETTINGS_SCHEMA, Policy
+from codex_router.policy.settings import Resolved, SettingSpec, _from_env
+
+GATEWAY_SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec("host", "gateway.host", "--host", ("CODEX_ROUTE_GATEWAY_HOST",)),
+    SettingSpec("port", "gateway.port", "--port", ("CODEX_ROUTE_GATEWAY_PORT",)),
+    SettingSpec(
+        "redis_url", "gateway.redis_url", "--redis-url", ("CODEX_ROUTE_GATEWAY_REDIS_URL",)
+    ),
+    SettingSpec(
+        "routing_strategy",
+        "gateway.routing_strategy",
+        None,
+        ("CODEX_ROUTE_GATEWAY_ROUTING_STRATEGY",),
+    ),
+    SettingSpec(
+        "allowed_fails", "gateway.allowed_fails", None, ("CODEX_ROUTE_GATEWAY_ALLOWED_FAILS",)
+    ),
+    SettingSpec(
+        "cooldown_seconds",
+        "gateway.cooldown_seconds",
+        None,
+        ("CODEX_ROUTE_GATEWAY_COOLDOWN_SECONDS",),
+    ),
+    SettingSpec("rpm", "gateway.rpm", None, ("CODEX_ROUTE_GATEWAY_RPM",)),
+    SettingSpec("tpm", "gateway.tpm", None, ("CODEX_ROUTE_GATEWAY_TPM",)),
+)
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """The effective gateway settings (``values``: name → value with its provenance)."""
+
+    values: dict[str, Resolved]
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name].value
+
+    @property
+    def redis_host_port(self) -> tuple[str, int] | None:
+        url = self.values["redis_url"].value
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        return str(parts.hostname), int(parts.port or 6379)
+
+    def provenance(self) -> dict[str, dict[str, Any]]:
+        return {name: r.to_dict() for name, r in self.values.items()}
+
+
+def resolve_gateway(
+    flags: Mapping[str, Any], env: Mapping[str, str], policy: Policy
+) -> GatewaySettings:
+    """Resolve each ``gateway.*`` key; a bad flag names the flag, a bad variable its name."""
+    values: dict[str, Resolved] = {}
+    for spec in GATEWAY_SPECS:
+        fld = SETTINGS_SCHEMA[spec.policy_key]
+        given = flags.get(spec.name)
+        if given is not None:
+            try:
+                value = fld.parse_text(given) if isinstance(given, str) else fld.check(given)
+            except ValueError as exc:
+                raise UsageError(f"{spec.flag}: {exc}", hint=getattr(exc, "hint", None)) from None
+            values[spec.name] = Resolved(value, "flag", spec.flag)
+            continue
+        from_env = _from_env(spec, env, fld)
+        if from_env is not None:
+            values[spec.name] = from_env
+            continue
+        origin = policy.origins[spec.policy_key]
+        values[spec.name] = Resolved(
+            policy.get(spec.policy_key), origin.layer, spec.policy_key, origin.file, origin.line
+        )
+    return GatewaySettings(values)
