@@ -119,7 +119,8 @@ class Attempt:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Attempt:
-        known = {k: v for k, v in data.items() if k in _field_names(cls)}
+        names = _field_names(cls)  # once, not once per key
+        known = {k: v for k, v in data.items() if k in names}
         usage = known.pop("usage", None)
         return cls(**known, usage=TokenUsage.from_dict(usage) if usage else None)
 
@@ -224,7 +225,8 @@ class RunRecord:
     def from_dict(cls, data: dict[str, Any]) -> RunRecord:
         """The inverse of :meth:`to_dict`; keys it does not know (a newer layout) are ignored,
         fields an older layout lacks take their defaults."""
-        known = {k: v for k, v in data.items() if k in _field_names(cls)}
+        names = _field_names(cls)  # once, not once per key
+        known = {k: v for k, v in data.items() if k in names}
         for name in ("path_order", "intents", "reasons"):
             if name in known:
                 known[name] = tuple(known[name])
