@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from codex_router.errors import UsageError
-from codex_router.policy.model import SETTINGS_SCHEMA, Policy
-from codex_router.policy.settings import Resolved, SettingSpec, _from_env
+from codex_router.policy.model import Policy
+from codex_router.policy.settings import Resolved, SettingSpec, resolve_layers
 
 GATEWAY_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("host", "gateway.host", "--host", ("CODEX_ROUTE_GATEWAY_HOST",)),
@@ -67,23 +66,5 @@ def resolve_gateway(
     flags: Mapping[str, Any], env: Mapping[str, str], policy: Policy
 ) -> GatewaySettings:
     """Resolve each ``gateway.*`` key; a bad flag names the flag, a bad variable its name."""
-    values: dict[str, Resolved] = {}
-    for spec in GATEWAY_SPECS:
-        fld = SETTINGS_SCHEMA[spec.policy_key]
-        given = flags.get(spec.name)
-        if given is not None:
-            try:
-                value = fld.parse_text(given) if isinstance(given, str) else fld.check(given)
-            except ValueError as exc:
-                raise UsageError(f"{spec.flag}: {exc}", hint=getattr(exc, "hint", None)) from None
-            values[spec.name] = Resolved(value, "flag", spec.flag)
-            continue
-        from_env = _from_env(spec, env, fld)
-        if from_env is not None:
-            values[spec.name] = from_env
-            continue
-        origin = policy.origins[spec.policy_key]
-        values[spec.name] = Resolved(
-            policy.get(spec.policy_key), origin.layer, spec.policy_key, origin.file, origin.line
-        )
+    values = resolve_layers(GATEWAY_SPECS, flags, env, policy)
     return GatewaySettings(values)

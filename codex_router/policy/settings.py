@@ -12,7 +12,7 @@ Environment variable names: the project's own ``CODEX_ROUTE_*`` first, then the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -219,23 +219,16 @@ def _from_env(spec: SettingSpec, env: Mapping[str, str], fld: f.Field) -> Resolv
     return None
 
 
-def resolve_settings(
+def resolve_layers(
+    specs: Iterable[SettingSpec],
     flags: Mapping[str, Any],
     env: Mapping[str, str],
-    dirs: AppDirs,
-    *,
-    policy_flag: Path | None = None,
-) -> Settings:
-    """Resolve every setting through the four layers, validating each value where it enters.
-
-    ``flags`` maps setting names to values given on the command line; ``None`` means "not given".
-    A bad flag is a usage error naming the flag; a bad environment value a policy error naming
-    the variable; a bad policy value a policy error naming file, line and key.
-    """
-    policy_file = choose_policy_file(policy_flag, env, dirs)
-    policy = load_policy(policy_file, dirs.cache_dir)
+    policy: Policy,
+) -> dict[str, Resolved]:
+    """Each spec's value from the first layer that gives one: flag > env > policy file >
+    default, validated where it enters (a bad flag is a usage error naming the flag)."""
     values: dict[str, Resolved] = {}
-    for spec in SETTING_SPECS:
+    for spec in specs:
         fld = SETTINGS_SCHEMA[spec.policy_key]
         given = flags.get(spec.name)
         if given is not None:
@@ -253,6 +246,25 @@ def resolve_settings(
         values[spec.name] = Resolved(
             policy.get(spec.policy_key), origin.layer, spec.policy_key, origin.file, origin.line
         )
+    return values
+
+
+def resolve_settings(
+    flags: Mapping[str, Any],
+    env: Mapping[str, str],
+    dirs: AppDirs,
+    *,
+    policy_flag: Path | None = None,
+) -> Settings:
+    """Resolve every setting through the four layers, validating each value where it enters.
+
+    ``flags`` maps setting names to values given on the command line; ``None`` means "not given".
+    A bad flag is a usage error naming the flag; a bad environment value a policy error naming
+    the variable; a bad policy value a policy error naming file, line and key.
+    """
+    policy_file = choose_policy_file(policy_flag, env, dirs)
+    policy = load_policy(policy_file, dirs.cache_dir)
+    values = resolve_layers(SETTING_SPECS, flags, env, policy)
     forced = values["force_model"]
     if forced.value is not None and forced.value not in policy.aliases:
         message = f"unknown alias {forced.value!r} (valid: {', '.join(sorted(policy.aliases))})"
