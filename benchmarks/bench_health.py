@@ -35,31 +35,20 @@ Sample = tuple[float, float, float]
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(REPO / "tests"))
 
 from bench_history import _time_command, seed  # noqa: E402
 
 from codex_router.dirs import app_dirs  # noqa: E402
 from codex_router.history import store  # noqa: E402
 from codex_router.history.attempts import recent_attempts  # noqa: E402
-from codex_router.policy.model import AdaptiveRouter  # noqa: E402
 from codex_router.run.health import read_health  # noqa: E402
 
+from helpers.history import ADAPTIVE_DEFAULTS  # noqa: E402
+
 PATHS = ("standard", "litellm", "huggingface")
-CONFIG = AdaptiveRouter(
-    enabled=True,
-    shadow_mode=True,
-    min_confidence_delta=0.15,
-    overload_penalty=0.35,
-    cold_start_penalty=0.5,
-    performance_weight=0.35,
-    min_performance_observations=2,
-    cost_guard_enabled=True,
-    max_cost_multiplier=2.0,
-    critical_risk_threshold=0.65,
-    decay=0.65,
-    max_history=200,
-    quota_cooldown_seconds=600,
-)
+# the adaptive router's defaults, scoring on (the health tests use the same values)
+CONFIG = ADAPTIVE_DEFAULTS._replace(enabled=True)
 
 
 def _median_ms(action: object, repeat: int) -> float:
