@@ -50,6 +50,7 @@ from codex_router.routing.readiness import gather_facts
 from codex_router.routing.route import (
     EscalationRoute,
     OverflowRoute,
+    PathChoice,
     RouteDecision,
     decide_route,
     escalation_route,
@@ -389,6 +390,30 @@ def _calibrations(dirs: AppDirs, policy: Policy, alias: str) -> dict[str, Calibr
     return read_calibrations(dirs, policy, [policy.resolve_alias(alias).name])
 
 
+def _ready_path_plans(
+    choices: Sequence[PathChoice],
+    codex: CodexBinary,
+    settings: Settings,
+    config_file: str,
+    extra_args: tuple[str, ...],
+) -> dict[str, PathPlan]:
+    """The ready paths of an alias a run may switch to (after an overflow, on escalation), by
+    path name, each with its argv and config change."""
+    return {
+        choice.name: PathPlan(
+            choice.name,
+            True,
+            choice.reason,
+            choice.model,
+            choice.reasoning_effort,
+            build_argv(codex.path or "codex", choice, extra_args=extra_args),
+            config_change(choice.name, settings, config_file).to_dict(),
+        )
+        for choice in choices
+        if choice.ready
+    }
+
+
 def _escalation(
     request: RunRequest,
     settings: Settings,
@@ -413,20 +438,9 @@ def _escalation(
         if usd > limit:
             over = f"{route.alias}'s estimate ${usd:.4f} is above max_cost_usd ${limit:.4f}"
             return route._replace(alias=None, reason=over, paths=()), {}
-    paths = {
-        choice.name: PathPlan(
-            choice.name,
-            True,
-            choice.reason,
-            choice.model,
-            choice.reasoning_effort,
-            build_argv(codex.path or "codex", choice, extra_args=extra_args),
-            config_change(choice.name, settings, config_file).to_dict(),
-        )
-        for choice in route.paths
-        if route.alias is not None and choice.ready and unready is None
-    }
-    return route, paths
+    if route.alias is None or unready is not None:
+        return route, {}
+    return route, _ready_path_plans(route.paths, codex, settings, config_file, extra_args)
 
 
 class AdaptiveRead(NamedTuple):
@@ -582,17 +596,10 @@ def build_plan(
     overflow, overflow_paths = None, {}
     if not request.interactive and not decision.local_answer:
         overflow = overflow_route(settings, decision, task, facts)
-        for choice in overflow.paths:
-            if choice.ready and unready is None:
-                overflow_paths[choice.name] = PathPlan(
-                    choice.name,
-                    True,
-                    choice.reason,
-                    choice.model,
-                    choice.reasoning_effort,
-                    build_argv(codex.path or "codex", choice, extra_args=extra_args),
-                    config_change(choice.name, settings, config_file).to_dict(),
-                )
+        if unready is None:
+            overflow_paths = _ready_path_plans(
+                overflow.paths, codex, settings, config_file, extra_args
+            )
     escalation, escalation_paths = _escalation(
         request,
         settings,
