@@ -31,6 +31,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _timing import median_ms  # noqa: E402
+
 from codex_router.dirs import app_dirs  # noqa: E402
 from codex_router.history import store  # noqa: E402
 from codex_router.history.usage import recent_usage  # noqa: E402
@@ -97,15 +99,6 @@ def seed_runs(home: Path, runs: int) -> None:
         conn.close()
 
 
-def _median_ms(action: object, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()  # type: ignore[operator]
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1000
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -127,9 +120,9 @@ def main() -> int:
         found = read_calibrations(dirs, policy, aliases)  # warm the page cache
         # a plan reads its chosen alias only ("fix the typo": the light role's)
         one = ["codex-light"]
-        read_ms = _median_ms(lambda: read_calibrations(dirs, policy, one), args.reads)
+        read_ms = median_ms(lambda: read_calibrations(dirs, policy, one), args.reads)
         window = int(policy.get("cost_model.calibrate_window"))
-        sql_ms = _median_ms(lambda: recent_usage(dirs, one, window), args.reads)
+        sql_ms = median_ms(lambda: recent_usage(dirs, one, window), args.reads)
         off = Path(tmp) / "off.yaml"
         off.write_text("cost_model:\n  calibrate_min_runs: 0\n")
         env = dict(os.environ, CODEX_ROUTE_HOME=str(home), HOME=tmp, CODEX_HOME=f"{tmp}/codex")

@@ -22,18 +22,16 @@ import argparse
 import os
 import pty
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _timing import command_seconds, median_seconds  # noqa: E402
 from bench_history import seed  # noqa: E402
 
 from codex_router.dirs import app_dirs  # noqa: E402
@@ -50,31 +48,6 @@ PAGES = (
     ("Keys /keys", "/keys"),
 )
 PORT = 8799
-
-
-def _median_s(action: Callable[[], object], repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
-def _time_command(argv: list[str], env: dict[str, str], repeat: int) -> float:
-    """Median wall time of a fresh process (its stderr, `stats --html`'s "wrote …", dropped)."""
-
-    def once() -> None:
-        subprocess.run(
-            argv,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            check=True,
-        )
-
-    return _median_s(once, repeat)
 
 
 def _time_on_terminal(argv: list[str], env: dict[str, str], repeat: int) -> float:
@@ -98,7 +71,7 @@ def _time_on_terminal(argv: list[str], env: dict[str, str], repeat: int) -> floa
         finally:
             os.close(master)
 
-    return _median_s(once, repeat)
+    return median_seconds(once, repeat)
 
 
 def _page_times(repeat: int) -> list[tuple[str, float | None, float | None]]:
@@ -108,12 +81,12 @@ def _page_times(repeat: int) -> list[tuple[str, float | None, float | None]]:
     rows: list[tuple[str, float | None, float | None]] = [
         (
             "spend_context(since=None), in process",
-            _median_s(lambda: spend_context(dirs, None), repeat),
+            median_seconds(lambda: spend_context(dirs, None), repeat),
             None,
         ),
         (
             "spend_context(since='30d'), in process",
-            _median_s(lambda: spend_context(dirs, "30d"), repeat),
+            median_seconds(lambda: spend_context(dirs, "30d"), repeat),
             None,
         ),
     ]
@@ -138,7 +111,7 @@ def _page_times(repeat: int) -> list[tuple[str, float | None, float | None]]:
                 raise SystemExit(f"{path}: HTTP {response.status_code}")
 
         get()  # templates compiled, caches warm: what every later request costs
-        rows.append((f"{label} (server side)", _median_s(get, repeat), 1.0))
+        rows.append((f"{label} (server side)", median_seconds(get, repeat), 1.0))
     return rows
 
 
@@ -174,7 +147,7 @@ def main() -> int:
             ("codex-route stats (for comparison)", [route, "stats"], None),
         ]
         timed = [
-            (name, _time_command(argv, env, args.repeat), goal) for name, argv, goal in commands
+            (name, command_seconds(argv, env, args.repeat), goal) for name, argv, goal in commands
         ]
         timed.append(
             (

@@ -37,7 +37,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(REPO / "tests"))
 
-from bench_history import _time_command, seed  # noqa: E402
+from _timing import command_seconds, median_ms  # noqa: E402
+from bench_history import seed  # noqa: E402
 
 from codex_router.dirs import app_dirs  # noqa: E402
 from codex_router.history import store  # noqa: E402
@@ -49,15 +50,6 @@ from helpers.history import ADAPTIVE_DEFAULTS  # noqa: E402
 PATHS = ("standard", "litellm", "huggingface")
 # the adaptive router's defaults, scoring on (the health tests use the same values)
 CONFIG = ADAPTIVE_DEFAULTS._replace(enabled=True)
-
-
-def _median_ms(action: object, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()  # type: ignore[operator]
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1000
 
 
 def _migration_seconds(home: Path, tmp: str) -> float:
@@ -118,8 +110,8 @@ def main() -> int:
         dirs = app_dirs()
         now = time.time()
         read_health(dirs, PATHS, CONFIG, now=now)  # warm the page cache, as a second run would
-        health_ms = _median_ms(lambda: read_health(dirs, PATHS, CONFIG, now=now), args.reads)
-        sql_ms = _median_ms(lambda: recent_attempts(dirs, PATHS, 200), args.reads)
+        health_ms = median_ms(lambda: read_health(dirs, PATHS, CONFIG, now=now), args.reads)
+        sql_ms = median_ms(lambda: recent_attempts(dirs, PATHS, 200), args.reads)
         decision = read_health(dirs, PATHS, CONFIG, now=now)
         env = dict(os.environ, CODEX_ROUTE_HOME=str(home), HOME=tmp, CODEX_HOME=f"{tmp}/codex")
         env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -140,7 +132,9 @@ def main() -> int:
                 1.0,
             ),
         ]
-        results = [(name, _time_command(argv, env, args.repeat), goal) for name, argv, goal in rows]
+        results = [
+            (name, command_seconds(argv, env, args.repeat), goal) for name, argv, goal in rows
+        ]
         # two ready paths (standard, huggingface: a placeholder token) for the health to score
         dry_env = dict(env, HF_TOKEN="hf_" + "0" * 30)
         empty = dict(dry_env, CODEX_ROUTE_HOME=f"{tmp}/empty-route")

@@ -28,6 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from _timing import command_seconds  # noqa: E402
+
 from codex_router.dirs import app_dirs  # noqa: E402
 from codex_router.history import store  # noqa: E402
 from codex_router.history.record import Attempt, RunRecord, TokenUsage  # noqa: E402
@@ -160,17 +162,6 @@ def seed(home: Path, runs: int) -> None:
         conn.close()
 
 
-def _time_command(argv: list[str], env: dict[str, str], repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(
-            argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=True
-        )
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
 def _time_record_run(home: Path, repeat: int) -> float:
     os.environ["CODEX_ROUTE_HOME"] = str(home)
     dirs = app_dirs()
@@ -224,7 +215,9 @@ def main() -> int:
                 None,
             ),
         ]
-        results = [(name, _time_command(argv, env, args.repeat), goal) for name, argv, goal in rows]
+        results = [
+            (name, command_seconds(argv, env, args.repeat), goal) for name, argv, goal in rows
+        ]
         write = _time_record_run(home, args.writes)
         count = store.history_path(app_dirs()).stat().st_size
     print(f"store: {args.runs:,} runs, {count / 2**20:,.0f} MiB")
