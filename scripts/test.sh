@@ -94,6 +94,10 @@ fi
 if ! command -v redis-server >/dev/null 2>&1; then
     debian_install redis-server
 fi
+# The TLS Redis test makes a throwaway CA and server certificate with the openssl CLI.
+if ! command -v openssl >/dev/null 2>&1; then
+    debian_install openssl
+fi
 
 # Lint, format and types: the same checks as .pre-commit-config.yaml.
 .venv/bin/ruff check .

@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from codex_router.dirs import app_dirs
 from codex_router.errors import PolicyError, ProxyError, UsageError
 from codex_router.policy.gateway import resolve_gateway
 from codex_router.policy.settings import resolve_settings
+from codex_router.proxy import redis_check
 from codex_router.proxy.config import (
     GatewayRouting,
     ProxyEndpoints,
@@ -250,11 +252,25 @@ def fake_litellm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
 
 @pytest.fixture
 def listening() -> Iterator[int]:
-    """A port something listens on, standing in for Redis (start only checks it answers)."""
+    """A port standing in for Redis: it answers each command with ``+PONG`` (start only checks
+    that Redis answers PING; the real redis-server is in tests/test_gateway_hardening.py)."""
+
+    def answer(sock: socket.socket) -> None:
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return  # the fixture closed the socket
+            with conn:
+                while conn.recv(4096):
+                    conn.sendall(b"+PONG\r\n")
+
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
+        threading.Thread(target=answer, args=(sock,), daemon=True).start()
         yield int(sock.getsockname()[1])
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def test_a_gateway_binds_the_chosen_address_with_the_operator_key(
@@ -313,3 +329,152 @@ def test_a_gateway_that_cannot_be_shared_safely_does_not_start(
     assert not fake_litellm.exists()  # litellm never ran
     files = proxy_files(app_dirs())
     assert not files.record.exists() and not files.key.exists()
+
+
+# --- Redis with a password or TLS, allowed_fails_policy (real components:
+# tests/test_gateway_hardening.py) --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("auth", "ping", "expected"),
+    [
+        (None, b"+PONG\r\n", None),
+        (b"+OK\r\n", b"+PONG\r\n", None),
+        (None, b"-NOAUTH Authentication required.\r\n", "REDIS_PASSWORD is not set"),
+        (
+            b"-WRONGPASS invalid username-password pair or user is disabled.\r\n",
+            b"-NOAUTH Authentication required.\r\n",
+            "refused REDIS_PASSWORD (wrong password)",
+        ),
+        (
+            b"-ERR AUTH <password> called without any password configured for the default "
+            b"user. Are you sure your configuration is correct?\r\n",
+            b"+PONG\r\n",
+            "Redis has no password",
+        ),
+        (None, b"", "closed the connection"),
+        (None, b"HTTP/1.1 400 Bad Request\r\n", "does not speak Redis"),
+        (None, b"-LOADING Redis is loading the dataset in memory\r\n", "answered PING with"),
+    ],
+    ids=["open", "authenticated", "noauth", "wrongpass", "no-password-set", "closed", "http", "x"],
+)
+def test_redis_replies_are_judged_without_naming_the_password(
+    auth: bytes | None, ping: bytes, expected: str | None
+) -> None:
+    problem = redis_check.judge(auth, ping)
+    if expected is None:
+        assert problem is None
+        return
+    assert problem is not None and expected in problem.message
+
+
+def test_commands_are_binary_safe_for_a_password_with_spaces() -> None:
+    assert redis_check.encode_command("AUTH", "a b\r\n") == b"*2\r\n$4\r\nAUTH\r\n$5\r\na b\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    ("policy", "env", "expected"),
+    [
+        ("{}", {}, None),
+        (
+            "gateway:\n  allowed_fails_policy:\n    rate_limit: 3\n    authentication: 0\n",
+            {},
+            {"rate_limit": 3, "authentication": 0},
+        ),
+        (
+            "gateway:\n  allowed_fails_policy: {rate_limit: 3}\n",
+            {"CODEX_ROUTE_GATEWAY_ALLOWED_FAILS_POLICY": "internal_server=1, not_found=0"},
+            {"internal_server": 1, "not_found": 0},
+        ),
+        ("gateway:\n  allowed_fails_policy: {}\n", {}, None),
+    ],
+    ids=["default", "file", "env-over-file", "empty"],
+)
+def test_allowed_fails_policy_resolves_per_error_class(
+    tmp_path: Path, policy: str, env: dict[str, str], expected: dict[str, int] | None
+) -> None:
+    gateway = _gateway(tmp_path, policy, env, {})
+    assert gateway["allowed_fails_policy"] == expected
+    assert gateway.provenance()["allowed_fails_policy"]["value"] == expected
+
+
+@pytest.mark.parametrize(
+    ("policy", "env", "message", "where"),
+    [
+        (
+            "gateway:\n  allowed_fails_policy:\n    rate_limt: 3\n",
+            {},
+            "'rate_limt' is not one of",
+            "did you mean 'rate_limit'",
+        ),
+        (
+            "gateway:\n  allowed_fails_policy:\n    timeout: -1\n",
+            {},
+            "timeout: must be at least 0",
+            "",
+        ),
+        ("gateway:\n  allowed_fails_policy: 3\n", {}, "expected a mapping", ""),
+        (
+            "{}",
+            {"CODEX_ROUTE_GATEWAY_ALLOWED_FAILS_POLICY": "authentication:0"},
+            "write class=number",
+            "CODEX_ROUTE_GATEWAY_ALLOWED_FAILS_POLICY",
+        ),
+    ],
+    ids=["bad-class", "negative", "not-a-mapping", "env-syntax"],
+)
+def test_a_bad_allowed_fails_policy_names_the_bad_key(
+    tmp_path: Path, policy: str, env: dict[str, str], message: str, where: str
+) -> None:
+    with pytest.raises(PolicyError) as caught:
+        _gateway(tmp_path, policy, env, {})
+    shown = str(caught.value) + str(caught.value.hint)
+    assert message in shown and where in shown
+    if not env:
+        assert "gateway.allowed_fails_policy" in shown and "policy.yaml:" in shown
+
+
+def test_tls_and_the_allowed_fails_policy_reach_litellms_router_settings(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")  # only its existence is checked here
+    gateway = _gateway(
+        tmp_path,
+        "gateway:\n  redis_url: rediss://redis.internal:6380\n  redis_ca_file: ca.pem\n"
+        "  allowed_fails_policy: {rate_limit: 4, bad_gateway: 1}\n",
+        {},
+        {},
+    )
+    router = gateway_routing(gateway).router_settings()
+    assert (router["redis_host"], router["redis_port"]) == ("redis.internal", 6380)
+    # relative to the policy file that names it, absolute for LiteLLM
+    assert router["cache_kwargs"] == {"ssl": True, "ssl_ca_certs": str(ca.resolve())}
+    assert router["allowed_fails_policy"] == {
+        "RateLimitErrorAllowedFails": 4,
+        "BadGatewayErrorAllowedFails": 1,
+    }
+    plain = _gateway(tmp_path, "gateway:\n  redis_url: redis://10.0.0.7:6379\n", {}, {})
+    assert "cache_kwargs" not in gateway_routing(plain).router_settings()
+
+
+def test_a_missing_redis_ca_file_is_named_with_where_it_was_set(tmp_path: Path) -> None:
+    gateway = _gateway(
+        tmp_path,
+        "gateway:\n  redis_url: rediss://10.0.0.7:6380\n",
+        {"CODEX_ROUTE_GATEWAY_REDIS_CA_FILE": str(tmp_path / "nope.pem")},
+        {},
+    )
+    with pytest.raises(ProxyError) as caught:
+        gateway_routing(gateway)
+    assert "gateway.redis_ca_file (from CODEX_ROUTE_GATEWAY_REDIS_CA_FILE)" in str(caught.value)
+    assert "nope.pem is not a file" in str(caught.value)
+
+
+@pytest.mark.parametrize(("host", "needs_key"), [("::1", False), ("::", True), ("fd00::7", True)])
+def test_ipv6_loopback_is_loopback_and_every_interface_needs_the_key(
+    host: str, needs_key: bool
+) -> None:
+    if not needs_key:
+        assert gateway_master_key({}, host) is None
+        return
+    with pytest.raises(ProxyError, match="needs CODEX_ROUTE_GATEWAY_MASTER_KEY"):
+        gateway_master_key({}, host)

@@ -17,32 +17,32 @@ header ``x-litellm-model-id`` names the deployment that served (``<alias>/<order
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from helpers.ci import missing_precondition
 from helpers.fake_chat_server import DEFAULT_REPLY, FakeChatServer
+from helpers.gateway_team import (
+    MASTER_KEY,
+    REPO,
+    Gateway,
+    base_env,
+    gateway_env,
+    require_litellm_and_redis,
+    run_cli,
+    running_gateways,
+    wait_for_a_fresh_minute,
+)
 from helpers.net import free_port
-from helpers.redis_server import RedisServer, redis_server_bin
+from helpers.redis_server import RedisServer
 
 pytestmark = [pytest.mark.team, pytest.mark.proxy]
 
-REPO = Path(__file__).resolve().parents[1]
-LITELLM_BIN = os.environ.get("CODEX_ROUTE_TEST_LITELLM_BIN") or str(
-    REPO / ".venv-proxy" / "bin" / "litellm"
-)
 CODEX_BIN = REPO / "tools" / "node_modules" / ".bin" / "codex"
-MASTER_KEY = "sk-team-gateway-test-key-0123456789abcdef"
 RPM = 3
-CLI = [sys.executable, "-m", "codex_router"]
 MEMBER_ARGS = ["--codex-provider", "litellm", "--force-model", "t-member", "say hi"]
 
 POLICY = f"""\
@@ -69,22 +69,6 @@ gateway:
 
 
 @dataclass
-class Gateway:
-    env: dict[str, str]
-    port: int
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def post(self, model: str) -> httpx.Response:
-        body = {"model": model, "messages": [{"role": "user", "content": "say hi"}]}
-        headers = {"Authorization": f"Bearer {MASTER_KEY}"}
-        with httpx.Client(timeout=60, trust_env=False) as client:
-            return client.post(f"{self.base_url}/chat/completions", json=body, headers=headers)
-
-
-@dataclass
 class Team:
     redis: RedisServer
     upstream: FakeChatServer
@@ -93,84 +77,19 @@ class Team:
     root: Path
 
 
-def _cli(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "codex_router", *args],
-        env=env,
-        cwd=env["HOME"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def _base_env(root: Path, name: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("CODEX_ROUTE_", "CODEX_ROUTER_", "LITELLM_", "REDIS_"))
-        and k not in ("OPENAI_API_KEY", "GEMINI_API_KEY", "HF_TOKEN", "CODEX_API_KEY")
-    }
-    for sub in ("home", "codex-home", "route-home"):
-        (root / name / sub).mkdir(parents=True)
-    env.update(
-        {
-            "HOME": str(root / name / "home"),
-            "CODEX_HOME": str(root / name / "codex-home"),
-            "CODEX_ROUTE_HOME": str(root / name / "route-home"),
-            "CODEX_ROUTE_POLICY": str(root / "policy.yaml"),
-            "PYTHONPATH": str(REPO),
-            "NO_COLOR": "1",
-        }
-    )
-    return env
-
-
 @pytest.fixture(scope="module")
 def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
-    if not Path(LITELLM_BIN).exists():
-        missing_precondition(
-            f"LiteLLM is not installed at {LITELLM_BIN}: run ./scripts/test.sh (it installs the "
-            "pinned litellm[proxy] in .venv-proxy) or set CODEX_ROUTE_TEST_LITELLM_BIN"
-        )
-    binary = redis_server_bin()
-    if binary is None:
-        missing_precondition(
-            "redis-server is not installed: run ./scripts/test.sh (it installs Debian's "
-            "redis-server) or apt-get install redis-server"
-        )
+    binary = require_litellm_and_redis()
     root = tmp_path_factory.mktemp("gateway-team")
     (root / "policy.yaml").write_text(POLICY)
     redis = RedisServer(binary, root / "redis").start()
     upstream = FakeChatServer().start()
-    gateways = []
-    for name in ("a", "b"):
-        env = _base_env(root, name)
-        env.update(
-            {
-                "CODEX_ROUTE_LITELLM_BIN": LITELLM_BIN,
-                "CODEX_ROUTE_HF_BASE_URL": upstream.base_url,
-                "CODEX_ROUTE_OLLAMA_BASE_URL": upstream.base_url,
-                "CODEX_ROUTE_GATEWAY_REDIS_URL": redis.url,
-                "CODEX_ROUTE_GATEWAY_MASTER_KEY": MASTER_KEY,
-                "HF_TOKEN": "hf-dummy-token-for-the-fake-upstream",
-            }
-        )
-        gateways.append(Gateway(env, free_port()))
-    starts = [
-        _cli(g.env, "proxy", "start", "--gateway", "--port", str(g.port), "--timeout", "240")
-        for g in gateways
-    ]
+    extra = {"CODEX_ROUTE_GATEWAY_REDIS_URL": redis.url}
+    envs = [gateway_env(root, name, upstream.base_url, extra) for name in ("a", "b")]
     try:
-        outputs = [p.communicate(timeout=300) for p in starts]
-        for proc, (out, err) in zip(starts, outputs, strict=True):
-            assert proc.returncode == 0, out + err
-            assert MASTER_KEY not in out + err
-        yield Team(redis, upstream, gateways[0], gateways[1], root)
+        with running_gateways(envs) as (a, b):
+            yield Team(redis, upstream, a, b, root)
     finally:
-        for g in gateways:
-            _cli(g.env, "proxy", "stop").communicate(timeout=60)
         upstream.stop()
         redis.stop()
 
@@ -197,14 +116,8 @@ def test_a_deployment_cooled_down_on_one_instance_is_skipped_by_the_other(team: 
     assert second.headers.get("x-litellm-model-id") == "t-pair/2/qwen"
 
 
-def _wait_for_a_fresh_minute() -> None:
-    """rpm windows are calendar minutes: keep the whole test inside one."""
-    if time.gmtime().tm_sec > 40:
-        time.sleep(61 - time.gmtime().tm_sec)
-
-
 def test_the_rpm_limit_is_shared_by_the_instances(team: Team) -> None:
-    _wait_for_a_fresh_minute()
+    wait_for_a_fresh_minute()
     served = []
     for gateway in (team.a, team.b, team.a, team.b, team.a):
         resp = gateway.post("t-limited")
@@ -218,7 +131,7 @@ def test_the_rpm_limit_is_shared_by_the_instances(team: Team) -> None:
 
 def _member_env(team: Team) -> dict[str, str]:
     """A member's machine: the gateway's URL and a key, no provider key, no local proxy."""
-    env = _base_env(team.root, f"member-{free_port()}")
+    env = base_env(team.root, f"member-{free_port()}")
     env.update(
         {
             "CODEX_ROUTE_LITELLM_BASE_URL": team.b.base_url,
@@ -232,15 +145,7 @@ def _member_env(team: Team) -> dict[str, str]:
 
 def test_a_members_dry_run_plans_through_the_gateway(team: Team) -> None:
     env = _member_env(team)
-    done = subprocess.run(
-        [*CLI, "run", "--dry-run", "--json", *MEMBER_ARGS],
-        env=env,
-        cwd=env["HOME"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
+    done = run_cli(env, "run", "--dry-run", "--json", *MEMBER_ARGS, timeout=120)
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)
     first = plan["paths"][0]
@@ -255,15 +160,7 @@ def test_a_members_run_goes_through_the_gateway(team: Team) -> None:
         )
     env = _member_env(team)
     mark = len(team.upstream.requests)
-    done = subprocess.run(
-        [*CLI, "run", *MEMBER_ARGS],
-        env=env,
-        cwd=env["HOME"],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        stdin=subprocess.DEVNULL,
-    )
+    done = run_cli(env, "run", *MEMBER_ARGS)
     assert done.returncode == 0, done.stderr
     assert DEFAULT_REPLY in done.stdout
     assert team.upstream.models_requested()[mark:][-1] == "fake-member"

@@ -175,6 +175,7 @@ def test_start_status_stop(fake_bin: Path, tmp_path: Path, stopper: None) -> Non
     assert data["litellm_version"] == "1.106.2" and "codex-no-openai" in data["aliases"]
     assert data["unavailable_aliases"] == {}
     assert data["served_by_fallback"]["codex-no-openai"] == "codex-qwen-local"
+    assert data["gateway"] is None  # the local proxy, not a team gateway
     text = runner.invoke(app, ["proxy", "status"])
     assert (
         "running, healthy" in text.stdout and "1.106.2" in text.stdout and str(pid) in text.stdout

@@ -6,6 +6,7 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -55,6 +56,13 @@ def start(
         help="With --gateway: redis://host:port shared by the gateway's instances "
         "(default: gateway.redis_url; the password goes in REDIS_PASSWORD).",
     ),
+    members_file: str | None = typer.Option(
+        None,
+        "--members-file",
+        metavar="FILE",
+        help="With --gateway: per-member keys from this file (`proxy keys`; default: "
+        "gateway.members_file, else gateway-members.txt in the config dir, when it exists).",
+    ),
     policy: Path | None = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file."),
     litellm_bin: str | None = typer.Option(
         None,
@@ -96,15 +104,20 @@ def start(
 
     if timeout <= 0:
         raise UsageError("--timeout: must be more than 0 seconds")
-    if not gateway and (host is not None or redis_url is not None):
+    if not gateway and (host is not None or redis_url is not None or members_file is not None):
         raise UsageError(
-            "--host and --redis-url apply to a team gateway only",
+            "--host, --redis-url and --members-file apply to a team gateway only",
             hint="add --gateway (docs/team.md); the local proxy always binds 127.0.0.1",
         )
     ask = None if (no_prompt or not sys.stdin.isatty()) else _ask_hidden
     request = StartRequest(
         gateway=gateway,
-        gateway_flags={"host": host, "port": port, "redis_url": redis_url},
+        gateway_flags={
+            "host": host,
+            "port": port,
+            "redis_url": redis_url,
+            "members_file": members_file,
+        },
         port=port,
         litellm_bin=litellm_bin,
         policy_file=policy,
@@ -145,6 +158,104 @@ def status(
         view.print_status(result)
     if not (result.running and result.healthy):
         raise typer.Exit(1)
+
+
+keys_app = typer.Typer(
+    help="Per-member keys of a team gateway: each member gets their own key, revocable "
+    "without a restart (docs/team.md, Members).",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+app.add_typer(keys_app, name="keys")
+
+_MEMBERS_FILE_HELP = (
+    "The members file (hashes only; default: gateway.members_file, else "
+    "gateway-members.txt in codex-route's config dir)."
+)
+_OUT_HELP = "New file for the key (created 0600; never overwritten). The key is never printed."
+
+
+def _members_file(members_file: str | None, policy: Path | None) -> Any:
+    # lazy: --help imports every command module; the work loads when the command runs
+    from codex_router.dirs import app_dirs
+    from codex_router.proxy.members import resolve_members_file
+
+    return resolve_members_file({"members_file": members_file}, os.environ, app_dirs(), policy)
+
+
+@keys_app.command("add")
+def keys_add(
+    name: str = typer.Argument(
+        ..., metavar="NAME", help="The member's name (user_id on the gateway)."
+    ),
+    out: Path = typer.Option(..., "--out", metavar="FILE", help=_OUT_HELP),
+    members_file: str | None = typer.Option(
+        None, "--members-file", metavar="FILE", help=_MEMBERS_FILE_HELP
+    ),
+    policy: Path | None = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file."),
+) -> None:
+    """Give NAME a new key, written only to FILE; the gateway accepts it at once."""
+    # lazy: --help imports every command module; the work loads when the command runs
+    from codex_router.proxy.members import add_member, now_utc
+    from codex_router.views import proxy as view
+
+    view.print_keys_result(add_member(_members_file(members_file, policy), name, out, now_utc()))
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    name: str = typer.Argument(..., metavar="NAME", help="The member's name."),
+    out: Path = typer.Option(..., "--out", metavar="FILE", help=_OUT_HELP),
+    members_file: str | None = typer.Option(
+        None, "--members-file", metavar="FILE", help=_MEMBERS_FILE_HELP
+    ),
+    policy: Path | None = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file."),
+) -> None:
+    """A new key for NAME in FILE; their old key stops working (a revoked member is active
+    again)."""
+    # lazy: --help imports every command module; the work loads when the command runs
+    from codex_router.proxy.members import now_utc, rotate_member
+    from codex_router.views import proxy as view
+
+    view.print_keys_result(rotate_member(_members_file(members_file, policy), name, out, now_utc()))
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    name: str = typer.Argument(..., metavar="NAME", help="The member's name."),
+    members_file: str | None = typer.Option(
+        None, "--members-file", metavar="FILE", help=_MEMBERS_FILE_HELP
+    ),
+    policy: Path | None = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file."),
+) -> None:
+    """Refuse NAME's key from now on; running gateways reading this file refuse it without a
+    restart."""
+    # lazy: --help imports every command module; the work loads when the command runs
+    from codex_router.proxy.members import now_utc, revoke_member
+    from codex_router.views import proxy as view
+
+    view.print_keys_result(revoke_member(_members_file(members_file, policy), name, now_utc()))
+
+
+@keys_app.command("list")
+def keys_list(
+    json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
+    members_file: str | None = typer.Option(
+        None, "--members-file", metavar="FILE", help=_MEMBERS_FILE_HELP
+    ),
+    policy: Path | None = typer.Option(None, "--policy", metavar="FILE", help="Policy YAML file."),
+) -> None:
+    """The members: name, when their key was made, when it was revoked. No key, no hash."""
+    # lazy: --help imports every command module; the work loads when the command runs
+    from codex_router.proxy.members import list_members
+    from codex_router.views import proxy as view
+
+    result = list_members(_members_file(members_file, policy))
+    if json_out:
+        view.print_keys_json(result)
+    else:
+        view.print_keys_list(result)
 
 
 def register(root: typer.Typer) -> None:

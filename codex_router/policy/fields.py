@@ -89,6 +89,14 @@ class ChoiceError(ValueError):
         self.hint = did_you_mean(value, tuple(options))
 
 
+class HintedError(ValueError):
+    """A message with a hint carried over (a nested value's error, prefixed with where it is)."""
+
+    def __init__(self, message: str, hint: str | None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
 def choice(options: Sequence[str], *, nullable: bool = False, casefold: bool = False) -> Field:
     """One of ``options``; with ``casefold``, in any case (``OpenAI`` is ``openai``)."""
 
@@ -231,6 +239,150 @@ def redis_url() -> Field:
         return None if raw.strip() == "" else check(raw.strip())
 
     return Field(check, parse, "a redis:// URL")
+
+
+#: ``gateway.allowed_fails_policy`` keys → LiteLLM's ``AllowedFailsPolicy`` fields: how many
+#: failures of one error class a deployment may have (per cooldown window) before it cools down.
+ALLOWED_FAILS_CLASSES = {
+    "bad_request": "BadRequestErrorAllowedFails",
+    "authentication": "AuthenticationErrorAllowedFails",
+    "timeout": "TimeoutErrorAllowedFails",
+    "rate_limit": "RateLimitErrorAllowedFails",
+    "content_policy_violation": "ContentPolicyViolationErrorAllowedFails",
+    "internal_server": "InternalServerErrorAllowedFails",
+    "service_unavailable": "ServiceUnavailableErrorAllowedFails",
+    "bad_gateway": "BadGatewayErrorAllowedFails",
+    "not_found": "NotFoundErrorAllowedFails",
+}
+
+
+def allowed_fails_policy() -> Field:
+    """A nullable mapping of error class → allowed failures (``rate_limit: 3``); in a variable
+    or flag ``rate_limit=3,authentication=0``. A bad key is named, with the closest valid one."""
+    classes = tuple(ALLOWED_FAILS_CLASSES)
+    count = integer()
+
+    def check(value: Any) -> dict[str, int] | None:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise ValueError(f"expected a mapping of error class to a number, got {value!r}")
+        out: dict[str, int] = {}
+        for key, fails in value.items():
+            if key not in ALLOWED_FAILS_CLASSES:
+                raise ChoiceError(key, classes)
+            try:
+                out[key] = count.check(fails)
+            except ValueError as exc:
+                raise ValueError(f"{key}: {exc}") from None
+        return out or None
+
+    def parse(raw: str) -> dict[str, int] | None:
+        pairs: dict[str, Any] = {}
+        for part in (p.strip() for p in raw.split(",")):
+            if not part:
+                continue
+            key, sep, number_text = part.partition("=")
+            if not sep:
+                raise ValueError(
+                    f"{part!r}: write class=number, e.g. rate_limit=3,authentication=0"
+                )
+            try:
+                pairs[key.strip()] = count.parse_text(number_text)
+            except ValueError as exc:
+                raise ValueError(f"{key.strip()}: {exc}") from None
+        return check(pairs)
+
+    return Field(check, parse, "a mapping of error class to allowed failures")
+
+
+#: The upstream families ``gateway.replicas`` may give extra deployments, and those that take no
+#: key (Ollama's qwen: a replica is another endpoint, so it needs ``api_base``).
+REPLICA_UPSTREAMS = ("openai", "gemini", "huggingface", "qwen", "anthropic")
+KEYLESS_UPSTREAMS = ("qwen",)
+REPLICA_FIELDS = ("key_var", "api_base", "rpm", "tpm")
+_VAR_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _replica(upstream: str, entry: Any) -> dict[str, Any]:
+    """One ``gateway.replicas`` entry, every field present (None: not given)."""
+    if not isinstance(entry, dict):
+        # the value is never repeated: it could be a key pasted where its variable belongs
+        raise ValueError("expected a mapping with key_var (and api_base, rpm, tpm)")
+    for name in entry:
+        if name not in REPLICA_FIELDS:
+            raise ChoiceError(name, REPLICA_FIELDS)
+    var = entry.get("key_var")
+    if var is None and upstream not in KEYLESS_UPSTREAMS:
+        raise ValueError("key_var: missing: name the variable that holds this deployment's key")
+    if var is not None and (
+        not isinstance(var, str) or not var or var[0].isdigit() or set(var) - _VAR_NAME_CHARS
+    ):
+        raise ValueError(
+            "key_var: not a variable name (letters, digits, _): name the variable that holds "
+            "the key, never the key"
+        )
+    base = entry.get("api_base")
+    if base is not None:
+        if not isinstance(base, str):
+            raise ValueError("api_base: expected an http:// or https:// URL")
+        try:
+            check_url(base)
+        except ValueError as exc:
+            raise ValueError(f"api_base: {exc}") from None
+    elif upstream in KEYLESS_UPSTREAMS:
+        raise ValueError(f"api_base: missing: a {upstream} replica is another endpoint")
+    out = {"key_var": var, "api_base": base, "rpm": None, "tpm": None}
+    for limit in ("rpm", "tpm"):
+        if entry.get(limit) is not None:
+            try:
+                out[limit] = integer().check(entry[limit])
+            except ValueError as exc:
+                raise ValueError(f"{limit}: {exc}") from None
+    return out
+
+
+def replicas() -> Field:
+    """``gateway.replicas``: upstream family → extra deployments of it (another key, another
+    endpoint), balanced by the gateway's routing strategy. Only in the policy file: no variable
+    or flag form (a list of mappings does not fit one line well)."""
+
+    def check(value: Any) -> dict[str, list[dict[str, Any]]] | None:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise ValueError("expected a mapping of upstream to a list of deployments")
+        out: dict[str, list[dict[str, Any]]] = {}
+        for upstream, entries in value.items():
+            if upstream not in REPLICA_UPSTREAMS:
+                raise ChoiceError(upstream, REPLICA_UPSTREAMS)
+            if not isinstance(entries, list):
+                raise ValueError(f"{upstream}: expected a list of deployments")
+            seen: dict[tuple[Any, Any], int] = {}
+            checked = []
+            for number, entry in enumerate(entries, 1):
+                try:
+                    replica = _replica(upstream, entry)
+                except ValueError as exc:
+                    raise HintedError(
+                        f"{upstream} entry {number}: {exc}", getattr(exc, "hint", None)
+                    ) from None
+                same = (replica["key_var"], replica["api_base"])
+                if same in seen:
+                    raise ValueError(
+                        f"{upstream} entry {number}: the same key_var and api_base as entry "
+                        f"{seen[same]}"
+                    )
+                seen[same] = number
+                checked.append(replica)
+            if checked:
+                out[upstream] = checked
+        return out or None
+
+    def parse(raw: str) -> Any:
+        raise ValueError("set gateway.replicas in the policy file (it has no variable form)")
+
+    return Field(check, parse, "a mapping of upstream to a list of deployments")
 
 
 def check_url(value: str) -> None:

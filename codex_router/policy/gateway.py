@@ -38,6 +38,23 @@ GATEWAY_SPECS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("rpm", "gateway.rpm", None, ("CODEX_ROUTE_GATEWAY_RPM",)),
     SettingSpec("tpm", "gateway.tpm", None, ("CODEX_ROUTE_GATEWAY_TPM",)),
+    SettingSpec(
+        "members_file",
+        "gateway.members_file",
+        "--members-file",
+        ("CODEX_ROUTE_GATEWAY_MEMBERS_FILE",),
+    ),
+    SettingSpec(
+        "redis_ca_file", "gateway.redis_ca_file", None, ("CODEX_ROUTE_GATEWAY_REDIS_CA_FILE",)
+    ),
+    SettingSpec(
+        "allowed_fails_policy",
+        "gateway.allowed_fails_policy",
+        None,
+        ("CODEX_ROUTE_GATEWAY_ALLOWED_FAILS_POLICY",),
+    ),
+    # policy file only: a list of mappings per upstream has no one-line form
+    SettingSpec("replicas", "gateway.replicas", None, ()),
 )
 
 
@@ -57,6 +74,11 @@ class GatewaySettings:
             return None
         parts = urlsplit(url)
         return str(parts.hostname), int(parts.port or 6379)
+
+    @property
+    def redis_tls(self) -> bool:
+        url = self.values["redis_url"].value
+        return url is not None and urlsplit(url).scheme == "rediss"
 
     def provenance(self) -> dict[str, dict[str, Any]]:
         return {name: r.to_dict() for name, r in self.values.items()}

@@ -64,6 +64,15 @@ SETTINGS_SCHEMA: dict[str, f.Field] = {
     "gateway.cooldown_seconds": f.integer(minimum=1),
     "gateway.rpm": f.integer(),
     "gateway.tpm": f.integer(),
+    # Per-member gateway keys (docs/team.md "Members"): the members file (hashes only); null:
+    # gateway-members.txt in codex-route's config dir.
+    "gateway.members_file": f.text(),
+    # rediss:// only: the CA that signed Redis's certificate (null: the system's CAs)
+    "gateway.redis_ca_file": f.text(),
+    # per error class, the failures a deployment may have before it cools down (null: none)
+    "gateway.allowed_fails_policy": f.allowed_fails_policy(),
+    # upstream → extra deployments of it (another key or endpoint), balanced at the same order
+    "gateway.replicas": f.replicas(),
     # The earlier cost-routing script's adaptive router, validated and kept; the health model
     # of every plan reads it (routing/health.py). Ranges are the ones that script clamped to.
     "adaptive_router.enabled": f.LENIENT_BOOLEAN,
@@ -120,6 +129,8 @@ _SECTIONS = (
     "gateway",
 )
 _OWN_SHAPES = ("task_provider_rules", "roles", "aliases")
+#: Settings whose value is a mapping (of scalars): checked as one value, located at its entry.
+_MAPPING_SETTINGS = frozenset({"gateway.allowed_fails_policy", "gateway.replicas"})
 _ALIAS_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -268,6 +279,8 @@ def _flatten(tree: Tree) -> dict[str, Located]:
                     known = [k.split(".", 1)[1] for k in SETTINGS_SCHEMA if k.startswith(key + ".")]
                     file, line = _locate(sub_value)
                     raise _unknown(dotted, known, file, line)
+                if isinstance(sub_value, dict) and dotted in _MAPPING_SETTINGS:
+                    sub_value = _as_one_value(sub_value, value, dotted)
                 if isinstance(sub_value, dict):
                     raise PolicyError(
                         "expected a single value",
@@ -287,6 +300,25 @@ def _flatten(tree: Tree) -> dict[str, Located]:
             file, line = _locate(value)
             raise _unknown(key, [*top_known, *_SECTIONS, *_OWN_SHAPES], file, line)
     return flat
+
+
+def _as_one_value(mapping: Tree, section: Tree, key: str) -> Located:
+    """A mapping setting as one located value (its first entry's place, or its section's)."""
+    plain: dict[str, Any] = {}
+    for name, entry in mapping.items():
+        if not isinstance(entry, Located):
+            file, line = _locate(entry)
+            raise PolicyError(
+                f"not a mapping here ({key} is {SETTINGS_SCHEMA[key].describe})",
+                file=file,
+                line=line,
+                key=f"{key}.{name}",
+            )
+        plain[name] = entry.value
+        # each entry alone first, so an error names that entry's own line
+        _check(SETTINGS_SCHEMA[key], Located({name: entry.value}, entry.file, entry.line), key)
+    file, line = _locate(mapping) if mapping else _locate(section)
+    return Located(plain, file or "", line or 0)
 
 
 def _locate(value: Any) -> tuple[str | None, int | None]:

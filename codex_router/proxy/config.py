@@ -25,6 +25,11 @@ always to the alias of the ``local`` role. Two rules keep the OpenAI quota saver
 that reaches no OpenAI model (the ``no-openai`` role's above all) never falls back to one that
 does. Both roles are resolved through the policy (:mod:`codex_router.policy.roles`).
 
+In team gateway mode an upstream may have replicas (``gateway.replicas``: another key, another
+endpoint): every deployment of that upstream gets them as siblings with the same ``order``, so
+the gateway's ``routing_strategy`` balances between them (LiteLLM applies it only among
+deployments of one order) while the alias's upstreams keep their fallback order.
+
 Keys never appear here: deployments name the variable (``os.environ/GEMINI_API_KEY``) and the
 proxy resolves it from its own environment. A deployment whose key is not available is left out
 and reported in :attr:`ProxyConfig.skipped`. A group left with no deployment of its own is still
@@ -35,12 +40,14 @@ group whose fallbacks cannot run either is left out (:attr:`ProxyConfig.unavaila
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
+from codex_router.policy.fields import ALLOWED_FAILS_CLASSES
 from codex_router.policy.model import AliasSpec, Policy
 from codex_router.policy.roles import Role
 from codex_router.proxy.keys import MASTER_KEY_VAR, UPSTREAM_KEY_VARS
@@ -78,6 +85,12 @@ class GatewayRouting:
     cooldown_seconds: int
     rpm: int = 0
     tpm: int = 0
+    #: ``rediss://``: LiteLLM's Redis client speaks TLS, verifying against ``redis_ca_file``
+    #: (None: the system's CAs) and the host name
+    redis_tls: bool = False
+    redis_ca_file: str | None = None
+    #: error class (``fields.ALLOWED_FAILS_CLASSES`` key) → failures allowed before cooldown
+    allowed_fails_policy: tuple[tuple[str, int], ...] = ()
 
     def router_settings(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -95,6 +108,17 @@ class GatewayRouting:
                     "cache_responses": False,
                 }
             )
+            if self.redis_tls:
+                # host/port + ssl rather than redis_url: LiteLLM drops ssl_ca_certs from a URL
+                # config (only the plain Connection's arguments pass there; _redis.py)
+                tls: dict[str, Any] = {"ssl": True}
+                if self.redis_ca_file is not None:
+                    tls["ssl_ca_certs"] = self.redis_ca_file
+                out["cache_kwargs"] = tls
+        if self.allowed_fails_policy:
+            out["allowed_fails_policy"] = {
+                ALLOWED_FAILS_CLASSES[name]: fails for name, fails in self.allowed_fails_policy
+            }
         return out
 
     def deployment_limits(self) -> dict[str, int]:
@@ -118,6 +142,31 @@ class ProxyOptions:
 
 
 @dataclass(frozen=True)
+class Replica:
+    """Another deployment of one upstream (``gateway.replicas``): its own key variable (never
+    the key), endpoint (None: the upstream's) and limits (None: ``gateway.rpm``/``tpm``; 0:
+    none)."""
+
+    key_var: str | None
+    api_base: str | None = None
+    rpm: int | None = None
+    tpm: int | None = None
+
+    @classmethod
+    def from_policy(cls, entry: Mapping[str, Any]) -> Replica:
+        return cls(entry["key_var"], entry["api_base"], entry["rpm"], entry["tpm"])
+
+    def limits(self) -> dict[str, int]:
+        return {k: v for k, v in (("rpm", self.rpm), ("tpm", self.tpm)) if v is not None}
+
+    def describe(self) -> str:
+        """``OPENAI_API_KEY_EU, https://eu.example.com/v1, rpm 500`` (names and URLs only)."""
+        parts = [self.key_var or "no key", self.api_base or "the upstream's api_base"]
+        parts += [f"{k} {v}" for k, v in self.limits().items()]
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
 class Deployment:
     """One deployment of a model group."""
 
@@ -127,17 +176,27 @@ class Deployment:
     key_var: str | None
     order: int
     params: dict[str, Any] = field(compare=False)
+    #: 1: the upstream's own deployment; 2, 3…: its ``gateway.replicas``, at the same order
+    replica: int = 1
+    #: a replica's own rpm/tpm, over the gateway's (0: no limit)
+    limits: dict[str, int] = field(default_factory=dict, compare=False)
 
     @property
     def deployment_id(self) -> str:
         # No ':' inside: LiteLLM's usage-based routing cuts ids at the first ':' and then finds
         # no deployment at all (every request 429s).
-        return f"{self.group}/{self.order}/{self.upstream}"
+        base = f"{self.group}/{self.order}/{self.upstream}"
+        return base if self.replica == 1 else f"{base}/{self.replica}"
 
-    def to_entry(self) -> dict[str, Any]:
+    def to_entry(self, gateway_limits: Mapping[str, int] | None = None) -> dict[str, Any]:
+        limits = {**(gateway_limits or {}), **self.limits}
         return {
             "model_name": self.group,
-            "litellm_params": {**self.params, "order": self.order},
+            "litellm_params": {
+                **self.params,
+                "order": self.order,
+                **{k: v for k, v in limits.items() if v > 0},
+            },
             "model_info": {"id": self.deployment_id},
         }
 
@@ -150,9 +209,11 @@ class Skipped:
     upstream: str
     reason: str
     key_var: str | None = None  # set when the only reason is a missing key
+    replica: int = 1  # 2, 3…: one of the upstream's gateway.replicas
 
     def to_dict(self) -> dict[str, Any]:
-        return {"alias": self.group, "upstream": self.upstream, "reason": self.reason}
+        out = {"alias": self.group, "upstream": self.upstream, "reason": self.reason}
+        return out if self.replica == 1 else {**out, "replica": self.replica}
 
 
 @dataclass(frozen=True)
@@ -166,10 +227,35 @@ class ProxyConfig:
     #: alias → the fallback group whose deployments it serves, for a group none of whose own
     #: deployments can run (e.g. the no-openai role's without GEMINI_API_KEY → the local Qwen)
     served_by: dict[str, str] = field(default_factory=dict)
+    #: upstream → its gateway.replicas in this config (the ones whose key is set), in order
+    replicas: dict[str, tuple[Replica, ...]] = field(default_factory=dict)
 
     @property
     def aliases(self) -> tuple[str, ...]:
         return tuple(self.groups)
+
+    def replicas_in_use(self) -> dict[str, list[dict[str, Any]]]:
+        """Upstream → each replica some deployment got: its id suffix, key variable (never the
+        key), api_base, limits and the aliases it serves (``proxy start``/``status``)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for upstream, replicas in self.replicas.items():
+            for number, replica in enumerate(replicas, 2):
+                aliases = [
+                    g
+                    for g, ds in self.groups.items()
+                    if any(d.upstream == upstream and d.replica == number for d in ds)
+                ]
+                if aliases:
+                    out.setdefault(upstream, []).append(
+                        {
+                            "replica": number,
+                            "key_var": replica.key_var,
+                            "api_base": replica.api_base,
+                            **replica.limits(),
+                            "aliases": aliases,
+                        }
+                    )
+        return out
 
     @property
     def key_vars(self) -> frozenset[str]:
@@ -179,30 +265,38 @@ class ProxyConfig:
     def reaches_openai(self, group: str) -> bool:
         return any(d.upstream == "openai" for d in self.groups.get(group, ()))
 
-    def to_data(self, gateway: GatewayRouting | None = None) -> dict[str, Any]:
-        """The YAML tree LiteLLM reads (``gateway``: team gateway mode's shared router)."""
-        model_list = [d.to_entry() for ds in self.groups.values() for d in ds]
+    def to_data(
+        self, gateway: GatewayRouting | None = None, custom_auth: str | None = None
+    ) -> dict[str, Any]:
+        """The YAML tree LiteLLM reads (``gateway``: team gateway mode's shared router;
+        ``custom_auth``: ``module.function`` of the per-member key check beside the config)."""
+        limits = gateway.deployment_limits() if gateway is not None else {}
+        model_list = [d.to_entry(limits) for ds in self.groups.values() for d in ds]
         fallbacks = [{group: list(chain)} for group, chain in self.fallbacks.items() if chain]
         router = ROUTER_SETTINGS if gateway is None else gateway.router_settings()
-        if gateway is not None and gateway.deployment_limits():
-            for entry in model_list:
-                entry["litellm_params"].update(gateway.deployment_limits())
         return {
             "model_list": model_list,
             "router_settings": {**router, "fallbacks": fallbacks},
             "litellm_settings": {"drop_params": True},
-            "general_settings": {"master_key": f"os.environ/{MASTER_KEY_VAR}"},
+            "general_settings": {
+                "master_key": f"os.environ/{MASTER_KEY_VAR}",
+                **({"custom_auth": custom_auth} if custom_auth else {}),
+            },
         }
 
     def to_yaml(
-        self, *, source: str = "the built-in policy", gateway: GatewayRouting | None = None
+        self,
+        *,
+        source: str = "the built-in policy",
+        gateway: GatewayRouting | None = None,
+        custom_auth: str | None = None,
     ) -> str:
         header = (
             f"# LiteLLM proxy config generated by codex-route from {source}.\n"
             "# It holds no key: deployments name variables (os.environ/NAME) that only the\n"
             "# proxy's environment carries. Regenerated by every `codex-route proxy start`.\n"
         )
-        data = self.to_data(gateway)
+        data = self.to_data(gateway, custom_auth)
         return header + yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
 
 
@@ -242,6 +336,18 @@ def _params(upstream: str, model: str, endpoints: ProxyEndpoints) -> dict[str, A
             "additional_drop_params": list(CODEX_ONLY_PARAMS),
         }
     raise ValueError(f"no deployment recipe for upstream {upstream!r}")
+
+
+def _replica_params(
+    upstream: str, model: str, endpoints: ProxyEndpoints, replica: Replica
+) -> dict[str, Any]:
+    """The upstream's recipe with the replica's own key variable and endpoint."""
+    params = _params(upstream, model, endpoints)
+    if replica.key_var is not None:
+        params["api_key"] = f"os.environ/{replica.key_var}"
+    if replica.api_base is not None:
+        params["api_base"] = replica.api_base
+    return params
 
 
 def _exclusion(name: str, upstream: str, options: ProxyOptions, no_openai: str) -> str | None:
@@ -301,8 +407,10 @@ def _group(
     available: frozenset[str],
     skipped: list[Skipped],
     no_openai: str,
+    replicas: Mapping[str, Sequence[Replica]],
 ) -> tuple[Deployment, ...]:
     deployments: list[Deployment] = []
+    order = 0  # one per upstream that keeps a deployment: its replicas share it
     for upstream in spec.upstreams:
         excluded = _exclusion(name, upstream, options, no_openai)
         if excluded is not None:
@@ -311,20 +419,28 @@ def _group(
         model = getattr(spec, UPSTREAM_MODEL_FIELDS[upstream])
         if model is None:
             continue  # e.g. qwen listed for a main alias: served by the local role's fallback
+        siblings: list[Deployment] = []
         key_var = UPSTREAM_KEY_VARS[upstream]
         if key_var is not None and key_var not in available:
             skipped.append(Skipped(name, upstream, f"{key_var} not set", key_var))
-            continue
-        deployments.append(
-            Deployment(
-                name,
-                upstream,
-                model,
-                key_var,
-                len(deployments) + 1,
-                _params(upstream, model, endpoints),
+        else:
+            siblings.append(
+                Deployment(
+                    name, upstream, model, key_var, order + 1, _params(upstream, model, endpoints)
+                )
             )
-        )
+        for number, replica in enumerate(replicas.get(upstream, ()), 2):
+            var = replica.key_var
+            if var is not None and var not in available:
+                skipped.append(Skipped(name, upstream, f"{var} not set", var, number))
+                continue
+            params = _replica_params(upstream, model, endpoints, replica)
+            siblings.append(
+                Deployment(name, upstream, model, var, order + 1, params, number, replica.limits())
+            )
+        if siblings:
+            order += 1
+            deployments += siblings
     return tuple(deployments)
 
 
@@ -333,12 +449,18 @@ def _dedupe(names: Iterable[str]) -> tuple[str, ...]:
 
 
 def build_proxy_config(
-    policy: Policy, endpoints: ProxyEndpoints, options: ProxyOptions, available_keys: frozenset[str]
+    policy: Policy,
+    endpoints: ProxyEndpoints,
+    options: ProxyOptions,
+    available_keys: frozenset[str],
+    replicas: Mapping[str, Sequence[Replica]] | None = None,
 ) -> ProxyConfig:
     """Turn the policy's aliases into LiteLLM model groups with ordered deployments and fallbacks.
 
-    ``available_keys`` names the key variables the proxy's environment will hold (never values).
+    ``available_keys`` names the key variables the proxy's environment will hold (never values);
+    ``replicas`` (team gateway mode only) the extra deployments of each upstream.
     """
+    replicas = dict(replicas or {})
     skipped: list[Skipped] = []
     groups: dict[str, tuple[Deployment, ...]] = {}
     unavailable: dict[str, str] = {}
@@ -346,7 +468,9 @@ def build_proxy_config(
     for name, spec in policy.aliases.items():
         if spec.alias_of is not None:
             continue
-        deployments = _group(name, spec, endpoints, options, available_keys, skipped, no_openai)
+        deployments = _group(
+            name, spec, endpoints, options, available_keys, skipped, no_openai, replicas
+        )
         if deployments:
             groups[name] = deployments
         else:
@@ -360,9 +484,7 @@ def build_proxy_config(
         if target is None:
             unavailable[name] = f"legacy name of {spec.alias_of}, which is unavailable"
             continue
-        groups[name] = tuple(
-            Deployment(name, d.upstream, d.model, d.key_var, d.order, d.params) for d in target
-        )
+        groups[name] = tuple(dataclasses.replace(d, group=name) for d in target)
 
     openai_groups = {g for g, ds in groups.items() if any(d.upstream == "openai" for d in ds)}
     own = frozenset(groups)  # the groups with deployments of their own (or their target's)
@@ -389,10 +511,7 @@ def build_proxy_config(
         chain = chain_of(name) if name in own or name in unavailable else ()
         if name not in own and chain:
             source = chain[0]
-            groups[name] = tuple(
-                Deployment(name, d.upstream, d.model, d.key_var, d.order, d.params)
-                for d in groups[source]
-            )
+            groups[name] = tuple(dataclasses.replace(d, group=name) for d in groups[source])
             served_by[name] = source
             chain = chain[1:]
             del unavailable[name]
@@ -401,4 +520,11 @@ def build_proxy_config(
     order = list(policy.aliases)
     groups = dict(sorted(groups.items(), key=lambda item: order.index(item[0])))
     fallbacks = {name: fallbacks[name] for name in groups}
-    return ProxyConfig(groups, fallbacks, tuple(skipped), unavailable, served_by)
+    return ProxyConfig(
+        groups,
+        fallbacks,
+        tuple(skipped),
+        unavailable,
+        served_by,
+        {u: tuple(r) for u, r in replicas.items()},
+    )

@@ -21,9 +21,10 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,19 +34,23 @@ from codex_router.errors import ProxyError, UsageError
 from codex_router.fsutil import atomic_write_bytes
 from codex_router.policy.gateway import GatewaySettings, resolve_gateway
 from codex_router.policy.roles import Role
-from codex_router.policy.settings import Settings, resolve_settings
-from codex_router.proxy import state
+from codex_router.policy.settings import Resolved, Settings, resolve_settings
+from codex_router.proxy import redis_check, state
 from codex_router.proxy.config import (
     GatewayRouting,
     ProxyConfig,
     ProxyEndpoints,
     ProxyOptions,
+    Replica,
     Skipped,
     build_proxy_config,
     required_keys,
 )
+from codex_router.proxy.gateway_auth import HOOK_NAME, MEMBERS_FILE_VAR
 from codex_router.proxy.install import LiteLLMInstall, find_litellm
 from codex_router.proxy.keys import MASTER_KEY_VAR, PROVIDER_SECRET_VARS
+from codex_router.proxy.members import MembersFile, members_file, read_members
+from codex_router.proxy.redis_check import RedisTarget
 from codex_router.proxy.session import is_our_process, pid_alive
 from codex_router.urls import is_loopback, show_host_port
 
@@ -57,8 +62,12 @@ POLL_SECONDS = 0.1
 #: Gateway mode's master key: shared by every instance of one gateway, chosen by its operator.
 GATEWAY_KEY_VAR = "CODEX_ROUTE_GATEWAY_MASTER_KEY"
 GATEWAY_KEY_MIN_CHARS = 32
+#: The per-member key check's module beside the generated config (LiteLLM's custom_auth).
+AUTH_MODULE = "codex_route_gateway_auth"
 #: Bind addresses meaning "every interface": readiness is probed on loopback then.
-_ANY_HOSTS = frozenset({"0.0.0.0", ""})
+_ANY_HOSTS = frozenset({"0.0.0.0", "", "::"})
+#: Bind addresses that only this machine can reach: a gateway there may use a session key.
+_LOOPBACK_BINDS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: Never let a proxy start without authentication, whatever the user's environment says.
 _UNSAFE_VARS = ("LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY",)
 
@@ -93,6 +102,15 @@ class StartResult:
     ready_seconds: float = 0.0
     notes: tuple[str, ...] = ()
     gateway: GatewaySettings | None = None
+    member_auth: MemberAuth | None = None  # per-member keys on (docs/team.md, Members)
+
+
+@dataclass(frozen=True)
+class MemberAuth:
+    """A gateway's per-member key check: its members file and how many keys are active."""
+
+    members_file: MembersFile
+    active: int
 
 
 @dataclass(frozen=True)
@@ -135,6 +153,10 @@ class ProxyStatus:
             ),
             "unavailable_aliases": dict(rec.unavailable) if rec else {},
             "served_by_fallback": dict(rec.served_by) if rec else {},
+            # team gateway mode's settings with provenance (docs/reference/proxy-status-json.md)
+            "gateway": rec.gateway if rec else None,
+            # gateway.replicas in the config: upstream → [{replica, key_var, api_base, …}]
+            "replicas": rec.replicas if rec else {},
             "avoid_openai": rec.avoid_openai if rec else None,
             "config_file": rec.config if rec else None,
             "log_file": rec.log if rec else (str(self.files.log) if self.files else None),
@@ -152,11 +174,20 @@ def default_port(base_url: str) -> int:
     return port if port and is_loopback(base_url) else DEFAULT_PORT
 
 
+def _probe_host(host: str) -> str:
+    """Where readiness is asked: the bound address, or loopback of its family for "every
+    interface" (``::`` may be IPv6 only, so ``::1`` there)."""
+    if host not in _ANY_HOSTS:
+        return host
+    return "::1" if host == "::" else HOST
+
+
 def check_port_free(port: int, host: str = HOST) -> None:
     """Refuse a port something already listens on (checked as uvicorn will bind it)."""
     if not 1 <= port <= 65535:
         raise UsageError(f"--port: {port} is not a TCP port (1-65535)")
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
@@ -170,10 +201,11 @@ def check_port_free(port: int, host: str = HOST) -> None:
                 raise ProxyError(
                     f"port {port} on {host} is {why}",
                     hint=f"pick a free port: codex-route proxy start --port {port + 100}, and "
-                    f"export CODEX_ROUTE_LITELLM_BASE_URL=http://{host}:{port + 100}/v1 so run "
-                    "finds it",
+                    f"export CODEX_ROUTE_LITELLM_BASE_URL=http://"
+                    f"{show_host_port(host, port + 100)}/v1 so run finds it",
                 ) from None
-            raise ProxyError(f"cannot bind {host}:{port}: {exc.strerror or exc}") from None
+            where = show_host_port(host, port)
+            raise ProxyError(f"cannot bind {where}: {exc.strerror or exc}") from None
 
 
 def _http_get(
@@ -302,9 +334,15 @@ def _ask_missing_keys(
 
 
 def prepare_config(
-    settings: Settings, env: Mapping[str, str], ask: KeyAsker | None
+    settings: Settings,
+    env: Mapping[str, str],
+    ask: KeyAsker | None,
+    replicas: Mapping[str, Sequence[Replica]] | None = None,
 ) -> tuple[ProxyConfig, dict[str, str], ProxyOptions]:
-    """The config for these settings, asking for missing keys first (values stay in memory)."""
+    """The config for these settings, asking for missing keys first (values stay in memory).
+
+    ``replicas`` (gateway only): a replica whose variable is unset is skipped, never asked for:
+    the upstream's own deployment still serves."""
     options = ProxyOptions(
         avoid_openai=bool(settings["avoid_openai"]),
         open_models_only=bool(settings["open_models_only"]),
@@ -312,7 +350,9 @@ def prepare_config(
     endpoints = ProxyEndpoints(settings["huggingface_base_url"], settings["ollama_base_url"])
     needed = required_keys(settings.policy, options)
     provided, available = _ask_missing_keys(needed, env, ask)
-    config = build_proxy_config(settings.policy, endpoints, options, available)
+    replica_vars = {r.key_var for rs in (replicas or {}).values() for r in rs if r.key_var}
+    available |= frozenset(v for v in replica_vars if env.get(v, "").strip())
+    config = build_proxy_config(settings.policy, endpoints, options, available, replicas)
     if not config.groups:
         reasons = "; ".join(f"{a}: {r}" for a, r in config.unavailable.items())
         local = settings.policy.alias_for(Role.LOCAL)
@@ -343,6 +383,14 @@ def _child_env(
     child["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # no fetch of the cost map from GitHub
     child["DISABLE_ADMIN_UI"] = "True"
     child.setdefault("PYTHONUNBUFFERED", "1")  # the log shows what happened up to a crash
+    return child
+
+
+def _with_members_file(child: dict[str, str], members: MemberAuth | None) -> dict[str, str]:
+    """The members file's path (never a key) for the key check; none without members."""
+    child.pop(MEMBERS_FILE_VAR, None)
+    if members is not None:
+        child[MEMBERS_FILE_VAR] = str(members.members_file.path)
     return child
 
 
@@ -387,11 +435,11 @@ def gateway_master_key(env: Mapping[str, str], host: str) -> str | None:
                 'secrets.token_urlsafe(32))"',
             )
         return key
-    if host not in ("127.0.0.1", "localhost"):
+    if host not in _LOOPBACK_BINDS:
         raise ProxyError(
             f"a gateway listening on {host} needs {GATEWAY_KEY_VAR}",
-            hint=f"set {GATEWAY_KEY_VAR} (the same on every instance; members use it or a "
-            "LiteLLM virtual key as LITELLM_API_KEY) and put TLS in front: docs/team.md",
+            hint=f"set {GATEWAY_KEY_VAR} (the operator's, the same on every instance; members "
+            "get their own: codex-route proxy keys add) and put TLS in front: docs/team.md",
         )
     return None
 
@@ -406,27 +454,97 @@ def gateway_routing(gateway: GatewaySettings) -> GatewayRouting:
         cooldown_seconds=gateway["cooldown_seconds"],
         rpm=gateway["rpm"],
         tpm=gateway["tpm"],
+        redis_tls=gateway.redis_tls,
+        redis_ca_file=_redis_ca_file(gateway),
+        allowed_fails_policy=tuple((gateway["allowed_fails_policy"] or {}).items()),
     )
 
 
-def check_redis_reachable(gateway: GatewaySettings, timeout: float = 3.0) -> None:
-    """Refuse to start a shared gateway whose Redis does not answer (its state would split)."""
+def gateway_replicas(gateway: GatewaySettings) -> dict[str, tuple[Replica, ...]]:
+    """``gateway.replicas`` as the config builder takes them (upstream → extra deployments)."""
+    return {
+        upstream: tuple(Replica.from_policy(entry) for entry in entries)
+        for upstream, entries in (gateway["replicas"] or {}).items()
+    }
+
+
+def _where(resolved: Resolved) -> str:
+    """Where a setting came from, for a message: the variable, flag or file:line."""
+    if resolved.source in ("flag", "env"):
+        return str(resolved.origin)
+    if resolved.source == "file":
+        return f"{resolved.file}:{resolved.line}"
+    return "the default policy"
+
+
+def gateway_in_effect(
+    gateway: GatewaySettings, env: Mapping[str, str], operator_key: str | None
+) -> dict[str, Any]:
+    """What ``proxy status --json`` shows of a gateway: each setting with its provenance, and
+    only whether the secrets were set (the Redis URL holds no password: ``fields.redis_url``)."""
+    return {
+        "settings": gateway.provenance(),
+        "master_key": "set" if operator_key else "not set",
+        "redis_password": "set" if env.get(redis_check.REDIS_PASSWORD_VAR) else "not set",
+    }
+
+
+def _redis_ca_file(gateway: GatewaySettings) -> str | None:
+    """``gateway.redis_ca_file`` as an absolute path LiteLLM can open; it must exist."""
+    resolved = gateway.values["redis_ca_file"]
+    if resolved.value is None:
+        return None
+    path = Path(resolved.value).expanduser()
+    if resolved.source == "file" and resolved.file and not path.is_absolute():
+        path = Path(resolved.file).parent / path  # relative to the policy file that names it
+    if not path.is_file():
+        raise ProxyError(
+            f"gateway.redis_ca_file (from {_where(resolved)}): {path} is not a file",
+            hint="give the PEM file of the CA that signed Redis's certificate",
+        )
+    return str(path.resolve())
+
+
+def check_redis_reachable(
+    gateway: GatewaySettings, env: Mapping[str, str], timeout: float = 3.0
+) -> None:
+    """Refuse to start a shared gateway whose Redis does not answer as LiteLLM will talk to it
+    (TLS, the password of ``REDIS_PASSWORD``): each instance would keep its own cooldowns."""
     redis = gateway.redis_host_port
     if redis is None:
         return
     host, port = redis
+    where = gateway.values["redis_url"]
+    at = f"Redis at {show_host_port(host, port)} (gateway.redis_url, from {_where(where)})"
+    target = RedisTarget(host, port, gateway.redis_tls, _redis_ca_file(gateway))
     try:
-        with socket.create_connection((host, port), timeout=timeout):
-            pass
+        problem = redis_check.ping(target, env, timeout)
     except OSError as exc:
-        where = gateway.values["redis_url"]
-        source = where.origin or where.source
         raise ProxyError(
-            f"Redis at {show_host_port(host, port)} (gateway.redis_url, from {source}) does "
-            f"not answer: {exc.strerror or type(exc).__name__}",
+            f"{at} does not answer: {exc.strerror or type(exc).__name__}",
             hint="start Redis first, or fix the URL; without it each instance would keep its "
             "own cooldowns",
         ) from None
+    if problem is not None:
+        raise ProxyError(f"{at}: {problem.message}", hint=problem.hint)
+
+
+def member_auth(gateway: GatewaySettings, dirs: AppDirs) -> MemberAuth | None:
+    """Per-member keys when the members file exists (None: only the master key, as before).
+
+    The file is checked here, so a bad line stops the start naming file and line."""
+    file = members_file(gateway, dirs)
+    if not file.path.exists():
+        return None
+    active = sum(1 for m in read_members(file) if m.active)
+    return MemberAuth(file, active)
+
+
+def _write_auth_module(files: state.ProxyFiles) -> str:
+    """Put the key check beside the config, where LiteLLM's ``custom_auth`` loads it from."""
+    source = resources.files("codex_router.proxy").joinpath("gateway_auth.py").read_bytes()
+    atomic_write_bytes(files.directory / f"{AUTH_MODULE}.py", source, mode=0o600)
+    return f"{AUTH_MODULE}.{HOOK_NAME}"
 
 
 def start_proxy(
@@ -449,7 +567,7 @@ def start_proxy(
         return StartResult(current, True)
     install = find_litellm(request.litellm_bin, env)  # reads files only; refuses bad versions
     with state.locked(files):
-        return _start_locked(request, settings, env, files, install, ask, waiting)
+        return _start_locked(request, settings, env, files, install, ask, waiting, dirs)
 
 
 def _start_locked(
@@ -460,6 +578,7 @@ def _start_locked(
     install: LiteLLMInstall,
     ask: KeyAsker | None,
     waiting: Callable[[], AbstractContextManager[Any]],
+    dirs: AppDirs,
 ) -> StartResult:
     current = state.read_record(files)
     if current is not None and is_our_process(current):
@@ -467,13 +586,14 @@ def _start_locked(
     notes = list(_cleanup_stale(files))
 
     base_url = settings["litellm_base_url"]
-    host, routing, gateway, operator_key = HOST, None, None, None
+    host, routing, gateway, operator_key, members = HOST, None, None, None, None
     if request.gateway:
         gateway = resolve_gateway(request.gateway_flags, env, settings.policy)
         host, port = gateway["host"], gateway["port"]
         operator_key = gateway_master_key(env, host)
-        check_redis_reachable(gateway)
+        check_redis_reachable(gateway, env)
         routing = gateway_routing(gateway)
+        members = member_auth(gateway, dirs)
         if gateway.redis_host_port is None:
             notes.append(
                 "no gateway.redis_url: this instance keeps its cooldowns and usage to itself"
@@ -487,10 +607,12 @@ def _start_locked(
             f"CODEX_ROUTE_LITELLM_BASE_URL=http://{HOST}:{port}/v1"
         )
 
-    config, provided, options = prepare_config(settings, env, ask)
+    replicas = gateway_replicas(gateway) if gateway is not None else None
+    config, provided, options = prepare_config(settings, env, ask, replicas)
     source = settings.policy_file.value or "the built-in policy"
     state.ensure_dir(files)
-    config_text = config.to_yaml(source=source, gateway=routing)
+    custom_auth = _write_auth_module(files) if members is not None else None
+    config_text = config.to_yaml(source=source, gateway=routing, custom_auth=custom_auth)
     atomic_write_bytes(files.config, config_text.encode(), mode=0o600)
     master_key = operator_key or state.new_master_key()
     state.write_key(files, master_key)
@@ -504,7 +626,9 @@ def _start_locked(
                 stdin=subprocess.DEVNULL,
                 stdout=log_fd,
                 stderr=subprocess.STDOUT,
-                env=_child_env(env, provided, master_key, config.key_vars),
+                env=_with_members_file(
+                    _child_env(env, provided, master_key, config.key_vars), members
+                ),
                 start_new_session=True,
                 close_fds=True,
             )
@@ -523,10 +647,12 @@ def _start_locked(
             unavailable=dict(config.unavailable),
             avoid_openai=options.avoid_openai,
             served_by=dict(config.served_by),
+            gateway=None if gateway is None else gateway_in_effect(gateway, env, operator_key),
+            replicas=config.replicas_in_use(),
         )
         state.write_record(files, record)
         with waiting():
-            probe_host = HOST if host in _ANY_HOSTS else host
+            probe_host = _probe_host(host)
             seconds = _wait_ready(proc, port, request.timeout, files, probe_host)
     except BaseException:
         # Failure, timeout or Ctrl-C: nothing of this start may stay behind, and a second
@@ -537,7 +663,7 @@ def _start_locked(
             state.remove_session(files)
         raise
     _STARTED[proc.pid] = proc
-    return StartResult(record, False, config.skipped, seconds, tuple(notes), gateway)
+    return StartResult(record, False, config.skipped, seconds, tuple(notes), gateway, members)
 
 
 # --- stop and status -----------------------------------------------------------------------

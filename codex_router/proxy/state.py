@@ -25,6 +25,7 @@ from typing import Any
 from codex_router.dirs import AppDirs
 from codex_router.errors import StateError
 from codex_router.fsutil import atomic_write_bytes
+from codex_router.urls import show_host_port
 
 
 @dataclass(frozen=True)
@@ -75,10 +76,16 @@ class ProxyRecord:
     avoid_openai: bool = False
     #: alias → the fallback group serving it (no deployment of its own could run)
     served_by: dict[str, str] = field(default_factory=dict)
+    #: team gateway mode: each ``gateway.*`` setting in effect with its provenance, and whether
+    #: the operator key and REDIS_PASSWORD were set (never their values); None: the local proxy
+    gateway: dict[str, Any] | None = None
+    #: team gateway mode: upstream → its gateway.replicas in the config (key variable names,
+    #: api_base, limits, the aliases served; never a key); empty for the local proxy
+    replicas: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}/v1"
+        return f"http://{show_host_port(self.host, self.port)}/v1"  # [::1]:4000 for IPv6
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -131,6 +138,12 @@ def read_record(files: ProxyFiles) -> ProxyRecord | None:
             unavailable={str(k): str(v) for k, v in (raw.get("unavailable") or {}).items()},
             avoid_openai=bool(raw.get("avoid_openai", False)),
             served_by={str(k): str(v) for k, v in (raw.get("served_by") or {}).items()},
+            gateway=raw["gateway"] if isinstance(raw.get("gateway"), dict) else None,
+            replicas={
+                str(k): [dict(r) for r in v if isinstance(r, dict)]
+                for k, v in (raw.get("replicas") or {}).items()
+                if isinstance(v, list)
+            },
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -13,7 +13,11 @@ from codex_router.views import layout
 
 def _fmt(value: Any) -> str:
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(str(v) for v in value) + "]"
+        return "[" + ", ".join(_fmt(v) if isinstance(v, dict) else str(v) for v in value) + "]"
+    if isinstance(value, dict):  # a mapping setting (gateway.allowed_fails_policy), as YAML
+        # (a gateway.replicas entry leaves out the fields it does not set)
+        shown = {k: v for k, v in value.items() if v is not None}
+        return "{" + ", ".join(f"{k}: {_fmt(v)}" for k, v in shown.items()) + "}"
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -28,11 +28,12 @@ def starting() -> Iterator[None]:
 
 
 def _skipped(result: Any) -> None:
-    by_reason: dict[tuple[str, str], list[str]] = {}
+    by_reason: dict[tuple[str, str, int], list[str]] = {}
     for s in result.skipped:
-        by_reason.setdefault((s.reason, s.upstream), []).append(s.group)
-    for (reason, upstream), groups in by_reason.items():
-        ui.warn(f"{reason}: no {upstream} deployment for {', '.join(groups)}")
+        by_reason.setdefault((s.reason, s.upstream, s.replica), []).append(s.group)
+    for (reason, upstream, replica), groups in by_reason.items():
+        what = f"{upstream} deployment" if replica == 1 else f"{upstream} replica {replica}"
+        ui.warn(f"{reason}: no {what} for {', '.join(groups)}")
     by_source: dict[str, list[str]] = {}
     for group, source in result.record.served_by.items():
         by_source.setdefault(source, []).append(group)
@@ -64,6 +65,10 @@ def print_started(result: Any) -> None:
     )
     if result.gateway is not None:
         _gateway_lines(result.gateway)
+        sys.stdout.write(
+            "".join(f"{line}\n" for line in _replica_lines(rec.replicas, "replica ", "  "))
+        )
+        _member_lines(getattr(result, "member_auth", None))
 
 
 def _gateway_lines(gateway: Any) -> None:
@@ -78,6 +83,32 @@ def _gateway_lines(gateway: Any) -> None:
     sys.stdout.write(
         "members: set CODEX_ROUTE_LITELLM_BASE_URL to this gateway's URL and\n"
         "LITELLM_API_KEY to their key; no provider key on their machines\n"
+    )
+
+
+def _replica_lines(replicas: dict[str, list[dict[str, Any]]], label: str, indent: str) -> list[str]:
+    """Each gateway.replica in the config, balanced with its upstream's own deployment."""
+    lines = []
+    for upstream, entries in replicas.items():
+        for r in entries:
+            limits = "".join(f", {k} {r[k]}" for k in ("rpm", "tpm") if k in r)
+            count = len(r["aliases"])
+            lines.append(
+                f"{label}{upstream}/{r['replica']}: {r['key_var'] or 'no key'}{limits}, "
+                f"{count} alias{'es' if count != 1 else ''}"
+            )
+            lines.append(f"{indent}at {r['api_base'] or f'the {upstream} api_base'}")
+    return lines
+
+
+def _member_lines(auth: Any) -> None:
+    """Whether per-member keys are on (no key, no hash: the file and a count)."""
+    if auth is None:
+        sys.stdout.write("member keys: off (no members file; only the master key is accepted)\n")
+        return
+    sys.stdout.write(
+        f"member keys: {auth.active} active; revoking one needs no restart\n"
+        f"members file: {auth.members_file.path} ({auth.members_file.where})\n"
     )
 
 
@@ -119,9 +150,42 @@ def print_status(status: Any) -> None:
         lines.append(f"  fallback  {alias}: served by {source} (no deployment of its own)")
     for alias, why in rec.unavailable.items():
         lines.append(f"  missing   {alias}: {why}")
+    lines += _replica_lines(rec.replicas, "  replica   ", " " * 12)
     lines += [
         f"  openai    {'never (avoid_openai)' if rec.avoid_openai else 'allowed'}",
         f"  config    {rec.config}",
         f"  log       {rec.log}",
     ]
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def print_keys_result(result: Any) -> None:
+    """What `proxy keys add|rotate|revoke` did; the key itself is only ever in its file."""
+    where = f"members file: {result.members_file.path} ({result.members_file.where})"
+    if result.action == "revoked":
+        sys.stdout.write(
+            f"revoked {result.name}: gateways reading the members file refuse their key\n{where}\n"
+        )
+        return
+    verb = "new key for" if result.action == "rotated" else "added"
+    sys.stdout.write(
+        f"{verb} {result.name}: key written to {result.key_file} (0600; hand it over\n"
+        "privately, then delete it); the members file holds only its SHA-256\n"
+        f"{where}\n"
+    )
+
+
+def print_keys_json(result: Any) -> None:
+    ui.print_json(result.to_dict())
+
+
+def print_keys_list(result: Any) -> None:
+    members = result.members
+    sys.stderr.write(f"members file: {result.members_file.path} ({result.members_file.where})\n")
+    if not members:
+        sys.stdout.write("no members (add one: codex-route proxy keys add NAME --out FILE)\n")
+        return
+    width = max(4, *(len(m.name) for m in members))
+    lines = [f"{'name':<{width}}  {'created':<20}  revoked"]
+    lines += [f"{m.name:<{width}}  {m.created:<20}  {m.revoked or '-'}" for m in members]
     sys.stdout.write("\n".join(lines) + "\n")

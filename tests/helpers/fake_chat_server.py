@@ -5,13 +5,17 @@ any chat-completions upstream behind LiteLLM (Hugging Face router, a test deploy
 
 ``POST /v1/chat/completions`` (stream and non-stream). The requested model decides:
 
-* a name ending in ``fake-500`` → HTTP 500; ``fake-429`` → HTTP 429; ``fake-trunc`` → the stream
+* a name ending in ``fake-500`` → HTTP 500; ``fake-429`` → HTTP 429; ``fake-401`` → HTTP 401
+  (a key the upstream refuses); ``fake-trunc`` → the stream
   breaks off after two pieces (no finish_reason, no ``[DONE]``);
 * otherwise, if ``models`` is given and the name is not in it → HTTP 404 with Ollama's own
   "model … not found, try pulling it first";
 * otherwise an answer: ``reply`` split into words, one chunk per word (as Ollama streams
   tokens), capped at ``max_tokens`` words (finish_reason ``length``), with ``usage`` when the
   client asks for it (``stream_options.include_usage``) and ``send_usage`` is on.
+
+``response_delay`` slows every answer (a slow endpoint); ``rate_limited`` (switchable while the
+server runs) answers every chat request 429 whatever the model (a rate-limited key).
 
 Every request is recorded in :attr:`FakeChatServer.requests` (path, body, whether an
 Authorization header came); never anything else. Runs as a script too:
@@ -39,6 +43,7 @@ class FakeChatServer:
         send_usage: bool = True,
         first_token_delay: float = 0.0,
         token_delay: float = 0.0,
+        response_delay: float = 0.0,
         port: int = 0,
     ) -> None:
         self.models = models
@@ -46,6 +51,11 @@ class FakeChatServer:
         self.send_usage = send_usage
         self.first_token_delay = first_token_delay
         self.token_delay = token_delay
+        #: seconds before any chat answer (stream or not): a slow upstream
+        self.response_delay = response_delay
+        #: answer every chat request 429 whatever the model (a rate-limited key or endpoint);
+        #: may be switched while the server runs
+        self.rate_limited = False
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"fake": self})
@@ -131,6 +141,10 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.path.rstrip("/").endswith("/chat/completions"):
             return self._json(404, {"error": {"message": "only /v1/chat/completions here"}})
         model = str(body.get("model", ""))
+        if fake.response_delay:
+            time.sleep(fake.response_delay)
+        if fake.rate_limited:
+            model = "fake-429"
         if model.endswith("fake-500"):
             return self._json(
                 500, {"error": {"message": "fake upstream internal error", "type": "server_error"}}
@@ -139,6 +153,19 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(
                 429,
                 {"error": {"message": "fake upstream rate limited", "type": "rate_limit_error"}},
+            )
+        if model.endswith("fake-401"):
+            return self._json(
+                401,
+                {
+                    "error": {
+                        # OpenAI's own 401 wording: LiteLLM classes an invalid_request_error
+                        # without it as a bad request, not an authentication error
+                        "message": "Incorrect API key provided.",
+                        "type": "invalid_request_error",
+                        "code": "invalid_api_key",
+                    }
+                },
             )
         if (
             fake.models is not None
