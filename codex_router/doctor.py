@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import sqlite3
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -549,6 +550,98 @@ def check_history(ctx: DoctorContext) -> Check:
     return Check("history", "ok", f"{path}: {runs:,} runs recorded")
 
 
+def team_history_verdict(
+    target: str | None,
+    probe: Any,
+    backlog: tuple[int, int] | None,
+    *,
+    known_schema: int,
+    driver_hint: str | None = None,
+) -> Check:
+    """The ``team_history`` check from what was found (pure): ``target`` the URL with its
+    password masked (None: no team history configured), ``probe`` a ``history.team.TeamProbe``
+    (None: the driver is missing, ``driver_hint`` says how to install it), ``backlog`` the
+    ``(runs, marks)`` recorded here and not pushed yet (None: the local history did not read)."""
+    if target is None:
+        return Check("team_history", "ok", "not configured (history.team_url is not set)")
+    if backlog is None:
+        waiting = "the local backlog is unknown (see the history check)"
+    else:
+        runs, marks = backlog
+        waiting = _count(runs, "run") + (f" and {_count(marks, 'mark')}" if marks else "")
+        waiting += " not pushed yet"
+    if probe is None:
+        return Check(
+            "team_history",
+            "warn",
+            f"{target}: the PostgreSQL driver (psycopg) is not installed; {waiting}",
+            driver_hint,
+        )
+    if not probe.reachable:
+        return Check(
+            "team_history",
+            "warn",
+            f"{target} is not reachable ({probe.detail}); runs stay recorded here; {waiting}",
+            "start the database or fix history.team_url; `codex-route history sync` pushes "
+            "the backlog once it is back",
+        )
+    if probe.schema > known_schema:
+        return Check(
+            "team_history",
+            "fail",
+            f"{target}: schema {probe.schema}, this codex-route knows up to {known_schema}; "
+            f"syncs are refused; {waiting}",
+            "upgrade codex-route",
+        )
+    schema = (
+        "no schema yet (the first sync creates it)"
+        if probe.schema == 0
+        else f"schema {probe.schema}"
+        + (
+            ""
+            if probe.schema == known_schema
+            else f" of {known_schema} (the next sync upgrades it)"
+        )
+    )
+    if backlog is not None and any(backlog):
+        return Check(
+            "team_history",
+            "warn",
+            f"{target}: reachable, {schema}; {waiting}",
+            "codex-route history sync",
+        )
+    return Check("team_history", "ok", f"{target}: reachable, {schema}; {waiting}")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def check_team_history(ctx: DoctorContext) -> Check:
+    """The team history (docs/team.md), when a URL is set: reachable, its schema, the local
+    backlog. Read-only: the probe migrates nothing, the local files are opened read-only."""
+    # lazy: the team history's module (and its driver) only when a URL is configured
+    from codex_router.history.team import TEAM_URL_ENV
+
+    url = ctx.setting("history_team_url", None) or ctx.env.get(TEAM_URL_ENV) or None
+    if url is None:
+        return team_history_verdict(None, None, None, known_schema=0)
+    from codex_router.history.team import SCHEMA_VERSION as TEAM_SCHEMA
+    from codex_router.history.team import probe_team, shown_url, team_backlog
+
+    try:
+        backlog: tuple[int, int] | None = team_backlog(ctx.dirs, str(url))
+    except (CodexRouteError, OSError, sqlite3.Error):
+        backlog = None
+    try:
+        probe = probe_team(str(url), timeout=ctx.timeout)
+    except CodexRouteError as exc:  # the driver is not installed
+        return team_history_verdict(
+            shown_url(str(url)), None, backlog, known_schema=TEAM_SCHEMA, driver_hint=exc.hint
+        )
+    return team_history_verdict(shown_url(str(url)), probe, backlog, known_schema=TEAM_SCHEMA)
+
+
 # ---------------------------------------------------------------- providers
 
 
@@ -749,6 +842,7 @@ CHECKS: list[CheckFunction] = [
     check_provider_keys,
     check_state_dirs,
     check_history,
+    check_team_history,
 ]
 
 

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from codex_router.dashboard import report, series
-from codex_router.dashboard.spend import money, since_seconds, spend_context
+from codex_router.dashboard.spend import since_seconds, spend_context
 from codex_router.dirs import app_dirs
 from codex_router.errors import UsageError
 from codex_router.history.record import TokenUsage
 from codex_router.history.store import local_day, record_runs
+from codex_router.views.money import usd as money
 
 from helpers.history import make_attempt, make_record
 from helpers.tty import run_cli
@@ -108,21 +109,6 @@ def test_since_reads_like_stats(since: str) -> None:
 def test_a_bad_since_is_a_usage_error(since: str) -> None:
     with pytest.raises(UsageError, match="since"):
         spend_context(app_dirs(), since)
-
-
-@pytest.mark.parametrize(
-    ("usd", "text"),
-    [
-        (0, "$0"),
-        (0.0004, "<$0.001"),
-        (0.25, "$0.250"),
-        (12.5, "$12.50"),
-        (12_345.6, "$12,346"),
-        (-1.5, "-$1.500"),
-    ],
-)
-def test_money(usd: float, text: str) -> None:
-    assert money(usd) == text
 
 
 # ------------------------------------------------------------------------ the report

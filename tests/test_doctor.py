@@ -419,6 +419,70 @@ def test_history_corrupt_is_a_failure_and_kept() -> None:
     assert path.read_bytes() == b"x" * 5000
 
 
+_TEAM_TARGET = "postgresql://***@db.internal/history"
+
+
+@pytest.mark.parametrize(
+    ("target", "probe", "backlog", "status", "summary_has", "fix_has"),
+    [
+        (None, None, None, "ok", "not configured", None),
+        (_TEAM_TARGET, None, (3, 0), "warn", "psycopg", "codex-route[team]"),
+        (_TEAM_TARGET, (False, None, "connection refused"), (3, 1), "warn", "3 runs and 1 mark not",
+         "history sync"),
+        (_TEAM_TARGET, (True, 9, ""), (0, 0), "fail", "schema 9, this codex-route knows up to 2",
+         "upgrade"),
+        (_TEAM_TARGET, (True, 0, ""), (4, 0), "warn", "no schema yet", "history sync"),
+        (_TEAM_TARGET, (True, 1, ""), (0, 0), "ok", "schema 1 of 2 (the next sync", None),
+        (_TEAM_TARGET, (True, 2, ""), (0, 0), "ok", "schema 2; 0 runs not pushed", None),
+        (_TEAM_TARGET, (True, 2, ""), (0, 5), "warn", "0 runs and 5 marks", "history sync"),
+        (_TEAM_TARGET, (True, 2, ""), None, "ok", "backlog is unknown", None),
+    ],
+)  # fmt: skip
+def test_team_history_verdict_table(
+    target: str | None,
+    probe: tuple[bool, int | None, str] | None,
+    backlog: tuple[int, int] | None,
+    status: str,
+    summary_has: str,
+    fix_has: str | None,
+) -> None:
+    from codex_router.history.team import TeamProbe
+
+    check = doctor.team_history_verdict(
+        target,
+        None if probe is None else TeamProbe(*probe),
+        backlog,
+        known_schema=2,
+        driver_hint='pip install "codex-route[team]"',
+    )
+    assert (check.id, check.status) == ("team_history", status)
+    assert summary_has in check.summary
+    if fix_has is None:
+        assert check.fix is None
+    else:
+        assert check.fix is not None and fix_has in check.fix
+
+
+def test_team_history_is_not_configured_without_a_url() -> None:
+    result = _check(doctor.check_team_history)
+    assert (result.status, result.summary) == ("ok", "not configured (history.team_url is not set)")
+
+
+def test_team_history_down_is_a_warning_without_the_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from helpers.net import free_port
+
+    record_run(app_dirs(), make_record())
+    url = f"postgresql://team:pw-doctor-0123456789@127.0.0.1:{free_port()}/history"
+    monkeypatch.setenv("CODEX_ROUTE_HISTORY_URL", url)
+    result = _check(doctor.check_team_history)
+    assert result.status == "warn", result
+    assert "not reachable" in result.summary and "1 run not pushed yet" in result.summary
+    assert "history sync" in (result.fix or "")
+    assert "pw-doctor" not in result.summary + (result.fix or "")
+
+
 # ---------------------------------------------------------------- the report
 
 

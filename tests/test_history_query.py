@@ -233,7 +233,7 @@ def test_cli_table_fits_80_columns(dirs) -> None:
         "changes",
         "2.0h",
         "123M→98M",
-        "$1234",
+        "$1,234",
     ]
 
 

@@ -6,11 +6,15 @@ from __future__ import annotations
 import time
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from codex_router.errors import UsageError
+
+if TYPE_CHECKING:  # annotations only: the command loads these lazily
+    from codex_router.dirs import AppDirs
+    from codex_router.history.query import RunFilter
 
 #: The largest old log ``history import`` reads (the old script never rotated it).
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
@@ -75,6 +79,12 @@ def history(
         help="Only runs started since: 7d, 24h, 30m, 2w or an ISO date.",
     ),
     json_out: bool = typer.Option(False, "--json", help="JSON Lines: one recorded run per line."),
+    team: bool = typer.Option(
+        False,
+        "--team",
+        help="Every member's runs, from the team history (history.team_url; docs/team.md), "
+        "with whose they were.",
+    ),
 ) -> None:
     """Recorded runs, newest first (never the prompt: it is not stored).
 
@@ -105,12 +115,43 @@ def history(
         path,
         outcome,
     )
+    if team:
+        _team_history(flt, limit, json_out=json_out)
+        return
     # closing(): a reader that stops early (| head) still closes the database at once.
     with closing(recent_runs(app_dirs(), flt, limit)) as runs:
         if json_out:
             view.print_runs_jsonl(runs)
         else:
             view.print_runs_table(runs)
+
+
+def _team_history(flt: RunFilter, limit: int, *, json_out: bool) -> None:
+    """``history --team``: the team database's runs, as the local view shows them."""
+    # lazy: the driver and the record's dataclasses load only when the team history is read
+    from codex_router.dirs import app_dirs
+    from codex_router.history.team import team_runs
+    from codex_router.views import history as view
+
+    url = require_team_url(app_dirs(), "--team")
+    with closing(team_runs(url, flt, limit)) as runs:
+        if json_out:
+            view.print_runs_jsonl(runs)
+        else:
+            view.print_team_runs_table(runs)
+
+
+def require_team_url(dirs: AppDirs, what: str) -> str:
+    """The team history's URL; a usage error naming ``what`` and the setting when none is set."""
+    from codex_router.history.team import TEAM_URL_ENV
+
+    url = team_url_setting(dirs)
+    if url is None:
+        raise UsageError(
+            f"{what}: no team history is set",
+            hint=f"set history.team_url in your policy or {TEAM_URL_ENV} to a postgresql:// URL",
+        )
+    return url
 
 
 def mark_run(
@@ -139,8 +180,35 @@ def mark_run(
     mark = verdict.strip().lower()
     if mark not in MARKS:
         raise UsageError(f"good|bad: expected good or bad, got {verdict!r}")
-    full_id, stored_note = store_mark(app_dirs(), run_id, mark, note, now=time.time())
+    dirs = app_dirs()
+    full_id, stored_note = store_mark(dirs, run_id, mark, note, now=time.time())
     view.print_marked(full_id, mark, stored_note)
+    _push_mark(dirs)
+
+
+def _push_mark(dirs: AppDirs) -> None:
+    """With a team history, start the background sync that carries the mark there (as a run
+    does after its record): the mark is stored locally already, so a failure here only
+    delays it to the next sync."""
+    # lazy: settings and the sync's modules load only after a mark was stored
+    import os
+
+    from codex_router import ui
+    from codex_router.errors import CodexRouteError
+
+    try:
+        url = team_url_setting(dirs)
+    except CodexRouteError as exc:
+        ui.warn(f"the mark is kept here; the team history sync did not start: {exc.message}")
+        return
+    if url is None:
+        return
+    from codex_router.history.team import start_background_sync
+
+    try:
+        start_background_sync(url, os.environ)
+    except OSError as exc:
+        ui.warn(f"the team history sync did not start ({exc.strerror or exc})")
 
 
 def import_history(
@@ -202,7 +270,7 @@ def import_history(
     view.print_import_summary(file, report, added, present, json_out=json_out)
 
 
-def team_url_setting(dirs: Any) -> str | None:
+def team_url_setting(dirs: AppDirs) -> str | None:
     """The team history's URL (``history.team_url`` / ``CODEX_ROUTE_HISTORY_URL``), or None."""
     import os
 
@@ -228,16 +296,11 @@ def sync_history(
     import os
 
     from codex_router.dirs import app_dirs
-    from codex_router.history.team import TEAM_URL_ENV, sync_team_history
+    from codex_router.history.team import sync_team_history
     from codex_router.views import history as view
 
     dirs = app_dirs()
-    url = team_url_setting(dirs)
-    if url is None:
-        raise UsageError(
-            "history sync: no team history is set",
-            hint=f"set history.team_url in your policy or {TEAM_URL_ENV} to a postgresql:// URL",
-        )
+    url = require_team_url(dirs, "history sync")
     result = sync_team_history(dirs, url, os.environ)
     if not quiet:
         view.print_sync_result(result, json_out=json_out)

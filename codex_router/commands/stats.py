@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from codex_router.commands.history import since_from_flag
 from codex_router.errors import UsageError
+
+if TYPE_CHECKING:  # annotations only: the command loads it lazily
+    from codex_router.dirs import AppDirs
 
 BY_CHOICES = ("alias", "provider", "day", "alias-class")
 #: Only the team history (PostgreSQL) knows whose runs they were; these imply ``--team``.
@@ -33,7 +36,7 @@ def stats(
         metavar="alias|provider|day|alias-class|user|host",
         help="Also break the numbers down per alias, provider or day; alias-class: success "
         "per alias and task class, your `history mark` counted before the run's own outcome; "
-        "user or host: per team member (implies --team).",
+        "user or host: per team member (implies --team). Each works with --team.",
     ),
     team: bool = typer.Option(
         False,
@@ -48,7 +51,7 @@ def stats(
         "--html",
         metavar="FILE",
         help="Write the Spend & savings charts as one self-contained HTML file (opens offline; "
-        "needs the ui extra).",
+        "needs the ui extra); with --team, the team's runs and a table per member.",
     ),
 ) -> None:
     """Runs, success and fallback rates, durations, tokens and money saved."""
@@ -63,7 +66,7 @@ def stats(
     dirs = app_dirs()
     cut = since_from_flag(since)
     if team or by in TEAM_ONLY_BY:
-        _team_stats(dirs, cut, by, json_out=json_out, html=html)
+        _team_stats(dirs, cut, by, json_out=json_out, html=html, since_text=since)
         return
     if html is not None:
         if json_out or by is not None:
@@ -85,25 +88,34 @@ def stats(
 
 
 def _team_stats(
-    dirs: Any, cut: float | None, by: str | None, *, json_out: bool, html: Path | None
+    dirs: AppDirs,
+    cut: float | None,
+    by: str | None,
+    *,
+    json_out: bool,
+    html: Path | None,
+    since_text: str | None,
 ) -> None:
     """``stats --team``: the same numbers over every member's runs in PostgreSQL."""
-    from codex_router.commands.history import team_url_setting
-    from codex_router.history.team import TEAM_GROUPINGS, TEAM_URL_ENV, compute_team_stats
+    from codex_router.commands.history import require_team_url
+    from codex_router.history.team import TEAM_ALIAS_CLASS, TEAM_GROUPINGS, compute_team_stats
     from codex_router.views import stats as view
 
+    if html is not None and (json_out or by is not None):
+        raise UsageError(
+            "--html writes the charts to a file: give it without --json and --by",
+            hint="codex-route stats --team --html report.html [--since 30d]",
+        )
+    if by is not None and by not in TEAM_GROUPINGS and by != TEAM_ALIAS_CLASS:
+        choices = ", ".join((*TEAM_GROUPINGS, TEAM_ALIAS_CLASS))
+        raise UsageError(f"--by {by}: not available with --team (expected one of {choices})")
+    url = require_team_url(dirs, "--team")
     if html is not None:
-        raise UsageError("--html reads the local history: give it without --team or --by user")
-    if by is not None and by not in TEAM_GROUPINGS:
-        raise UsageError(
-            f"--by {by}: not available with --team (expected one of {', '.join(TEAM_GROUPINGS)})"
-        )
-    url = team_url_setting(dirs)
-    if url is None:
-        raise UsageError(
-            "--team: no team history is set",
-            hint=f"set history.team_url in your policy or {TEAM_URL_ENV} to a postgresql:// URL",
-        )
+        # lazy: the dashboard package needs the ui extra; only --html loads it
+        from codex_router.dashboard.report import write_team_report
+
+        view.print_report_written(write_team_report(url, html, since_text))
+        return
     report = compute_team_stats(url, since=cut, by=by)
     if json_out:
         view.print_stats_json(report)
@@ -111,7 +123,7 @@ def _team_stats(
     view.print_stats(report, **_policy_facts(dirs))
 
 
-def _policy_facts(dirs: Any) -> dict[str, Any]:
+def _policy_facts(dirs: AppDirs) -> dict[str, Any]:
     """The deep role's alias, ``cost_model.codex_overhead_input_tokens`` and the user's policy
     file, for the summary's wording and the overhead suggestion; none when the policy does not
     load (``stats`` still reports what was recorded)."""

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from codex_router.dashboard import require_ui_extra
-from codex_router.dashboard.spend import spend_context
+from codex_router.dashboard.spend import member_row, report_context, since_seconds, spend_context
 from codex_router.dirs import AppDirs
 from codex_router.errors import StateError, UsageError
 from codex_router.fsutil import atomic_write_bytes
@@ -67,6 +68,12 @@ def report_parts() -> dict[str, Any]:
 def render_report(dirs: AppDirs, since: str | None, *, now: float | None = None) -> str:
     """The report's HTML for runs started since ``since`` (``stats --since``'s syntax)."""
     require_ui_extra("codex-route stats --html")
+    return _render(spend_context(dirs, since), now=now)
+
+
+def _render(
+    context: dict[str, Any], *, now: float | None, members: Sequence[dict[str, Any]] = ()
+) -> str:
     # lazy: the ui extra; only `stats --html` loads it
     import jinja2
 
@@ -75,14 +82,38 @@ def render_report(dirs: AppDirs, since: str | None, *, now: float | None = None)
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
-    context = spend_context(dirs, since)
     written = time.strftime("%Y-%m-%d %H:%M", time.localtime(time.time() if now is None else now))
-    return env.get_template("report.html").render(**context, **report_parts(), written=written)
+    return env.get_template("report.html").render(
+        **context, **report_parts(), written=written, members=list(members)
+    )
+
+
+def render_team_report(url: str, since: str | None, *, now: float | None = None) -> str:
+    """``stats --team --html``: the same report over every member's runs in the team history
+    (PostgreSQL), with a line per member."""
+    require_ui_extra("codex-route stats --team --html")
+    # lazy: the driver loads only for the team history
+    from codex_router.history.team import compute_team_stats
+
+    cut = since_seconds(since)
+    report = compute_team_stats(url, since=cut, by="alias", daily=True, percentiles=False)
+    members = compute_team_stats(url, since=cut, by="user", percentiles=False, details=False).groups
+    context = report_context(report, since, cut)
+    context["since_label"] = "team history, " + context["since_label"]
+    return _render(context, now=now, members=[member_row(m) for m in members])
 
 
 def write_report(dirs: AppDirs, path: Path, since: str | None) -> Path:
     """Render the report and write it to ``path`` atomically; returns the path written."""
-    html = render_report(dirs, since)
+    return _write(path, render_report(dirs, since))
+
+
+def write_team_report(url: str, path: Path, since: str | None) -> Path:
+    """``stats --team --html``: :func:`render_team_report` written to ``path`` atomically."""
+    return _write(path, render_team_report(url, since))
+
+
+def _write(path: Path, html: str) -> Path:
     try:
         atomic_write_bytes(path, html.encode("utf-8"), mode=0o644)
     except OSError as exc:

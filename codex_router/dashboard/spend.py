@@ -16,7 +16,8 @@ from codex_router.dashboard import series
 from codex_router.dirs import AppDirs
 from codex_router.errors import UsageError
 from codex_router.history.query import parse_since
-from codex_router.history.stats import GroupStats, compute_stats
+from codex_router.history.stats import GroupStats, StatsReport, compute_stats
+from codex_router.views.money import usd
 
 #: The ranges the page offers (label, ``since`` value; None: everything recorded).
 RANGES: tuple[tuple[str, str | None], ...] = (
@@ -29,21 +30,6 @@ RANGES: tuple[tuple[str, str | None], ...] = (
 
 #: The day table lists at most this many days, newest first (the chart shows every day).
 TABLE_DAYS = 31
-
-
-def money(usd: float) -> str:
-    """$ with as many decimals as a small amount needs."""
-    if usd == 0:
-        return "$0"
-    sign = "-" if usd < 0 else ""
-    usd = abs(usd)
-    if usd < 0.001:
-        return f"{sign}<$0.001"
-    if usd < 10:
-        return f"{sign}${usd:.3f}"
-    if usd < 1000:
-        return f"{sign}${usd:.2f}"
-    return f"{sign}${usd:,.0f}"
 
 
 def percent(value: float | None) -> str:
@@ -77,11 +63,24 @@ def _day_row(day: GroupStats) -> dict[str, Any]:
         "day": day.key,
         "runs": f"{day.runs:,}",
         "launched": f"{day.launched:,}",
-        "spend": money(day.spend_usd),
+        "spend": usd(day.spend_usd),
         "estimate": not series.day_spend_is_reported(day),
         "spend_note": _spend_note(day),
-        "saved_routing": money(day.saving_vs_deep_usd),
+        "saved_routing": usd(day.saving_vs_deep_usd),
         "saved_tokens": f"{day.tokens_saved:,}",
+    }
+
+
+def member_row(member: GroupStats) -> dict[str, Any]:
+    """One member's line of the team report (``stats --team --html``)."""
+    return {
+        "member": str(member.key),
+        "runs": f"{member.runs:,}",
+        "launched": f"{member.launched:,}",
+        "success": percent(member.success_rate),
+        "spend": usd(member.spend_usd),
+        "saved_routing": usd(member.saving_vs_deep_usd),
+        "saved_tokens": f"{member.tokens_saved:,}",
     }
 
 
@@ -91,8 +90,8 @@ def _alias_row(alias: GroupStats) -> dict[str, Any]:
         "runs": f"{alias.runs:,}",
         "launched": f"{alias.launched:,}",
         "success": percent(alias.success_rate),
-        "spend": money(alias.spend_usd),
-        "saved_routing": money(alias.saving_vs_deep_usd),
+        "spend": usd(alias.spend_usd),
+        "saved_routing": usd(alias.saving_vs_deep_usd),
         "saved_tokens": f"{alias.tokens_saved:,}",
     }
 
@@ -102,6 +101,12 @@ def spend_context(dirs: AppDirs, since: str | None) -> dict[str, Any]:
     syntax; None: all recorded). Raises ``UsageError`` for a malformed ``since``."""
     cut = since_seconds(since)
     report = compute_stats(dirs, since=cut, by="alias", daily=True, percentiles=False)
+    return report_context(report, since, cut)
+
+
+def report_context(report: StatsReport, since: str | None, cut: float | None) -> dict[str, Any]:
+    """What ``spend.html`` shows of ``report`` (``by="alias"``, ``daily=True``): the local
+    history's (:func:`spend_context`) or the team history's (``stats --team --html``)."""
     t = report.total
     shown_days = [d for d in reversed(report.days) if d.runs][:TABLE_DAYS]
     return {
@@ -120,10 +125,10 @@ def spend_context(dirs: AppDirs, since: str | None) -> dict[str, Any]:
             "launched": f"{t.launched:,}",
             "succeeded": f"{t.succeeded:,}",
             "success": percent(t.success_rate),
-            "spend": money(t.spend_usd),
+            "spend": usd(t.spend_usd),
             "estimate": t.launched > t.spend_usage_runs,
             "spend_note": _spend_note(t),
-            "saved_routing": money(t.saving_vs_deep_usd),
+            "saved_routing": usd(t.saving_vs_deep_usd),
             "saved_tokens": f"{t.tokens_saved:,}",
             "tokens_raw": f"{t.tokens_raw:,}",
             "tokens_clean": f"{t.tokens_clean:,}",

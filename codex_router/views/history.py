@@ -12,10 +12,14 @@ import os
 import sys
 import time
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from codex_router import ui
 from codex_router.history.record import OUTCOME_LABELS, PATH_LABELS, RunRecord
+from codex_router.views.money import usd
+
+if TYPE_CHECKING:
+    from codex_router.history.team import TeamRun
 
 # (header, width, justify): 80 columns with one space between columns, so every built-in alias
 # (``claude-complex`` is the longest), provider family, path chain (``std›lite›hf``), result,
@@ -31,6 +35,18 @@ _COLUMNS: tuple[tuple[str, int, Literal["left", "right"]], ...] = (
     ("cost", 6, "right"),
 )
 
+#: ``history --team``: whose run it was (``user@host``) instead of the provider and the token
+#: pair, so the table still fits 80 columns (``--json`` and a pipe keep every field whole).
+_TEAM_COLUMNS: tuple[tuple[str, int, Literal["left", "right"]], ...] = (
+    ("when", 11, "left"),
+    ("member", 20, "left"),
+    ("alias", 14, "left"),
+    ("path", 11, "left"),
+    ("result", 7, "left"),
+    ("time", 4, "right"),
+    ("cost", 6, "right"),
+)
+
 _RESULT = OUTCOME_LABELS
 _SHORT_PATH = PATH_LABELS
 
@@ -41,8 +57,9 @@ def _stop_on_closed_pipe() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
-def print_runs_jsonl(runs: Iterable[RunRecord]) -> int:
-    """One ``RunRecord.to_dict()`` per line; returns how many were written."""
+def print_runs_jsonl(runs: Iterable[RunRecord] | Iterable[TeamRun]) -> int:
+    """One ``to_dict()`` per line (a ``TeamRun`` adds ``user`` and ``host``); returns how many
+    were written."""
     count = 0
     try:
         for record in runs:
@@ -126,14 +143,6 @@ def tokens(record: RunRecord) -> str:
     return f"{count(record.tokens_raw)}→{count(record.tokens_clean)}"
 
 
-def cost(usd: float) -> str:
-    if usd == 0:
-        return "$0"
-    if usd < 0.001:
-        return "<$.001"
-    return f"${usd:.3f}" if usd < 10 else f"${usd:.2f}" if usd < 100 else f"${usd:.0f}"
-
-
 #: After the result, the user's mark (``history mark``).
 MARK_GLYPHS = {"good": "✓", "bad": "✗"}
 
@@ -155,7 +164,7 @@ def row(record: RunRecord, *, now: float) -> tuple[str, ...]:
         result_label(record),
         short_duration(record.duration_ms),
         tokens(record),
-        cost(record.estimated_cost_usd),
+        usd(record.estimated_cost_usd),
     )
 
 
@@ -165,9 +174,9 @@ def _fit(text: str, width: int, justify: str) -> str:
     return text.rjust(width) if justify == "right" else text.ljust(width)
 
 
-def table_line(cells: Iterable[str]) -> str:
+def table_line(cells: Iterable[str], columns: tuple[tuple[str, int, str], ...] = _COLUMNS) -> str:
     """One row of the terminal table: fixed widths, 80 columns, no trailing blanks."""
-    parts = [_fit(c, w, j) for c, (_h, w, j) in zip(cells, _COLUMNS, strict=True)]
+    parts = [_fit(c, w, j) for c, (_h, w, j) in zip(cells, columns, strict=True)]
     return " ".join(parts).rstrip()
 
 
@@ -176,28 +185,74 @@ def plain_line(cells: Iterable[str]) -> str:
     return "\t".join(cells)
 
 
-def print_runs_table(
-    runs: Iterable[RunRecord], *, now: float | None = None, terminal: bool | None = None
+def _print_table(
+    rows: Iterable[tuple[str, ...]],
+    columns: tuple[tuple[str, int, Literal["left", "right"]], ...],
+    *,
+    terminal: bool | None,
+    empty: str,
 ) -> int:
-    """The runs, newest first: on a terminal a table of 80 columns, in a pipe tab-separated
-    lines with a header; a note on stderr when there are none."""
-    now = time.time() if now is None else now
+    """Rows under a header: on a terminal a table of 80 columns, in a pipe tab-separated
+    lines; ``empty`` on stderr when there are none. Returns how many rows were shown."""
     terminal = sys.stdout.isatty() if terminal is None else terminal
-    line = table_line if terminal else plain_line
+
+    def line(cells: Iterable[str]) -> str:
+        return table_line(cells, columns) if terminal else plain_line(cells)
+
     shown = 0
     try:
-        for record in runs:
+        for cells in rows:
             if not shown:
-                sys.stdout.write(line(h for h, _w, _j in _COLUMNS) + "\n")
-            sys.stdout.write(line(row(record, now=now)) + "\n")
+                sys.stdout.write(line(h for h, _w, _j in columns) + "\n")
+            sys.stdout.write(line(cells) + "\n")
             shown += 1
         sys.stdout.flush()
     except BrokenPipeError:
         _stop_on_closed_pipe()
         return shown
     if not shown:
-        sys.stderr.write("no runs recorded (yet, or matching these filters)\n")
+        sys.stderr.write(empty + "\n")
     return shown
+
+
+def print_runs_table(
+    runs: Iterable[RunRecord], *, now: float | None = None, terminal: bool | None = None
+) -> int:
+    """The runs, newest first: on a terminal a table of 80 columns, in a pipe tab-separated
+    lines with a header; a note on stderr when there are none."""
+    at = time.time() if now is None else now
+    return _print_table(
+        (row(record, now=at) for record in runs),
+        _COLUMNS,
+        terminal=terminal,
+        empty="no runs recorded (yet, or matching these filters)",
+    )
+
+
+def team_row(run: TeamRun, *, now: float) -> tuple[str, ...]:
+    record = run.record
+    return (
+        when(record.started_at, now=now),
+        f"{run.user}@{run.host}",
+        short_alias(record.alias),
+        path_label(record),
+        result_label(record),
+        short_duration(record.duration_ms),
+        usd(record.estimated_cost_usd),
+    )
+
+
+def print_team_runs_table(
+    runs: Iterable[TeamRun], *, now: float | None = None, terminal: bool | None = None
+) -> int:
+    """``history --team``: as :func:`print_runs_table`, with the member's ``user@host``."""
+    at = time.time() if now is None else now
+    return _print_table(
+        (team_row(run, now=at) for run in runs),
+        _TEAM_COLUMNS,
+        terminal=terminal,
+        empty="no runs in the team history (yet, or matching these filters)",
+    )
 
 
 def print_marked(run_id: str, mark: str, note: str | None) -> None:
@@ -255,5 +310,7 @@ def print_sync_result(result: Any, *, json_out: bool = False) -> None:
         f"synced {result.pushed} runs to {result.target}"
         + (f" ({already} already there)" if already else "")
         + (f"; {result.pending} still to push" if result.pending else "")
+        + (f"; {result.marks_pushed} marks" if result.marks_pushed else "")
+        + (f" ({result.marks_pending} marks wait for their run)" if result.marks_pending else "")
         + "\n"
     )
