@@ -13,6 +13,7 @@ from typing import Any
 from codex_router import ui
 from codex_router.redact import redact_tree
 from codex_router.views import layout
+from codex_router.views.money import usd
 
 #: Alias rows and moves shown; the JSON has them all.
 _MAX_ROWS = 12
@@ -26,10 +27,6 @@ def print_replay_json(report: Any) -> None:
 def print_replay(report: Any) -> None:
     sys.stdout.write(render_replay(redact_tree(report.to_dict()), width=layout.width()))
     sys.stdout.flush()
-
-
-def _money(usd: float) -> str:
-    return f"${usd:,.2f}" if abs(usd) >= 1 else f"${usd:.4f}"
 
 
 def _rate(entry: dict[str, Any]) -> str:
@@ -95,9 +92,9 @@ def render_replay(data: dict[str, Any], *, width: int | None = None) -> str:
         delta = f" ({(replayed - recorded) / recorded * 100:+.1f}%)"
     lines.append("")
     say(
-        f"cost at this policy's prices: recorded aliases {_money(recorded)}, replayed "
-        f"{_money(replayed)}{delta}; as recorded at the prices of the time "
-        f"{_money(cost['as_recorded_usd'])}"
+        f"cost at this policy's prices: recorded aliases {usd(recorded)}, replayed "
+        f"{usd(replayed)}{delta}; as recorded at the prices of the time "
+        f"{usd(cost['as_recorded_usd'])}"
     )
     say(
         f"priced from Codex's reported usage for {cost['runs_from_usage']:,} runs, from the "

@@ -13,6 +13,7 @@ from typing import Any
 from codex_router import ui
 from codex_router.redact import redact_tree
 from codex_router.views import layout
+from codex_router.views.money import usd
 
 #: Tiers always listed in the table; the others only when a task went there.
 _MAIN_TIERS = ("light", "default", "deep")
@@ -35,10 +36,6 @@ def _auc(value: float | None) -> str:
 
 def _share(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 100:.1f}%"
-
-
-def _money(usd: float) -> str:
-    return f"${usd:,.2f}" if usd >= 1 else f"${usd:.4f}"
 
 
 def _policy(entry: dict[str, Any]) -> str:
@@ -80,8 +77,8 @@ def _block(title: str, score: dict[str, Any], deep_alias: str, width: int | None
         "" if saving is None else f": {_share(abs(saving))} {'less' if saving >= 0 else 'more'}"
     )
     lines.append(
-        f"  cost, estimated    {_money(score['estimated_cost_usd'])} vs "
-        f"{_money(score['estimated_deep_cost_usd'])} always {deep_alias}{versus}"
+        f"  cost, estimated    {usd(score['estimated_cost_usd'])} vs "
+        f"{usd(score['estimated_deep_cost_usd'])} always {deep_alias}{versus}"
     )
     if score["refused"]:
         lines.append(

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from codex_router import ui
 from codex_router.history.stats import ALIAS_CLASS, ClassStats, GroupStats, StatsReport
-from codex_router.views.history import cost, count, duration, short_alias
+from codex_router.views.history import count, duration, short_alias
+from codex_router.views.money import usd
 
 # (header, width) after the key column, which takes the rest of 80 columns (15: every built-in
 # alias whole); one space between columns.
@@ -80,10 +81,6 @@ def percent(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
-def money(usd: float) -> str:
-    return cost(usd) if abs(usd) < 100 else f"${usd:,.0f}"
-
-
 def _ms(value: int | None) -> str:
     return "-" if value is None else duration(value)
 
@@ -118,11 +115,11 @@ def _spend_line(t: GroupStats) -> str:
         return "$0 (nothing launched)"
     estimated = t.launched - t.spend_usage_runs
     if not estimated:
-        return f"{money(t.spend_usd)}: Codex's reported usage × prices, all {t.launched:,} runs"
+        return f"{usd(t.spend_usd)}: Codex's reported usage × prices, all {t.launched:,} runs"
     if not t.spend_usage_runs:
-        return f"~{money(t.spend_usd)} estimated (~: no run has usage reported by Codex)"
+        return f"~{usd(t.spend_usd)} estimated (~: no run has usage reported by Codex)"
     return (
-        f"~{money(t.spend_usd)} (~: {t.spend_usage_runs:,} runs priced from Codex's reported "
+        f"~{usd(t.spend_usd)} (~: {t.spend_usage_runs:,} runs priced from Codex's reported "
         f"usage, {estimated:,} estimated)"
     )
 
@@ -163,9 +160,9 @@ def summary_rows(
     rows.append(
         (
             "saved",
-            f"{money(t.saving_vs_deep_usd)} vs always {deep_alias}, over the {t.succeeded:,} "
-            f"runs that succeeded ({money(t.succeeded_deep_cost_usd)} there instead of "
-            f"{money(t.succeeded_cost_usd)}; failed runs saved nothing)",
+            f"{usd(t.saving_vs_deep_usd)} vs always {deep_alias}, over the {t.succeeded:,} "
+            f"runs that succeeded ({usd(t.succeeded_deep_cost_usd)} there instead of "
+            f"{usd(t.succeeded_cost_usd)}; failed runs saved nothing)",
         )
     )
     if t.usage_runs:
@@ -227,8 +224,8 @@ def _group_cells(group: GroupStats) -> tuple[str, ...]:
         _ms(group.p50_ms),
         _ms(group.p95_ms),
         count(group.tokens_saved),
-        money(group.spend_usd),
-        money(group.saving_vs_deep_usd),
+        usd(group.spend_usd),
+        usd(group.saving_vs_deep_usd),
     )
 
 
@@ -307,8 +304,8 @@ def daily_chart(days: tuple[GroupStats, ...], width: int = 80) -> list[str]:
         spend = _bar(day.spend_usd, top, cells, _SPEND_BAR)
         saved = _bar(day.saving_vs_deep_usd, top, cells, _SAVED_BAR)
         lines.append(
-            f"{label} {spend:<{cells}} {mark + money(day.spend_usd):>{value_width}}  "
-            f"{saved:<{cells}} {money(day.saving_vs_deep_usd):>{value_width}}"
+            f"{label} {spend:<{cells}} {mark + usd(day.spend_usd):>{value_width}}  "
+            f"{saved:<{cells}} {usd(day.saving_vs_deep_usd):>{value_width}}"
         )
     return [line.rstrip() for line in lines]
 
