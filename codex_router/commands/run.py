@@ -298,12 +298,11 @@ def run(
         return
     if record:
         # lazy: the history store and the attempt walk are not on a plain dry run's path
-        from codex_router.history.store import record_run
-        from codex_router.run.execute import dry_run_record, sync_in_background
+        from codex_router.run.execute import dry_run_record, keep_run, sync_in_background
         from codex_router.views import run as run_view
 
-        record_run(dirs, dry_run_record(plan))
         team_url = plan.settings["history_team_url"]
+        keep_run(dirs, dry_run_record(plan), team_url)
         if team_url:
             sync_in_background(team_url, run_view.notifier)
     if json_out and show_prompt:

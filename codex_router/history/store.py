@@ -17,6 +17,7 @@ Safety rules, and why:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -280,7 +281,10 @@ def _open_for_write(path: Path) -> sqlite3.Connection:
 def open_history(dirs: AppDirs, *, migrate: bool = True) -> Iterator[sqlite3.Connection | None]:
     """A connection for reading the history, or None when nothing was ever recorded.
 
-    Reading never creates the state directory or the database. A database from an older
+    Reading never creates the state directory. Runs a team-mode run kept for the background
+    sync (:func:`spool_run`) are written first, which may create the database (not with
+    ``migrate=False``: a plan writes nothing, and may miss a run for the few hundred
+    milliseconds its sync takes to write it). A database from an older
     codex-route is migrated first (that is a write, done once); with ``migrate=False`` (a plan,
     which must stay quick and write nothing) it raises :class:`StateError` instead, and the
     next command that records or lists runs migrates it. In a state directory that
@@ -288,6 +292,8 @@ def open_history(dirs: AppDirs, *, migrate: bool = True) -> Iterator[sqlite3.Con
     file there; with no ``-wal`` left behind, nothing can have changed it, so it is read as
     immutable).
     """
+    if migrate:
+        ingest_pending(dirs)  # runs a team-mode run kept for the background sync (spool_run)
     path = history_path(dirs)
     if not path.exists():
         yield None
@@ -478,6 +484,113 @@ def record_runs(dirs: AppDirs, records: list[RunRecord]) -> None:
         conn.close()
 
 
+# ---------------------------------------------------------------- pending runs (team mode)
+
+#: Runs kept for the history but not yet in SQLite (team mode; :func:`spool_run`).
+PENDING_DIR_NAME = "pending"
+_PENDING_SUFFIX = ".json"
+_SAFE_RUN_ID = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_.")
+
+
+def pending_dir(dirs: AppDirs) -> Path:
+    return dirs.state_dir / PENDING_DIR_NAME
+
+
+def spool_run(dirs: AppDirs, record: RunRecord) -> Path:
+    """Keep one run for the history without opening SQLite: its sanitised JSON document as
+    ``<state>/pending/<run_id>.json``, written whole under another name and then renamed, so a
+    reader never sees half a record.
+
+    A team-mode run does this instead of :func:`record_run` and leaves the SQLite write to the
+    background ``history sync`` it starts anyway: ~0.3 ms instead of ~6 ms (SQLite syncs a new
+    WAL's header at the commit and checkpoints with two fsyncs when the last connection
+    closes). Every reader writes pending runs first (:func:`ingest_pending`). Like a commit under
+    ``synchronous = NORMAL``, only a power loss may drop it.
+    """
+    clean, document = _sanitised(record, os.environ)
+    if not clean.run_id or not set(clean.run_id) <= _SAFE_RUN_ID or clean.run_id[0] == ".":
+        raise ValueError(f"run_id {clean.run_id!r} cannot name a file")
+    folder = pending_dir(dirs)
+    final = folder / (clean.run_id + _PENDING_SUFFIX)
+    partial = folder / f".{clean.run_id}.{os.getpid()}.part"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            out.write(document.encode("utf-8"))
+        os.replace(partial, final)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise StateError(
+            f"{folder}: cannot keep the run for the history ({exc.strerror or exc})",
+            hint="make the state directory writable, or point CODEX_ROUTE_HOME elsewhere",
+        ) from None
+    return final
+
+
+def _pending_files(folder: Path) -> list[Path]:
+    """The pending runs in the order they were kept (oldest first)."""
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.endswith(_PENDING_SUFFIX)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    dated = []
+    for entry in entries:
+        try:
+            dated.append((entry.stat().st_mtime_ns, entry.name))
+        except FileNotFoundError:  # written into SQLite by another process meanwhile
+            continue
+    return [folder / name for _when, name in sorted(dated)]
+
+
+def ingest_pending(dirs: AppDirs) -> int:
+    """Write the runs :func:`spool_run` kept into the history, each once, then remove their
+    files; returns how many were added. Quick when there are none (one directory listing).
+
+    Two processes at once add each run once: the inserts run under the write lock and skip a
+    run id the history holds. A file that does not parse is renamed ``*.rejected`` (kept for
+    the user, never read again) so that it cannot hold the others back. A state directory
+    that cannot be written is left as it is.
+    """
+    folder = pending_dir(dirs)
+    files = _pending_files(folder)
+    if not files or not os.access(folder, os.W_OK):
+        return 0
+    from codex_router.history.record import RunRecord  # lazy, as in _sanitised
+
+    loaded: list[tuple[Path, RunRecord, str]] = []
+    for file in files:
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+            record = RunRecord.from_dict(data)
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            file.replace(file.with_name(file.name + ".rejected"))
+            continue
+        clean, document = _sanitised(record, os.environ)  # what SQLite holds is always redacted
+        loaded.append((file, clean, document))
+    if not loaded:
+        return 0
+    path = history_path(dirs)
+    conn = _open_for_write(path)
+    added = 0
+    try:
+        with _write_transaction(conn):
+            for _file, clean, document in loaded:
+                held = conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (clean.run_id,))
+                if held.fetchone() is None:
+                    _insert(conn, clean, document)
+                    added += 1
+    except sqlite3.Error as exc:
+        raise _state_error(path, exc) from None
+    finally:
+        conn.close()
+    for file, _clean, _document in loaded:
+        file.unlink(missing_ok=True)
+    return added
+
+
 # ---------------------------------------------------------------- marks
 
 #: The shortest run-id prefix ``history mark`` accepts (as git's abbreviated hashes).
@@ -514,6 +627,7 @@ def mark_run(
         )
     if note is not None:
         note = _scrub(redact(note.strip()), _secret_values(os.environ))[:MAX_NOTE_CHARS] or None
+    ingest_pending(dirs)  # the run to mark may still be pending (team mode)
     path = history_path(dirs)
     if not path.exists():
         raise UsageError(f"RUN_ID {prefix!r}: no run is recorded yet")

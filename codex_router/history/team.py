@@ -43,7 +43,12 @@ from codex_router.dirs import AppDirs
 from codex_router.errors import StateError, UsageError
 from codex_router.history.migrations import TOTALS_COLUMNS
 from codex_router.history.store import _RUN_COLUMNS as RUN_COLUMNS
-from codex_router.history.store import history_path, open_history
+from codex_router.history.store import (
+    history_path,
+    ingest_pending,
+    open_history,
+    pending_dir,
+)
 from codex_router.redact import redact, redact_tree
 
 if TYPE_CHECKING:
@@ -551,8 +556,10 @@ def team_backlog(dirs: AppDirs, url: str) -> tuple[int, int]:
     writing anything (``doctor``): both files are opened read-only."""
     key = _sync_key(url)
     path = history_path(dirs)
+    folder = pending_dir(dirs)  # runs spooled by team-mode runs, not yet in SQLite
+    spooled = sum(1 for _ in folder.glob("*.json")) if folder.is_dir() else 0
     if not path.exists():
-        return 0, 0
+        return spooled, 0
     after, pushed = 0, {}
     sync_path = _sync_state_path(dirs)
     if sync_path.exists():
@@ -568,7 +575,9 @@ def team_backlog(dirs: AppDirs, url: str) -> tuple[int, int]:
                     )
                 }
     with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as local:
-        runs = int(local.execute("SELECT count(*) FROM runs WHERE id > ?", (after,)).fetchone()[0])
+        runs = spooled + int(
+            local.execute("SELECT count(*) FROM runs WHERE id > ?", (after,)).fetchone()[0]
+        )
         tables = {r[0] for r in local.execute("SELECT name FROM sqlite_master")}
         if "run_marks" not in tables:  # an older local schema: the next run migrates it
             return runs, 0
@@ -625,6 +634,9 @@ def sync_team_history(
     target = _target(url)
     key = _sync_key(url)
     user, host = member_names(env)
+    # the runs kept by team-mode runs go to the local history first: it is written even when
+    # PostgreSQL is down (store.spool_run)
+    ingest_pending(dirs)
     after = _watermark(dirs, key)
     pushed = sent = 0
     if not history_path(dirs).exists():
