@@ -528,8 +528,9 @@ def spool_run(dirs: AppDirs, record: RunRecord) -> Path:
     return final
 
 
-def _pending_files(folder: Path) -> list[Path]:
-    """The pending runs in the order they were kept (oldest first)."""
+def pending_files(dirs: AppDirs) -> list[Path]:
+    """The pending runs' files in the order they were kept (oldest first)."""
+    folder = pending_dir(dirs)
     try:
         entries = [e for e in os.scandir(folder) if e.name.endswith(_PENDING_SUFFIX)]
     except (FileNotFoundError, NotADirectoryError):
@@ -552,9 +553,8 @@ def ingest_pending(dirs: AppDirs) -> int:
     the user, never read again) so that it cannot hold the others back. A state directory
     that cannot be written is left as it is.
     """
-    folder = pending_dir(dirs)
-    files = _pending_files(folder)
-    if not files or not os.access(folder, os.W_OK):
+    files = pending_files(dirs)
+    if not files or not os.access(pending_dir(dirs), os.W_OK):
         return 0
     from codex_router.history.record import RunRecord  # lazy, as in _sanitised
 

@@ -47,7 +47,7 @@ from codex_router.history.store import (
     history_path,
     ingest_pending,
     open_history,
-    pending_dir,
+    pending_files,
 )
 from codex_router.redact import redact, redact_tree
 
@@ -556,8 +556,7 @@ def team_backlog(dirs: AppDirs, url: str) -> tuple[int, int]:
     writing anything (``doctor``): both files are opened read-only."""
     key = _sync_key(url)
     path = history_path(dirs)
-    folder = pending_dir(dirs)  # runs spooled by team-mode runs, not yet in SQLite
-    spooled = sum(1 for _ in folder.glob("*.json")) if folder.is_dir() else 0
+    spooled = len(pending_files(dirs))  # runs kept by team-mode runs, not yet in SQLite
     if not path.exists():
         return spooled, 0
     after, pushed = 0, {}
@@ -713,9 +712,10 @@ def _let_walks_skip_the_heap(conn: psycopg.Connection[Any]) -> None:
 
 
 def start_background_sync(url: str, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
-    """Start ``codex-route history sync --quiet`` detached, so the run that was just recorded
-    ends without waiting on the network. The URL reaches the child in its environment,
-    never in its argv (which other users of the machine can read)."""
+    """Start ``codex-route history sync --quiet`` detached, so the run that was just kept
+    (spooled: the child writes it to SQLite first) ends without waiting on the network. The
+    URL reaches the child in its environment, never in its argv (which other users of the
+    machine can read)."""
     child_env = {**env, TEAM_URL_ENV: url}
     process = subprocess.Popen(
         [sys.executable, "-m", "codex_router", "history", "sync", "--quiet"],

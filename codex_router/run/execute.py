@@ -687,7 +687,8 @@ def keep_run(dirs: AppDirs, record: RunRecord, team_url: str | None) -> None:
 
 def sync_in_background(team_url: str, notify: Notify) -> None:
     """Start pushing the local runs to the team history without waiting for it: the run is
-    recorded locally already, so a failure here only delays the push to the next sync."""
+    kept locally already (spooled, or written by a ``record_run`` given to the walk), so a
+    failure here only delays it to the next command that reads the history or syncs."""
     # lazy: only runs with a team history load the sync (subprocess, socket, the driver's
     # import happens in the child)
     from codex_router.history.team import start_background_sync
