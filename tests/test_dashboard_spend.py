@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -18,11 +17,11 @@ from codex_router.history.record import TokenUsage
 from codex_router.history.store import local_day, record_runs
 from codex_router.views.money import usd as money
 
-from helpers.history import make_attempt, make_record
+from helpers.history import make_attempt, make_record, yesterday_noon
 from helpers.tty import run_cli
 
 DAY = 86_400
-NOW = time.time()
+NOW = yesterday_noon()  # runs a day apart never straddle a midnight
 USAGE = TokenUsage(input_tokens=5_000, output_tokens=100)
 
 

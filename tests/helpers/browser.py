@@ -27,7 +27,7 @@ from codex_router.dirs import AppDirs
 from codex_router.history.record import RunRecord
 from codex_router.history.store import local_day, record_runs
 
-from helpers.history import make_attempt, make_record
+from helpers.history import make_attempt, make_record, yesterday_noon
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM_BIN = os.environ.get("CODEX_ROUTE_TEST_CHROMIUM_BIN") or "/usr/bin/chromium"
@@ -201,8 +201,12 @@ _SEED_ROWS: tuple[tuple[int, str, bool, float, float, int, int, dict[str, int]],
 
 
 def seed_history(dirs: AppDirs, *, now: float | None = None) -> Seed:
-    """Record the seeded runs (plus one dry run, which no chart may count) into ``dirs``."""
-    now = time.time() if now is None else now
+    """Record the seeded runs (plus one dry run, which no chart may count) into ``dirs``.
+
+    The runs are placed around ``now``, by default yesterday's local noon: a run made "now" a
+    few minutes after midnight would land on the day before the dry run's, and the charts
+    (first to last day with any record) would show a day the seed does not expect."""
+    now = yesterday_noon() if now is None else now
     records: list[RunRecord] = []
     spend: dict[str, float] = {}
     routing: dict[str, float] = {}

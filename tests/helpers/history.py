@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from codex_router.history.record import Attempt, RunRecord, TokenUsage
@@ -27,6 +28,16 @@ ADAPTIVE_DEFAULTS = AdaptiveRouter(
 )
 
 _counter = itertools.count()
+
+
+def yesterday_noon() -> float:
+    """Local noon of the day before today, as a timestamp: always in the past, never near a
+    day's edge (a DST change moves it by an hour at most)."""
+    return (
+        datetime.combine(date.today() - timedelta(days=1), datetime.min.time())
+        .replace(hour=12)
+        .timestamp()
+    )
 
 
 def make_attempt(
