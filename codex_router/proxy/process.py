@@ -58,6 +58,8 @@ HOST = "127.0.0.1"
 DEFAULT_PORT = 4000
 DEFAULT_START_TIMEOUT = 90.0  # ~7 s on an idle 2-core machine (litellm.md §3); CI is busier
 STOP_GRACE_SECONDS = 10.0
+#: How long to wait to reap a proxy this process started that is found dead (threads exiting).
+_REAP_SECONDS = 2.0
 POLL_SECONDS = 0.1
 #: Gateway mode's master key: shared by every instance of one gateway, chosen by its operator.
 GATEWAY_KEY_VAR = "CODEX_ROUTE_GATEWAY_MASTER_KEY"
@@ -297,7 +299,13 @@ def _cleanup_stale(files: state.ProxyFiles) -> tuple[str, ...]:
     if record is not None and not is_our_process(record):
         started = _STARTED.pop(record.pid, None)
         if started is not None:
-            started.poll()  # reap a proxy this process started and that has died
+            # Ours and unreaped, so its PID cannot have been reused: it is dead or dying. Wait,
+            # not poll: a leader shows as a zombie while its other threads still exit, and
+            # Linux lets it be reaped only after them (a poll there leaves it unreaped).
+            try:
+                started.wait(timeout=_REAP_SECONDS)
+            except subprocess.TimeoutExpired:
+                _STARTED[record.pid] = started
         if pid_alive(record.pid):
             notes.append(
                 f"PID {record.pid} of the last recorded proxy now belongs to another "
