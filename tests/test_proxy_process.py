@@ -23,6 +23,7 @@ from codex_router.cli import app
 from codex_router.dirs import app_dirs
 from codex_router.errors import ProxyError
 from codex_router.proxy import install
+from codex_router.proxy import process as process_module
 from codex_router.proxy.process import StartRequest, proxy_status, start_proxy, stop_proxy
 from codex_router.proxy.session import pid_alive, proxy_env_for_codex, running_proxy
 from codex_router.proxy.state import ProxyRecord, proxy_files, read_key, write_record
@@ -365,6 +366,37 @@ def test_stop_after_a_crash_cleans_up(fake_bin: Path, tmp_path: Path) -> None:
     result = stop_proxy(app_dirs())
     assert not result.stopped and "no longer running" in result.notes[0]
     assert not files.key.exists() and not files.record.exists()
+
+
+def test_a_dying_proxy_this_process_started_is_reaped() -> None:
+    """A proxy found dead may still be exiting (its other threads): it is waited for, not
+    polled once and dropped unreaped (Python then warns it still runs; warnings fail here)."""
+    files = proxy_files(app_dirs())
+    files.directory.mkdir(parents=True)
+    dying = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
+    write_record(
+        files,
+        ProxyRecord(
+            pid=dying.pid,
+            host="127.0.0.1",
+            port=4000,
+            config=str(files.config),
+            log=str(files.log),
+            litellm_bin="/x/litellm",
+            litellm_version="1.106.2",
+            started_at=time.time(),
+        ),
+    )
+    started = process_module._STARTED
+    started[dying.pid] = dying
+    try:
+        stop_proxy(app_dirs())
+        assert dying.returncode == 0 and dying.pid not in started
+    finally:
+        started.pop(dying.pid, None)
+        if dying.poll() is None:
+            dying.kill()
+            dying.wait()
 
 
 def test_stop_never_kills_a_process_that_is_not_ours(tmp_path: Path) -> None:
