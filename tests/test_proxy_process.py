@@ -26,7 +26,13 @@ from codex_router.proxy import install
 from codex_router.proxy import process as process_module
 from codex_router.proxy.process import StartRequest, proxy_status, start_proxy, stop_proxy
 from codex_router.proxy.session import pid_alive, proxy_env_for_codex, running_proxy
-from codex_router.proxy.state import ProxyRecord, proxy_files, read_key, write_record
+from codex_router.proxy.state import (
+    ProxyFiles,
+    ProxyRecord,
+    proxy_files,
+    read_key,
+    write_record,
+)
 from codex_router.routing.readiness import gather_facts
 
 from helpers.fake_chat_server import FakeChatServer
@@ -368,16 +374,12 @@ def test_stop_after_a_crash_cleans_up(fake_bin: Path, tmp_path: Path) -> None:
     assert not files.key.exists() and not files.record.exists()
 
 
-def test_a_dying_proxy_this_process_started_is_reaped() -> None:
-    """A proxy found dead may still be exiting (its other threads): it is waited for, not
-    polled once and dropped unreaped (Python then warns it still runs; warnings fail here)."""
-    files = proxy_files(app_dirs())
-    files.directory.mkdir(parents=True)
-    dying = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
+def _record_as_the_proxy(files: ProxyFiles, pid: int) -> None:
+    """Record ``pid`` (a plain Python process, not litellm) as codex-route's proxy."""
     write_record(
         files,
         ProxyRecord(
-            pid=dying.pid,
+            pid=pid,
             host="127.0.0.1",
             port=4000,
             config=str(files.config),
@@ -387,6 +389,15 @@ def test_a_dying_proxy_this_process_started_is_reaped() -> None:
             started_at=time.time(),
         ),
     )
+
+
+def test_a_dying_proxy_this_process_started_is_reaped() -> None:
+    """A proxy found dead may still be exiting (its other threads): it is waited for, not
+    polled once and dropped unreaped (Python then warns it still runs; warnings fail here)."""
+    files = proxy_files(app_dirs())
+    files.directory.mkdir(parents=True)
+    dying = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
+    _record_as_the_proxy(files, dying.pid)
     started = process_module._STARTED
     started[dying.pid] = dying
     try:
@@ -404,19 +415,7 @@ def test_stop_never_kills_a_process_that_is_not_ours(tmp_path: Path) -> None:
     files.directory.mkdir(parents=True)
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        write_record(
-            files,
-            ProxyRecord(
-                pid=other.pid,
-                host="127.0.0.1",
-                port=4000,
-                config=str(files.config),
-                log=str(files.log),
-                litellm_bin="/x/litellm",
-                litellm_version="1.106.2",
-                started_at=time.time(),
-            ),
-        )
+        _record_as_the_proxy(files, other.pid)
         files.key.write_text("sk-old\n")
         result = stop_proxy(app_dirs())
         assert other.poll() is None, "an unrelated process was killed"
