@@ -24,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -98,52 +100,67 @@ def start_gateway(tmp: Path, name: str, upstream: str, redis_url: str) -> tuple[
     return env, port
 
 
+def redis_or_none() -> str | None:
+    """redis-server's path when it and the pinned LiteLLM are installed, else None (said why)."""
+    binary = redis_server_bin()
+    if not Path(LITELLM).exists() or binary is None:
+        print(
+            "needs LiteLLM in .venv-proxy and redis-server: run ./scripts/test.sh", file=sys.stderr
+        )
+        return None
+    return binary
+
+
+@contextmanager
+def gateways(
+    tmp: Path, names: tuple[str, ...], upstream: str, redis_url: str
+) -> Iterator[list[int]]:
+    """One gateway instance per name (its own CODEX_ROUTE_HOME), sharing ``redis_url``; yields
+    their ports and stops every one that started."""
+    started: list[tuple[dict, int]] = []
+    try:
+        for name in names:
+            started.append(start_gateway(tmp, name, upstream, redis_url))
+        yield [port for _env, port in started]
+    finally:
+        for env, _port in started:
+            subprocess.run([*ROUTE, "proxy", "stop"], env=env, capture_output=True, timeout=60)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
-    binary = redis_server_bin()
-    if not Path(LITELLM).exists() or binary is None:
-        print(
-            "needs LiteLLM in .venv-proxy and redis-server: run ./scripts/test.sh", file=sys.stderr
-        )
+    binary = redis_or_none()
+    if binary is None:
         return 1
     with tempfile.TemporaryDirectory() as tmp_name, FakeChatServer() as upstream:
         tmp = Path(tmp_name)
         (tmp / "policy.yaml").write_text(POLICY)
-        with RedisServer(binary, tmp / "redis") as redis:
-            started = []
-            try:
-                for name in ("a", "b"):
-                    started.append(start_gateway(tmp, name, upstream.base_url, redis.url))
-                urls = [f"http://127.0.0.1:{port}/v1/chat/completions" for _env, port in started]
-                auth = {"Authorization": f"Bearer {KEY}"}
-                with httpx.Client(timeout=60, trust_env=False) as client:
-                    timed(client, urls, "t-bench", auth, 20)  # warm both instances
-                    rows = [
-                        (
-                            "direct",
-                            timed(
-                                client,
-                                [f"{upstream.base_url}/chat/completions"],
-                                "fake-ok",
-                                {},
-                                args.requests,
-                            ),
+        with (
+            RedisServer(binary, tmp / "redis") as redis,
+            gateways(tmp, ("a", "b"), upstream.base_url, redis.url) as ports,
+        ):
+            urls = [f"http://127.0.0.1:{port}/v1/chat/completions" for port in ports]
+            auth = {"Authorization": f"Bearer {KEY}"}
+            with httpx.Client(timeout=60, trust_env=False) as client:
+                timed(client, urls, "t-bench", auth, 20)  # warm both instances
+                rows = [
+                    (
+                        "direct",
+                        timed(
+                            client,
+                            [f"{upstream.base_url}/chat/completions"],
+                            "fake-ok",
+                            {},
+                            args.requests,
                         ),
-                        ("1 gateway", timed(client, urls[:1], "t-bench", auth, args.requests)),
-                        ("2 gateways", timed(client, urls, "t-bench", auth, args.requests)),
-                    ]
-            finally:
-                for env, _port in started:
-                    subprocess.run(
-                        [*ROUTE, "proxy", "stop"],
-                        env=env,
-                        capture_output=True,
-                        timeout=60,
-                    )
+                    ),
+                    ("1 gateway", timed(client, urls[:1], "t-bench", auth, args.requests)),
+                    ("2 gateways", timed(client, urls, "t-bench", auth, args.requests)),
+                ]
     load = os.getloadavg()[0]
     print(f"{args.requests} requests each, non-streamed chat, load {load:.2f}")
     base50, base95 = statistics.median(rows[0][1]), p95(rows[0][1])

@@ -19,7 +19,6 @@ import argparse
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +28,7 @@ import httpx
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_gateway import BODY, KEY, LITELLM, POLICY, ROUTE, p95, start_gateway  # noqa: E402
+from bench_gateway import BODY, KEY, POLICY, gateways, p95, redis_or_none  # noqa: E402
 
 from codex_router.proxy.gateway_auth import (  # noqa: E402
     Member,
@@ -40,7 +39,7 @@ from codex_router.proxy.gateway_auth import (  # noqa: E402
 )
 
 from helpers.fake_chat_server import FakeChatServer  # noqa: E402
-from helpers.redis_server import RedisServer, redis_server_bin  # noqa: E402
+from helpers.redis_server import RedisServer  # noqa: E402
 
 CREATED = "2026-12-01T21:40:00Z"
 
@@ -79,11 +78,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--members", type=int, default=100)
     args = parser.parse_args()
-    binary = redis_server_bin()
-    if not Path(LITELLM).exists() or binary is None:
-        print(
-            "needs LiteLLM in .venv-proxy and redis-server: run ./scripts/test.sh", file=sys.stderr
-        )
+    binary = redis_or_none()
+    if binary is None:
         return 1
     with tempfile.TemporaryDirectory() as tmp_name, FakeChatServer() as upstream:
         tmp = Path(tmp_name)
@@ -93,34 +89,28 @@ def main() -> int:
         # the default members file of the second instance (its CODEX_ROUTE_HOME is tmp/hook)
         (tmp / "hook" / "config").mkdir(parents=True)
         (tmp / "hook" / "config" / "gateway-members.txt").write_text(render_members(members))
-        with RedisServer(binary, tmp / "redis") as redis:
-            started = []
-            try:
-                for name in ("plain", "hook"):
-                    started.append(start_gateway(tmp, name, upstream.base_url, redis.url))
-                plain, hook = (
-                    f"http://127.0.0.1:{port}/v1/chat/completions" for _, port in started
-                )
-                label = f"a member's key, {args.members} members"
-                samples: dict[str, list[float]] = {"master key, no members file": [], label: []}
-                body = {**BODY, "model": "t-bench"}
-                with httpx.Client(timeout=60, trust_env=False) as client:
-                    for i in range(20 + args.requests):  # the first 20: warm-up
-                        for row, url, key in (
-                            ("master key, no members file", plain, KEY),
-                            (label, hook, keys[i % len(keys)]),
-                        ):
-                            begin = time.perf_counter()
-                            resp = client.post(
-                                url, json=body, headers={"Authorization": f"Bearer {key}"}
-                            )
-                            if resp.status_code != 200:
-                                raise SystemExit(f"{row}: HTTP {resp.status_code}")
-                            if i >= 20:
-                                samples[row].append((time.perf_counter() - begin) * 1000)
-            finally:
-                for env, _port in started:
-                    subprocess.run([*ROUTE, "proxy", "stop"], env=env, capture_output=True)
+        with (
+            RedisServer(binary, tmp / "redis") as redis,
+            gateways(tmp, ("plain", "hook"), upstream.base_url, redis.url) as ports,
+        ):
+            plain, hook = (f"http://127.0.0.1:{port}/v1/chat/completions" for port in ports)
+            label = f"a member's key, {args.members} members"
+            samples: dict[str, list[float]] = {"master key, no members file": [], label: []}
+            body = {**BODY, "model": "t-bench"}
+            with httpx.Client(timeout=60, trust_env=False) as client:
+                for i in range(20 + args.requests):  # the first 20: warm-up
+                    for row, url, key in (
+                        ("master key, no members file", plain, KEY),
+                        (label, hook, keys[i % len(keys)]),
+                    ):
+                        begin = time.perf_counter()
+                        resp = client.post(
+                            url, json=body, headers={"Authorization": f"Bearer {key}"}
+                        )
+                        if resp.status_code != 200:
+                            raise SystemExit(f"{row}: HTTP {resp.status_code}")
+                        if i >= 20:
+                            samples[row].append((time.perf_counter() - begin) * 1000)
     print(f"{args.requests} requests each, alternated, load {os.getloadavg()[0]:.2f}")
     for row, values in samples.items():
         print(f"{row:<34} p50 {statistics.median(values):7.2f} ms  p95 {p95(values):7.2f} ms")
