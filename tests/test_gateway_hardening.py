@@ -33,8 +33,8 @@ from helpers.e2e import user_config
 from helpers.fake_chat_server import FakeChatServer
 from helpers.fake_responses import REPLY_TEXT, FakeResponses
 from helpers.gateway_team import (
+    CODEX_BIN,
     MASTER_KEY,
-    REPO,
     Gateway,
     base_env,
     cli,
@@ -48,7 +48,6 @@ from helpers.redis_server import RedisServer, TlsFiles, make_tls_files
 
 pytestmark = [pytest.mark.team, pytest.mark.proxy]
 
-CODEX_BIN = REPO / "tools" / "node_modules" / ".bin" / "codex"
 
 REDIS_PASSWORD = "redis test password 7f3a9c"  # a space: it must travel binary-safe
 RATE_LIMIT_ALLOWED = 2

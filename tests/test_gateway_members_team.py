@@ -23,6 +23,7 @@ from codex_router.proxy.gateway_auth import key_sha256
 from helpers.ci import missing_precondition
 from helpers.fake_chat_server import DEFAULT_REPLY, FakeChatServer
 from helpers.gateway_team import (
+    CODEX_BIN,
     MASTER_KEY,
     Gateway,
     base_env,
@@ -36,8 +37,6 @@ from helpers.redis_server import RedisServer
 
 pytestmark = [pytest.mark.team, pytest.mark.proxy]
 
-REPO = Path(__file__).resolve().parents[1]
-CODEX_BIN = REPO / "tools" / "node_modules" / ".bin" / "codex"
 CLI = [sys.executable, "-m", "codex_router"]
 ALIAS = "m-chat"
 POLICY = f"""\

@@ -26,8 +26,8 @@ import pytest
 from helpers.ci import missing_precondition
 from helpers.fake_chat_server import DEFAULT_REPLY, FakeChatServer
 from helpers.gateway_team import (
+    CODEX_BIN,
     MASTER_KEY,
-    REPO,
     Gateway,
     base_env,
     gateway_env,
@@ -41,7 +41,6 @@ from helpers.redis_server import RedisServer
 
 pytestmark = [pytest.mark.team, pytest.mark.proxy]
 
-CODEX_BIN = REPO / "tools" / "node_modules" / ".bin" / "codex"
 RPM = 3
 MEMBER_ARGS = ["--codex-provider", "litellm", "--force-model", "t-member", "say hi"]
 

@@ -27,6 +27,8 @@ REPO = Path(__file__).resolve().parents[2]
 LITELLM_BIN = os.environ.get("CODEX_ROUTE_TEST_LITELLM_BIN") or str(
     REPO / ".venv-proxy" / "bin" / "litellm"
 )
+#: The pinned codex that scripts/test.sh installs.
+CODEX_BIN = REPO / "tools" / "node_modules" / ".bin" / "codex"
 MASTER_KEY = "sk-team-gateway-test-key-0123456789abcdef"
 
 
