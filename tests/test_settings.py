@@ -10,7 +10,12 @@ import pytest
 from codex_router.dirs import AppDirs
 from codex_router.errors import ExitCode, PolicyError, UsageError
 from codex_router.policy.fields import MAX_TIMEOUT_SECONDS
-from codex_router.policy.settings import DEFAULT_POLICY_FILE, SETTING_SPECS, resolve_settings
+from codex_router.policy.settings import (
+    DEFAULT_POLICY_FILE,
+    SETTING_SPECS,
+    Resolved,
+    resolve_settings,
+)
 
 # setting, flag value, env var, env value (text), policy line, expected (flag, env, file, default)
 LAYERS = [
@@ -388,3 +393,16 @@ def test_timeout_is_capped_at_a_value_timers_accept(
     where = {"flag": "--timeout: ", "env": "CODEX_ROUTE_TIMEOUT: ", "file": f"{policy}:2: "}
     assert info.value.message.startswith(where[layer])
     assert f"must be at most {MAX_TIMEOUT_SECONDS}, got {value}" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("resolved", "where"),
+    [
+        (Resolved("::1", "flag", origin="--host"), "--host"),
+        (Resolved(60, "env", origin="CODEX_ROUTE_GATEWAY_RPM"), "CODEX_ROUTE_GATEWAY_RPM"),
+        (Resolved("ca.pem", "file", file="/etc/cr/policy.yaml", line=7), "/etc/cr/policy.yaml:7"),
+        (Resolved(None, "default"), None),
+    ],
+)
+def test_where_a_setting_was_set(resolved: Resolved, where: str | None) -> None:
+    assert resolved.where() == where

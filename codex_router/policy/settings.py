@@ -136,6 +136,15 @@ class Resolved(NamedTuple):
     file: str | None = None
     line: int | None = None
 
+    def where(self) -> str | None:
+        """Where the value was set, for a message: the flag or variable, or ``file:line``;
+        None for a default (each message words that its own way)."""
+        if self.source in ("flag", "env"):
+            return str(self.origin)
+        if self.source == "file":
+            return f"{self.file}:{self.line}"
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "value": list(self.value) if isinstance(self.value, tuple) else self.value,

@@ -50,12 +50,7 @@ class MembersFile:
 
     @property
     def where(self) -> str:
-        r = self.resolved
-        if r.source in ("flag", "env"):
-            return str(r.origin)
-        if r.source == "file":
-            return f"{r.file}:{r.line}"
-        return "default"
+        return self.resolved.where() or "default"
 
 
 @dataclass(frozen=True)

@@ -478,11 +478,7 @@ def gateway_replicas(gateway: GatewaySettings) -> dict[str, tuple[Replica, ...]]
 
 def _where(resolved: Resolved) -> str:
     """Where a setting came from, for a message: the variable, flag or file:line."""
-    if resolved.source in ("flag", "env"):
-        return str(resolved.origin)
-    if resolved.source == "file":
-        return f"{resolved.file}:{resolved.line}"
-    return "the default policy"
+    return resolved.where() or "the default policy"
 
 
 def gateway_in_effect(
