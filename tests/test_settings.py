@@ -406,3 +406,20 @@ def test_timeout_is_capped_at_a_value_timers_accept(
 )
 def test_where_a_setting_was_set(resolved: Resolved, where: str | None) -> None:
     assert resolved.where() == where
+
+
+@pytest.mark.parametrize(
+    ("resolved", "path"),
+    [
+        (Resolved(None, "default"), None),
+        (Resolved("ca.pem", "file", file="/etc/cr/policy.yaml", line=7), Path("/etc/cr/ca.pem")),
+        (Resolved("/srv/ca.pem", "file", file="/etc/cr/policy.yaml", line=7), Path("/srv/ca.pem")),
+        (Resolved("ca.pem", "env", origin="CODEX_ROUTE_GATEWAY_REDIS_CA_FILE"), Path("ca.pem")),
+        (Resolved("ca.pem", "flag", origin="--members-file"), Path("ca.pem")),
+        (Resolved("~/ca.pem", "file", file="/etc/cr/policy.yaml"), Path("~/ca.pem")),  # ~: HOME
+    ],
+)
+def test_a_path_setting_is_relative_to_the_policy_file_that_names_it(
+    resolved: Resolved, path: Path | None
+) -> None:
+    assert resolved.as_path() == (path.expanduser() if path else None)  # the tests' own HOME

@@ -145,6 +145,16 @@ class Resolved(NamedTuple):
             return f"{self.file}:{self.line}"
         return None
 
+    def as_path(self) -> Path | None:
+        """The value as a path (``~`` expanded): relative to the policy file's directory when a
+        policy file set it, to the working directory from a flag or a variable; None if unset."""
+        if self.value is None:
+            return None
+        path = Path(str(self.value)).expanduser()
+        if not path.is_absolute() and self.source == "file" and self.file:
+            path = Path(self.file).parent / path
+        return path
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "value": list(self.value) if isinstance(self.value, tuple) else self.value,

@@ -79,11 +79,9 @@ def members_file(gateway: GatewaySettings, dirs: AppDirs) -> MembersFile:
     variable, to the working directory.
     """
     resolved = gateway.values["members_file"]
-    if resolved.value is None:
+    path = resolved.as_path()
+    if path is None:
         return MembersFile(dirs.config_dir / DEFAULT_MEMBERS_FILE, resolved)
-    path = Path(str(resolved.value)).expanduser()
-    if not path.is_absolute() and resolved.source == "file" and resolved.file:
-        path = Path(resolved.file).parent / path
     return MembersFile(path.absolute(), resolved)
 
 

@@ -496,11 +496,9 @@ def gateway_in_effect(
 def _redis_ca_file(gateway: GatewaySettings) -> str | None:
     """``gateway.redis_ca_file`` as an absolute path LiteLLM can open; it must exist."""
     resolved = gateway.values["redis_ca_file"]
-    if resolved.value is None:
+    path = resolved.as_path()  # relative to the policy file that names it
+    if path is None:
         return None
-    path = Path(resolved.value).expanduser()
-    if resolved.source == "file" and resolved.file and not path.is_absolute():
-        path = Path(resolved.file).parent / path  # relative to the policy file that names it
     if not path.is_file():
         raise ProxyError(
             f"gateway.redis_ca_file (from {_where(resolved)}): {path} is not a file",
