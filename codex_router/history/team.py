@@ -336,9 +336,6 @@ def shown_url(url: str) -> str:
     return redact(url)
 
 
-_target = shown_url
-
-
 def _sync_key(url: str) -> str:
     """Which database a watermark belongs to: the URL without its password (never stored)."""
     from urllib.parse import urlsplit, urlunsplit
@@ -357,7 +354,7 @@ def _unreachable(url: str, exc: BaseException) -> StateError:
     # psycopg's message may quote the connection string: mask it as well
     reason = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
     return StateError(
-        f"{_target(url)}: the team history database is not reachable ({reason}); "
+        f"{shown_url(url)}: the team history database is not reachable ({reason}); "
         "the runs stay recorded locally",
         hint="`codex-route history sync` pushes them once it is back",
     )
@@ -470,12 +467,28 @@ def _open_sync_state(dirs: AppDirs) -> sqlite3.Connection:
     return conn
 
 
+def _last_run(state: sqlite3.Connection, target: str) -> int:
+    """The local id of the last run ``target`` holds, from an open sync file."""
+    row = state.execute("SELECT last_run FROM synced WHERE target = ?", (target,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _accepted_marks(state: sqlite3.Connection, target: str) -> dict[str, float]:
+    """Run id → ``marked_at`` of each mark ``target`` accepted, from an open sync file."""
+    rows = state.execute("SELECT run_id, marked_at FROM pushed_marks WHERE target = ?", (target,))
+    return {str(r): float(t) for r, t in rows}
+
+
+def _runs_after(local: sqlite3.Connection, after: int) -> int:
+    """How many local runs come after the watermark ``after``."""
+    return int(local.execute("SELECT count(*) FROM runs WHERE id > ?", (after,)).fetchone()[0])
+
+
 def _watermark(dirs: AppDirs, target: str) -> int:
     if not _sync_state_path(dirs).exists():
         return 0
     with closing(_open_sync_state(dirs)) as conn:
-        row = conn.execute("SELECT last_run FROM synced WHERE target = ?", (target,)).fetchone()
-    return int(row[0]) if row else 0
+        return _last_run(conn, target)
 
 
 def _advance(dirs: AppDirs, target: str, last_run: int) -> None:
@@ -503,10 +516,7 @@ def _pushed_marks(dirs: AppDirs, target: str) -> dict[str, float]:
     if not _sync_state_path(dirs).exists():
         return {}
     with closing(_open_sync_state(dirs)) as conn:
-        rows = conn.execute(
-            "SELECT run_id, marked_at FROM pushed_marks WHERE target = ?", (target,)
-        ).fetchall()
-    return {str(r): float(t) for r, t in rows}
+        return _accepted_marks(conn, target)
 
 
 def _remember_marks(dirs: AppDirs, target: str, marks: list[tuple[str, float]]) -> None:
@@ -564,19 +574,11 @@ def team_backlog(dirs: AppDirs, url: str) -> tuple[int, int]:
     if sync_path.exists():
         with closing(sqlite3.connect(f"{sync_path.as_uri()}?mode=ro", uri=True)) as state:
             tables = {r[0] for r in state.execute("SELECT name FROM sqlite_master")}
-            row = state.execute("SELECT last_run FROM synced WHERE target = ?", (key,)).fetchone()
-            after = int(row[0]) if row else 0
+            after = _last_run(state, key)
             if "pushed_marks" in tables:
-                pushed = {
-                    str(r): float(t)
-                    for r, t in state.execute(
-                        "SELECT run_id, marked_at FROM pushed_marks WHERE target = ?", (key,)
-                    )
-                }
+                pushed = _accepted_marks(state, key)
     with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as local:
-        runs = spooled + int(
-            local.execute("SELECT count(*) FROM runs WHERE id > ?", (after,)).fetchone()[0]
-        )
+        runs = spooled + _runs_after(local, after)
         tables = {r[0] for r in local.execute("SELECT name FROM sqlite_master")}
         if "run_marks" not in tables:  # an older local schema: the next run migrates it
             return runs, 0
@@ -590,7 +592,7 @@ def pending_runs(dirs: AppDirs, url: str) -> int:
     with open_history(dirs) as conn:
         if conn is None:
             return 0
-        return int(conn.execute("SELECT count(*) FROM runs WHERE id > ?", (after,)).fetchone()[0])
+        return _runs_after(conn, after)
 
 
 _TEAM_COLUMNS = f"user_name, host, {', '.join(RUN_COLUMNS)}, record"
@@ -630,7 +632,7 @@ def sync_team_history(
 ) -> SyncResult:
     """Push the local runs after this machine's watermark to ``url``; StateError when the
     database is down (nothing is lost: the watermark stays where PostgreSQL's data ends)."""
-    target = _target(url)
+    target = shown_url(url)
     key = _sync_key(url)
     user, host = member_names(env)
     # the runs kept by team-mode runs go to the local history first: it is written even when
@@ -662,9 +664,7 @@ def sync_team_history(
             raise _unreachable(url, exc) from None
         if pushed:
             _let_walks_skip_the_heap(pg)
-        pending = int(
-            local.execute("SELECT count(*) FROM runs WHERE id > ?", (after,)).fetchone()[0]
-        )
+        pending = _runs_after(local, after)
         changed = marks_to_push(
             [LocalMark(*row) for row in local.execute(_LOCAL_MARKS)], _pushed_marks(dirs, key)
         )
