@@ -9,7 +9,7 @@ import pytest
 
 from codex_router.dirs import AppDirs
 from codex_router.errors import ExitCode, PolicyError, UsageError
-from codex_router.policy.fields import MAX_TIMEOUT_SECONDS
+from codex_router.policy.fields import MAX_TIMEOUT_SECONDS, is_env_var_name
 from codex_router.policy.settings import (
     DEFAULT_POLICY_FILE,
     SETTING_SPECS,
@@ -423,3 +423,21 @@ def test_a_path_setting_is_relative_to_the_policy_file_that_names_it(
     resolved: Resolved, path: Path | None
 ) -> None:
     assert resolved.as_path() == (path.expanduser() if path else None)  # the tests' own HOME
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("OPENAI_API_KEY", True),
+        ("_x1", True),
+        ("HF_TOKEN_2", True),
+        ("", False),
+        ("2KEY", False),
+        ("MY-KEY", False),
+        ("KEY\n", False),  # a trailing newline is not part of any exportable name
+        ("sk-abc123", False),  # a key pasted where its variable belongs
+        (42, False),
+    ],
+)
+def test_environment_variable_names(text: object, ok: bool) -> None:
+    assert is_env_var_name(text) is ok

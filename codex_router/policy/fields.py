@@ -304,6 +304,16 @@ REPLICA_FIELDS = ("key_var", "api_base", "rpm", "tpm")
 _VAR_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
 
+def is_env_var_name(text: object) -> bool:
+    """Letters, digits and ``_``, not starting with a digit: a name a shell can export."""
+    return (
+        isinstance(text, str)
+        and bool(text)
+        and not text[0].isdigit()
+        and not set(text) - _VAR_NAME_CHARS
+    )
+
+
 def _replica(upstream: str, entry: Any) -> dict[str, Any]:
     """One ``gateway.replicas`` entry, every field present (None: not given)."""
     if not isinstance(entry, dict):
@@ -315,9 +325,7 @@ def _replica(upstream: str, entry: Any) -> dict[str, Any]:
     var = entry.get("key_var")
     if var is None and upstream not in KEYLESS_UPSTREAMS:
         raise ValueError("key_var: missing: name the variable that holds this deployment's key")
-    if var is not None and (
-        not isinstance(var, str) or not var or var[0].isdigit() or set(var) - _VAR_NAME_CHARS
-    ):
+    if var is not None and not is_env_var_name(var):
         raise ValueError(
             "key_var: not a variable name (letters, digits, _): name the variable that holds "
             "the key, never the key"

@@ -132,7 +132,6 @@ _OWN_SHAPES = ("task_provider_rules", "roles", "aliases")
 #: Settings whose value is a mapping (of scalars): checked as one value, located at its entry.
 _MAPPING_SETTINGS = frozenset({"gateway.allowed_fails_policy", "gateway.replicas"})
 _ALIAS_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class Origin(NamedTuple):
@@ -363,7 +362,7 @@ def build_policy(tree: Tree, *, default_file: str) -> Policy:
                 "alias names use a-z, 0-9, '.', '_' and '-'", file=file, line=line, key=key
             )
         kwargs = _check_props(body_tree, ALIAS_SCHEMA, key, default_file, origins)
-        bad = [v for v in kwargs.get("requires_env", ()) if not _ENV_NAME.match(v)]
+        bad = [v for v in kwargs.get("requires_env", ()) if not f.is_env_var_name(v)]
         if bad:
             loc = body_tree["requires_env"]
             raise PolicyError(
